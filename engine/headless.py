@@ -1,0 +1,89 @@
+"""`python launcher.py --headless`: the whole stack without a window.
+
+Starts the four processes through one ProcessController, prints every log line prefixed with
+its process name, stops them in order at the end (or on Ctrl+C), unlinks the shared memory,
+and optionally writes a JSON summary."""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+from .config import Config
+from .supervisor import (CRASHED, LogLine, ProcessController, StateChanged)
+
+WIDTH = 13
+
+
+def _printer(out):
+    def on_event(ev):
+        if isinstance(ev, LogLine):
+            level = "" if ev.level == logging.INFO else f"{logging.getLevelName(ev.level)}: "
+            print(f"[{ev.name:>{WIDTH}}] {level}{ev.text}", file=out, flush=True)
+        elif isinstance(ev, StateChanged):
+            extra = f" (pid {ev.pid})" if ev.pid and ev.state in ("starting", "running") else ""
+            if ev.exitcode not in (None, 0):
+                extra = f" (exit code {ev.exitcode})"
+            print(f"[{'launcher':>{WIDTH}}] {ev.name}: {ev.state}{extra}", file=out, flush=True)
+    return on_event
+
+
+def run_headless(config: Config, duration: Optional[float] = None,
+                 summary_path: Optional[str] = None, out=None) -> int:
+    out = out or sys.stdout
+    interrupted = []
+
+    def on_sigint(signum, frame):
+        if interrupted:  # second Ctrl+C: stop waiting politely
+            raise KeyboardInterrupt
+        interrupted.append(signum)
+        print(f"[{'launcher':>{WIDTH}}] stopping (Ctrl+C again to force)", file=out, flush=True)
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    ctl = ProcessController(config)
+    ctl.subscribe(_printer(out))
+    started = time.monotonic()
+    summary = None
+    try:
+        ctl.start_all()
+        while not interrupted:
+            ctl.poll(0.1)
+            if duration is not None and time.monotonic() - started >= duration:
+                break
+        ctl.stop_all(wait=True)
+        ctl.poll()
+        summary = ctl.summary()
+        summary["duration_s"] = round(time.monotonic() - started, 2)
+    finally:
+        ctl.close()
+        signal.signal(signal.SIGINT, old)
+    crashed = [n for n, p in ctl.procs.items() if p.state == CRASHED]
+    print_summary(summary, out)
+    if summary_path:
+        Path(summary_path).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        print(f"[{'launcher':>{WIDTH}}] summary written to {summary_path}", file=out)
+    return 1 if crashed else 0
+
+
+def print_summary(s: dict, out) -> None:
+    lat = s["latency_us"]
+
+    def l(name):
+        d = lat[name]
+        return f"p50 {d['p50']} us, p99 {d['p99']} us, max {d['max']} us ({d['count']} samples)"
+
+    lines = [
+        f"ticks sent {s['ticks_sent']}, applied {s['ticks_applied']}, bad frames {s['bad_frames']}, "
+        f"news sent {s['news_sent']}",
+        f"orders sent {s['orders_sent']}, acked {s['orders_acked']}, logged {s['orders_logged']}",
+        f"tick-to-decision {l('tick_to_decision')}",
+        f"tick-to-ack      {l('tick_to_ack')}",
+        f"shared memory {s['shm_bytes']} bytes; exit codes " + ", ".join(
+            f"{n}={p['exitcode']}" for n, p in s["processes"].items()),
+    ]
+    for line in lines:
+        print(f"[{'summary':>{WIDTH}}] {line}", file=out, flush=True)

@@ -1,0 +1,212 @@
+"""OrderManager: accepts JSON orders from any number of Strategy clients, validates each,
+numbers it, appends it to logs/orders.jsonl (flushed before the ack), prints
+`Received Order 12: BUY 10 AAPL @ 173.20`, acknowledges it, and broadcasts a confirmation to
+listeners (the launcher's orders table) on the confirmations port.
+
+    python -m engine.order_manager [--order-port 5003] [--confirm-port 5004]
+
+A resent order (same client_order_id) is acknowledged again with its first order_id and never
+logged twice; numbering goes on from the log after a restart.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from .config import Config
+from .metrics import Rejections, reason_of
+from .net import EventLoop, PortInUse, Server
+from .protocol import (Ack, Confirm, Order, RemoteProtocolError, decode_json,
+                       format_received)
+from .runtime import Reporter, fatal, standalone_main
+
+ORDERS_FILE = "orders.jsonl"
+
+
+class OrderLog:
+    """The durable order log: one JSON object a line, appended and flushed before any ack."""
+
+    def __init__(self, path: Path, log: logging.Logger):
+        self.path = path
+        self.known: Dict[str, int] = {}
+        self.positions: Dict[str, Dict[str, int]] = {}
+        self.next_id = 1
+        self.loaded = 0
+        bad = 0
+        if path.exists():
+            with path.open("rb") as fh:
+                for raw in fh:
+                    try:
+                        rec = json.loads(raw)
+                        oid, coid = int(rec["order_id"]), str(rec["client_order_id"])
+                    except (ValueError, KeyError, TypeError):
+                        bad += 1  # e.g. a line cut short by a crash mid-write
+                        continue
+                    self.known[coid] = oid
+                    self.next_id = max(self.next_id, oid + 1)
+                    self._position(rec)
+                    self.loaded += 1
+            if self.loaded or bad:
+                log.info("order log %s: %d orders, numbering goes on from %d%s", path,
+                         self.loaded, self.next_id, f"; {bad} unreadable lines skipped" if bad
+                         else "")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("ab")
+        # a line cut short by a crash must not glue onto the next one
+        if self._fh.tell() and not path.read_bytes().endswith(b"\n"):
+            self._fh.write(b"\n")
+        self._pending: List[bytes] = []
+
+    def _position(self, rec: dict) -> None:
+        account = str(rec.get("account") or "")
+        if not account:
+            return
+        book = self.positions.setdefault(account, {})
+        delta = rec["qty"] if rec["side"] == "BUY" else -rec["qty"]
+        book[rec["symbol"]] = book.get(rec["symbol"], 0) + delta
+
+    def add(self, order: Order, account: str) -> int:
+        oid = self.next_id
+        self.next_id += 1
+        self.known[order.client_order_id] = oid
+        rec = {"order_id": oid, "client_order_id": order.client_order_id, "side": order.side,
+               "symbol": order.symbol, "qty": order.qty, "price": order.price,
+               "account": account, "time": round(time.time(), 6)}
+        self._position(rec)
+        self._pending.append(json.dumps(rec, separators=(",", ":")).encode("utf-8") + b"\n")
+        return oid
+
+    def flush(self) -> None:
+        """Write and flush everything added since the last flush: call before sending acks."""
+        if self._pending:
+            self._fh.write(b"".join(self._pending))
+            self._pending.clear()
+            self._fh.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self._fh.close()
+
+
+def account_of(client_order_id: str) -> str:
+    """'strategy-3f9a-17' -> 'strategy': the part before the session token and counter."""
+    parts = client_order_id.rsplit("-", 2)
+    return parts[0] if len(parts) == 3 else ""
+
+
+class OrderDesk:
+    """Sans-socket order handling: frames in, (acks, confirmations, printed lines) out."""
+
+    def __init__(self, config: Config, log: logging.Logger, order_log: OrderLog):
+        self.symbols = set(config.symbols)
+        self.log = log
+        self.orders = order_log
+        self.rejections = Rejections(log, "order")
+        self.accepted = 0
+        self.duplicates = 0
+
+    def handle(self, frames: List[bytes]):
+        acks: List[bytes] = []
+        confirms: List[bytes] = []
+        lines: List[str] = []
+        for f in frames:
+            try:
+                order = Order.decode(f)
+                if order.symbol not in self.symbols:
+                    raise RemoteProtocolError(f"order: unknown symbol {order.symbol!r}")
+            except RemoteProtocolError as exc:
+                self.rejections.reject(reason_of(exc), str(exc))
+                acks.append(Ack(_coid_of(f), None, "rejected", str(exc)).encode())
+                continue
+            coid = order.client_order_id
+            oid = self.orders.known.get(coid)
+            if oid is not None:
+                self.duplicates += 1
+                acks.append(Ack(coid, oid, "duplicate").encode())
+                continue
+            oid = self.orders.add(order, account_of(coid))
+            self.accepted += 1
+            acks.append(Ack(coid, oid, "accepted").encode())
+            confirms.append(Confirm(oid, order.side, order.qty, order.symbol, order.price,
+                                    coid).encode())
+            lines.append(format_received(oid, order))
+        self.orders.flush()  # on disk (in the OS) before any ack leaves
+        return acks, confirms, lines
+
+
+def _coid_of(frame: bytes) -> Optional[str]:
+    try:
+        coid = decode_json(frame).get("client_order_id")
+    except RemoteProtocolError:
+        return None
+    return coid if isinstance(coid, str) and len(coid) <= 64 and "*" not in coid else None
+
+
+def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:
+    log = logging.getLogger("order_manager")
+    reporter = reporter or Reporter(None, "order_manager")
+    order_log = OrderLog(Path(config.log_dir) / ORDERS_FILE, log)
+    desk = OrderDesk(config, log, order_log)
+    loop = EventLoop()
+    confirms: Optional[Server] = None
+
+    def on_orders(server: Server, peer, frames: List[bytes]) -> None:
+        acks, conf, lines = desk.handle(frames)
+        if acks:
+            server.send(peer, b"".join(acks))
+        for line in lines:
+            log.info(line)
+        if conf:
+            confirms.broadcast(b"".join(conf))
+
+    common = dict(max_frame=config.max_frame, out_cap=config.client_buffer_cap,
+                  auth_token=config.auth_token, nodelay=True)
+    orders = None
+    try:
+        orders = Server(loop, config.bind_host, config.order_port, "orders", log,
+                        on_frames=on_orders, **common)
+        confirms = Server(loop, config.bind_host, config.confirm_port, "confirmations", log,
+                          **common)
+    except PortInUse as exc:
+        if orders is not None:
+            orders.close()
+        loop.close()
+        order_log.close()
+        fatal(log, str(exc))
+    reporter.state("running", order_port=orders.port, confirm_port=confirms.port)
+
+    def stats():
+        return {"orders_logged": desk.accepted, "orders_duplicate": desk.duplicates,
+                "orders_rejected": desk.rejections.total,
+                "bad_frames": desk.rejections.total + orders.oversize_frames,
+                "order_clients": orders.client_count,
+                "confirm_clients": confirms.client_count,
+                "dropped_slow": confirms.dropped_slow + orders.dropped_slow,
+                "next_order_id": order_log.next_id}
+
+    try:
+        while not stop_event.is_set():
+            loop.poll(0.1)
+            reporter.maybe(stats)
+    finally:
+        orders.close()
+        confirms.close()
+        loop.close()
+        order_log.close()
+        final = stats()
+        reporter.send(final)
+        log.info("order manager stopping: %d orders logged, %d duplicates, %d rejected",
+                 final["orders_logged"], final["orders_duplicate"], final["orders_rejected"])
+
+
+def main(argv=None) -> int:
+    return standalone_main("order_manager", run_order_manager,
+                           "OrderManager: order server, order log and confirmations "
+                           "(Ctrl+C stops it).", argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

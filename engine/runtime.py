@@ -1,0 +1,158 @@
+"""What every process shell shares: logging, stats reporting, and the two ways to start it
+(a child of the ProcessController, or `python -m engine.<name>` in its own terminal)."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from .config import parse_args
+
+LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
+DATE_FORMAT = "%H:%M:%S"
+
+
+class QueueLogHandler(logging.Handler):
+    """Forwards records to the controller as plain tuples (no pickled objects)."""
+
+    def __init__(self, events, name: str):
+        super().__init__()
+        self.events = events
+        self.proc = name
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.events.put_nowait(("log", self.proc, record.levelno, record.getMessage(),
+                                    record.created))
+        except Exception:  # queue closed or full: the file log still has it
+            pass
+
+
+class ConsoleFormatter(logging.Formatter):
+    """INFO lines print bare (so `Received Order 12: ...` prints exactly); others get a level."""
+
+    def format(self, record):
+        msg = record.getMessage()
+        if record.levelno == logging.INFO:
+            return msg
+        return f"{record.levelname}: {msg}"
+
+
+def setup_logging(name: str, log_dir: str, events=None, console: bool = False,
+                  level: int = logging.INFO) -> logging.Logger:
+    log = logging.getLogger(name)
+    log.setLevel(level)
+    log.propagate = False
+    for h in list(log.handlers):
+        log.removeHandler(h)
+        h.close()
+    folder = Path(log_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    fh = logging.FileHandler(folder / f"{name}.log", encoding="utf-8")
+    fh.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+    log.addHandler(fh)
+    if events is not None:
+        log.addHandler(QueueLogHandler(events, name))
+    if console:
+        ch = logging.StreamHandler(sys.stdout)
+        ch.setFormatter(ConsoleFormatter())
+        log.addHandler(ch)
+    return log
+
+
+class Reporter:
+    """Sends a process's counters to the controller every `period` seconds and at exit."""
+
+    def __init__(self, events, name: str, period: float = 0.5):
+        self.events = events
+        self.name = name
+        self.period = period
+        self._next = 0.0
+
+    def state(self, state: str, **info) -> None:
+        if self.events is not None:
+            try:
+                self.events.put_nowait(("state", self.name, state, info))
+            except Exception:
+                pass
+
+    def maybe(self, stats_fn: Callable[[], dict]) -> None:
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self.period
+            self.send(stats_fn())
+
+    def send(self, stats: dict) -> None:
+        if self.events is not None:
+            try:
+                self.events.put_nowait(("stats", self.name, stats, time.time()))
+            except Exception:
+                pass
+
+
+def child_entry(name: str, target: Callable, config, stop_event, events, kwargs: dict) -> None:
+    """Entry point of a spawned child (module-level, so it pickles by reference)."""
+    # Ctrl+C in a terminal reaches the whole process group: the controller owns shutdown
+    # and stops children in order through their stop_event.
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):  # pragma: no cover
+        pass
+    log = setup_logging(name, config.log_dir, events=events)
+    log.info("%s started (pid %d)", name, os.getpid())
+    reporter = Reporter(events, name)
+    code = 0
+    try:
+        target(config, stop_event, reporter=reporter, **kwargs)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except Exception:
+        log.exception("%s crashed", name)
+        code = 1
+    finally:
+        log.info("%s stopped", name)
+        for h in list(log.handlers):
+            h.flush()
+    if code:
+        sys.exit(code)
+
+
+def standalone_main(name: str, target: Callable, description: str, argv=None,
+                    extra_args: Optional[Callable] = None, kwargs_from_ns=None) -> int:
+    """`python -m engine.<name>`: parse the shared flags, log to the console and
+    logs/<name>.log, stop cleanly on Ctrl+C (or SIGTERM)."""
+    import argparse
+    parser = argparse.ArgumentParser(prog=f"python -m engine.{name}", description=description)
+    if extra_args:
+        extra_args(parser)
+    config, ns = parse_args(argv, parser=parser)
+    log = setup_logging(name, config.log_dir, console=True)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        if not stop.is_set():
+            log.info("stopping (signal %d)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, on_signal)
+    if hasattr(signal, "SIGBREAK"):  # Windows Ctrl+Break
+        signal.signal(signal.SIGBREAK, on_signal)  # type: ignore[attr-defined]
+    kwargs = kwargs_from_ns(ns) if kwargs_from_ns else {}
+    try:
+        target(config, stop, reporter=Reporter(None, name), **kwargs)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
+def fatal(log: logging.Logger, message: str, code: int = 2):
+    """One clear line, no traceback, and a non-zero exit code."""
+    log.error(message)
+    raise SystemExit(code)

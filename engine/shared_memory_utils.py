@@ -1,0 +1,429 @@
+"""Shared-memory books: the latest price of every symbol, and the Strategy's signals.
+
+Layout of a segment (all little-endian, 8-byte slots):
+
+    header  16 x int64 = 128 bytes
+        0 magic    1 layout version   2 row count      3 writer pid
+        4 write_seq (odd while a write is in progress: a seqlock)
+        5 update counter (ticks applied in all)        6 created_ns (identifies the segment)
+        7 last_update_ns (perf_counter_ns of the latest write)
+        8 owner pid (the process that created it and will unlink it)
+        9..15 per-book extras (the signal book keeps the sentiment there)
+    rows    one NumPy structured record per symbol
+
+SharedPriceBook rows are 32 bytes: symbol S8, price f8, seq u8 (updates of that row),
+recv_ns i8 (time.perf_counter_ns() when the OrderBook received the tick).
+
+Writers hold the multiprocessing.Lock (when they were given one) and bump write_seq to odd
+before and to even after changing anything. Readers never take the lock: they copy what they
+need and retry when write_seq was odd or moved meanwhile, so they never see a torn row, even a
+reader in its own terminal that has no Lock.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from multiprocessing import shared_memory
+from typing import Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .config import MAX_SHM_NAME, SYMBOL_RE
+
+HEADER_SLOTS = 16
+HEADER_BYTES = HEADER_SLOTS * 8
+H_MAGIC, H_VERSION, H_NROWS, H_WRITER, H_WSEQ, H_UPDATES, H_CREATED, H_LAST, H_OWNER = range(9)
+H_EXTRA = 9
+LAYOUT_VERSION = 1
+
+PRICE_DTYPE = np.dtype([("symbol", "S8"), ("price", "<f8"), ("seq", "<u8"), ("recv_ns", "<i8")])
+SIGNAL_DTYPE = np.dtype([("symbol", "S8"), ("short_ma", "<f8"), ("long_ma", "<f8"),
+                         ("position", "<i8"), ("decision_ns", "<i8")])
+
+
+class StaleSegmentInUse(RuntimeError):
+    """A segment of that name exists and its owner is still alive."""
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":
+        import ctypes
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _open(name: str, create: bool, size: int = 0) -> shared_memory.SharedMemory:
+    """Open a segment. Attaching never registers it with the resource tracker.
+
+    Python < 3.13 registers every SharedMemory it opens with the resource tracker, which then
+    unlinks (or warns about) a segment this process does not own when it exits. Readers and
+    writers that only attach must not do that, so they unregister at once (3.13+: track=False).
+    """
+    if create:
+        return shared_memory.SharedMemory(name=name, create=True, size=size)
+    if sys.version_info >= (3, 13):
+        return shared_memory.SharedMemory(name=name, create=False, track=False)
+    if os.name != "posix":  # no resource tracker on Windows
+        return shared_memory.SharedMemory(name=name, create=False)
+    # Never register in the first place: unregistering afterwards would also remove the
+    # owner's registration when the owner (our parent) shares this tracker process.
+    from multiprocessing import resource_tracker
+    register = resource_tracker.register
+
+    def skip_shared_memory(rname, rtype):
+        if rtype != "shared_memory":
+            register(rname, rtype)
+
+    resource_tracker.register = skip_shared_memory
+    try:
+        return shared_memory.SharedMemory(name=name, create=False)
+    finally:
+        resource_tracker.register = register
+
+
+def segment_exists(name: str) -> bool:
+    try:
+        shm = _open(name, create=False)
+    except FileNotFoundError:
+        return False
+    shm.close()
+    return True
+
+
+class _Book:
+    """A seqlocked header plus one structured row per symbol. Subclasses set these."""
+
+    MAGIC = 0
+    DTYPE = PRICE_DTYPE
+
+    def __init__(self, symbols: Sequence[str], name: Optional[str] = None, lock=None,
+                 *, _shm: Optional[shared_memory.SharedMemory] = None):
+        self._lock = lock
+        if _shm is None:
+            symbols = tuple(symbols)
+            for s in symbols:
+                if not SYMBOL_RE.match(s):
+                    raise ValueError(f"bad symbol {s!r}")
+            if name is not None and len(name) > MAX_SHM_NAME:
+                raise ValueError(f"shared-memory name {name!r} longer than {MAX_SHM_NAME}")
+            size = HEADER_BYTES + self.DTYPE.itemsize * len(symbols)
+            shm = self._create(name, size)
+            self.owner = True
+        else:
+            shm = _shm
+            self.owner = False
+        self._shm = shm
+        self._h = shm.buf[:HEADER_BYTES].cast("q")
+        if self.owner:
+            h = self._h
+            for i in range(HEADER_SLOTS):
+                h[i] = 0
+            h[H_VERSION] = LAYOUT_VERSION
+            h[H_NROWS] = len(symbols)
+            h[H_CREATED] = time.perf_counter_ns()
+            h[H_OWNER] = os.getpid()
+            self._init_extras()
+        else:
+            if self._h[H_MAGIC] != self.MAGIC or self._h[H_VERSION] != LAYOUT_VERSION:
+                self._release()
+                raise ValueError(f"segment {shm.name!r} is not a {type(self).__name__} "
+                                 f"(layout {LAYOUT_VERSION})")
+        n = self._h[H_NROWS]
+        self.rows = np.ndarray((n,), dtype=self.DTYPE, buffer=shm.buf, offset=HEADER_BYTES)
+        if self.owner:
+            self.rows[:] = np.zeros(n, dtype=self.DTYPE)
+            self.rows["symbol"] = [s.encode("ascii") for s in symbols]
+            self._init_rows()
+            self._h[H_MAGIC] = self.MAGIC  # last: attachers see a complete segment
+        self.symbols = tuple(s.decode("ascii") for s in self.rows["symbol"])
+        self.index = {s: i for i, s in enumerate(self.symbols)}
+        # flat 8-byte views of the rows for cheap scalar writes (no NumPy call per tick)
+        body = shm.buf[HEADER_BYTES:HEADER_BYTES + self.DTYPE.itemsize * n]
+        self._f = body.cast("d")
+        self._q = body.cast("q")
+        self._stride = self.DTYPE.itemsize // 8
+
+    def _create(self, name, size):
+        try:
+            return _open(name, create=True, size=size)
+        except FileExistsError:
+            pass
+        # A segment of that name exists: reuse is unsafe (layout may differ); replace it
+        # when whoever created it is gone, refuse when it is alive.
+        old = _open(name, create=False)
+        try:
+            h = old.buf[:HEADER_BYTES].cast("q")
+            owner = h[H_OWNER] if old.size >= HEADER_BYTES else 0
+            h.release()
+        finally:
+            old.close()
+        if owner and owner != os.getpid() and pid_alive(owner):
+            raise StaleSegmentInUse(
+                f"shared memory {name!r} is in use by process {owner}; stop it or choose "
+                f"another --shm-name")
+        self.replaced_stale = True
+        stale = _open(name, create=False)
+        stale.unlink()  # POSIX only; on Windows the name vanishes with its last handle
+        stale.close()
+        return _open(name, create=True, size=size)
+
+    replaced_stale = False
+
+    @classmethod
+    def attach(cls, name: str, lock=None):
+        """Open an existing segment by name (the owner keeps it alive and unlinks it)."""
+        shm = _open(name, create=False)
+        return cls((), lock=lock, _shm=shm)
+
+    def _init_extras(self):
+        pass
+
+    def _init_rows(self):
+        pass
+
+    # -- properties ------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._shm.name
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the layout: header plus rows."""
+        return HEADER_BYTES + self.DTYPE.itemsize * len(self.symbols)
+
+    @property
+    def segment_size(self) -> int:
+        """Bytes the OS reports for the mapping (may be rounded up to a page)."""
+        return self._shm.size
+
+    @property
+    def created_ns(self) -> int:
+        return self._h[H_CREATED]
+
+    @property
+    def update_counter(self) -> int:
+        return self._h[H_UPDATES]
+
+    @property
+    def last_update_ns(self) -> int:
+        return self._h[H_LAST]
+
+    @property
+    def writer_pid(self) -> int:
+        return self._h[H_WRITER]
+
+    def set_writer(self, pid: int) -> None:
+        """Claim (pid) or release (0) the writer slot; repairs a seqlock a dead writer left odd."""
+        self._begin()
+        self._h[H_WRITER] = pid
+        self._end()
+        if self._h[H_WSEQ] & 1:
+            self._h[H_WSEQ] += 1
+
+    # -- seqlock ---------------------------------------------------------------------
+    def _begin(self):
+        if self._lock is not None:
+            self._lock.acquire()
+        self._h[H_WSEQ] += 1
+
+    def _end(self):
+        self._h[H_WSEQ] += 1
+        if self._lock is not None:
+            self._lock.release()
+
+    def _consistent(self, fn):
+        h = self._h
+        deadline = None
+        spins = 0
+        while True:
+            s1 = h[H_WSEQ]
+            if not s1 & 1:
+                result = fn()
+                if h[H_WSEQ] == s1:
+                    return result
+            spins += 1
+            if spins > 64:
+                # a writer is mid-write: yield the core to it; a writer that died mid-write
+                # (seq stuck odd) must not hang readers, so give up after 50 ms
+                if deadline is None:
+                    deadline = time.perf_counter() + 0.05
+                elif time.perf_counter() > deadline:
+                    return fn()
+                time.sleep(0)
+
+    def snapshot(self) -> np.ndarray:
+        """A consistent copy of all rows."""
+        return self._consistent(self.rows.copy)
+
+    # -- lifetime --------------------------------------------------------------------
+    def _release(self):
+        for attr in ("rows", "_f", "_q", "_h"):
+            v = self.__dict__.pop(attr, None)
+            if isinstance(v, memoryview):
+                v.release()
+        # (NumPy views are dropped with the attribute)
+
+    def close(self) -> None:
+        if getattr(self, "_shm", None) is None:
+            return
+        self._release()
+        try:
+            self._shm.close()
+        except BufferError:  # a caller still holds a view; the OS frees it at exit
+            pass
+        self._closed_shm, self._shm = self._shm, None
+
+    def unlink(self) -> None:
+        shm = self._shm or getattr(self, "_closed_shm", None)
+        if shm is None:
+            return
+        try:
+            shm.unlink()
+        except FileNotFoundError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        if self.owner:
+            self.unlink()
+
+    def __reduce__(self):
+        raise TypeError("pass the segment name to another process and attach() there")
+
+
+class PriceRow(NamedTuple):
+    symbol: str
+    price: float
+    seq: int
+    recv_ns: int
+
+
+class SharedPriceBook(_Book):
+    """Latest price of every symbol, written by the OrderBook, read by everyone else."""
+
+    MAGIC = 0x4B4F4F42454349  # "ICEBOOK"
+    DTYPE = PRICE_DTYPE
+
+    def _init_rows(self):
+        self.rows["price"] = math.nan
+
+    def update(self, symbol: str, price: float, recv_ns: Optional[int] = None) -> None:
+        """Write one tick (the assignment's API)."""
+        i = self.index[symbol]
+        if recv_ns is None:
+            recv_ns = time.perf_counter_ns()
+        s, f, q = self._stride, self._f, self._q
+        self._begin()
+        f[i * s + 1] = price
+        q[i * s + 2] += 1
+        q[i * s + 3] = recv_ns
+        h = self._h
+        h[H_UPDATES] += 1
+        h[H_LAST] = recv_ns
+        self._end()
+
+    def update_many(self, latest: Dict[int, Tuple[float, int]], recv_ns: int) -> int:
+        """Apply a batch: {row index: (last price, ticks of that row)} under one lock.
+
+        The book keeps only the latest price, so a chunk of ticks reduces to the last one of
+        each symbol plus how many there were. Returns the ticks applied.
+        """
+        if not latest:
+            return 0
+        s, f, q, h = self._stride, self._f, self._q, self._h
+        total = 0
+        self._begin()
+        for i, (price, count) in latest.items():
+            f[i * s + 1] = price
+            q[i * s + 2] += count
+            q[i * s + 3] = recv_ns
+            total += count
+        h[H_UPDATES] += total
+        h[H_LAST] = recv_ns
+        self._end()
+        return total
+
+    def read_row(self, symbol: str) -> PriceRow:
+        i = self.index[symbol]
+        s, f, q = self._stride, self._f, self._q
+        price, seq, ns = self._consistent(lambda: (f[i * s + 1], q[i * s + 2], q[i * s + 3]))
+        return PriceRow(symbol, price, seq, ns)
+
+    def read(self, symbol: str) -> Optional[float]:
+        """Latest price of `symbol`, or None before its first tick."""
+        row = self.read_row(symbol)
+        return row.price if row.seq else None
+
+
+class SignalBook(_Book):
+    """What the Strategy sees: sentiment, both moving averages and the position per symbol."""
+
+    MAGIC = 0x4C474953454349  # "ICESIGL"
+    DTYPE = SIGNAL_DTYPE
+    S_SENTIMENT, S_SENT_SEQ = H_EXTRA, H_EXTRA + 1
+
+    def _init_extras(self):
+        self._h[self.S_SENTIMENT] = -1
+
+    def _init_rows(self):
+        self.rows["short_ma"] = math.nan
+        self.rows["long_ma"] = math.nan
+
+    @property
+    def sentiment(self) -> Optional[int]:
+        v = self._h[self.S_SENTIMENT]
+        return None if v < 0 else v
+
+    def set_sentiment(self, value: int) -> None:
+        self._begin()
+        self._h[self.S_SENTIMENT] = value
+        self._h[self.S_SENT_SEQ] += 1
+        self._end()
+
+    def publish(self, symbol: str, short_ma: float, long_ma: float, position: int,
+                decision_ns: int) -> None:
+        i = self.index[symbol]
+        s, f, q = self._stride, self._f, self._q
+        self._begin()
+        f[i * s + 1] = short_ma
+        f[i * s + 2] = long_ma
+        q[i * s + 3] = position
+        q[i * s + 4] = decision_ns
+        self._h[H_UPDATES] += 1
+        self._h[H_LAST] = decision_ns
+        self._end()
+
+    def read_all(self):
+        """(sentiment or None, copy of the rows), consistent with each other."""
+        def grab():
+            return self._h[self.S_SENTIMENT], self.rows.copy()
+        sent, rows = self._consistent(grab)
+        return (None if sent < 0 else sent), rows
+
+
+def book_footprint(symbols: Iterable[str]) -> Dict[str, int]:
+    n = len(tuple(symbols))
+    prices = HEADER_BYTES + PRICE_DTYPE.itemsize * n
+    signals = HEADER_BYTES + SIGNAL_DTYPE.itemsize * n
+    return {"price_book": prices, "signal_book": signals, "total": prices + signals,
+            "per_symbol": PRICE_DTYPE.itemsize + SIGNAL_DTYPE.itemsize}

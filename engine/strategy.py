@@ -1,0 +1,346 @@
+"""Strategy: reads prices from shared memory and sentiment from the Gateway's news port, runs
+the pure SignalEngine, and sends JSON orders to the OrderManager.
+
+    python -m engine.strategy [--news-port 5002] [--order-port 5003] [--shm-name NAME]
+
+It learns of new prices without a tight polling loop: under the launcher the OrderBook sets a
+shared multiprocessing Event after every batch; alone (no Event to share), it polls the
+book's update counter with adaptive sleeps (short while prices move, up to 20 ms when idle).
+Orders wait in a pending table until acknowledged and are resent, same client_order_id, after
+the OrderManager comes back; the OrderManager never logs a resent order twice.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from typing import Dict, Optional
+
+import numpy as np
+
+from .config import Config
+from .metrics import Latency, Rejections, reason_of
+from .net import ConnectionClosed, Outage, connect, recv_some, send_all
+from .protocol import Ack, FrameDecoder, Order, RemoteProtocolError, Sentiment
+from .runtime import Reporter, standalone_main
+from .shared_memory_utils import SharedPriceBook, SignalBook
+from .signals import OrderIntent, SignalEngine, position_label
+
+STALE_AFTER_S = 2.0
+DRAIN_TIMEOUT_S = 1.0
+
+
+class OrderLink:
+    """The connection to the OrderManager: sends orders, reads acks, resends the unacknowledged
+    after a reconnect. Its reader thread calls on_ack(ack, order, intent)."""
+
+    def __init__(self, config: Config, log: logging.Logger, on_ack, rejections: Rejections):
+        self.config = config
+        self.log = log
+        self.on_ack = on_ack
+        self.rejections = rejections
+        self.pending: "OrderedDict[str, tuple]" = OrderedDict()
+        self.lock = threading.Lock()
+        self.sock = None
+        self.stop = threading.Event()
+        self.outage = Outage(log, f"order manager at {config.host}:{config.order_port}")
+        self.sent = 0
+        self.resent = 0
+        self.acked = 0
+        self.rejected = 0
+        self.idle = threading.Condition(self.lock)
+        self.thread = threading.Thread(target=self._run, name="order-link", daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def send(self, order: Order, intent: OrderIntent) -> None:
+        data = order.encode()
+        with self.lock:
+            self.pending[order.client_order_id] = (order, intent, data)
+            self.sent += 1
+            if self.sock is not None:
+                try:
+                    send_all(self.sock, data)
+                except ConnectionClosed as exc:
+                    self._drop(str(exc))
+
+    def _drop(self, why: str) -> None:  # holds self.lock
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+            self.outage.lost(why)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            sock = connect(self.config.host, self.config.order_port, self.stop, self.outage,
+                           nodelay=True, auth_token=self.config.auth_token)
+            if sock is None:
+                return
+            sock.settimeout(0.2)
+            with self.lock:
+                self.sock = sock
+                if self.pending:
+                    self.resent += len(self.pending)
+                    self.log.info("resending %d unacknowledged order(s)", len(self.pending))
+                    try:
+                        send_all(sock, b"".join(d for _, _, d in self.pending.values()))
+                    except ConnectionClosed as exc:
+                        self._drop(str(exc))
+                        continue
+            decoder = FrameDecoder(self.config.max_frame)
+            while not self.stop.is_set():
+                try:
+                    data = recv_some(sock)
+                except ConnectionClosed as exc:
+                    with self.lock:
+                        if self.sock is sock:
+                            self._drop(str(exc))
+                    break
+                if data:
+                    now = time.perf_counter_ns()
+                    for f in decoder.feed(data):
+                        self._ack(f, now)
+                with self.lock:
+                    if self.sock is not sock:  # the sender dropped it
+                        break
+        with self.lock:
+            if self.sock is not None:
+                self.sock.close()
+                self.sock = None
+
+    def _ack(self, frame: bytes, now_ns: int) -> None:
+        try:
+            ack = Ack.decode(frame)
+        except RemoteProtocolError as exc:
+            self.rejections.reject(reason_of(exc), str(exc))
+            return
+        with self.lock:
+            entry = self.pending.pop(ack.client_order_id, None) if ack.client_order_id else None
+            if entry is None:
+                if ack.status == "rejected":
+                    self.log.warning("order manager rejected a frame: %s", ack.reason)
+                return
+            if ack.status == "rejected":
+                self.rejected += 1
+            else:
+                self.acked += 1
+            if not self.pending:
+                self.idle.notify_all()
+        self.on_ack(ack, entry[0], entry[1], now_ns)
+
+    def drain(self, timeout: float) -> int:
+        """Wait (bounded) for outstanding acks; returns how many are still pending."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while self.pending and self.sock is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.idle.wait(left)
+            return len(self.pending)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=2.0)
+
+
+class NewsReader(threading.Thread):
+    def __init__(self, config: Config, stop_event, log, on_value, rejections: Rejections):
+        super().__init__(name="news", daemon=True)
+        self.config, self.stop_event, self.log = config, stop_event, log
+        self.on_value = on_value
+        self.rejections = rejections
+        self.received = 0
+        self.outage = Outage(log, f"gateway news at {config.host}:{config.news_port}")
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            sock = connect(self.config.host, self.config.news_port, self.stop_event,
+                           self.outage, auth_token=self.config.auth_token)
+            if sock is None:
+                return
+            sock.settimeout(0.2)
+            decoder = FrameDecoder(self.config.max_frame)
+            try:
+                while not self.stop_event.is_set():
+                    data = recv_some(sock)
+                    if not data:
+                        continue
+                    for f in decoder.feed(data):
+                        try:
+                            value = Sentiment.decode(f).value
+                        except RemoteProtocolError as exc:
+                            self.rejections.reject(reason_of(exc), str(exc))
+                            continue
+                        self.received += 1
+                        self.on_value(value)
+            except ConnectionClosed as exc:
+                self.outage.lost(str(exc))
+            finally:
+                sock.close()
+
+
+def attach_book(cls, name: str, stop_event, log, what: str, lock=None):
+    """Attach to a segment, waiting (without spinning) until its owner has created it."""
+    logged = False
+    while not stop_event.is_set():
+        try:
+            return cls.attach(name, lock=lock)
+        except (FileNotFoundError, ValueError):
+            if not logged:
+                log.info("waiting for the %s %r to appear (start the OrderBook or the launcher)",
+                         what, name)
+                logged = True
+            stop_event.wait(0.2)
+    return None
+
+
+def open_signal_book(config: Config, log) -> SignalBook:
+    lock = threading.Lock()
+    try:
+        return SignalBook.attach(config.signal_shm_name, lock=lock)
+    except FileNotFoundError:
+        book = SignalBook(config.symbols, name=config.signal_shm_name, lock=lock)
+        log.info("created signal book %r (%d bytes)", book.name, book.nbytes)
+        return book
+
+
+def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None,
+                 price_event=None, name: str = "strategy") -> None:
+    log = logging.getLogger("strategy")
+    reporter = reporter or Reporter(None, name)
+    book = attach_book(SharedPriceBook, config.shm_name, stop_event, log, "shared price book")
+    if book is None:
+        return
+    symbols = [s for s in config.symbols if s in book.index]
+    if len(symbols) < len(config.symbols):
+        log.warning("price book has no row for %s; trading %s only",
+                    sorted(set(config.symbols) - set(symbols)), symbols)
+    signals = open_signal_book(config, log)
+    engine = SignalEngine(symbols, config.short_window, config.long_window, config.bullish,
+                          config.bearish, config.qty)
+    engine_lock = threading.Lock()
+    rejections = Rejections(log, "frame")
+    tick_to_decision, tick_to_ack = Latency(), Latency()
+    session = os.urandom(3).hex()
+    counter = [0]
+
+    def on_ack(ack: Ack, order: Order, intent: OrderIntent, now_ns: int) -> None:
+        if ack.status == "rejected":
+            log.warning("order %s rejected: %s", order.client_order_id, ack.reason)
+            with engine_lock:
+                engine.on_rejected(intent)
+            return
+        if order.tick_ns:
+            tick_to_ack.record(now_ns - order.tick_ns)
+
+    def on_news(value: int) -> None:
+        engine.on_sentiment(value)
+        signals.set_sentiment(value)
+
+    link = OrderLink(config, log, on_ack, rejections)
+    news = NewsReader(config, stop_event, log, on_news, rejections)
+    link.start()
+    news.start()
+    reporter.state("running", session=session)
+    log.info("strategy %s-%s trading %s: MA %d/%d, sentiment >%d buys, <%d sells, qty %d",
+             name, session, ",".join(symbols), config.short_window, config.long_window,
+             config.bullish, config.bearish, config.qty)
+
+    rows = np.array([book.index[s] for s in symbols])
+    last_seq = np.zeros(len(symbols), dtype=np.uint64)
+    last_counter = -1
+    ticks_seen = 0
+    stale = False
+    idle_sleep = 0.0005
+
+    def stats():
+        return {"orders_sent": link.sent, "orders_acked": link.acked,
+                "orders_rejected": link.rejected, "orders_resent": link.resent,
+                "orders_pending": len(link.pending), "news_received": news.received,
+                "ticks_seen": ticks_seen, "bad_frames": rejections.total,
+                "stale": stale,
+                "positions": {s: engine.position(s) for s in symbols},
+                "latency_us": {"tick_to_decision": tick_to_decision.percentiles_us(),
+                               "tick_to_ack": tick_to_ack.percentiles_us()}}
+
+    try:
+        while not stop_event.is_set():
+            if price_event is not None:
+                price_event.wait(0.1)
+                price_event.clear()
+            else:  # adaptive wait: quick while prices move, backing off to 20 ms when idle
+                time.sleep(idle_sleep)
+            count = book.update_counter
+            if count == last_counter:
+                if price_event is None:
+                    idle_sleep = min(idle_sleep * 2, 0.02)
+                now = time.perf_counter_ns()
+                age = (now - book.last_update_ns) / 1e9 if book.last_update_ns else 0
+                if not stale and (age > STALE_AFTER_S or (count and book.writer_pid == 0)):
+                    stale = True
+                    log.warning("prices are stale (no update for %.1f s): holding positions",
+                                age)
+                reporter.maybe(stats)
+                continue
+            idle_sleep = 0.0005
+            last_counter = count
+            if stale:
+                stale = False
+                log.info("prices are flowing again")
+            snap = book.snapshot()[rows]
+            changed = np.nonzero(snap["seq"] != last_seq)[0]
+            last_seq = snap["seq"].copy()
+            for j in changed.tolist():
+                sym = symbols[j]
+                price, recv_ns = float(snap["price"][j]), int(snap["recv_ns"][j])
+                with engine_lock:
+                    intent = engine.on_price(sym, price)
+                    short_ma, long_ma = engine.averages(sym)
+                    position = engine.position(sym)
+                decided = time.perf_counter_ns()
+                tick_to_decision.record(decided - recv_ns)
+                ticks_seen += 1
+                signals.publish(sym, short_ma, long_ma, position, decided)
+                if intent is not None:
+                    counter[0] += 1
+                    order = Order(f"{name}-{session}-{counter[0]}", intent.side, sym,
+                                  intent.qty, round(price, 2), tick_ns=recv_ns)
+                    link.send(order, intent)
+                    log.info("%s %d %s @ %.2f (short %.2f %s long %.2f, sentiment %s) -> %s",
+                             intent.side, intent.qty, sym, price, short_ma,
+                             ">" if short_ma > long_ma else "<", long_ma, engine.sentiment,
+                             position_label(intent.target))
+            reporter.maybe(stats)
+    finally:
+        left = link.drain(DRAIN_TIMEOUT_S)
+        if left:
+            log.warning("%d order(s) still unacknowledged at exit", left)
+        link.close()
+        news.join(timeout=1.0)
+        final = stats()
+        reporter.send(final)
+        owner = signals.owner
+        signals.close()
+        if owner:
+            signals.unlink()
+        book.close()
+        log.info("strategy stopping: %d orders sent, %d acked, %d rejected; "
+                 "tick-to-ack p50 %s us", final["orders_sent"], final["orders_acked"],
+                 final["orders_rejected"], final["latency_us"]["tick_to_ack"]["p50"])
+
+
+def main(argv=None) -> int:
+    return standalone_main("strategy", run_strategy,
+                           "Strategy: moving-average crossover gated by news sentiment "
+                           "(Ctrl+C stops it).", argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
