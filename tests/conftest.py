@@ -1,0 +1,83 @@
+"""Shared fixtures: free ports, unique shared-memory names, a Config wired to both, and a
+leak check that fails any test leaving a child process or a segment behind."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from engine.config import Config  # noqa: E402
+
+SHM_PREFIX = "ipct"
+
+
+def free_ports(n: int) -> list:
+    """n distinct ports the OS just handed out (bound to port 0 together, then released)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _prefix() -> str:
+    # per test run, so parallel runs on one machine never see each other's segments
+    return f"{SHM_PREFIX}{os.getpid() % 100000}_"
+
+
+def unique_shm_name() -> str:
+    return f"{_prefix()}{uuid.uuid4().hex[:8]}"
+
+
+def shm_segments() -> set:
+    shm = Path("/dev/shm")
+    if not shm.is_dir():  # macOS and Windows keep no visible folder
+        return set()
+    prefix = _prefix()
+    return {p.name for p in shm.iterdir() if p.name.startswith(prefix)}
+
+
+@pytest.fixture
+def shm_name():
+    return unique_shm_name()
+
+
+@pytest.fixture
+def config(tmp_path, shm_name) -> Config:
+    price, news, order, confirm = free_ports(4)
+    return Config(price_port=price, news_port=news, order_port=order, confirm_port=confirm,
+                  shm_name=shm_name, log_dir=str(tmp_path / "logs"), seed=7,
+                  tick_interval=0.02, news_interval=0.2)
+
+
+@pytest.fixture(autouse=True)
+def no_leaks():
+    """A test that leaks a child process or a shared-memory segment fails."""
+    before = shm_segments()
+    yield
+    children = multiprocessing.active_children()
+    for c in children:
+        c.kill()
+        c.join(2)
+    leaked = shm_segments() - before
+    for name in leaked:
+        try:
+            (Path("/dev/shm") / name).unlink()
+        except OSError:
+            pass
+    assert not children, f"test left child processes running: {children}"
+    assert not leaked, f"test left shared-memory segments: {sorted(leaked)}"

@@ -1,0 +1,172 @@
+"""Sans-IO codec tests: no sockets. Each message whole, byte by byte, many in one chunk,
+oversize, garbage."""
+import json
+import math
+
+import pytest
+
+from engine.protocol import (Ack, Confirm, FrameDecoder, LocalProtocolError, Order, PriceTick,
+                             RemoteProtocolError, Sentiment, decode_json, format_received,
+                             frame, parse_price)
+
+ORDER = Order("strategy-ab12cd-7", "BUY", "AAPL", 10, 173.2, tick_ns=123)
+MESSAGES = [
+    (PriceTick("AAPL", 172.53), PriceTick),
+    (Sentiment(73), Sentiment),
+    (ORDER, Order),
+    (Ack("strategy-ab12cd-7", 12, "accepted"), Ack),
+    (Ack(None, None, "rejected", "order: side must be BUY or SELL"), Ack),
+    (Confirm(12, "BUY", 10, "AAPL", 173.2, "strategy-ab12cd-7"), Confirm),
+]
+
+
+@pytest.mark.parametrize("msg,cls", MESSAGES, ids=lambda m: type(m).__name__)
+def test_round_trip_whole(msg, cls):
+    data = msg.encode()
+    assert data.endswith(b"*") and data.count(b"*") == 1
+    frames = FrameDecoder().feed(data)
+    assert frames == [data[:-1]]
+    assert cls.decode(frames[0]) == msg
+
+
+@pytest.mark.parametrize("msg,cls", MESSAGES, ids=lambda m: type(m).__name__)
+def test_round_trip_byte_by_byte(msg, cls):
+    data = msg.encode()
+    dec = FrameDecoder()
+    got = []
+    for i in range(len(data)):
+        got += dec.feed(data[i:i + 1])
+        if i < len(data) - 1:
+            assert got == [] and dec.pending == i + 1
+    assert [cls.decode(f) for f in got] == [msg]
+    assert dec.pending == 0
+
+
+def test_many_frames_in_one_chunk_and_trailing_partial():
+    data = b"".join(m.encode() for m, _ in MESSAGES) * 3 + b"AAPL,17"
+    dec = FrameDecoder()
+    frames = dec.feed(data)
+    assert len(frames) == 3 * len(MESSAGES)
+    decoded = [cls.decode(f) for f, (_, cls) in zip(frames, MESSAGES * 3)]
+    assert decoded == [m for m, _ in MESSAGES] * 3
+    assert dec.pending == len(b"AAPL,17")
+    assert dec.feed(b"2.5*") == [b"AAPL,172.5"]
+
+
+def test_price_frame_is_exactly_symbol_comma_price():
+    assert PriceTick("MSFT", 325.2).encode() == b"MSFT,325.20*"
+    assert PriceTick.decode(b"MSFT,325.20") == PriceTick("MSFT", 325.2)
+
+
+def test_empty_frames_are_skipped():
+    assert FrameDecoder().feed(b"*" + b"AAPL,1.00**" + b"*") == [b"AAPL,1.00"]
+
+
+def test_oversize_frame_dropped_up_to_next_delimiter():
+    dec = FrameDecoder(max_frame=16)
+    assert dec.feed(b"A" * 10) == []
+    assert dec.feed(b"B" * 10) == []          # 20 bytes: over the cap, discarding
+    assert dec.oversize == 1 and dec.pending == 0
+    assert dec.feed(b"C" * 100_000) == []     # still the same frame: nothing buffered
+    assert dec.pending == 0
+    assert dec.feed(b"CCC*AAPL,1.00*") == [b"AAPL,1.00"]
+    assert dec.oversize == 1
+
+
+def test_oversize_complete_frame_inside_a_chunk():
+    dec = FrameDecoder(max_frame=8)
+    assert dec.feed(b"AAPL,1.00*" + b"X" * 50 + b"*MSFT,2*") == [b"MSFT,2"]
+    assert dec.oversize == 2  # "AAPL,1.00" is 9 bytes: also over an 8-byte cap
+
+
+def test_endless_bytes_without_delimiter_stay_bounded():
+    dec = FrameDecoder(max_frame=1024)
+    for _ in range(1000):
+        dec.feed(b"x" * 4096)
+        assert dec.pending <= 1024
+    assert dec.oversize == 1
+    assert dec.feed(b"*AAPL,3*") == [b"AAPL,3"]
+
+
+def test_garbage_frames_raise_remote_errors_and_decoder_goes_on():
+    dec = FrameDecoder()
+    frames = dec.feed(b"\xff\xfe*AAPL,abc*,12*AAPL*AAPL,-1*AAPL,nan*AAPL,inf*lower,1*AAPL,1.5*")
+    good, bad = [], 0
+    for f in frames:
+        try:
+            good.append(parse_price(f))
+        except RemoteProtocolError:
+            bad += 1
+    assert good == [("AAPL", 1.5)]
+    assert bad == 8
+
+
+@pytest.mark.parametrize("payload", [b"-1", b"101", b"abc", b"", b"7.5", b"1000", b"+5"])
+def test_bad_sentiment(payload):
+    with pytest.raises(RemoteProtocolError):
+        Sentiment.decode(payload)
+
+
+@pytest.mark.parametrize("value", [0, 60, 100])
+def test_sentiment_bounds(value):
+    assert Sentiment.decode(Sentiment(value).encode()[:-1]).value == value
+
+
+def test_delimiter_inside_payload_is_our_bug():
+    with pytest.raises(LocalProtocolError):
+        frame(b"AAPL*1")
+    with pytest.raises(LocalProtocolError):
+        Order("id*1", "BUY", "AAPL", 1, 1.0).encode()
+
+
+def order_json(**changes):
+    d = ORDER.to_dict()
+    for k, v in changes.items():
+        if v is KeyError:
+            d.pop(k)
+        else:
+            d[k] = v
+    return json.dumps(d).encode()
+
+
+@pytest.mark.parametrize("changes", [
+    {"side": "HOLD"}, {"side": "buy"}, {"qty": -10}, {"qty": 0}, {"qty": 2.5}, {"qty": "10"},
+    {"qty": True}, {"price": -1}, {"price": 0}, {"price": "1"}, {"symbol": "aapl"},
+    {"symbol": "TOOLONGSYM"}, {"client_order_id": ""}, {"client_order_id": 7},
+    {"side": KeyError}, {"qty": KeyError}, {"price": KeyError}, {"type": "ack"},
+])
+def test_invalid_orders_are_rejected(changes):
+    with pytest.raises(RemoteProtocolError):
+        Order.decode(order_json(**changes))
+
+
+@pytest.mark.parametrize("payload", [b"1e999", b"NaN", b'{"price": NaN}', b"[]", b"{",
+                                      b"[" * 5000 + b"]" * 5000, b'{"a":' * 50 + b"1" + b"}" * 50])
+def test_bad_json(payload):
+    with pytest.raises(RemoteProtocolError):
+        Order.from_dict(decode_json(payload))
+
+
+def test_order_whole_float_qty_is_accepted():
+    assert Order.decode(order_json(qty=10.0)).qty == 10
+
+
+def test_order_json_nan_price_rejected():
+    with pytest.raises(RemoteProtocolError):
+        Order.decode(order_json().replace(b"173.2", b"NaN"))
+
+
+def test_received_line_format():
+    assert format_received(12, Order("c-1-1", "BUY", "AAPL", 10, 173.2)) == \
+        "Received Order 12: BUY 10 AAPL @ 173.20"
+
+
+def test_local_errors_for_invalid_outgoing_messages():
+    with pytest.raises(LocalProtocolError):
+        PriceTick("AAPL", math.nan)
+    with pytest.raises(LocalProtocolError):
+        Sentiment(101)
+    with pytest.raises(LocalProtocolError):
+        Order("c", "HOLD", "AAPL", 1, 1.0)
+    with pytest.raises(LocalProtocolError):
+        Ack("c", None, "accepted")

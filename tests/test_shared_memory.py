@@ -1,0 +1,201 @@
+"""SharedPriceBook and SignalBook: real segments, real spawned processes."""
+import math
+import multiprocessing as mp
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from engine.shared_memory_utils import (HEADER_BYTES, SharedPriceBook, SignalBook,
+                                        StaleSegmentInUse, book_footprint, segment_exists)
+from conftest import ROOT, unique_shm_name
+
+SYMS = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
+
+
+def test_update_read_snapshot_footprint(shm_name):
+    with SharedPriceBook(SYMS, name=shm_name) as book:
+        assert book.nbytes == HEADER_BYTES + 32 * len(SYMS) == 288
+        assert book.segment_size >= book.nbytes
+        assert book.read("AAPL") is None
+        book.update("AAPL", 172.53, recv_ns=42)
+        book.update("AAPL", 172.60, recv_ns=43)
+        row = book.read_row("AAPL")
+        assert (row.price, row.seq, row.recv_ns) == (172.60, 2, 43)
+        snap = book.snapshot()
+        assert snap.dtype.names == ("symbol", "price", "seq", "recv_ns")
+        assert snap["symbol"].tolist() == [s.encode() for s in SYMS]
+        assert math.isnan(snap["price"][1])
+        snap["price"][0] = 1.0  # a copy: the book is untouched
+        assert book.read("AAPL") == 172.60
+        assert book.update_counter == 2
+
+
+def test_update_many_counts_every_tick(shm_name):
+    with SharedPriceBook(SYMS, name=shm_name) as book:
+        assert book.update_many({0: (10.0, 3), 4: (20.0, 2)}, recv_ns=7) == 5
+        assert book.read_row("AAPL").seq == 3 and book.read_row("TSLA").seq == 2
+        assert book.update_counter == 5 and book.last_update_ns == 7
+
+
+def test_attach_by_name_sees_symbols_and_prices(shm_name):
+    with SharedPriceBook(SYMS, name=shm_name) as book:
+        book.update("GOOG", 135.4)
+        reader = SharedPriceBook.attach(shm_name)
+        assert reader.symbols == SYMS and not reader.owner
+        assert reader.read("GOOG") == 135.4
+        reader.close()
+        assert segment_exists(shm_name)
+
+
+def test_attach_rejects_wrong_kind(shm_name):
+    with SharedPriceBook(SYMS, name=shm_name):
+        with pytest.raises(ValueError):
+            SignalBook.attach(shm_name)
+
+
+def test_signal_book(shm_name):
+    with SignalBook(SYMS, name=shm_name + "_s") as sig:
+        assert sig.sentiment is None
+        sig.set_sentiment(73)
+        sig.publish("MSFT", 101.5, 100.25, -10, 99)
+        other = SignalBook.attach(shm_name + "_s")
+        sent, rows = other.read_all()
+        assert sent == 73
+        assert rows[1]["short_ma"] == 101.5 and rows[1]["position"] == -10
+        other.close()
+    assert book_footprint(SYMS)["total"] == 288 + HEADER_BYTES + 40 * 5
+
+
+def _writer(name, lock, n, start_evt):
+    book = SharedPriceBook.attach(name, lock=lock)
+    start_evt.wait(10)
+    for k in range(1, n + 1):
+        # price and recv_ns carry the same number: a torn row would show them apart
+        book.update_many({0: (float(k), 1), 1: (float(k), 1)}, recv_ns=k)
+    book.close()
+
+
+def _reader_check(name, n_reads, result_q):
+    book = SharedPriceBook.attach(name)
+    torn = 0
+    for _ in range(n_reads):
+        snap = book.snapshot()
+        if snap["seq"][0] == 0:
+            continue
+        if snap["price"][0] != snap["recv_ns"][0] or snap["price"][0] != snap["price"][1] \
+                or snap["seq"][0] != snap["seq"][1]:
+            torn += 1
+    book.close()
+    result_q.put(torn)
+
+
+def test_updates_propagate_to_another_process(shm_name):
+    ctx = mp.get_context("spawn")
+    lock = ctx.Lock()
+    start = ctx.Event()
+    with SharedPriceBook(SYMS, name=shm_name, lock=lock) as book:
+        p = ctx.Process(target=_writer, args=(shm_name, lock, 2000, start))
+        p.start()
+        start.set()
+        p.join(30)
+        assert p.exitcode == 0
+        assert book.read("AAPL") == 2000.0
+        assert book.read_row("MSFT").seq == 2000
+        assert book.update_counter == 4000
+
+
+def test_no_torn_rows_with_writer_and_readers_in_separate_processes(shm_name):
+    ctx = mp.get_context("spawn")
+    lock = ctx.Lock()
+    start = ctx.Event()
+    q = ctx.Queue()
+    with SharedPriceBook(SYMS, name=shm_name, lock=lock) as book:
+        w = ctx.Process(target=_writer, args=(shm_name, lock, 150_000, start))
+        r = ctx.Process(target=_reader_check, args=(shm_name, 30_000, q))
+        w.start()
+        r.start()
+        start.set()
+        torn_here = 0
+        reads = 0
+        while w.is_alive() and reads < 50_000:
+            row_a, row_b = book.read_row("AAPL"), book.read_row("MSFT")
+            if row_a.seq and row_a.price != row_a.recv_ns:
+                torn_here += 1
+            reads += 1
+        torn_there = q.get(timeout=60)
+        w.join(60)
+        r.join(60)
+        assert w.exitcode == 0 and r.exitcode == 0
+        assert torn_here == 0 and torn_there == 0
+        assert book.read_row("AAPL").seq == 150_000
+        q.close()
+        q.join_thread()
+
+
+def _attach_and_exit(name):
+    b = SharedPriceBook.attach(name)
+    b.read("AAPL")
+    b.close()
+
+
+def test_reader_exit_neither_unlinks_nor_warns(tmp_path):
+    """The resource-tracker pitfall: a reader (separate interpreter, or spawned child sharing
+    the owner's tracker) that exits must not unlink the segment or make the tracker complain."""
+    name = unique_shm_name()
+    script = tmp_path / "owner.py"
+    script.write_text(textwrap.dedent(f"""
+        import multiprocessing as mp, subprocess, sys
+        sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
+        from engine.shared_memory_utils import SharedPriceBook, segment_exists
+        from test_shared_memory import _attach_and_exit
+        if __name__ == "__main__":
+            book = SharedPriceBook(["AAPL"], name={name!r})
+            book.update("AAPL", 1.5)
+            p = mp.get_context("spawn").Process(target=_attach_and_exit, args=({name!r},))
+            p.start(); p.join()
+            assert p.exitcode == 0
+            # a reader in its own interpreter (as in its own terminal)
+            subprocess.run([sys.executable, "-c",
+                "import sys; sys.path.insert(0, {str(ROOT)!r});"
+                "from engine.shared_memory_utils import SharedPriceBook as B;"
+                "b = B.attach({name!r}); assert b.read('AAPL') == 1.5; b.close()"], check=True)
+            assert segment_exists({name!r}), "a reader unlinked the segment"
+            book.close(); book.unlink()
+            print("OK")
+    """))
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "OK"
+    assert res.stderr == "", f"unexpected warnings: {res.stderr}"
+    assert not segment_exists(name)
+
+
+def test_stale_segment_of_dead_owner_is_replaced(shm_name):
+    stale = SharedPriceBook(SYMS, name=shm_name)
+    stale._h[8] = 2 ** 22 + 12345  # owner pid that does not exist
+    stale.close()  # "crashed": closed without unlink
+    book = SharedPriceBook(SYMS, name=shm_name)
+    assert book.replaced_stale
+    book.close()
+    book.unlink()
+
+
+def test_segment_of_live_owner_is_refused(shm_name):
+    with SharedPriceBook(SYMS, name=shm_name):
+        import os
+        with pytest.raises(StaleSegmentInUse):
+            # same pid counts as "ours" (replace), so pretend another live process owns it
+            other = SharedPriceBook.attach(shm_name)
+            other._h[8] = os.getppid()
+            other.close()
+            SharedPriceBook(SYMS, name=shm_name)
+
+
+def test_name_length_limit():
+    with pytest.raises(ValueError):
+        SharedPriceBook(SYMS, name="x" * 31)
