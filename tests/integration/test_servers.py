@@ -1,0 +1,181 @@
+"""Each server in a real spawned process, talked to by plain sockets (netcat-like clients)."""
+import json
+import re
+import threading
+
+import pytest
+
+from engine.gateway import run_gateway
+from engine.order_manager import run_order_manager
+from engine.orderbook import run_orderbook
+from engine.protocol import Ack, Confirm
+from engine.shared_memory_utils import SharedPriceBook
+from engine.supervisor import RUNNING, STOPPED, ProcessController
+
+from .helpers import connect, order_frame, read_frames, read_jsonl, wait_for
+
+pytestmark = pytest.mark.slow
+PRICE_RE = re.compile(rb"^[A-Z]{1,8},\d+\.\d{2}$")
+
+
+@pytest.fixture
+def controller(config):
+    ctls = []
+
+    def make(**targets):
+        ctl = ProcessController(config, targets=targets)
+        ctls.append(ctl)
+        return ctl
+    yield make
+    for ctl in ctls:
+        ctl.close()
+
+
+def wait_running(ctl, *names, timeout=20):
+    wait_for(lambda: ctl.poll() is not None and all(ctl.status(n).state == RUNNING
+                                                  for n in names),
+             timeout, what=f"{names} running")
+
+
+def test_price_port_sends_only_symbol_price_frames(config, controller):
+    ctl = controller(gateway=run_gateway)
+    ctl.start("gateway")
+    wait_running(ctl, "gateway")
+    a, b = connect(config.price_port), connect(config.price_port)
+    fa, fb = read_frames(a, 50), read_frames(b, 50)
+    assert all(PRICE_RE.match(f) for f in fa + fb), fa[:5]
+    assert {f.split(b",")[0].decode() for f in fa} == set(config.symbols)
+    # one walk shared by every client: both see the same prices for the same rounds
+    common = set(fa) & set(fb)
+    assert len(common) >= 10
+    a.close(), b.close()
+
+
+def test_news_port_sends_sentiment_0_to_100(config, controller):
+    ctl = controller(gateway=run_gateway)
+    ctl.start("gateway")
+    wait_running(ctl, "gateway")
+    s = connect(config.news_port)
+    values = [int(f) for f in read_frames(s, 5)]
+    assert all(0 <= v <= 100 for v in values)
+    s.close()
+
+
+def test_order_manager_acks_logs_prints_and_confirms(config, controller):
+    ctl = controller(order_manager=run_order_manager)
+    lines = []
+    ctl.subscribe(lambda ev: lines.append(getattr(ev, "text", "")))
+    ctl.start("order_manager")
+    wait_running(ctl, "order_manager")
+    listener = connect(config.confirm_port)
+    wait_for(lambda: ctl.poll() is not None and any("confirmations: client#1" in l for l in lines),
+             what="confirm listener registered")
+    s = connect(config.order_port)
+    s.sendall(order_frame("nc-1-1", "BUY", "AAPL", 10, 173.2))
+    ack = Ack.decode(read_frames(s, 1)[0])
+    assert (ack.status, ack.order_id, ack.client_order_id) == ("accepted", 1, "nc-1-1")
+    conf = Confirm.decode(read_frames(listener, 1)[0])
+    assert (conf.order_id, conf.side, conf.qty, conf.symbol, conf.price) == \
+        (1, "BUY", 10, "AAPL", 173.2)
+    wait_for(lambda: ctl.poll() is not None and
+             "Received Order 1: BUY 10 AAPL @ 173.20" in lines, what="printed line")
+    # resend: acknowledged again with the same id, never logged twice
+    s.sendall(order_frame("nc-1-1"))
+    ack = Ack.decode(read_frames(s, 1)[0])
+    assert (ack.status, ack.order_id) == ("duplicate", 1)
+    # bad orders: rejected with a reason, the connection stays usable
+    s.sendall(order_frame("nc-1-2", side="HOLD") + b'{"type":"order"*' + b"not json*"
+              + order_frame("nc-1-3", qty=-5) + order_frame("nc-1-4", symbol="ZZZZ")
+              + order_frame("nc-1-5", "SELL", "MSFT", 5, 325.0))
+    acks = [Ack.decode(f) for f in read_frames(s, 6)]
+    assert [a.status for a in acks] == ["rejected"] * 5 + ["accepted"]
+    assert all(a.reason for a in acks[:5])
+    assert acks[0].client_order_id == "nc-1-2" and acks[1].client_order_id is None
+    assert acks[5].order_id == 2
+    s.close()
+    listener.close()
+    ctl.stop("order_manager")
+    records = read_jsonl(f"{config.log_dir}/orders.jsonl")
+    assert [(r["order_id"], r["client_order_id"]) for r in records] == [(1, "nc-1-1"),
+                                                                        (2, "nc-1-5")]
+    st = ctl.status("order_manager").stats
+    assert st["orders_logged"] == 2 and st["orders_rejected"] == 5 and \
+        st["orders_duplicate"] == 1
+
+
+def test_concurrent_clients_logged_and_acked_exactly(config, controller):
+    ctl = controller(order_manager=run_order_manager)
+    ctl.start("order_manager")
+    wait_running(ctl, "order_manager")
+    clients, per_client = 8, 200
+    acked = [[] for _ in range(clients)]
+
+    def client(k):
+        s = connect(config.order_port)
+        s.sendall(b"".join(order_frame(f"c{k}-x-{i}", "BUY" if i % 2 else "SELL", "MSFT", 1 + i,
+                                       100.0 + i) for i in range(per_client)))
+        acked[k] = [Ack.decode(f) for f in read_frames(s, per_client, timeout=30)]
+        s.close()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    all_acks = [a for acks in acked for a in acks]
+    assert len(all_acks) == clients * per_client
+    assert all(a.status == "accepted" for a in all_acks)
+    ids = sorted(a.order_id for a in all_acks)
+    assert ids == list(range(1, clients * per_client + 1))
+    ctl.stop("order_manager")
+    records = read_jsonl(f"{config.log_dir}/orders.jsonl")
+    assert len(records) == clients * per_client
+    assert len({r["client_order_id"] for r in records}) == len(records)
+    assert [r["order_id"] for r in records] == list(range(1, len(records) + 1))
+
+
+def test_orderbook_writes_shared_memory_and_resumes_after_gateway_restart(config, controller):
+    ctl = controller(gateway=run_gateway, orderbook=run_orderbook)
+    logs = []
+    ctl.subscribe(lambda ev: logs.append((getattr(ev, "name", ""), getattr(ev, "text", ""))))
+    ctl.start("gateway")
+    ctl.start("orderbook")
+    wait_running(ctl, "gateway", "orderbook")
+    reader = SharedPriceBook.attach(config.shm_name)  # as another process would
+    try:
+        wait_for(lambda: all(reader.read(s) for s in config.symbols), what="all prices")
+        ctl.stop("gateway")
+        assert ctl.status("gateway").state == STOPPED
+        frozen = reader.update_counter
+        ctl.start("gateway")
+        wait_for(lambda: reader.update_counter > frozen + 20, what="prices flowing again")
+        ctl.poll()
+        ob_logs = [t for n, t in logs if n == "orderbook"]
+        assert sum("lost gateway prices" in t for t in ob_logs) == 1  # logged once per outage
+        assert any("reconnected to gateway prices" in t for t in ob_logs)
+        assert ctl.status("orderbook").state == RUNNING
+    finally:
+        reader.close()
+    ctl.stop("gateway")
+    ctl.stop("orderbook")
+    assert ctl.totals("gateway")["ticks_sent"] == ctl.totals("orderbook")["ticks_applied"]
+
+
+def test_port_in_use_is_one_clear_line(config, controller):
+    import socket
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", config.price_port))
+    blocker.listen()
+    try:
+        ctl = controller(gateway=run_gateway)
+        logs = []
+        ctl.subscribe(lambda ev: logs.append(getattr(ev, "text", "")))
+        ctl.start("gateway")
+        wait_for(lambda: ctl.poll() is not None and ctl.status("gateway").state == "crashed",
+                 what="gateway exits")
+        assert ctl.status("gateway").exitcode == 2
+        assert any(f"port {config.price_port} (prices) is already in use" in l
+                   and "--price-port" in l for l in logs)
+        assert not any("Traceback" in l for l in logs)
+    finally:
+        blocker.close()

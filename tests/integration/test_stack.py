@@ -1,0 +1,197 @@
+"""The whole stack: headless launcher, and each process alone in its own 'terminal'."""
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from engine.orderbook import run_orderbook
+from engine.runtime import Reporter
+from engine.shared_memory_utils import SharedPriceBook, segment_exists
+from engine.supervisor import ProcessController
+
+from conftest import ROOT
+from .helpers import read_jsonl, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def flags(config, **extra):
+    args = ["--price-port", config.price_port, "--news-port", config.news_port,
+            "--order-port", config.order_port, "--confirm-port", config.confirm_port,
+            "--shm-name", config.shm_name, "--log-dir", config.log_dir, "--seed", 3]
+    # a fast, eager market so that orders come within a couple of seconds
+    fast = {"--tick-interval": 0.02, "--news-interval": 0.1, "--short-window": 2,
+            "--long-window": 4, "--bullish": 50, "--bearish": 50}
+    fast.update(extra)
+    for k, v in fast.items():
+        args += [k, v]
+    return [str(a) for a in args]
+
+
+def test_headless_run_produces_acked_logged_orders(config, tmp_path):
+    summary = tmp_path / "s.json"
+    res = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "--headless",
+                          "--duration", "4", "--summary", str(summary)] + flags(config),
+                         capture_output=True, text=True, timeout=90, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    s = json.loads(summary.read_text())
+    for key in ("ticks_sent", "ticks_applied", "bad_frames", "news_sent", "orders_sent",
+                "orders_acked", "orders_logged", "latency_us", "shm_bytes", "processes"):
+        assert key in s
+    assert s["ticks_applied"] > 0 and s["ticks_applied"] == s["ticks_sent"]
+    assert s["orders_logged"] >= 1
+    assert s["orders_logged"] == s["orders_acked"] == s["orders_sent"]
+    assert s["bad_frames"] == 0
+    assert s["shm_bytes"] == 288 + 328
+    for name in ("gateway", "orderbook", "strategy", "order_manager"):
+        assert s["processes"][name]["exitcode"] == 0
+    for kind in ("tick_to_decision", "tick_to_ack"):
+        lat = s["latency_us"][kind]
+        assert lat["count"] > 0 and 0 < lat["p50"] <= lat["p99"] <= lat["max"]
+    # every process's lines, prefixed with its name, and the OrderManager's exact line
+    out = res.stdout
+    for name in ("gateway", "orderbook", "strategy", "order_manager"):
+        assert f"] {name} started" in out
+    assert "] Received Order 1: " in out
+    assert len(read_jsonl(f"{config.log_dir}/orders.jsonl")) == s["orders_logged"]
+    assert not segment_exists(config.shm_name)
+    assert not segment_exists(config.signal_shm_name)
+
+
+def _start(module, config, tmp_path):
+    log = open(tmp_path / f"{module}.out", "w+")
+    kwargs = {}
+    if os.name == "nt":  # pragma: no cover
+        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+    p = subprocess.Popen([sys.executable, "-m", f"engine.{module}"] + flags(config),
+                         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, **kwargs)
+    return p, log
+
+
+def test_each_process_in_its_own_terminal_any_order(config, tmp_path):
+    """Started in reverse order (clients before servers), one interpreter each; Ctrl+C
+    (SIGINT) stops each cleanly; the standalone OrderBook owns and removes its segment."""
+    procs = {}
+    try:
+        for module in ("strategy", "orderbook", "order_manager", "gateway"):
+            procs[module] = _start(module, config, tmp_path)
+            time.sleep(0.3)  # really out of order: clients retry before servers exist
+        orders = tmp_path / "logs" / "orders.jsonl"
+        wait_for(lambda: orders.exists() and read_jsonl(orders), timeout=30,
+                 what="an order logged")
+        om_out = (tmp_path / "order_manager.out")
+        wait_for(lambda: "Received Order 1: " in om_out.read_text(), what="printed order line")
+        line = [l for l in om_out.read_text().splitlines() if l.startswith("Received Order 1:")]
+        rec = read_jsonl(orders)[0]
+        assert line[0] == (f"Received Order 1: {rec['side']} {rec['qty']} {rec['symbol']} "
+                           f"@ {rec['price']:.2f}")
+    finally:
+        for module in ("strategy", "gateway", "orderbook", "order_manager"):
+            if module in procs:
+                p, _ = procs[module]
+                p.send_signal(signal.SIGINT if os.name != "nt" else signal.CTRL_BREAK_EVENT)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+    for module, (p, log) in procs.items():
+        log.seek(0)
+        text = log.read()
+        log.close()
+        assert p.returncode == 0, f"{module}: {text[-2000:]}"
+        assert "Traceback" not in text, f"{module}: {text[-2000:]}"
+    assert not segment_exists(config.shm_name)
+    assert not segment_exists(config.signal_shm_name)
+
+
+def fake_gateway(chunks, ready):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    ready.append(srv.getsockname()[1])
+
+    def serve():
+        conn, _ = srv.accept()
+        for c in chunks:
+            conn.sendall(c)
+            time.sleep(0.01)
+        ready.append("sent")
+        try:
+            conn.recv(1)  # hold the connection until the client leaves
+        except OSError:
+            pass
+        conn.close()
+        srv.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
+def test_orderbook_rejects_bad_frames_and_keeps_good_ones(config):
+    chunks = [b"AAPL,100.00*\xff\xfe*AAPL,nan*AAPL,-3*ZZZZ,1.00*MSFT,1", b"01.50*",
+              b"A" * 200_000, b"*GOOG,inf*GOOG,0*TSLA,abc*,5*AAPL,101.25*", b"x" * 10]
+    ready = []
+    t = fake_gateway(chunks, ready)
+    wait_for(lambda: ready, what="fake gateway")
+    cfg = config.replace(price_port=ready[0])
+    book = SharedPriceBook(cfg.symbols, name=cfg.shm_name)
+    stop = threading.Event()
+    events = queue.Queue()
+    runner = threading.Thread(target=run_orderbook, args=(cfg, stop),
+                              kwargs={"reporter": Reporter(events, "orderbook")})
+    runner.start()
+    try:
+        wait_for(lambda: "sent" in ready and book.read("AAPL") == 101.25, what="good frames")
+        assert book.read("MSFT") == 101.5
+        assert book.read_row("AAPL").seq == 2
+        assert book.update_counter == 3
+        assert book.read("GOOG") is None and book.read("TSLA") is None
+    finally:
+        stop.set()
+        runner.join(10)
+        t.join(5)
+        book.close()
+        book.unlink()
+    assert not runner.is_alive()
+    stats = [m[2] for m in list(events.queue) if m[0] == "stats"][-1]
+    # \xff\xfe, nan, -3, unknown ZZZZ, the 200 kB frame, inf, 0, abc, ",5"
+    assert stats["bad_frames"] == 9
+    assert stats["ticks_applied"] == 3
+
+
+def test_strategy_resends_unacknowledged_orders_after_order_manager_restart(config):
+    cfg = config.replace(short_window=2, long_window=4, bullish=50, bearish=50,
+                         news_interval=0.1, tick_interval=0.02)
+    ctl = ProcessController(cfg)
+    try:
+        ctl.start_all()
+        wait_for(lambda: ctl.poll() is not None and
+                 ctl.status("order_manager").stats.get("orders_logged", 0) >= 2,
+                 timeout=30, what="first orders")
+        ctl.stop("order_manager")
+        wait_for(lambda: ctl.poll() is not None and
+                 ctl.status("strategy").stats.get("orders_pending", 0) >= 2,
+                 timeout=30, what="orders waiting while the OrderManager is down")
+        ctl.start("order_manager")
+        wait_for(lambda: ctl.poll() is not None and
+                 ctl.status("strategy").stats.get("orders_resent", 0) >= 2 and
+                 ctl.status("strategy").stats.get("orders_pending", 1) == 0,
+                 timeout=30, what="resent orders acknowledged")
+        ctl.stop_all()
+        s = ctl.summary()
+    finally:
+        ctl.close()
+    records = read_jsonl(f"{cfg.log_dir}/orders.jsonl")
+    coids = [r["client_order_id"] for r in records]
+    assert len(coids) == len(set(coids)), "an order was logged twice"
+    assert s["orders_acked"] == s["orders_sent"] == len(records) == s["orders_logged"]
+    # numbering went on from the log after the restart
+    assert [r["order_id"] for r in records] == list(range(1, len(records) + 1))

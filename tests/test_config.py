@@ -1,0 +1,64 @@
+import subprocess
+import sys
+
+import pytest
+
+from engine.config import Config, parse_args
+from conftest import ROOT
+
+FLAGS = ["--host", "--price-port", "--news-port", "--order-port", "--confirm-port", "--symbols",
+         "--shm-name", "--log-dir", "--tick-interval", "--news-interval", "--short-window",
+         "--long-window", "--bullish", "--bearish", "--qty", "--seed"]
+
+
+def test_defaults_run_out_of_the_box():
+    c = Config()
+    assert (c.host, c.price_port, c.news_port, c.order_port, c.confirm_port) == \
+        ("127.0.0.1", 5001, 5002, 5003, 5004)
+    assert c.symbols == ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
+    assert (c.tick_interval, c.news_interval, c.short_window, c.long_window) == (0.1, 1.0, 5, 20)
+    assert (c.bullish, c.bearish, c.qty, c.log_dir) == (60, 40, 10, "logs")
+    assert len(c.signal_shm_name) <= 30
+
+
+def test_flags_build_the_config():
+    c, _ = parse_args(["--symbols", "aapl,MSFT", "--price-port", "6001", "--short-window", "3",
+                       "--long-window", "9", "--bullish", "70", "--bearish", "30", "--qty", "5",
+                       "--seed", "1", "--tick-interval", "0.5", "--shm-name", "desk2"])
+    assert c.symbols == ("AAPL", "MSFT") and c.price_port == 6001
+    assert (c.short_window, c.long_window, c.bullish, c.bearish, c.qty, c.seed) == \
+        (3, 9, 70, 30, 5, 1)
+    assert c.shm_name == "desk2" and c.tick_interval == 0.5
+
+
+@pytest.mark.parametrize("argv", [["--short-window", "20", "--long-window", "5"],
+                                  ["--bullish", "30", "--bearish", "70"], ["--qty", "0"],
+                                  ["--shm-name", "x" * 30], ["--symbols", "TOO_LONG_SYM"],
+                                  ["--bind", "0.0.0.0"]])
+def test_invalid_flags_exit_with_a_message(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        parse_args(argv)
+    assert exc.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_non_loopback_bind_needs_a_token():
+    with pytest.raises(ValueError, match="auth-token"):
+        Config(bind="0.0.0.0")
+    assert Config(bind="0.0.0.0", auth_token="s3cret").bind_host == "0.0.0.0"
+
+
+@pytest.mark.parametrize("module", ["engine.gateway", "engine.orderbook", "engine.strategy",
+                                    "engine.order_manager"])
+def test_every_process_explains_the_same_flags(module):
+    out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
+                         text=True, cwd=ROOT, timeout=60).stdout
+    for flag in FLAGS:
+        assert flag in out, f"{module} --help lacks {flag}"
+
+
+def test_launcher_help():
+    out = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "--help"],
+                         capture_output=True, text=True, timeout=60).stdout
+    for flag in ["--headless", "--duration", "--summary"] + FLAGS:
+        assert flag in out
