@@ -144,6 +144,10 @@ def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None)
                         if prices.broadcast(data):
                             ticks_sent += n
                     rounds += 64
+            elif not prices.client_count:
+                # nobody listens: hold the feed (a replay starts at its first row for the
+                # first client) instead of generating ticks that reach no one
+                next_tick = now + interval
             elif now >= next_tick:
                 data, n = feed.next_round()
                 rounds += 1

@@ -170,3 +170,24 @@ def test_local_errors_for_invalid_outgoing_messages():
         Order("c", "HOLD", "AAPL", 1, 1.0)
     with pytest.raises(LocalProtocolError):
         Ack("c", None, "accepted")
+
+
+# -- property: however the stream is cut, the same frames come out --------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+payloads = st.lists(st.binary(min_size=1, max_size=40).filter(lambda b: b"*" not in b),
+                    max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(payloads, st.lists(st.integers(min_value=1, max_value=50), max_size=60))
+def test_any_chunking_gives_the_same_frames(frames, cuts):
+    stream = b"".join(f + b"*" for f in frames)
+    dec = FrameDecoder(max_frame=64)
+    got, pos = [], 0
+    for c in cuts:
+        got += dec.feed(stream[pos:pos + c])
+        pos += c
+    got += dec.feed(stream[pos:])
+    assert got == frames
+    assert dec.pending == 0 and dec.oversize == 0

@@ -179,3 +179,18 @@ def test_port_in_use_is_one_clear_line(config, controller):
         assert not any("Traceback" in l for l in logs)
     finally:
         blocker.close()
+
+
+def test_csv_replay(config, controller):
+    from conftest import ROOT
+    csv_path = ROOT / "data" / "sample_prices.csv"
+    ctl = controller(gateway=run_gateway)
+    import dataclasses
+    ctl.config = dataclasses.replace(config, prices_csv=str(csv_path))
+    ctl.start("gateway")
+    wait_running(ctl, "gateway")
+    s = connect(config.price_port)
+    frames = read_frames(s, 10)
+    s.close()
+    rows = csv_path.read_text().splitlines()[1:11]
+    assert frames == [(r.split(",")[1] + "," + r.split(",")[2]).encode() for r in rows]
