@@ -306,7 +306,7 @@ class Outage:
             self.down_since = time.monotonic()
             self.outages += 1
             verb = "lost" if self.ever_connected else "cannot reach"
-            self.log.warning("%s %s (%s); retrying every <= 1 s", verb, self.what,
+            self.log.warning("%s %s (%s); retrying every <= 0.5 s", verb, self.what,
                              getattr(exc, "strerror", None) or exc)
 
     def lost(self, why: str):
@@ -326,12 +326,12 @@ class Outage:
 
 
 BACKOFF_START = 0.02
-BACKOFF_CAP = 1.0
+BACKOFF_CAP = 0.5  # reconnect within half a second of a server coming back
 
 
 def connect(host: str, port: int, stop_event, outage: Outage, *, nodelay: bool = False,
             auth_token: Optional[str] = None) -> Optional[socket.socket]:
-    """Connect, retrying with capped exponential backoff (<= 1 s) until connected or stopped.
+    """Connect, retrying with capped exponential backoff (<= 0.5 s) until connected or stopped.
     Returns None only when stop_event is set."""
     delay = BACKOFF_START
     while not stop_event.is_set():

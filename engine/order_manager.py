@@ -20,7 +20,7 @@ from .config import Config
 from .metrics import Rejections, reason_of
 from .net import EventLoop, PortInUse, Server
 from .protocol import (Ack, Confirm, Order, RemoteProtocolError, decode_json,
-                       format_received)
+                       format_received, positions_reply)
 from .runtime import Reporter, fatal, standalone_main
 
 ORDERS_FILE = "orders.jsonl"
@@ -109,40 +109,51 @@ class OrderDesk:
         self.duplicates = 0
 
     def handle(self, frames: List[bytes]):
-        acks: List[bytes] = []
+        """Returns (replies to the sender, in order; confirmations; lines to print)."""
+        replies: List[bytes] = []
         confirms: List[bytes] = []
         lines: List[str] = []
         for f in frames:
+            obj = None
             try:
-                order = Order.decode(f)
+                obj = decode_json(f)
+                if obj.get("type") == "positions":
+                    replies.append(self._positions(obj))
+                    continue
+                order = Order.from_dict(obj)
                 if order.symbol not in self.symbols:
                     raise RemoteProtocolError(f"order: unknown symbol {order.symbol!r}")
             except RemoteProtocolError as exc:
                 self.rejections.reject(reason_of(exc), str(exc))
-                acks.append(Ack(_coid_of(f), None, "rejected", str(exc)).encode())
+                replies.append(Ack(_coid_of(obj), None, "rejected", str(exc)).encode())
                 continue
             coid = order.client_order_id
             oid = self.orders.known.get(coid)
             if oid is not None:
                 self.duplicates += 1
-                acks.append(Ack(coid, oid, "duplicate").encode())
+                replies.append(Ack(coid, oid, "duplicate").encode())
                 continue
             oid = self.orders.add(order, account_of(coid))
             self.accepted += 1
-            acks.append(Ack(coid, oid, "accepted").encode())
+            replies.append(Ack(coid, oid, "accepted").encode())
             confirms.append(Confirm(oid, order.side, order.qty, order.symbol, order.price,
                                     coid).encode())
             lines.append(format_received(oid, order))
         self.orders.flush()  # on disk (in the OS) before any ack leaves
-        return acks, confirms, lines
+        return replies, confirms, lines
+
+    def _positions(self, obj: dict) -> bytes:
+        account = obj.get("account")
+        if not isinstance(account, str) or not 0 < len(account) <= 64 or "*" in account:
+            raise RemoteProtocolError("positions: account must be a string of 1..64 characters")
+        held = {s: q for s, q in self.orders.positions.get(account, {}).items() if q}
+        self.log.info("positions of %r: %s", account, held or "flat")
+        return positions_reply(account, held)
 
 
-def _coid_of(frame: bytes) -> Optional[str]:
-    try:
-        coid = decode_json(frame).get("client_order_id")
-    except RemoteProtocolError:
-        return None
-    return coid if isinstance(coid, str) and len(coid) <= 64 and "*" not in coid else None
+def _coid_of(obj: Optional[dict]) -> Optional[str]:
+    coid = obj.get("client_order_id") if obj else None
+    return coid if isinstance(coid, str) and 0 < len(coid) <= 64 and "*" not in coid else None
 
 
 def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:
@@ -154,9 +165,9 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
     confirms: Optional[Server] = None
 
     def on_orders(server: Server, peer, frames: List[bytes]) -> None:
-        acks, conf, lines = desk.handle(frames)
-        if acks:
-            server.send(peer, b"".join(acks))
+        replies, conf, lines = desk.handle(frames)
+        if replies:
+            server.send(peer, b"".join(replies))
         for line in lines:
             log.info(line)
         if conf:

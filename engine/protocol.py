@@ -314,7 +314,10 @@ class Ack:
 
     @classmethod
     def decode(cls, payload: bytes) -> "Ack":
-        obj = decode_json(payload)
+        return cls.from_dict(decode_json(payload))
+
+    @classmethod
+    def from_dict(cls, obj: dict) -> "Ack":
         if obj.get("type") != "ack":
             raise RemoteProtocolError(f"expected an ack, got type {obj.get('type')!r}")
         status = obj.get("status")
@@ -368,6 +371,29 @@ class Confirm:
         _finite_positive(price, "confirm: price")
         coid = obj.get("client_order_id")
         return cls(oid, side, qty, symbol, float(price), coid if isinstance(coid, str) else None)
+
+
+def positions_request(account: str) -> bytes:
+    """Strategy -> OrderManager: which positions does `account` hold (from the order log)?"""
+    return encode_json({"type": "positions", "account": account})
+
+
+def positions_reply(account: str, positions: dict) -> bytes:
+    return encode_json({"type": "positions", "account": account, "positions": positions})
+
+
+def parse_positions(obj: dict) -> dict:
+    """Validate a positions reply: {symbol: signed int shares}."""
+    pos = obj.get("positions")
+    if not isinstance(pos, dict):
+        raise RemoteProtocolError("positions: missing positions object")
+    out = {}
+    for sym, qty in pos.items():
+        _symbol(sym)
+        if isinstance(qty, bool) or not isinstance(qty, int):
+            raise RemoteProtocolError(f"positions: {sym} is not an integer")
+        out[sym] = qty
+    return out
 
 
 def format_received(order_id: int, order: Order) -> str:

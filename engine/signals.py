@@ -110,15 +110,16 @@ class SignalEngine:
     def on_sentiment(self, value: int) -> None:
         self.sentiment = value
 
-    def on_price(self, symbol: str, price: float) -> Optional[OrderIntent]:
-        """Feed one price; returns the order to send, if any. Position moves at once
-        (call `on_rejected` if the OrderManager refuses it)."""
+    def on_price(self, symbol: str, price: float, trade: bool = True) -> Optional[OrderIntent]:
+        """Feed one price; returns the order to send, if any (never with trade=False, which
+        only updates the means). Position moves at once (call `on_rejected` if the
+        OrderManager refuses it)."""
         st = self.state[symbol]
         scaled = round(price * SCALE)
         st.short.push(scaled)
         st.long.push(scaled)
         st.last_price = price
-        return self.decide(symbol)
+        return self.decide(symbol) if trade else None
 
     def decide(self, symbol: str) -> Optional[OrderIntent]:
         st = self.state[symbol]

@@ -23,7 +23,8 @@ import numpy as np
 from .config import Config
 from .metrics import Latency, Rejections, reason_of
 from .net import ConnectionClosed, Outage, connect, recv_some, send_all
-from .protocol import Ack, FrameDecoder, Order, RemoteProtocolError, Sentiment
+from .protocol import (Ack, FrameDecoder, Order, RemoteProtocolError, Sentiment, decode_json,
+                       parse_positions, positions_request)
 from .runtime import Reporter, standalone_main
 from .shared_memory_utils import SharedPriceBook, SignalBook
 from .signals import OrderIntent, SignalEngine, position_label
@@ -36,10 +37,15 @@ class OrderLink:
     """The connection to the OrderManager: sends orders, reads acks, resends the unacknowledged
     after a reconnect. Its reader thread calls on_ack(ack, order, intent)."""
 
-    def __init__(self, config: Config, log: logging.Logger, on_ack, rejections: Rejections):
+    def __init__(self, config: Config, log: logging.Logger, on_ack, rejections: Rejections,
+                 account: str = "strategy", on_positions=None):
         self.config = config
         self.log = log
         self.on_ack = on_ack
+        self.account = account
+        self.on_positions = on_positions
+        # set once the OrderManager told us what this account holds: no trading before
+        self.positions_ready = threading.Event()
         self.rejections = rejections
         self.pending: "OrderedDict[str, tuple]" = OrderedDict()
         self.lock = threading.Lock()
@@ -85,6 +91,12 @@ class OrderLink:
             sock.settimeout(0.2)
             with self.lock:
                 self.sock = sock
+                if not self.positions_ready.is_set():
+                    try:
+                        send_all(sock, positions_request(self.account))
+                    except ConnectionClosed as exc:
+                        self._drop(str(exc))
+                        continue
                 if self.pending:
                     self.resent += len(self.pending)
                     self.log.info("resending %d unacknowledged order(s)", len(self.pending))
@@ -116,7 +128,15 @@ class OrderLink:
 
     def _ack(self, frame: bytes, now_ns: int) -> None:
         try:
-            ack = Ack.decode(frame)
+            obj = decode_json(frame)
+            if obj.get("type") == "positions":
+                held = parse_positions(obj)
+                if not self.positions_ready.is_set():
+                    if self.on_positions:
+                        self.on_positions(held)
+                    self.positions_ready.set()
+                return
+            ack = Ack.from_dict(obj)
         except RemoteProtocolError as exc:
             self.rejections.reject(reason_of(exc), str(exc))
             return
@@ -244,7 +264,15 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
         engine.on_sentiment(value)
         signals.set_sentiment(value)
 
-    link = OrderLink(config, log, on_ack, rejections)
+    def on_positions(held: Dict[str, int]) -> None:
+        with engine_lock:
+            for sym in symbols:
+                engine.set_position(sym, held.get(sym, 0))
+        log.info("positions recovered from the order manager: %s",
+                 ", ".join(f"{s} {position_label(q)} {q:+d}" for s, q in held.items() if s in
+                           engine.state) or "all flat")
+
+    link = OrderLink(config, log, on_ack, rejections, account=name, on_positions=on_positions)
     news = NewsReader(config, stop_event, log, on_news, rejections)
     link.start()
     news.start()
@@ -301,7 +329,8 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
                 sym = symbols[j]
                 price, recv_ns = float(snap["price"][j]), int(snap["recv_ns"][j])
                 with engine_lock:
-                    intent = engine.on_price(sym, price)
+                    # until the OrderManager has told us our positions, only learn prices
+                    intent = engine.on_price(sym, price, trade=link.positions_ready.is_set())
                     short_ma, long_ma = engine.averages(sym)
                     position = engine.position(sym)
                 decided = time.perf_counter_ns()
