@@ -73,6 +73,7 @@ class Reporter:
         self.name = name
         self.period = period
         self._next = 0.0
+        self.last: dict = {}  # the latest stats sent (what --stats-json writes at exit)
 
     def state(self, state: str, **info) -> None:
         if self.events is not None:
@@ -88,6 +89,11 @@ class Reporter:
             self.send(stats_fn())
 
     def send(self, stats: dict) -> None:
+        # CPU seconds of this process so far (all threads): a portable figure the benchmark
+        # falls back on where it cannot read /proc
+        t = os.times()
+        stats = dict(stats, cpu_s=round(t.user + t.system, 3))
+        self.last = stats
         if self.events is not None:
             try:
                 self.events.put_nowait(("stats", self.name, stats, time.time()))
@@ -128,6 +134,9 @@ def standalone_main(name: str, target: Callable, description: str, argv=None,
     logs/<name>.log, stop cleanly on Ctrl+C (or SIGTERM)."""
     import argparse
     parser = argparse.ArgumentParser(prog=f"python -m engine.{name}", description=description)
+    parser.add_argument("--stats-json", default=None, metavar="FILE.json",
+                        help="at exit, write this process's final counters (and, for the "
+                             "Strategy, latency percentiles) to this JSON file")
     if extra_args:
         extra_args(parser)
     config, ns = parse_args(argv, parser=parser)
@@ -145,10 +154,16 @@ def standalone_main(name: str, target: Callable, description: str, argv=None,
     if hasattr(signal, "SIGBREAK"):  # Windows Ctrl+Break
         signal.signal(signal.SIGBREAK, on_signal)  # type: ignore[attr-defined]
     kwargs = kwargs_from_ns(ns) if kwargs_from_ns else {}
+    reporter = Reporter(None, name)
     try:
-        target(config, stop, reporter=Reporter(None, name), **kwargs)
+        target(config, stop, reporter=reporter, **kwargs)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        if ns.stats_json:  # e.g. the benchmark reading a Strategy started on its own
+            import json
+            Path(ns.stats_json).write_text(json.dumps(reporter.last, indent=2) + "\n",
+                                           encoding="utf-8")
     return 0
 
 

@@ -1,0 +1,665 @@
+"""`python -m engine.bench`: measure the engine with real processes and write the report.
+
+    python -m engine.bench            full run (a few minutes), writes performance_report.md/.json
+    python -m engine.bench --quick    the same figures from shorter runs (under a minute)
+    python -m engine.bench --only ingest,latency   some sections only
+
+Every section starts real processes (spawn) through the ProcessController, on free loopback
+ports and a fresh shared-memory name, with logs and the order log in a temporary folder, and
+stops and unlinks everything at the end. Definitions follow DESIGN.md section 6.
+
+Sections:
+  ingest      a blaster process sends N pre-encoded `SYMBOL,PRICE*` frames over TCP as fast as
+              the socket takes them; the real OrderBook process validates and applies them.
+              Ticks/s = N / (time the book's counter reached N - time of the first send);
+              N sent must equal N applied, with no frame rejected.
+  e2e         the real Gateway (tick interval 0: as fast as the clients read) and OrderBook;
+              ticks/s the book's counter grows over a window, then ticks sent == applied.
+  latency     the whole stack at 1,000 ticks/s (5 symbols every 5 ms) under the launcher's
+              controller: tick-to-decision and tick-to-ack from the Strategy, p50/p99/max.
+  standalone  the same, but the Strategy is `python -m engine.strategy` in its own process
+              (no shared Event), as a user starts it in a terminal.
+  cpu         the whole engine at the default demo rate: CPU time of the four processes over
+              wall time, from /proc/<pid>/stat (Linux) or each process's own os.times().
+  footprint   bytes of every shared-memory segment, per symbol and in all.
+  charts      the desk's charts (gui/, offscreen) frame rate while the engine ingests at full
+              speed, and the ingest rate with and without the charts drawing.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import logging
+import os
+import platform
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+
+from .config import Config
+from .gateway import RandomWalk
+from .net import PortInUse, listen
+from .runtime import Reporter, fatal
+from .shared_memory_utils import SharedPriceBook, book_footprint
+from .supervisor import LogLine, ProcessController
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = ("ingest", "e2e", "latency", "standalone", "cpu", "footprint", "charts")
+LATENCY_RATE = 1000  # ticks a second, all symbols together
+
+TARGETS = {
+    "ingest_ticks_per_s": (">=", 5_000_000),
+    "e2e_ticks_per_s": (">=", 2_000_000),
+    "tick_to_ack_p50_us": ("<=", 250),
+    "tick_to_ack_p99_us": ("<=", 1000),
+    "cpu_percent_of_one_core": ("<=", 3.0),
+    "chart_fps": (">=", 30),
+    "chart_ingest_slowdown_percent": ("<=", 10),
+}
+
+
+# ---------------------------------------------------------------------------
+# Processes the benchmark adds
+# ---------------------------------------------------------------------------
+def price_block(symbols, target_bytes: int = 1 << 20, seed: int = 11):
+    """About `target_bytes` of valid price frames from the Gateway's random walk, and the end
+    offset of every frame (to send an exact count)."""
+    walk = RandomWalk(symbols, seed)
+    parts, n, size = [], 0, 0
+    while size < target_bytes:
+        data, k = walk.next_round()
+        parts.append(data)
+        n += k
+        size += len(data)
+    block = b"".join(parts)
+    ends = np.flatnonzero(np.frombuffer(block, np.uint8) == ord("*")) + 1
+    return block, ends
+
+
+def run_blaster(config: Config, stop_event, reporter: Optional[Reporter] = None,
+                ticks: int = 1_000_000) -> None:
+    """Stands in for the Gateway on the price port: sends exactly `ticks` valid frames to the
+    first client as fast as the socket takes them, then idles until stopped."""
+    log = logging.getLogger("gateway")
+    reporter = reporter or Reporter(None, "gateway")
+    block, ends = price_block(config.symbols)
+    per_block = len(ends)
+    try:
+        srv = listen(config.bind_host, config.price_port, "prices")
+    except PortInUse as exc:
+        fatal(log, str(exc))
+    reporter.state("running", price_port=config.price_port)
+    conn = None
+    try:
+        while conn is None and not stop_event.is_set():
+            try:
+                conn, _ = srv.accept()
+            except (BlockingIOError, InterruptedError):
+                stop_event.wait(0.005)
+        if conn is None:
+            return
+        conn.setblocking(True)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        sent = 0
+        t0 = time.perf_counter_ns()
+        view = memoryview(block)
+        while sent < ticks and not stop_event.is_set():
+            left = ticks - sent
+            if left >= per_block:
+                conn.sendall(view)
+                sent += per_block
+            else:
+                conn.sendall(view[:ends[left - 1]])
+                sent += left
+        t1 = time.perf_counter_ns()
+        log.info("blaster sent %d ticks in %.3f s", sent, (t1 - t0) / 1e9)
+        reporter.send({"ticks_sent": sent, "t0_ns": t0, "t1_ns": t1})
+        stop_event.wait()
+    finally:
+        if conn is not None:
+            conn.close()
+        srv.close()
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+def free_ports(n: int) -> List[int]:
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+class Bench:
+    def __init__(self, quick: bool, shm_base: str, workdir: Path, out=sys.stdout):
+        self.quick = quick
+        self.shm_base = shm_base
+        self.workdir = workdir
+        self.out = out
+        self._n = 0
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def config(self, **changes) -> Config:
+        """A Config on fresh ports, a fresh shm name and its own log folder."""
+        self._n += 1
+        price, news, order, confirm = free_ports(4)
+        base = Config(price_port=price, news_port=news, order_port=order,
+                      confirm_port=confirm, shm_name=f"{self.shm_base}{self._n}",
+                      log_dir=str(self.workdir / f"run{self._n}"), seed=7)
+        return base.replace(**changes)
+
+    # -- controller plumbing ----------------------------------------------------------
+    def controller(self, cfg: Config, targets=None) -> ProcessController:
+        """A controller whose children's warnings and errors are printed (a crash says why)."""
+        ctl = ProcessController(cfg, targets=targets)
+
+        def on_event(ev):
+            if isinstance(ev, LogLine) and ev.level >= logging.ERROR:
+                self.say(f"  [{ev.name}] {logging.getLevelName(ev.level)}: {ev.text}")
+        ctl.subscribe(on_event)
+        return ctl
+
+    @staticmethod
+    def pump(ctl: ProcessController, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            ctl.poll(min(0.05, max(end - time.monotonic(), 0)))
+
+    @staticmethod
+    def wait_until(ctl: ProcessController, cond: Callable[[], bool], timeout: float,
+                   what: str) -> None:
+        end = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > end:
+                raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+            crashed = [n for n, p in ctl.procs.items() if p.state == "crashed"]
+            if crashed:
+                raise RuntimeError(f"{crashed} crashed while waiting for {what}; see "
+                                   f"the logs in {ctl.config.log_dir}")
+            ctl.poll(0.005)
+
+    # -- sections ---------------------------------------------------------------------
+    def ingest(self) -> dict:
+        n = 2_000_000 if self.quick else 20_000_000
+        repeats = 1 if self.quick else 3
+        runs = []
+        for _ in range(repeats):
+            runs.append(self._ingest_once(n))
+        rates = [r["ticks_per_s"] for r in runs]
+        best = max(runs, key=lambda r: r["ticks_per_s"])
+        res = {"ticks": n, "runs": len(runs), "ticks_per_s": statistics.median(rates),
+               "ticks_per_s_all": rates, "lost": max(r["lost"] for r in runs),
+               "bad_frames": max(r["bad_frames"] for r in runs),
+               "bytes_per_tick": best["bytes_per_tick"]}
+        self.say(f"ingest: {res['ticks_per_s']:,.0f} ticks/s (median of {len(runs)}: "
+                 + ", ".join(f"{r:,.0f}" for r in rates) + f"), {n:,} sent, "
+                 f"lost {res['lost']}, rejected {res['bad_frames']}")
+        return res
+
+    def _ingest_once(self, n: int) -> dict:
+        cfg = self.config()
+        block, ends = price_block(cfg.symbols)
+        from .orderbook import run_orderbook
+        ctl = self.controller(cfg, targets={"gateway": partial(run_blaster, ticks=n),
+                                              "orderbook": run_orderbook})
+        try:
+            ctl.start_all()
+            book = ctl.book
+            self.wait_until(ctl, lambda: book.update_counter >= n, 120, f"{n} ticks applied")
+            t_done = time.perf_counter_ns()
+            self.wait_until(ctl, lambda: "t0_ns" in ctl.procs["gateway"].stats, 10,
+                            "the blaster's report")
+            g = ctl.procs["gateway"].stats
+            applied = book.update_counter
+            ctl.stop_all()
+            ob = ctl.totals("orderbook")
+            bad = ctl.procs["orderbook"].stats.get("bad_frames", 0)
+        finally:
+            ctl.close()
+        return {"ticks_per_s": n / ((t_done - g["t0_ns"]) / 1e9),
+                "lost": g["ticks_sent"] - applied, "bad_frames": bad,
+                "applied_reported": ob.get("ticks_applied"),
+                "bytes_per_tick": len(block) / len(ends)}
+
+    def e2e(self) -> dict:
+        window = 3.0 if self.quick else 10.0
+        cfg = self.config(tick_interval=0.0)
+        from .gateway import run_gateway
+        from .orderbook import run_orderbook
+        ctl = self.controller(cfg, targets={"gateway": run_gateway, "orderbook": run_orderbook})
+        try:
+            ctl.start_all()
+            book = ctl.book
+            self.wait_until(ctl, lambda: book.update_counter > 0, 30, "the first tick")
+            self.pump(ctl, 1.0)  # warm up
+            c0, t0 = book.update_counter, time.perf_counter()
+            samples = []
+            while time.perf_counter() - t0 < window:
+                self.pump(ctl, 0.5)
+                samples.append((time.perf_counter(), book.update_counter))
+            c1, t1 = book.update_counter, time.perf_counter()
+            ctl.stop_all()
+            s = ctl.summary()
+        finally:
+            ctl.close()
+        rate = (c1 - c0) / (t1 - t0)
+        per_half = []
+        prev_t, prev_c = t0, c0
+        for t, c in samples:
+            per_half.append((c - prev_c) / (t - prev_t))
+            prev_t, prev_c = t, c
+        res = {"ticks_per_s": rate, "window_s": round(t1 - t0, 2),
+               "ticks_per_s_p50_of_0.5s": statistics.median(per_half),
+               "ticks_per_s_min_of_0.5s": min(per_half),
+               "ticks_sent": s["ticks_sent"], "ticks_applied": s["ticks_applied"],
+               "lost": s["ticks_sent"] - s["ticks_applied"], "bad_frames": s["bad_frames"]}
+        self.say(f"end to end: {rate:,.0f} ticks/s over {res['window_s']} s "
+                 f"(0.5 s windows: median {res['ticks_per_s_p50_of_0.5s']:,.0f}, "
+                 f"min {res['ticks_per_s_min_of_0.5s']:,.0f}); sent {s['ticks_sent']:,}, "
+                 f"applied {s['ticks_applied']:,}, lost {res['lost']}")
+        return res
+
+    def _latency_config(self) -> Config:
+        # 5 symbols every 5 ms = 1,000 ticks/s; an eager market so that orders are frequent
+        return self.config(tick_interval=len(Config().symbols) / LATENCY_RATE,
+                           news_interval=0.1, short_window=2, long_window=4,
+                           bullish=50, bearish=50)
+
+    def latency(self) -> dict:
+        duration = 5.0 if self.quick else 30.0
+        cfg = self._latency_config()
+        ctl = self.controller(cfg)
+        try:
+            ctl.start_all()
+            self.wait_until(ctl, lambda: ctl.procs["strategy"].stats.get("orders_acked", 0) > 0,
+                            30, "the first acknowledged order")
+            t0, c0 = time.perf_counter(), ctl.book.update_counter
+            self.pump(ctl, duration)
+            rate = (ctl.book.update_counter - c0) / (time.perf_counter() - t0)
+            ctl.stop_all()
+            s = ctl.summary()
+        finally:
+            ctl.close()
+        res = self._latency_result(s["latency_us"], rate, s.get("orders_acked"))
+        self.say(self._latency_line("latency (launcher)", res))
+        return res
+
+    def standalone(self) -> dict:
+        duration = 5.0 if self.quick else 30.0
+        cfg = self._latency_config()
+        from .gateway import run_gateway
+        from .order_manager import run_order_manager
+        from .orderbook import run_orderbook
+        ctl = self.controller(cfg, targets={"gateway": run_gateway, "orderbook": run_orderbook,
+                                              "order_manager": run_order_manager})
+        stats_path = Path(cfg.log_dir) / "strategy_stats.json"
+        proc = None
+        try:
+            ctl.start_all()
+            Path(cfg.log_dir).mkdir(parents=True, exist_ok=True)
+            console = open(Path(cfg.log_dir) / "strategy.console", "wb")
+            kwargs = {}
+            if os.name == "nt":
+                kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore
+            cmd = [sys.executable, "-m", "engine.strategy", *cli_flags(cfg),
+                   "--stats-json", str(stats_path)]
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=console, stderr=subprocess.STDOUT,
+                                    **kwargs)
+            console.close()
+            log_file = Path(cfg.log_dir) / "order_manager.log"
+            self.wait_until(ctl, lambda: log_file.exists() and b"Received Order"
+                            in log_file.read_bytes(), 30, "the standalone Strategy's first order")
+            t0, c0 = time.perf_counter(), ctl.book.update_counter
+            self.pump(ctl, duration)
+            rate = (ctl.book.update_counter - c0) / (time.perf_counter() - t0)
+            stop_subprocess(proc)
+            proc = None
+            ctl.stop_all()
+            stats = json.loads(stats_path.read_text(encoding="utf-8"))
+        finally:
+            if proc is not None:
+                proc.kill()
+                proc.wait(5)
+            ctl.close()
+        res = self._latency_result(stats["latency_us"], rate, stats.get("orders_acked"))
+        self.say(self._latency_line("latency (standalone strategy)", res))
+        return res
+
+    @staticmethod
+    def _latency_result(lat: dict, rate: float, acked) -> dict:
+        return {"ticks_per_s": round(rate, 1), "orders_acked": acked,
+                "tick_to_decision_us": lat["tick_to_decision"],
+                "tick_to_ack_us": lat["tick_to_ack"]}
+
+    @staticmethod
+    def _latency_line(title: str, r: dict) -> str:
+        def f(d):
+            return (f"p50 {d['p50']} us, p99 {d['p99']} us, max {d['max']} us "
+                    f"({d['count']} samples)")
+        return (f"{title} at {r['ticks_per_s']:,.0f} ticks/s: tick-to-decision "
+                f"{f(r['tick_to_decision_us'])}; tick-to-ack {f(r['tick_to_ack_us'])}")
+
+    def cpu(self) -> dict:
+        window = 6.0 if self.quick else 30.0
+        cfg = self.config(seed=None)  # the default demo: 10 rounds/s, news every second
+        ctl = self.controller(cfg)
+        try:
+            ctl.start_all()
+            self.wait_until(ctl, lambda: all(p.state == "running" for p in ctl.procs.values())
+                            and ctl.book.update_counter > 0, 30, "the stack to run")
+            self.pump(ctl, 2.0)  # imports and connections done
+            pids = {n: p.pid for n, p in ctl.procs.items()}
+            c0, how = cpu_times(ctl)
+            t0 = time.perf_counter()
+            self.pump(ctl, window)
+            c1, _ = cpu_times(ctl)
+            wall = time.perf_counter() - t0
+            ctl.stop_all()
+        finally:
+            ctl.close()
+        per = {n: round(100 * (c1[n] - c0[n]) / wall, 2) for n in pids}
+        total = round(sum(per.values()), 2)
+        res = {"percent_of_one_core": total, "per_process_percent": per,
+               "window_s": round(wall, 1), "source": how,
+               "tick_interval_s": cfg.tick_interval, "news_interval_s": cfg.news_interval}
+        self.say(f"cpu at the default demo rate: {total}% of one core over {wall:.0f} s ("
+                 + ", ".join(f"{n} {v}%" for n, v in per.items()) + f"; from {how})")
+        return res
+
+    def footprint(self) -> dict:
+        cfg = self.config()
+        ctl = self.controller(cfg, targets={})
+        try:
+            ctl.ensure_shared_memory()
+            fp = book_footprint(cfg.symbols)
+            res = {"symbols": len(cfg.symbols), "price_book_bytes": ctl.book.nbytes,
+                   "signal_book_bytes": ctl.signal_book.nbytes,
+                   "total_bytes": ctl.shm_bytes, "per_symbol_bytes": fp["per_symbol"],
+                   "header_bytes_per_segment": ctl.book.nbytes - 32 * len(cfg.symbols),
+                   "os_mapped_bytes": ctl.book.segment_size + ctl.signal_book.segment_size}
+        finally:
+            ctl.close()
+        self.say(f"shared memory: {res['total_bytes']} bytes for {res['symbols']} symbols "
+                 f"(price book {res['price_book_bytes']}, signal book "
+                 f"{res['signal_book_bytes']}; {res['per_symbol_bytes']} bytes a symbol + "
+                 f"2 x {res['header_bytes_per_segment']} header; the OS maps "
+                 f"{res['os_mapped_bytes']})")
+        return res
+
+    def charts(self) -> dict:
+        try:
+            from . import bench_charts  # noqa: F401
+        except ImportError as exc:
+            res = {"skipped": f"no chart benchmark: {exc}"}
+            self.say(f"charts: skipped ({res['skipped']})")
+            return res
+        return bench_charts.run(self)  # pragma: no cover
+
+
+def cli_flags(cfg: Config) -> List[str]:
+    """The command-line flags that rebuild `cfg` in a process started on its own."""
+    args = {"--host": cfg.host, "--price-port": cfg.price_port, "--news-port": cfg.news_port,
+            "--order-port": cfg.order_port, "--confirm-port": cfg.confirm_port,
+            "--symbols": ",".join(cfg.symbols), "--shm-name": cfg.shm_name,
+            "--log-dir": cfg.log_dir, "--tick-interval": cfg.tick_interval,
+            "--news-interval": cfg.news_interval, "--short-window": cfg.short_window,
+            "--long-window": cfg.long_window, "--bullish": cfg.bullish,
+            "--bearish": cfg.bearish, "--qty": cfg.qty}
+    if cfg.seed is not None:
+        args["--seed"] = cfg.seed
+    out: List[str] = []
+    for k, v in args.items():
+        out += [k, str(v)]
+    return out
+
+
+def stop_subprocess(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Ctrl+C for a process started in its own 'terminal' (Ctrl+Break on Windows)."""
+    if os.name == "nt":
+        proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+    else:
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def _proc_stat_cpu(pid: int) -> Optional[float]:
+    """CPU seconds (user + system, all threads) of a process from /proc (Linux)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_times(ctl: ProcessController):
+    """{name: CPU seconds} of every running child, and where the figures came from."""
+    out, how = {}, "/proc/<pid>/stat"
+    for n, p in ctl.procs.items():
+        v = _proc_stat_cpu(p.pid) if p.pid else None
+        if v is None:  # not Linux: what the child itself reported (os.times, every 0.5 s)
+            v, how = float(p.stats.get("cpu_s", 0.0)), "each process's os.times()"
+        out[n] = v
+    return out, how
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+def machine_info() -> dict:
+    info = {"platform": platform.platform(), "python": sys.version.split()[0],
+            "implementation": platform.python_implementation(), "numpy": np.__version__,
+            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["processor"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gb"] = round(int(line.split()[1]) / 1024 ** 2, 1)
+                break
+    except OSError:
+        pass
+    return info
+
+
+def load_average() -> Optional[List[float]]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def check(key: str, value) -> Optional[bool]:
+    if value is None:
+        return None
+    op, bound = TARGETS[key]
+    return value >= bound if op == ">=" else value <= bound
+
+
+def figures_table(results: dict, command: str) -> List[dict]:
+    """One row per reported figure: name, value, target, met, and the command."""
+    rows = []
+
+    def add(name, value, unit, key=None, note=""):
+        target = None
+        met = None
+        if key:
+            op, bound = TARGETS[key]
+            target = f"{op} {bound:,}"
+            met = check(key, value)
+        rows.append({"figure": name, "value": value, "unit": unit, "target": target,
+                     "met": met, "note": note, "command": command})
+
+    r = results
+    if "ingest" in r:
+        i = r["ingest"]
+        add("ingest (OrderBook, blaster feed)", round(i["ticks_per_s"]), "ticks/s",
+            "ingest_ticks_per_s", f"{i['ticks']:,} sent, lost {i['lost']}, rejected "
+            f"{i['bad_frames']}; median of {i['runs']}")
+    if "e2e" in r:
+        e = r["e2e"]
+        add("end to end (Gateway generator -> shm)", round(e["ticks_per_s"]), "ticks/s",
+            "e2e_ticks_per_s", f"{e['window_s']} s window; sent {e['ticks_sent']:,} = "
+            f"applied {e['ticks_applied']:,}" if not e["lost"] else f"LOST {e['lost']}")
+    for sec, title in (("latency", "launcher"), ("standalone", "standalone Strategy")):
+        if sec in r:
+            lat = r[sec]
+            for kind in ("tick_to_decision_us", "tick_to_ack_us"):
+                d = lat[kind]
+                for q in ("p50", "p99", "max"):
+                    key = None
+                    if kind == "tick_to_ack_us" and q in ("p50", "p99"):
+                        key = f"tick_to_ack_{q}_us"
+                    add(f"{kind[:-3].replace('_', '-')} {q} ({title})", d[q], "us", key,
+                        f"{d['count']} samples at {lat['ticks_per_s']:,.0f} ticks/s")
+    if "cpu" in r:
+        c = r["cpu"]
+        add("CPU, whole engine at the default demo rate", c["percent_of_one_core"],
+            "% of one core", "cpu_percent_of_one_core",
+            ", ".join(f"{n} {v}" for n, v in c["per_process_percent"].items()))
+    if "footprint" in r:
+        f = r["footprint"]
+        add("shared memory, all segments", f["total_bytes"], "bytes", None,
+            f"{f['symbols']} symbols; OS maps {f['os_mapped_bytes']}")
+        add("shared memory per symbol", f["per_symbol_bytes"], "bytes", None,
+            f"price row 32 + signal row 40; + {f['header_bytes_per_segment']} header a segment")
+    if "charts" in r and "fps" in r["charts"]:
+        c = r["charts"]
+        add("chart frame rate during full-speed ingest", c["fps"], "frames/s", "chart_fps",
+            c.get("note", ""))
+        add("ingest slowdown while charts draw", c["ingest_slowdown_percent"], "%",
+            "chart_ingest_slowdown_percent", c.get("slowdown_note", ""))
+    return rows
+
+
+METHOD = __doc__.split("Sections:", 1)[1].rstrip()
+
+
+def write_report(path: Path, json_path: Path, meta: dict, results: dict, rows: List[dict],
+                 notes: List[str]) -> None:
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:,.1f}"
+        if isinstance(v, int):
+            return f"{v:,}"
+        return str(v)
+
+    lines = ["# Performance report", "",
+             "Generated by `python -m engine.bench` (do not edit by hand: rerun it).", "",
+             f"- date: {meta['date']}",
+             f"- command: `{meta['command']}`" + (" (quick: shorter runs)" if meta["quick"]
+                                                 else ""),
+             f"- machine: {meta['machine']['processor']}, {meta['machine']['cpus']} CPUs"
+             + (f", {meta['machine']['memory_gb']} GB" if "memory_gb" in meta["machine"]
+                else ""),
+             f"- OS: {meta['machine']['platform']}",
+             f"- Python {meta['machine']['python']} ({meta['machine']['implementation']}), "
+             f"NumPy {meta['machine']['numpy']}",
+             f"- load average before / after: {meta['load_before']} / {meta['load_after']}",
+             f"- duration: {meta['duration_s']} s", "",
+             "## Figures", "",
+             "| figure | value | unit | target | met | notes |",
+             "| --- | ---: | --- | --- | --- | --- |"]
+    for row in rows:
+        met = {True: "yes", False: "**no**", None: ""}[row["met"]]
+        lines.append(f"| {row['figure']} | {fmt(row['value'])} | {row['unit']} | "
+                     f"{row['target'] or ''} | {met} | {row['note']} |")
+    lines += ["", f"Every figure above came from `{meta['command']}`; one section alone: "
+              "`python -m engine.bench --only SECTION` (" + ", ".join(SECTIONS) + ").", ""]
+    if "charts" in results and "skipped" in results["charts"]:
+        lines += [f"Charts: not measured ({results['charts']['skipped']}).", ""]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    lines += ["## Method", "", "```", METHOD.strip("\n"), "```", "",
+              f"Raw figures: `{json_path.name}`.", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    json_path.write_text(json.dumps({"meta": meta, "results": results, "figures": rows},
+                                    indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.bench",
+                                     description="Measure the engine with real processes.")
+    parser.add_argument("--quick", action="store_true",
+                        help="shorter runs (under a minute); the figures are noisier")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help="comma-separated sections (default: all): " + ", ".join(SECTIONS))
+    parser.add_argument("--out", default="performance_report.md",
+                        help="the Markdown report (default %(default)s)")
+    parser.add_argument("--json", default=None,
+                        help="the raw figures (default: the report's name with .json)")
+    parser.add_argument("--shm-name", default=f"ipcbench{os.getpid() % 100000}_",
+                        help="prefix of the shared-memory names the runs use")
+    ns = parser.parse_args(argv)
+    sections = [s.strip() for s in ns.only.split(",") if s.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s) {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+    out_path = Path(ns.out)
+    json_path = Path(ns.json) if ns.json else out_path.with_suffix(".json")
+    command = "python -m engine.bench" + ("" if argv is None and len(sys.argv) <= 1 else
+                                          " " + " ".join(shlex.quote(a) for a in
+                                                         (sys.argv[1:] if argv is None
+                                                          else argv)))
+    meta = {"date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": command, "quick": ns.quick, "machine": machine_info(),
+            "load_before": load_average(), "sections": sections}
+    started = time.monotonic()
+    results: Dict[str, dict] = {}
+    notes: List[str] = []
+    with tempfile.TemporaryDirectory(prefix="ipcbench") as tmp:
+        bench = Bench(ns.quick, ns.shm_name, Path(tmp))
+        bench.say(f"benchmark ({'quick' if ns.quick else 'full'}) on "
+                  f"{meta['machine']['processor']}, {meta['machine']['cpus']} CPUs, "
+                  f"Python {meta['machine']['python']}; load {meta['load_before']}")
+        for name in SECTIONS:
+            if name in sections:
+                try:
+                    results[name] = getattr(bench, name)()
+                except Exception as exc:  # report what failed, go on with the rest
+                    logging.getLogger("bench").exception("section %s failed", name)
+                    notes.append(f"section {name} failed: {exc!r}")
+                    results[name] = {"error": repr(exc)}
+    meta["load_after"] = load_average()
+    meta["duration_s"] = round(time.monotonic() - started, 1)
+    rows = figures_table({k: v for k, v in results.items() if "error" not in v}, command)
+    for row in rows:
+        if row["met"] is False:
+            notes.append(f"target missed: {row['figure']} = {row['value']} {row['unit']} "
+                         f"(target {row['target']})")
+    write_report(out_path, json_path, meta, results, rows, notes)
+    bench.say(f"report written to {out_path} and {json_path} ({meta['duration_s']} s)")
+    return 1 if any("error" in v for v in results.values()) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
