@@ -90,8 +90,9 @@ class Server:
                  out_cap: int = 1024 * 1024, auth_token: Optional[str] = None,
                  on_frames: Optional[FramesHandler] = None,
                  on_connect: Optional[Callable[["Server", Peer], None]] = None,
-                 nodelay: bool = False):
+                 nodelay: bool = False, sndbuf: int = 256 * 1024):
         self.loop = loop
+        self.sndbuf = sndbuf
         self.what = what
         self.log = log
         self.max_frame = max_frame
@@ -122,6 +123,8 @@ class Server:
                 self.log.warning("%s: accept failed: %s", self.what, exc)
                 return
             sock.setblocking(False)
+            if self.sndbuf:  # bound the kernel's share of a slow client's backlog too
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.sndbuf)
             if self.nodelay:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             peer = Peer(sock, addr, self.max_frame, self.auth_token is None, self._next_id)
@@ -292,7 +295,11 @@ class EventLoop:
 # Client side
 # ---------------------------------------------------------------------------
 class Outage:
-    """Logs a lost or refused connection once per outage, not once per retry."""
+    """Logs a lost or refused connection once per outage, not once per retry.
+
+    After a reconnect the outage ends only when `confirmed()` (first bytes from the new
+    connection): a server being killed can still accept a connection from its dying
+    listening socket and reset it a moment later, and that is the same outage."""
 
     def __init__(self, log: logging.Logger, what: str):
         self.log = log
@@ -316,13 +323,17 @@ class Outage:
             self.log.warning("lost %s (%s); reconnecting", self.what, why)
 
     def connected(self):
-        if self.down_since is not None and self.ever_connected:
+        if not self.ever_connected:
+            self.log.info("connected to %s", self.what)
+            self.down_since = None
+            self.ever_connected = True
+
+    def confirmed(self):
+        """The new connection works (data arrived, or the protocol needs none)."""
+        if self.down_since is not None:
             self.log.info("reconnected to %s after %.2f s", self.what,
                           time.monotonic() - self.down_since)
-        else:
-            self.log.info("connected to %s", self.what)
-        self.down_since = None
-        self.ever_connected = True
+            self.down_since = None
 
 
 BACKOFF_START = 0.02
@@ -375,3 +386,68 @@ def send_all(sock: socket.socket, data: bytes) -> None:
         sock.sendall(data)
     except OSError as exc:
         raise ConnectionClosed(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------
+# Doorbell: a cross-process wake-up that survives kill -9 on either side
+# ---------------------------------------------------------------------------
+class Doorbell:
+    """A reader's UDP socket on 127.0.0.1: the writer sends one byte after each batch and
+    the reader wakes from a blocking recv. Nothing is shared but a port number (in the
+    price book's header), so it works the same for a process started by the launcher and
+    one started in its own terminal, on every OS, and a killed peer leaves no lock held."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def wait(self, timeout: float) -> bool:
+        """Block until rung (True) or timeout (False); swallows any extra rings."""
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.recv(64)
+        except (socket.timeout, BlockingIOError, InterruptedError):
+            return False
+        except OSError:  # e.g. Windows WSAECONNRESET from an old ICMP: treat as a ring
+            return True
+        self.sock.setblocking(False)
+        try:
+            while True:
+                self.sock.recv(64)
+        except OSError:
+            pass
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Ringer:
+    """The writer's side: one unconnected UDP socket that rings every registered port."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+
+    def ring(self, ports) -> None:
+        for port in ports:
+            try:
+                self.sock.sendto(b"!", ("127.0.0.1", port))
+            except OSError:  # nobody there any more, or the buffer is full: a ring is enough
+                pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def udp_port_in_use(port: int) -> bool:
+    """True when some socket holds this UDP port on 127.0.0.1 (we cannot bind it)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.bind(("127.0.0.1", port))
+    except OSError:
+        return True
+    finally:
+        probe.close()
+    return False

@@ -12,16 +12,15 @@ import logging
 import os
 import socket
 import time
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
 from .config import Config
 from .metrics import Rejections, reason_of
-from .net import ConnectionClosed, Outage, connect, recv_some
-from .protocol import FrameDecoder, RemoteProtocolError, parse_price
+from .net import ConnectionClosed, Outage, Ringer, connect, recv_some
+from .protocol import FrameDecoder, PriceScanner, RemoteProtocolError, parse_price
 from .runtime import Reporter, fatal, standalone_main
 from .shared_memory_utils import SharedPriceBook, StaleSegmentInUse
 
-INF = float("inf")
 
 
 def open_book(config: Config, lock, log: logging.Logger) -> SharedPriceBook:
@@ -46,7 +45,11 @@ def open_book(config: Config, lock, log: logging.Logger) -> SharedPriceBook:
 
 class PriceIngest:
     """Decodes price frames, validates each, and applies every chunk to the book as one batch.
-    Sans-socket, so tests and the benchmark drive it with plain bytes."""
+    Sans-socket, so tests and the benchmark drive it with plain bytes.
+
+    A chunk is handled whole: FrameDecoder.feed_block cuts it at the last delimiter and
+    PriceScanner validates all its frames at once (NumPy for big chunks), reducing them to the
+    latest price and tick count of each symbol for one update_many()."""
 
     def __init__(self, book: SharedPriceBook, symbols, log: logging.Logger, max_frame: int):
         self.book = book
@@ -54,6 +57,7 @@ class PriceIngest:
         self.decoder = FrameDecoder(max_frame)
         # symbol bytes -> row index, only for the configured symbols
         self.rows = {s.encode("ascii"): book.index[s] for s in symbols}
+        self.scanner = PriceScanner(self.rows, max_frame)
         self.rejections = Rejections(log, "price frame")
         self.applied = 0
         self._oversize_seen = 0
@@ -66,26 +70,14 @@ class PriceIngest:
         self._oversize_seen = 0
 
     def feed(self, data: bytes, recv_ns: int) -> int:
-        frames = self.decoder.feed(data)
-        if self.decoder.oversize != self._oversize_seen:
-            for _ in range(self.decoder.oversize - self._oversize_seen):
-                self.rejections.reject("frame over the size cap",
-                                       f"more than {self.decoder.max_frame} bytes")
-            self._oversize_seen = self.decoder.oversize
-        latest: Dict[int, Tuple[float, int]] = {}
-        rows = self.rows
-        for f in frames:
-            sym, sep, tail = f.partition(b",")
-            i = rows.get(sym)
-            if i is not None:
-                try:
-                    price = float(tail)
-                except ValueError:
-                    price = -1.0
-                if 0.0 < price < INF:  # finite and positive (NaN fails too)
-                    prev = latest.get(i)
-                    latest[i] = (price, prev[1] + 1 if prev else 1)
-                    continue
+        block = self.decoder.feed_block(data)
+        latest, rejected, oversize = self.scanner.scan(block) if block else ({}, (), 0)
+        oversize += self.decoder.oversize - self._oversize_seen
+        self._oversize_seen = self.decoder.oversize
+        for _ in range(oversize):
+            self.rejections.reject("frame over the size cap",
+                                   f"more than {self.decoder.max_frame} bytes")
+        for f in rejected:
             self._reject(f)
         n = self.book.update_many(latest, recv_ns)
         self.applied += n
@@ -101,7 +93,7 @@ class PriceIngest:
 
 
 def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = None,
-                  lock=None, price_event=None) -> None:
+                  lock=None) -> None:
     log = logging.getLogger("orderbook")
     reporter = reporter or Reporter(None, "orderbook")
     try:
@@ -120,6 +112,7 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
                 "shm_bytes": book.nbytes}
 
     sock: Optional[socket.socket] = None
+    ringer = Ringer()
     try:
         while not stop_event.is_set():
             if sock is None:
@@ -137,9 +130,10 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
                 outage.lost(str(exc))
                 reporter.send(stats())
                 continue
-            if data:
-                if ingest.feed(data, time.perf_counter_ns()) and price_event is not None:
-                    price_event.set()
+            if data and outage.down_since is not None:
+                outage.confirmed()
+            if data and ingest.feed(data, time.perf_counter_ns()):
+                ringer.ring(book.doorbell_ports())  # wake the readers waiting for prices
             reporter.maybe(stats)
         if sock is not None:  # drain what the Gateway sent before it stopped
             sock.settimeout(0.05)
@@ -154,6 +148,7 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
     finally:
         if sock is not None:
             sock.close()
+        ringer.close()
         final = stats()
         book.set_writer(0)
         owner = book.owner

@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
 
 from .config import SYMBOL_RE
 
@@ -86,6 +88,30 @@ class FrameDecoder:
         self.frames += len(out)
         return out
 
+    def feed_block(self, data: bytes) -> bytes:
+        """feed() without the split: every complete frame, delimiters included, as one block
+        of bytes (b"" when there is none), for a caller that parses many small frames at once
+        (PriceScanner). The block may hold empty frames and frames over `max_frame`: the
+        caller skips and counts those; the buffer and the oversize tail work as in feed()."""
+        self.bytes_in += len(data)
+        if self._buf:
+            data = self._buf + data
+            self._buf = b""
+        end = data.rfind(MESSAGE_DELIMITER) + 1
+        block, tail = data[:end], data[end:]
+        if self._discarding and end:
+            # the first frame ends the oversize frame we were dropping
+            block = block[block.find(MESSAGE_DELIMITER) + 1:]
+            self._discarding = False
+        if self._discarding:
+            pass  # still inside an oversize frame: tail is dropped too
+        elif len(tail) > self.max_frame:
+            self.oversize += 1
+            self._discarding = True
+        else:
+            self._buf = tail
+        return block
+
     def eof_partial(self) -> bool:
         """True when the stream ended inside a frame (the partial frame is lost)."""
         return bool(self._buf) or self._discarding
@@ -152,6 +178,185 @@ def parse_price(payload: bytes):
     return sym, price
 
 
+INF = float("inf")
+# Byte classes inside a price text, packed so one cumulative sum counts three things per frame:
+# bits 0-7 bytes that are neither a digit nor '.', bits 8-15 dots, bits 16-23 digits 1-9.
+# (The sums wrap around, but the difference over one price text of at most _FAST_PRICE_MAX
+# bytes is exact in each field.)
+_PRICE_CLASS = np.full(256, 1, dtype=np.uint32)
+_PRICE_CLASS[ord("0")] = 0
+_PRICE_CLASS[ord("1"):ord("9") + 1] = 1 << 16
+_PRICE_CLASS[ord(".")] = 1 << 8
+_FAST_PRICE_MAX = 32    # longer price texts (and any unusual one) take the scalar path
+_SCALAR_BELOW = 512     # bytes: smaller blocks are cheaper frame by frame than with NumPy
+_SLICE = 128 * 1024     # bytes NumPy works on at once: its temporaries stay in the CPU cache
+_KEY_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
+
+
+class PriceScanner:
+    """Validates a block of `SYMBOL,PRICE*` frames (from FrameDecoder.feed_block) and reduces
+    it to the latest price of each known symbol plus how many valid ticks it had.
+
+    The rule for one frame is `accept`: the text before the first comma is a known symbol and
+    float() of the rest is finite and positive. Big blocks are checked with NumPy: frames
+    whose price is plain digits with at most one dot (and a non-zero digit, at most 32
+    characters) are valid without calling float(); every other frame goes through `accept`,
+    so both paths agree on every frame (tests/test_ingest.py checks this on random input).
+    """
+
+    def __init__(self, rows: Dict[bytes, int], max_frame: int = DEFAULT_MAX_FRAME):
+        self.rows = dict(rows)  # symbol bytes -> row index
+        self.max_frame = max_frame
+        self._nrows = max(self.rows.values(), default=-1) + 1
+        # A symbol's bytes packed little-endian in a uint64 are its key; a multiplicative hash
+        # of the key picks a slot of a small table holding the known (key, length, row).
+        # Different known symbols never share a slot; an unknown symbol that lands on a
+        # known one's slot fails the exact key and length comparison.
+        syms = [s for s in self.rows if 0 < len(s) <= 8]
+        self._bits = max(len(syms), 1).bit_length() + 2
+        rng = np.random.default_rng(1)
+        keys = np.array([int.from_bytes(s, "little") for s in syms], dtype=np.uint64)
+        while True:
+            self._mult = rng.integers(1, 2 ** 63, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+            slots = self._slot(keys)
+            if len(set(slots.tolist())) == len(syms):
+                break
+        size = 1 << self._bits
+        self._slot_key = np.zeros(size, dtype=np.uint64)
+        self._slot_len = np.full(size, -1, dtype=np.int64)  # -1: no symbol has this slot
+        self._slot_row = np.full(size, -1, dtype=np.int64)
+        for s, slot in zip(syms, slots.tolist()):
+            self._slot_key[slot] = int.from_bytes(s, "little")
+            self._slot_len[slot] = len(s)
+            self._slot_row[slot] = self.rows[s]
+        self._known = bool(syms)
+
+    def _slot(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys * self._mult) >> np.uint64(64 - self._bits)).astype(np.intp)
+
+    def accept(self, frame: bytes) -> Tuple[Optional[int], float]:
+        """(row, price) of a valid frame; (None, 0.0) otherwise."""
+        sym, _, tail = frame.partition(b",")
+        i = self.rows.get(sym)
+        if i is not None:
+            try:
+                price = float(tail)
+            except ValueError:
+                return None, 0.0
+            if 0.0 < price < INF:  # finite and positive (NaN fails too)
+                return i, price
+        return None, 0.0
+
+    def scan(self, block: bytes):
+        """-> (latest {row: (price, ticks)}, rejected frames in order, frames over the cap).
+        Empty frames are skipped, as FrameDecoder.feed() does."""
+        if len(block) < _SCALAR_BELOW or not self._known:
+            return self._scan_frames(block)
+        if len(block) <= _SLICE:
+            return self._scan_numpy(block)
+        latest: Dict[int, Tuple[float, int]] = {}
+        rejected: List[bytes] = []
+        oversize = 0
+        start = 0
+        while start < len(block):  # slices that end at a delimiter
+            end = block.rfind(MESSAGE_DELIMITER, start, start + _SLICE) + 1
+            if end <= start:  # one frame longer than a slice
+                end = block.index(MESSAGE_DELIMITER, start + _SLICE) + 1
+            part, rej, over = self._scan_numpy(block[start:end])
+            for i, (price, count) in part.items():
+                prev = latest.get(i)
+                latest[i] = (price, count + prev[1]) if prev else (price, count)
+            rejected += rej
+            oversize += over
+            start = end
+        return latest, rejected, oversize
+
+    def _scan_frames(self, block: bytes):
+        latest: Dict[int, Tuple[float, int]] = {}
+        rejected: List[bytes] = []
+        oversize = 0
+        parts = block.split(MESSAGE_DELIMITER)
+        parts.pop()  # after the last delimiter: nothing
+        accept, cap = self.accept, self.max_frame
+        for f in parts:
+            if not f:
+                continue
+            if len(f) > cap:
+                oversize += 1
+                continue
+            i, price = accept(f)
+            if i is None:
+                rejected.append(f)
+            else:
+                prev = latest.get(i)
+                latest[i] = (price, prev[1] + 1 if prev else 1)
+        return latest, rejected, oversize
+
+    def _scan_numpy(self, block: bytes):
+        a = np.frombuffer(block, dtype=np.uint8)
+        ends = np.flatnonzero(a == MESSAGE_DELIMITER[0])
+        n = len(ends)
+        starts = np.empty(n, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        lens = ends - starts
+        over = lens > self.max_frame
+        # the first comma of every frame (frames without one get their end)
+        commas = np.flatnonzero(a == 44)
+        if len(commas) == n and (commas < ends).all() and (commas[1:] > ends[:-1]).all():
+            comma, has = commas, np.ones(n, dtype=bool)  # the usual case: one comma each
+        else:
+            frame_of = np.searchsorted(ends, commas)
+            first = np.searchsorted(frame_of, np.arange(n))
+            has = first < len(commas)
+            has[has] = frame_of[first[has]] == np.flatnonzero(has)
+            comma = ends.copy()
+            comma[has] = commas[first[has]]
+        sym_len = comma - starts
+        price_len = ends - comma - 1
+        fast = has & (sym_len >= 1) & (sym_len <= 8) & (price_len >= 1) \
+            & (price_len <= _FAST_PRICE_MAX) & ~over
+        # symbol: its bytes packed little-endian in a uint64 (an unaligned 8-byte window at
+        # every offset of the zero-padded block), then looked up among the known keys
+        padded = np.zeros(len(a) + 8, dtype=np.uint8)
+        padded[:len(a)] = a
+        window = np.ndarray((len(a) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+        keys = window[starts] & _KEY_MASKS[np.minimum(sym_len, 8)]
+        slot = self._slot(keys)
+        fast &= (self._slot_key[slot] == keys) & (self._slot_len[slot] == sym_len)
+        row = self._slot_row[slot]
+        # price: digits with at most one dot and a non-zero digit (so float() is finite and
+        # positive): one cumulative sum of byte classes counts all three for every frame
+        # (indices of frames without a comma or price are wrong, but they are not `fast`)
+        counts = np.cumsum(_PRICE_CLASS.take(a), dtype=np.uint32)
+        c = counts[ends - 1] - counts[comma]
+        fast &= ((c & 0xFF) == 0) & (((c >> 8) & 0xFF) <= 1) & ((c >> 16) & 0xFF > 0)
+        good = np.flatnonzero(fast)
+        rows = row[good]
+        ticks = np.bincount(rows, minlength=self._nrows)
+        last = np.full(self._nrows, -1, dtype=np.int64)
+        np.maximum.at(last, rows, good)
+        # everything else (rare): the exact rule, frame by frame
+        rejected: List[bytes] = []
+        slow_latest: Dict[int, Tuple[int, float, int]] = {}
+        for j in np.flatnonzero(~fast & (lens > 0) & ~over).tolist():
+            f = block[starts[j]:ends[j]]
+            i, price = self.accept(f)
+            if i is None:
+                rejected.append(f)
+            else:
+                prev = slow_latest.get(i)
+                slow_latest[i] = (j, price, prev[2] + 1 if prev else 1)
+        latest: Dict[int, Tuple[float, int]] = {}
+        for i in np.flatnonzero(ticks).tolist():
+            j = int(last[i])
+            latest[i] = (float(block[comma[j] + 1:ends[j]]), int(ticks[i]))
+        for i, (j, price, count) in slow_latest.items():
+            fast_last, fast_count = (int(last[i]), latest[i][1]) if i in latest else (-1, 0)
+            latest[i] = (price if j > fast_last else latest[i][0], fast_count + count)
+        return latest, rejected, int(over.sum())
+
+
 @dataclass(frozen=True)
 class Sentiment:
     value: int
@@ -203,7 +408,10 @@ def decode_json(payload: bytes) -> dict:
 
 
 def encode_json(obj: dict) -> bytes:
-    return frame(json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("utf-8"))
+    """One JSON frame. A `*` can only stand inside a JSON string, where the escape \\u002a
+    means the same: so any text (an echoed id, a reason quoting peer data) frames safely."""
+    text = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    return frame(text.replace("*", "\\u002a").encode("utf-8"))
 
 
 def _require(obj: dict, key: str, types, what: str):
@@ -238,8 +446,9 @@ class Order:
 
     @staticmethod
     def validate(o, err=RemoteProtocolError):
-        if not isinstance(o.client_order_id, str) or not 0 < len(o.client_order_id) <= 64:
-            raise err("order: client_order_id must be a string of 1..64 characters")
+        if not isinstance(o.client_order_id, str) or not 0 < len(o.client_order_id) <= 64 \
+                or "*" in o.client_order_id:
+            raise err("order: client_order_id must be a string of 1..64 characters, no '*'")
         if o.side not in SIDES:
             raise err(f"order: side must be BUY or SELL, not {o.side!r}")
         _symbol(o.symbol, err)

@@ -8,7 +8,7 @@ Layout of a segment (all little-endian, 8-byte slots):
         5 update counter (ticks applied in all)        6 created_ns (identifies the segment)
         7 last_update_ns (perf_counter_ns of the latest write)
         8 owner pid (the process that created it and will unlink it)
-        9..15 per-book extras (the signal book keeps the sentiment there)
+        9..15 per-book extras: the price book's doorbell ports, the signal book's sentiment
     rows    one NumPy structured record per symbol
 
 SharedPriceBook rows are 32 bytes: symbol S8, price f8, seq u8 (updates of that row),
@@ -362,6 +362,35 @@ class SharedPriceBook(_Book):
         h[H_LAST] = recv_ns
         self._end()
         return total
+
+    # -- doorbells: how readers learn of new prices without polling ---------------------
+    # Header slots 9..15 hold the UDP ports of readers that want a wake-up datagram after
+    # every batch the writer applies (see net.Doorbell). A datagram, unlike a shared
+    # multiprocessing Event, leaves no lock behind when either side is killed.
+    DOORBELL_SLOTS = range(H_EXTRA, HEADER_SLOTS)
+
+    def doorbell_ports(self) -> list:
+        h = self._h
+        return [h[i] for i in self.DOORBELL_SLOTS if h[i]]
+
+    def add_doorbell(self, port: int, in_use=None) -> bool:
+        """Register a reader's wake-up port in a free slot. A slot whose port nobody holds
+        any more (`in_use(port)` is False: a reader that was killed) is reused."""
+        h = self._h
+        for i in self.DOORBELL_SLOTS:
+            if h[i] == port:
+                return True
+        for i in self.DOORBELL_SLOTS:
+            if h[i] == 0 or (in_use is not None and not in_use(h[i])):
+                h[i] = port
+                return True
+        return False
+
+    def remove_doorbell(self, port: int) -> None:
+        h = self._h
+        for i in self.DOORBELL_SLOTS:
+            if h[i] == port:
+                h[i] = 0
 
     def read_row(self, symbol: str) -> PriceRow:
         i = self.index[symbol]

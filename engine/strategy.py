@@ -3,9 +3,10 @@ the pure SignalEngine, and sends JSON orders to the OrderManager.
 
     python -m engine.strategy [--news-port 5002] [--order-port 5003] [--shm-name NAME]
 
-It learns of new prices without a tight polling loop: under the launcher the OrderBook sets a
-shared multiprocessing Event after every batch; alone (no Event to share), it polls the
-book's update counter with adaptive sleeps (short while prices move, up to 20 ms when idle).
+It learns of new prices without polling: it registers a UDP "doorbell" port in the price
+book's header and the OrderBook sends it one datagram after every batch it applies. That works
+the same under the launcher and in a terminal of its own, and a kill -9 of either side leaves
+no lock held (a shared multiprocessing Event could deadlock the survivor).
 Orders wait in a pending table until acknowledged and are resent, same client_order_id, after
 the OrderManager comes back; the OrderManager never logs a resent order twice.
 """
@@ -22,7 +23,8 @@ import numpy as np
 
 from .config import Config
 from .metrics import Latency, Rejections, reason_of
-from .net import ConnectionClosed, Outage, connect, recv_some, send_all
+from .net import (ConnectionClosed, Doorbell, Outage, connect, recv_some, send_all,
+                  udp_port_in_use)
 from .protocol import (Ack, FrameDecoder, Order, RemoteProtocolError, Sentiment, decode_json,
                        parse_positions, positions_request)
 from .runtime import Reporter, standalone_main
@@ -89,6 +91,7 @@ class OrderLink:
             if sock is None:
                 return
             sock.settimeout(0.2)
+            self.outage.confirmed()  # acks come only for orders: nothing to wait for
             with self.lock:
                 self.sock = sock
                 if not self.positions_ready.is_set():
@@ -192,6 +195,8 @@ class NewsReader(threading.Thread):
                     data = recv_some(sock)
                     if not data:
                         continue
+                    if self.outage.down_since is not None:
+                        self.outage.confirmed()
                     for f in decoder.feed(data):
                         try:
                             value = Sentiment.decode(f).value
@@ -232,7 +237,7 @@ def open_signal_book(config: Config, log) -> SignalBook:
 
 
 def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None,
-                 price_event=None, name: str = "strategy") -> None:
+                 name: str = "strategy") -> None:
     log = logging.getLogger("strategy")
     reporter = reporter or Reporter(None, name)
     book = attach_book(SharedPriceBook, config.shm_name, stop_event, log, "shared price book")
@@ -286,7 +291,10 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
     last_counter = -1
     ticks_seen = 0
     stale = False
-    idle_sleep = 0.0005
+    # the OrderBook rings this UDP port after every batch it applies (no polling, no lock)
+    doorbell = Doorbell()
+    book.add_doorbell(doorbell.port, udp_port_in_use)
+    signals.set_writer(os.getpid())  # also repairs a seqlock a killed predecessor left odd
 
     def stats():
         return {"orders_sent": link.sent, "orders_acked": link.acked,
@@ -300,24 +308,19 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
 
     try:
         while not stop_event.is_set():
-            if price_event is not None:
-                price_event.wait(0.1)
-                price_event.clear()
-            else:  # adaptive wait: quick while prices move, backing off to 20 ms when idle
-                time.sleep(idle_sleep)
+            doorbell.wait(0.1)
             count = book.update_counter
             if count == last_counter:
-                if price_event is None:
-                    idle_sleep = min(idle_sleep * 2, 0.02)
                 now = time.perf_counter_ns()
                 age = (now - book.last_update_ns) / 1e9 if book.last_update_ns else 0
                 if not stale and (age > STALE_AFTER_S or (count and book.writer_pid == 0)):
                     stale = True
                     log.warning("prices are stale (no update for %.1f s): holding positions",
                                 age)
+                if not book.add_doorbell(doorbell.port, udp_port_in_use):
+                    log.warning("no free doorbell slot in the price book: polling")
                 reporter.maybe(stats)
                 continue
-            idle_sleep = 0.0005
             last_counter = count
             if stale:
                 stale = False
@@ -353,6 +356,9 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
             log.warning("%d order(s) still unacknowledged at exit", left)
         link.close()
         news.join(timeout=1.0)
+        book.remove_doorbell(doorbell.port)
+        doorbell.close()
+        signals.set_writer(0)
         final = stats()
         reporter.send(final)
         owner = signals.owner

@@ -9,6 +9,7 @@ hung child never outlives the controller.
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.connection
 import os
 import queue
 import time
@@ -79,6 +80,7 @@ class ProcState:
     stop_deadline: Optional[float] = None
     terminated: bool = False
     restarts: int = 0
+    queue: object = None
     stats: dict = field(default_factory=dict)
     totals: dict = field(default_factory=dict)  # counters of earlier runs of this process
 
@@ -93,9 +95,7 @@ class ProcessController:
     def __init__(self, config: Config, ctx=None, targets: Optional[Dict[str, Callable]] = None):
         self.config = config
         self.ctx = ctx or mp.get_context("spawn")
-        self.events = self.ctx.Queue()
         self.book_lock = self.ctx.Lock()
-        self.price_event = self.ctx.Event()
         self.targets = targets or {"gateway": run_gateway, "orderbook": run_orderbook,
                                    "strategy": run_strategy, "order_manager": run_order_manager}
         self.procs: Dict[str, ProcState] = {n: ProcState(n) for n in self.targets}
@@ -145,9 +145,7 @@ class ProcessController:
     # -- control ------------------------------------------------------------------
     def _kwargs(self, name: str) -> dict:
         if name == "orderbook":
-            return {"lock": self.book_lock, "price_event": self.price_event}
-        if name == "strategy":
-            return {"price_event": self.price_event}
+            return {"lock": self.book_lock}
         return {}
 
     def start(self, name: str) -> bool:
@@ -156,11 +154,19 @@ class ProcessController:
         if p.process is not None and p.process.is_alive():
             return False
         self.ensure_shared_memory()
+        if name == "orderbook" and p.exitcode not in (None, 0):
+            # it may have died holding the writers' lock: hand the new one a fresh lock
+            self.book_lock = self.ctx.Lock()
+            self.book._lock = self.book_lock
         self._retire(p)
+        self._drop_queue(p)
         p.stop_event = self.ctx.Event()
+        # one report queue per child: a child killed while writing to a shared queue
+        # would hold its lock forever and silence every other child
+        p.queue = self.ctx.Queue()
         proc = self.ctx.Process(
             target=child_entry, name=f"ipcdesk-{name}",
-            args=(name, self.targets[name], self.config, p.stop_event, self.events,
+            args=(name, self.targets[name], self.config, p.stop_event, p.queue,
                   self._kwargs(name)),
             daemon=True)
         proc.start()
@@ -225,22 +231,39 @@ class ProcessController:
 
     # -- the pump -----------------------------------------------------------------
     def poll(self, timeout: float = 0.0) -> int:
-        """Drain child reports and check liveness; emits events. Returns events handled."""
-        handled = 0
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                msg = self.events.get(timeout=left) if left > 0 and not handled \
-                    else self.events.get_nowait()
-            except (queue.Empty, OSError, ValueError):
-                break
-            handled += 1
-            self._handle(msg)
-            if handled >= 5000:
-                break
+        """Drain child reports and check liveness; emits events. Returns events handled.
+        With a timeout, waits up to that long for the first report."""
+        handled = self._drain()
+        if not handled and timeout > 0:
+            readers = [p.queue._reader for p in self.procs.values()  # type: ignore[attr-defined]
+                       if p.queue is not None]
+            if readers:
+                mp.connection.wait(readers, timeout)
+            else:
+                time.sleep(timeout)
+            handled = self._drain()
         self._check_processes()
         return handled
+
+    def _drain(self, limit: int = 5000) -> int:
+        handled = 0
+        for p in list(self.procs.values()):
+            q = p.queue
+            while q is not None and handled < limit:
+                try:
+                    msg = q.get_nowait()
+                except (queue.Empty, OSError, ValueError, EOFError):
+                    break
+                handled += 1
+                self._handle(msg)
+        return handled
+
+    def _drop_queue(self, p: "ProcState") -> None:
+        if p.queue is not None:
+            self._drain()
+            p.queue.close()
+            p.queue.cancel_join_thread()
+            p.queue = None
 
     def _handle(self, msg) -> None:
         kind, name = msg[0], msg[1]
@@ -328,9 +351,9 @@ class ProcessController:
                 p.process.kill()
                 p.process.join(2.0)
         self.poll()
+        for p in self.procs.values():
+            self._drop_queue(p)
         self.release_shared_memory()
-        self.events.close()
-        self.events.join_thread()
         self.closed = True
 
     def __enter__(self):

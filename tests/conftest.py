@@ -64,12 +64,22 @@ def config(tmp_path, shm_name) -> Config:
                   tick_interval=0.02, news_interval=0.2)
 
 
+# Controllers of module-scoped fixtures: their children outlive single tests on purpose
+# (the fixture's own teardown checks they are gone).
+SHARED_CONTROLLERS: list = []
+
+
+def _shared_pids() -> set:
+    return {p.pid for ctl in SHARED_CONTROLLERS for p in ctl.procs.values() if p.pid}
+
+
 @pytest.fixture(autouse=True)
 def no_leaks():
     """A test that leaks a child process or a shared-memory segment fails."""
     before = shm_segments()
     yield
-    children = multiprocessing.active_children()
+    shared = _shared_pids()
+    children = [c for c in multiprocessing.active_children() if c.pid not in shared]
     for c in children:
         c.kill()
         c.join(2)

@@ -1,0 +1,117 @@
+"""Issue 4: faults, bad input, load. Each drill scenario runs against one live stack of real
+processes (the same functions `python -m engine.drill` runs) and must pass every check."""
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from engine import drill
+from engine.shared_memory_utils import SharedPriceBook, segment_exists
+from engine.supervisor import RUNNING, STOPPED, ProcessController
+
+from conftest import SHARED_CONTROLLERS, unique_shm_name
+
+from .helpers import wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    cfg = drill.drill_config(str(tmp_path_factory.mktemp("drill") / "logs"),
+                             shm_name=unique_shm_name())
+    s = drill.Stack(cfg)
+    SHARED_CONTROLLERS.append(s.ctl)
+    try:
+        s.start()
+        yield s
+    finally:
+        s.close()
+        SHARED_CONTROLLERS.remove(s.ctl)
+    assert not s.ctl.running(), "the drill stack left processes behind"
+    assert not segment_exists(cfg.shm_name) and not segment_exists(cfg.signal_shm_name)
+
+
+def run(stack, fn, *args):
+    r = fn(stack, *args)
+    assert r.passed, f"{r.scenario} failed: {r.checks}; notes: {r.notes}"
+    return r
+
+
+def test_gateway_hard_restart(stack):
+    r = run(stack, drill.gateway_restart)
+    assert r.recovery_s <= 1.0
+
+
+def test_orderbook_hard_restart(stack):
+    run(stack, drill.orderbook_restart)
+
+
+def test_order_manager_hard_restart(stack):
+    r = run(stack, drill.order_manager_restart)
+    assert r.duplicates == 0
+
+
+def test_strategy_hard_restart(stack):
+    run(stack, drill.strategy_restart)
+
+
+def test_slow_and_stalled_clients(stack):
+    run(stack, drill.slow_clients)
+
+
+def test_bad_input_everywhere(stack):
+    r = run(stack, drill.bad_input)
+    assert r.bad_rejected >= len(drill.HOSTILE_ORDERS) + len(drill.HOSTILE_PRICES)
+
+
+def test_load_50_clients_1000_orders(stack):
+    r = run(stack, drill.load, 50, 1000)
+    assert r.orders_logged >= 50_000 and r.duplicates == 0
+
+
+def test_drill_table_format():
+    rows = [drill.Result("a", passed=True, recovery_s=0.25, orders_acked=3, orders_logged=3),
+            drill.Result("b", passed=False, checks=["x"])]
+    table = drill.format_table(rows)
+    assert "| a " in table and "0.25 s" in table and "passed" in table and "FAILED" in table
+
+
+# -- clean shutdown under faults ---------------------------------------------------------
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="SIGSTOP is POSIX only")
+def test_stop_all_ends_a_hung_child_and_unlinks(config):
+    ctl = ProcessController(config)
+    try:
+        ctl.start_all()
+        wait_for(lambda: ctl.poll() is not None and
+                 all(ctl.status(n).state == RUNNING for n in ctl.procs), 30, what="running")
+        hung = ctl.status("orderbook").pid
+        os.kill(hung, signal.SIGSTOP)  # hung: deaf to its stop event and to SIGTERM
+        ctl.kill("gateway")            # and one crashed
+        t0 = time.monotonic()
+        ctl.stop_all(wait=True)
+        assert all(ctl.status(n).state in (STOPPED, "crashed") for n in ctl.procs)
+        assert time.monotonic() - t0 < 20
+        assert not ctl.running()
+    finally:
+        ctl.close()
+    assert not segment_exists(config.shm_name)
+    assert not segment_exists(config.signal_shm_name)
+
+
+def test_stale_segment_from_a_crash_is_replaced_at_start(config):
+    stale = SharedPriceBook(config.symbols, name=config.shm_name)
+    stale._h[8] = 2 ** 22 + 4321  # its owner (a crashed launcher) is gone
+    stale.close()                 # closed, never unlinked: what a crash leaves behind
+    ctl = ProcessController(config)
+    try:
+        lines = []
+        ctl.subscribe(lambda ev: lines.append(getattr(ev, "text", "")))
+        ctl.ensure_shared_memory()
+        assert ctl.book.replaced_stale
+        assert any("stale shared-memory segment" in l for l in lines)
+    finally:
+        ctl.close()
+    assert not segment_exists(config.shm_name)

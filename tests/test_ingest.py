@@ -1,0 +1,109 @@
+"""The vectorised price path (FrameDecoder.feed_block + PriceScanner with NumPy) must decide
+exactly as the frame-by-frame rule on every frame: same valid ticks, same latest prices, same
+rejected frames in the same order, same oversize count."""
+import logging
+import random
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from engine.orderbook import PriceIngest
+from engine.protocol import FrameDecoder, PriceScanner
+from engine.shared_memory_utils import SharedPriceBook
+
+ROWS = {b"AAPL": 0, b"MSFT": 1, b"GOOG": 2, b"AMZN": 3, b"TSLA": 4, b"BRK.B": 5, b"X": 6}
+PIECES = [b"AAPL", b"MSFT", b"GOOG", b"BRK.B", b"X", b"AAPLX", b"AAP", b"aapl", b"ZZZZZZZZZ",
+          b"", b",", b",,", b"1", b"0", b"00", b"12.5", b"172.53", b".", b"..", b"1.", b".5",
+          b"-3", b"+4", b"1e3", b"1e999", b"1e-999", b"nan", b"inf", b" 7", b"7 ", b"1_0",
+          b"\xff", b"\x00", b"0.0", b"9" * 40, b"0." + b"0" * 40 + b"1", b"X\x00"]
+
+
+def frame_text(rng):
+    if rng.random() < 0.6:  # mostly well-formed ticks, as on the wire
+        sym = rng.choice([b"AAPL", b"MSFT", b"GOOG", b"AMZN", b"TSLA", b"BRK.B", b"X"])
+        return sym + b"," + f"{rng.uniform(0.001, 5000):.{rng.randint(0, 4)}f}".encode()
+    return b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 4)))
+
+
+def reference(block, cap):
+    """The frame-by-frame rule (PriceScanner.accept) on FrameDecoder.feed() frames."""
+    sc = PriceScanner(ROWS, cap)
+    latest, rejected, oversize = {}, [], 0
+    for f in block.split(b"*")[:-1]:
+        if not f:
+            continue
+        if len(f) > cap:
+            oversize += 1
+            continue
+        i, price = sc.accept(f)
+        if i is None:
+            rejected.append(f)
+        else:
+            prev = latest.get(i)
+            latest[i] = (price, prev[1] + 1 if prev else 1)
+    return latest, rejected, oversize
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_numpy_scan_matches_frame_by_frame(seed):
+    rng = random.Random(seed)
+    cap = rng.choice([8, 16, 64, 64 * 1024])
+    block = b"".join(frame_text(rng) + b"*" for _ in range(rng.randint(1, 3000)))
+    if rng.random() < 0.3:
+        block = b"*" + block  # an empty first frame
+    sc = PriceScanner(ROWS, cap)
+    assert sc._scan_numpy(block) == reference(block, cap)
+    assert sc.scan(block) == reference(block, cap)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_big_blocks_scan_in_slices_like_frame_by_frame(seed):
+    """Blocks bigger than a NumPy slice, with frames longer than a slice among them."""
+    rng = random.Random(seed)
+    frames = [frame_text(rng) for _ in range(40_000)]
+    for k in range(3):
+        frames.insert(rng.randrange(len(frames)), b"AAPL," + b"1" * (150_000 + k))
+    block = b"*".join(frames) + b"*"
+    cap = 200_000
+    assert PriceScanner(ROWS, cap).scan(block) == reference(block, cap)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PIECES), st.binary(max_size=12)), max_size=60))
+def test_numpy_scan_matches_on_arbitrary_bytes(pieces):
+    block = b"*".join(pieces) + b"*"
+    sc = PriceScanner(ROWS, 32)
+    assert sc._scan_numpy(block) == reference(block, 32)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.lists(st.integers(0, 300), max_size=8),
+       st.integers(1, 20))
+def test_feed_block_holds_the_frames_feed_returns(data, cuts, cap):
+    """Split anywhere: the blocks hold exactly feed()'s frames (after dropping empty and
+    over-cap ones), and the oversize count and partial state agree."""
+    cuts = sorted(set(c for c in cuts if c <= len(data)))
+    chunks = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+    d1, d2 = FrameDecoder(cap), FrameDecoder(cap)
+    frames, blocks_frames, in_block_over = [], [], 0
+    for c in chunks:
+        frames += d1.feed(c)
+        for f in d2.feed_block(c).split(b"*")[:-1]:
+            if len(f) > cap:
+                in_block_over += 1
+            elif f:
+                blocks_frames.append(f)
+    assert blocks_frames == frames
+    assert d2.oversize + in_block_over == d1.oversize
+    assert d2.eof_partial() == d1.eof_partial() and d2.pending == d1.pending
+
+
+def test_price_ingest_counts_and_keeps_latest(shm_name):
+    syms = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
+    with SharedPriceBook(syms, name=shm_name) as book:
+        ing = PriceIngest(book, syms, logging.getLogger("test"), 64 * 1024)
+        good = b"".join(b"AAPL,%d.25*MSFT,%d.5*" % (k + 1, k + 2) for k in range(5000))
+        assert ing.feed(good[:7001], 1) + ing.feed(good[7001:] + b"ZZZ,1*AAPL,0*", 2) == 10000
+        assert ing.applied == 10000 and ing.rejections.total == 2
+        assert book.read("AAPL") == 5000.25 and book.read("MSFT") == 5001.5
+        assert book.read_row("AAPL").seq == 5000 and book.update_counter == 10000
