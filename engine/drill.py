@@ -41,6 +41,7 @@ from typing import Callable, Dict, List, Optional
 
 from .config import Config
 from .gateway import run_gateway
+from .net import free_ports
 from .order_manager import ORDERS_FILE
 from .protocol import Ack, FrameDecoder
 from .shared_memory_utils import SharedPriceBook
@@ -68,19 +69,6 @@ class Result:
 
 class DrillError(AssertionError):
     pass
-
-
-def free_ports(n: int) -> List[int]:
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def drill_config(log_dir: str, **overrides) -> Config:

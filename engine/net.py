@@ -23,6 +23,21 @@ from .protocol import AUTH_PREFIX, FrameDecoder, auth_frame
 RECV_SIZE = 256 * 1024
 
 
+def free_ports(n: int, host: str = "127.0.0.1") -> List[int]:
+    """n distinct TCP ports the OS just handed out (bound to port 0 together, then released):
+    for tests, the drill and the benchmark, so that they never collide with a running desk."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind((host, 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 class PortInUse(OSError):
     """A server port is taken; the message names the port and the flag that changes it."""
 

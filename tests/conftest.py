@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
 import sys
 import uuid
 from pathlib import Path
@@ -16,22 +15,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.config import Config  # noqa: E402
+from engine.net import free_ports  # noqa: E402,F401  (tests import it from here)
 
 SHM_PREFIX = "ipct"
-
-
-def free_ports(n: int) -> list:
-    """n distinct ports the OS just handed out (bound to port 0 together, then released)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def _prefix() -> str:
