@@ -16,12 +16,13 @@ import numpy as np
 
 from .config import Config
 from .net import EventLoop, PortInUse, Server
-from .protocol import MESSAGE_DELIMITER, Sentiment
+from .protocol import MESSAGE_DELIMITER, Sentiment, encode_price_rounds
 from .runtime import Reporter, fatal, standalone_main
 
 START_PRICES = {"AAPL": 172.50, "MSFT": 325.20, "GOOG": 135.40, "AMZN": 145.80,
                 "TSLA": 242.10, "NVDA": 480.00, "META": 310.00, "NFLX": 440.00}
 MIN_PRICE = 0.01
+BATCH_BYTES = 64 * 1024  # about this much per send when the tick interval is 0
 
 
 class RandomWalk:
@@ -41,6 +42,21 @@ class RandomWalk:
         np.maximum(self.prices, MIN_PRICE, out=self.prices)
         return b"".join(p + b"%.2f*" % v for p, v in zip(self._prefix, self.prices.tolist())), \
             len(self.symbols)
+
+    def next_batch(self, rounds: int) -> Tuple[bytes, int]:
+        """`rounds` rounds at once (tick interval 0): the walk drawn for the whole batch with
+        one cumulative sum and encoded in one go; returns (frames, count)."""
+        steps = self.sigma * self.rng.standard_normal((rounds, len(self.symbols))) \
+            - 0.5 * self.sigma ** 2
+        path = self.prices * np.exp(np.cumsum(steps, axis=0))
+        if path.min() < MIN_PRICE:  # the floor bends the walk: step round by round
+            p = self.prices.copy()
+            for r in range(rounds):
+                p = np.maximum(p * np.exp(steps[r]), MIN_PRICE)
+                path[r] = p
+        self.prices = path[-1].copy()
+        cents = np.maximum(np.rint(path * 100), 1).astype(np.int64)
+        return encode_price_rounds(self.symbols, cents), path.size
 
 
 class CsvReplay:
@@ -79,6 +95,10 @@ class CsvReplay:
                  f"; skipped {skipped} rows" if skipped else "")
         self._i = 0
         self.log = log
+
+    def next_batch(self, rounds: int) -> Tuple[bytes, int]:
+        parts = [self.next_round() for _ in range(rounds)]
+        return b"".join(d for d, _ in parts), sum(n for _, n in parts)
 
     def next_round(self) -> Tuple[bytes, int]:
         r = self.rounds[self._i]
@@ -122,6 +142,7 @@ def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None)
 
     ticks_sent = news_sent = rounds = 0
     interval = config.tick_interval
+    batch_rounds = max(1, BATCH_BYTES // (12 * len(config.symbols)))  # ~12 bytes a frame
     now = time.perf_counter()
     next_tick = now
     next_news = now
@@ -137,13 +158,13 @@ def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None)
         while not stop_event.is_set():
             now = time.perf_counter()
             if interval == 0:
-                # as fast as the clients read: generate while every client keeps up
+                # as fast as the clients read: generate while every client keeps up, a big
+                # batch at a time (one NumPy draw, one encode, one send)
                 if prices.client_count and prices.max_backlog() < 256 * 1024:
-                    for _ in range(64):
-                        data, n = feed.next_round()
-                        if prices.broadcast(data):
-                            ticks_sent += n
-                    rounds += 64
+                    data, n = feed.next_batch(batch_rounds)
+                    if prices.broadcast(data):
+                        ticks_sent += n
+                    rounds += batch_rounds
             elif not prices.client_count:
                 # nobody listens: hold the feed (a replay starts at its first row for the
                 # first client) instead of generating ticks that reach no one

@@ -357,6 +357,46 @@ class PriceScanner:
         return latest, rejected, int(over.sum())
 
 
+def encode_price_rounds(symbols, cents) -> bytes:
+    """The `SYMBOL,PRICE*` frames of a (rounds x symbols) array of prices in whole cents, round
+    by round in symbol order, made in one go with NumPy: byte for byte what
+    PriceTick(symbol, cents / 100).encode() gives for each, at a fraction of the cost."""
+    cents = np.asarray(cents, dtype=np.int64)
+    rounds, k = cents.shape
+    if k != len(symbols):
+        raise LocalProtocolError("one column of prices per symbol")
+    if rounds == 0:
+        return b""
+    if cents.min() < 1:
+        raise LocalProtocolError("prices must be positive (at least one cent)")
+    prefixes = [frame(f"{_symbol(s, LocalProtocolError)},".encode("ascii"))[:-1]
+                for s in symbols]
+    whole, frac = np.divmod(cents, 100)
+    ndigits = len(str(int(whole.max())))
+    # Every frame gets a row of the same width: its symbol prefix (right-aligned in the
+    # widest prefix), its whole part (right-aligned in the most digits), then ".cc*". The
+    # padding is marked in `keep` and squeezed out at the end, leaving the frames in order.
+    pw = max(len(p) for p in prefixes)
+    width = pw + ndigits + 4
+    rows = np.empty((rounds, k, width), dtype=np.uint8)
+    keep = np.ones((rounds, k, width), dtype=bool)
+    for c, prefix in enumerate(prefixes):
+        rows[:, c, pw - len(prefix):pw] = np.frombuffer(prefix, dtype=np.uint8)
+        keep[:, c, :pw - len(prefix)] = False
+    rest = whole
+    for d in range(ndigits):  # units digit first, leading zeros dropped
+        col = pw + ndigits - 1 - d
+        rows[:, :, col] = 48 + rest % 10
+        if d:
+            keep[:, :, col] = whole >= 10 ** d
+        rest = rest // 10
+    rows[:, :, -4] = ord(".")
+    rows[:, :, -3] = 48 + frac // 10
+    rows[:, :, -2] = 48 + frac % 10
+    rows[:, :, -1] = MESSAGE_DELIMITER[0]
+    return rows[keep].tobytes()
+
+
 @dataclass(frozen=True)
 class Sentiment:
     value: int

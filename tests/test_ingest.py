@@ -107,3 +107,33 @@ def test_price_ingest_counts_and_keeps_latest(shm_name):
         assert ing.applied == 10000 and ing.rejections.total == 2
         assert book.read("AAPL") == 5000.25 and book.read("MSFT") == 5001.5
         assert book.read_row("AAPL").seq == 5000 and book.update_counter == 10000
+
+
+def test_encode_price_rounds_matches_price_tick_encode():
+    import numpy as np
+    from engine.protocol import PriceTick, encode_price_rounds
+    syms = ["AAPL", "X", "BRK.B", "NVDA"]
+    cents = np.random.default_rng(3).integers(1, 10 ** 11, size=(500, 4))
+    cents[0] = [1, 9, 10, 99]
+    cents[1] = [100, 101, 999_999, 10 ** 12]
+    ref = b"".join(PriceTick(s, int(c) / 100).encode() for row in cents for s, c in zip(syms, row))
+    assert encode_price_rounds(syms, cents) == ref
+    assert encode_price_rounds(syms, cents[:0]) == b""
+    with pytest.raises(Exception):
+        encode_price_rounds(syms, cents * 0)
+
+
+def test_random_walk_batches_are_valid_ticks():
+    from engine.gateway import MIN_PRICE, RandomWalk
+    syms = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
+    walk = RandomWalk(syms, seed=5)
+    data, n = walk.next_batch(2000)
+    assert n == 10_000 and data.count(b"*") == n
+    rows = {s.encode(): i for i, s in enumerate(syms)}
+    latest, rejected, oversize = PriceScanner(rows).scan(data)
+    assert not rejected and not oversize and sum(c for _, c in latest.values()) == n
+    frames = data.split(b"*")[:5]
+    assert [f.split(b",")[0] for f in frames] == [s.encode() for s in syms]
+    walk.prices[:] = MIN_PRICE  # at the floor the walk never goes below a cent
+    data, n = walk.next_batch(50)
+    assert PriceScanner(rows).scan(data)[1] == []
