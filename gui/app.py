@@ -1,0 +1,73 @@
+"""`python launcher.py` (no --headless): the desk window.
+
+run_gui(config) creates the QApplication and the window over one ProcessController, runs the
+event loop and, whatever happens, closes the controller on the way out (every child stopped,
+the shared memory unlinked). Saved settings are defaults: a flag given on the command line
+wins over them."""
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Optional, Sequence
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from engine.config import Config
+
+from .adapter import ControllerAdapter
+from .main_window import MainWindow
+from .model import DeskModel, explicit_fields, merge_saved
+from .settings_panel import APPLICATION, ORGANIZATION, load_saved
+from .theme import apply_theme
+
+
+def make_app(argv: Optional[Sequence[str]] = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+        app.setOrganizationName(ORGANIZATION)
+        app.setApplicationName(APPLICATION)
+        app.setApplicationDisplayName("IPC Trading Desk")
+    apply_theme(app)
+    return app
+
+
+def build_desk(config: Config, settings: Optional[QSettings] = None,
+               argv: Optional[Sequence[str]] = None, fps: int = 30):
+    """The adapter and the window, with saved settings merged under the command line.
+    (Used by run_gui, the screenshot script and the tests.)"""
+    if settings is not None:
+        explicit = explicit_fields(sys.argv[1:] if argv is None else argv)
+        config = merge_saved(config, load_saved(settings), explicit)
+    adapter = ControllerAdapter(DeskModel(config))
+    window = MainWindow(adapter, settings, fps=fps)
+    return adapter, window
+
+
+def run_gui(config: Config, argv: Optional[Sequence[str]] = None,
+            settings: Optional[QSettings] = None) -> int:
+    app = make_app()
+    if settings is None:
+        settings = QSettings(ORGANIZATION, APPLICATION)
+    adapter, window = build_desk(config, settings, argv)
+    window.show()
+
+    # Ctrl+C in the terminal closes the window the normal way (ordered stop). Python runs
+    # signal handlers only between bytecodes, so a timer gives it a chance now and then.
+    old = None
+    try:
+        old = signal.signal(signal.SIGINT, lambda *_: window.close())
+    except ValueError:  # not the main thread
+        pass
+    tick = QTimer()
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
+    try:
+        code = app.exec()
+    finally:
+        tick.stop()
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+        adapter.close()  # idempotent: nothing left after a normal close
+    return code

@@ -1,0 +1,449 @@
+"""The desk's model: everything the window needs that has nothing to do with Qt.
+
+No Qt import here (the Qt adapter in gui/adapter.py wraps it), so plain pytest drives it in
+tests/test_controller_model.py.
+
+* DeskModel wraps one engine ProcessController and adds what a GUI needs and the engine does
+  not: a non-blocking restart (stop without waiting, start again once the child has exited),
+  a non-blocking ordered "stop all" (STOP_ORDER, one after the other, each without waiting),
+  replacing the controller with a new Config while everything is stopped, and running totals
+  that survive a process restart (counters restart at 0 in a new child).
+* ConfirmStream decodes the OrderManager's confirmation stream (FrameDecoder + Confirm.decode),
+  counting and skipping bad frames; PositionBook sums BUY minus SELL quantities per symbol.
+* Ring is a preallocated history buffer whose latest `n` rows are always one contiguous view
+  (every row is written twice), so charts hand NumPy views to setData without copying.
+* Settings helpers: which Config fields the desk edits and remembers, how saved values merge
+  with command-line flags (flags given explicitly win).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from engine.config import Config
+from engine.protocol import Confirm, FrameDecoder, RemoteProtocolError
+from engine.supervisor import (CRASHED, PROCESS_NAMES, RUNNING, START_ORDER, STARTING,
+                               STOP_ORDER, STOPPED, STOPPING, TITLES, LogLine, ProcessController,
+                               StateChanged, StatsUpdate)
+
+__all__ = ["DeskModel", "CounterTracker", "RateMeter", "ConfirmStream", "PositionBook", "Ring",
+           "feed_state", "SETTINGS_FIELDS", "settings_of", "parse_saved", "merge_saved",
+           "explicit_fields", "PROCESS_NAMES", "TITLES", "STOPPED", "STARTING", "RUNNING",
+           "STOPPING", "CRASHED"]
+
+FINISHED = (STOPPED, CRASHED)
+STALE_AFTER_S = 2.0  # prices older than this are "stale" (same as the Strategy's rule)
+
+
+# -- counters ---------------------------------------------------------------------------------
+class CounterTracker:
+    """Running totals of per-process counters across restarts.
+
+    A restarted child reports its counters from 0 again; when a value goes down, the previous
+    run's last value is folded into a base, so the total never goes backwards."""
+
+    def __init__(self):
+        self._last: Dict[Tuple[str, str], int] = {}
+        self._base: Dict[Tuple[str, str], int] = {}
+
+    def update(self, name: str, stats: dict, keys: Iterable[str]) -> None:
+        for key in keys:
+            v = stats.get(key)
+            if isinstance(v, bool) or not isinstance(v, int):
+                continue
+            k = (name, key)
+            last = self._last.get(k)
+            if last is not None and v < last:
+                self._base[k] = self._base.get(k, 0) + last
+            self._last[k] = v
+
+    def total(self, name: str, key: str) -> int:
+        k = (name, key)
+        return self._base.get(k, 0) + self._last.get(k, 0)
+
+    def sum(self, key: str, names: Iterable[str]) -> int:
+        return sum(self.total(n, key) for n in names)
+
+
+class RateMeter:
+    """Rate of a monotonic counter from (time, total) samples over the last `window` seconds.
+    Reports 0 when no sample arrived for `silence` seconds (the reporting process is gone)."""
+
+    def __init__(self, window: float = 2.0, silence: float = 1.5):
+        self.window = window
+        self.silence = silence
+        self._samples: deque = deque()
+
+    def add(self, t: float, total: int) -> None:
+        self._samples.append((t, total))
+        while len(self._samples) > 2 and self._samples[0][0] < t - self.window:
+            self._samples.popleft()
+
+    def rate(self, now: Optional[float] = None) -> float:
+        now = time.time() if now is None else now
+        if len(self._samples) < 2 or now - self._samples[-1][0] > self.silence:
+            return 0.0
+        (t0, c0), (t1, c1) = self._samples[0], self._samples[-1]
+        return max(c1 - c0, 0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def clear(self) -> None:
+        self._samples.clear()
+
+
+def feed_state(book, now_ns: Optional[int] = None) -> str:
+    """'off' (no shared memory), 'waiting' (no tick yet), 'live', or 'stale' (the OrderBook
+    released the book, or no update for STALE_AFTER_S)."""
+    if book is None:
+        return "off"
+    try:
+        last = book.last_update_ns
+        writer = book.writer_pid
+        updates = book.update_counter
+    except (AttributeError, TypeError, ValueError):  # closed meanwhile
+        return "off"
+    if not updates:
+        return "waiting"
+    if writer == 0:
+        return "stale"
+    now_ns = time.perf_counter_ns() if now_ns is None else now_ns
+    return "stale" if (now_ns - last) / 1e9 > STALE_AFTER_S else "live"
+
+
+# -- the controller model ---------------------------------------------------------------------
+TRACKED = ("ticks_applied", "ticks_sent", "orders_logged", "orders_sent", "bad_frames")
+
+
+class DeskModel:
+    """A ProcessController plus the GUI's non-blocking verbs and running figures.
+
+    Every verb returns at once; `poll()` (called by a timer) pumps the controller, finishes
+    pending restarts and walks the ordered stop-all queue."""
+
+    def __init__(self, config: Config,
+                 controller_factory: Callable[[Config], ProcessController] = ProcessController):
+        self._factory = controller_factory
+        self._listeners: List[Callable] = []
+        self.pending_restart: set = set()
+        self.stop_queue: List[str] = []
+        self.counters = CounterTracker()
+        self.tick_rate = RateMeter()
+        self.last_stats: Dict[str, dict] = {}
+        self.ctl = self._new_controller(config)
+
+    def _new_controller(self, config: Config) -> ProcessController:
+        ctl = self._factory(config)
+        ctl.subscribe(self._on_event)
+        return ctl
+
+    # -- events ---------------------------------------------------------------------------
+    def subscribe(self, callback: Callable) -> None:
+        """callback(event): the controller's StateChanged / LogLine / StatsUpdate events."""
+        self._listeners.append(callback)
+
+    def _on_event(self, ev) -> None:
+        if isinstance(ev, StatsUpdate):
+            self.last_stats[ev.name] = ev.stats
+            self.counters.update(ev.name, ev.stats, TRACKED)
+            if ev.name == "orderbook":
+                self.tick_rate.add(ev.time, self.counters.total("orderbook", "ticks_applied"))
+        for cb in list(self._listeners):
+            cb(ev)
+
+    def _log(self, level: int, text: str) -> None:
+        self._on_event(LogLine("launcher", level, text, time.time()))
+
+    # -- views ----------------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        return self.ctl.config
+
+    @property
+    def names(self) -> Tuple[str, ...]:
+        return tuple(self.ctl.procs)
+
+    def state(self, name: str) -> str:
+        return self.ctl.procs[name].state
+
+    def states(self) -> Dict[str, str]:
+        return {n: p.state for n, p in self.ctl.procs.items()}
+
+    def any_active(self) -> bool:
+        """True while any process is starting, running or stopping (or about to restart)."""
+        return bool(self.pending_restart) or any(
+            p.state not in FINISHED or (p.process is not None and p.process.is_alive())
+            for p in self.ctl.procs.values())
+
+    def all_finished(self) -> bool:
+        return not self.any_active()
+
+    # -- verbs (all non-blocking) ---------------------------------------------------------
+    def start(self, name: str) -> bool:
+        self.pending_restart.discard(name)
+        if name in self.stop_queue:
+            self.stop_queue.remove(name)
+        p = self.ctl.procs[name]
+        if p.state == STOPPING:  # still on its way out: start it again once it has exited
+            self.pending_restart.add(name)
+            return False
+        return self.ctl.start(name)
+
+    def stop(self, name: str) -> None:
+        self.pending_restart.discard(name)
+        self.ctl.stop(name, wait=False)
+
+    def restart(self, name: str) -> None:
+        """Stop without waiting; poll() starts it again when the controller reports it gone."""
+        p = self.ctl.procs[name]
+        if p.state in FINISHED and not (p.process is not None and p.process.is_alive()):
+            self.pending_restart.discard(name)
+            self.ctl.start(name)
+            return
+        self.ctl.stop(name, wait=False)
+        self.pending_restart.add(name)
+
+    def start_all(self) -> None:
+        self.stop_queue.clear()
+        for name in START_ORDER:
+            if name in self.ctl.procs:
+                self.start(name)
+
+    def stop_all(self) -> None:
+        """Stop in STOP_ORDER (Strategy, Gateway, OrderBook, OrderManager), each once the one
+        before has exited, so the Strategy still gets its acks and the OrderBook drains the
+        Gateway's last ticks; never waits on the caller's thread."""
+        self.pending_restart.clear()
+        self.stop_queue = [n for n in STOP_ORDER if n in self.ctl.procs
+                           and self.ctl.procs[n].state not in FINISHED]
+        self._advance_stop()
+
+    def kill(self, name: str) -> None:
+        self.ctl.kill(name)
+
+    def _advance_stop(self) -> None:
+        while self.stop_queue:
+            p = self.ctl.procs[self.stop_queue[0]]
+            if p.state in FINISHED:
+                self.stop_queue.pop(0)
+                continue
+            if p.state != STOPPING:
+                self.ctl.stop(p.name, wait=False)
+            return
+
+    def poll(self) -> int:
+        """Pump the controller (events, liveness, stop escalation), then move pending work."""
+        n = self.ctl.poll()
+        self._advance_stop()
+        for name in sorted(self.pending_restart):
+            p = self.ctl.procs[name]
+            if p.state in FINISHED:
+                self.pending_restart.discard(name)
+                self.ctl.start(name)
+        return n
+
+    # -- configuration --------------------------------------------------------------------
+    def replace_config(self, config: Config) -> bool:
+        """Use `config` from the next start on: only while every process is stopped. The old
+        controller is closed (its shared memory unlinked) and a new one takes its place.
+        Returns False when nothing changed."""
+        if config == self.ctl.config:
+            return False
+        if self.any_active():
+            raise RuntimeError("stop every process before changing the settings")
+        old = self.ctl
+        self.ctl = self._new_controller(config)
+        old.close()
+        self.counters = CounterTracker()
+        self.tick_rate.clear()
+        self.last_stats.clear()
+        return True
+
+    # -- figures --------------------------------------------------------------------------
+    def figures(self, now: Optional[float] = None) -> dict:
+        """What the status line shows."""
+        strat = self.ctl.procs.get("strategy")
+        lat = ((strat.stats if strat else {}) or self.last_stats.get("strategy", {})).get(
+            "latency_us") or {}
+        ack = lat.get("tick_to_ack") or {}
+        names = self.names
+        return {
+            "ticks_per_s": self.tick_rate.rate(now),
+            "ticks_applied": self.counters.total("orderbook", "ticks_applied"),
+            "ack_p50_us": ack.get("p50"),
+            "ack_p99_us": ack.get("p99"),
+            "orders": self.counters.total("order_manager", "orders_logged"),
+            "bad_frames": self.counters.sum("bad_frames", names),
+            "shm_bytes": self.ctl.shm_bytes,
+            "feed": feed_state(self.ctl.book),
+            "running": sum(1 for p in self.ctl.procs.values() if p.state == RUNNING),
+        }
+
+    def close(self) -> None:
+        """Stop everything (the controller escalates to terminate/kill) and unlink the shm."""
+        self.pending_restart.clear()
+        self.stop_queue.clear()
+        self.ctl.close()
+
+
+# -- confirmations ----------------------------------------------------------------------------
+class ConfirmStream:
+    """Bytes of the confirmations port in, Confirm objects out; bad frames are counted."""
+
+    def __init__(self, max_frame: int = 64 * 1024):
+        self.max_frame = max_frame
+        self.decoder = FrameDecoder(max_frame)
+        self.bad_frames = 0
+        self.received = 0
+        self.last_error: Optional[str] = None
+        self._oversize = 0
+
+    def reset(self) -> None:
+        """A new connection: a partial frame of the old one is gone."""
+        if self.decoder.eof_partial():
+            self.bad_frames += 1
+        self.decoder = FrameDecoder(self.max_frame)
+        self._oversize = 0
+
+    def feed(self, data: bytes) -> List[Confirm]:
+        out: List[Confirm] = []
+        for f in self.decoder.feed(data):
+            try:
+                out.append(Confirm.decode(f))
+            except RemoteProtocolError as exc:
+                self.bad_frames += 1
+                self.last_error = str(exc)
+        if self.decoder.oversize != self._oversize:
+            self.bad_frames += self.decoder.oversize - self._oversize
+            self._oversize = self.decoder.oversize
+        self.received += len(out)
+        return out
+
+
+class PositionBook:
+    """Position per symbol from confirmations: BUY qty minus SELL qty."""
+
+    def __init__(self):
+        self.positions: Dict[str, int] = {}
+        self.fills: Dict[str, int] = {}
+        self.last_price: Dict[str, float] = {}
+
+    def apply(self, c: Confirm) -> None:
+        delta = c.qty if c.side == "BUY" else -c.qty
+        self.positions[c.symbol] = self.positions.get(c.symbol, 0) + delta
+        self.fills[c.symbol] = self.fills.get(c.symbol, 0) + 1
+        self.last_price[c.symbol] = c.price
+
+    def clear(self) -> None:
+        self.positions.clear()
+        self.fills.clear()
+        self.last_price.clear()
+
+
+# -- history ----------------------------------------------------------------------------------
+class Ring:
+    """Preallocated history of (time, row of `width` floats), oldest dropped at `capacity`.
+
+    Each sample is written at i and i + capacity, so `view()` is always one contiguous slice
+    of the arrays: no copy and no allocation per frame."""
+
+    def __init__(self, capacity: int, width: int):
+        self.capacity = int(capacity)
+        self.width = int(width)
+        self._t = np.zeros(2 * self.capacity, dtype=np.float64)
+        self._v = np.full((2 * self.capacity, self.width), np.nan, dtype=np.float64)
+        self._next = 0   # slot of the next write, 0..capacity-1
+        self.count = 0   # samples held, <= capacity
+        self.total = 0   # samples ever appended
+
+    def append(self, t: float, values) -> None:
+        i = self._next
+        j = i + self.capacity
+        self._t[i] = self._t[j] = t
+        self._v[i] = values
+        self._v[j] = self._v[i]
+        self._next = i + 1 if i + 1 < self.capacity else 0
+        self.count = min(self.count + 1, self.capacity)
+        self.total += 1
+
+    def _start(self) -> int:
+        # slot of the oldest held sample (with a full ring: the one written next)
+        return (self._next - self.count) % self.capacity
+
+    def view(self) -> Tuple[np.ndarray, np.ndarray]:
+        """(times, values[n, width]) of the held samples, oldest first (views, not copies)."""
+        s = self._start()
+        return self._t[s:s + self.count], self._v[s:s + self.count]
+
+    def last(self) -> Optional[Tuple[float, np.ndarray]]:
+        if not self.count:
+            return None
+        i = self._next - 1 if self._next else self.capacity - 1
+        return self._t[i], self._v[i]
+
+    def clear(self) -> None:
+        self._next = self.count = self.total = 0
+
+
+# -- settings ---------------------------------------------------------------------------------
+# Config fields the desk edits, remembers between runs and applies on the next start.
+SETTINGS_FIELDS = ("symbols", "short_window", "long_window", "bullish", "bearish", "qty",
+                   "tick_interval")
+FLAGS = {"symbols": "--symbols", "short_window": "--short-window",
+         "long_window": "--long-window", "bullish": "--bullish", "bearish": "--bearish",
+         "qty": "--qty", "tick_interval": "--tick-interval"}
+
+
+def settings_of(config: Config) -> dict:
+    return {f: getattr(config, f) for f in SETTINGS_FIELDS}
+
+
+def _as_symbols(v) -> tuple:
+    if isinstance(v, str):
+        v = v.split(",")
+    return tuple(str(s).strip().upper() for s in v if str(s).strip())
+
+
+def parse_saved(raw: dict) -> dict:
+    """Typed values from what a settings store returned (INI files give back strings);
+    unreadable values are left out."""
+    conv = {"symbols": _as_symbols, "short_window": int, "long_window": int, "bullish": int,
+            "bearish": int, "qty": int, "tick_interval": float}
+    out = {}
+    for key, fn in conv.items():
+        if key not in raw or raw[key] is None or raw[key] == "":
+            continue
+        try:
+            v = fn(raw[key])
+        except (TypeError, ValueError):
+            continue
+        if isinstance(v, float) and not math.isfinite(v):
+            continue
+        out[key] = v
+    return out
+
+
+def explicit_fields(argv: Sequence[str]) -> set:
+    """Settings fields whose flag appears on the command line (`--qty 5` or `--qty=5`)."""
+    given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
+    return {f for f, flag in FLAGS.items() if flag in given}
+
+
+def merge_saved(config: Config, saved: dict, explicit: Iterable[str] = ()) -> Config:
+    """Saved settings as defaults: each saved value replaces the config's unless its flag was
+    given explicitly. An invalid combination is ignored field by field (never fatal)."""
+    explicit = set(explicit)
+    wanted = {k: v for k, v in parse_saved(saved).items() if k not in explicit}
+    try:  # fields that only make sense together (short < long, bearish <= bullish)
+        return config.replace(**wanted) if wanted else config
+    except ValueError:
+        pass
+    cfg = config
+    for key, value in wanted.items():
+        try:
+            cfg = cfg.replace(**{key: value})
+        except ValueError:
+            continue
+    return cfg
