@@ -423,6 +423,8 @@ class Sentiment:
 # JSON frames between Strategy, OrderManager and listeners
 # ---------------------------------------------------------------------------
 def _json_depth_ok(payload: bytes) -> bool:
+    if payload.count(b"{") + payload.count(b"[") <= MAX_JSON_DEPTH:
+        return True  # too few brackets to nest deeper: skip the byte loop (every order, ack)
     depth = 0
     for b in payload:
         if b in (0x5B, 0x7B):  # [ {
