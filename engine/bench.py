@@ -55,7 +55,7 @@ from .shared_memory_utils import SharedPriceBook, book_footprint
 from .supervisor import LogLine, ProcessController
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("ingest", "e2e", "latency", "standalone", "cpu", "footprint", "charts")
+SECTIONS = ("ingest", "e2e", "floor", "latency", "standalone", "cpu", "footprint", "charts")
 LATENCY_RATE = 1000  # ticks a second, all symbols together
 
 TARGETS = {
@@ -130,6 +130,42 @@ def run_blaster(config: Config, stop_event, reporter: Optional[Reporter] = None,
         if conn is not None:
             conn.close()
         srv.close()
+
+
+def run_echo(ports, stop_event) -> None:
+    """The far end of the floor measurement: echoes TCP messages (TCP_NODELAY) and answers
+    UDP datagrams, so the parent times one round trip between two Python processes."""
+    tcp = listen("127.0.0.1", 0, "echo")
+    tcp.setblocking(True)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    ports.put((tcp.getsockname()[1], udp.getsockname()[1]))
+    conn, _ = tcp.accept()
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    udp.settimeout(0.2)
+    conn.settimeout(0.2)
+    try:
+        while not stop_event.is_set():
+            try:
+                data = conn.recv(4096)
+            except socket.timeout:
+                data = None
+            if data == b"":
+                break
+            if data:
+                conn.sendall(data)
+                continue
+        # then UDP
+        while not stop_event.is_set():
+            try:
+                data, addr = udp.recvfrom(64)
+            except socket.timeout:
+                continue
+            udp.sendto(data, addr)
+    finally:
+        conn.close()
+        tcp.close()
+        udp.close()
 
 
 # ---------------------------------------------------------------------------
@@ -386,6 +422,65 @@ class Bench:
                  + ", ".join(f"{n} {v}%" for n, v in per.items()) + f"; from {how})")
         return res
 
+    def floor(self) -> dict:
+        """One round trip between two Python processes over loopback TCP and UDP, back to back
+        and spaced 5 ms apart (as the ticks of the latency runs: the far end sleeps between
+        messages and has to be woken). tick-to-ack needs at least one wake-up of the Strategy
+        (doorbell) and one TCP round trip to the OrderManager."""
+        import multiprocessing as mp
+        n_hot, n_idle = (500, 200) if self.quick else (3000, 1000)
+        ctx = mp.get_context("spawn")
+        ports, stop = ctx.Queue(), ctx.Event()
+        proc = ctx.Process(target=run_echo, args=(ports, stop), daemon=True)
+        proc.start()
+        res = {}
+        try:
+            tcp_port, udp_port = ports.get(timeout=30)
+            tcp = socket.create_connection(("127.0.0.1", tcp_port), timeout=5)
+            tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            msg = b"x" * 64
+
+            def tcp_rtt():
+                t = time.perf_counter_ns()
+                tcp.sendall(msg)
+                got = 0
+                while got < len(msg):
+                    got += len(tcp.recv(4096))
+                return time.perf_counter_ns() - t
+
+            res["tcp_rtt_hot_us"] = _pcts([tcp_rtt() for _ in range(n_hot)])
+            res["tcp_rtt_idle_us"] = _pcts([_after(0.005, tcp_rtt) for _ in range(n_idle)])
+            tcp.close()
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.settimeout(5)
+
+            def udp_rtt():
+                t = time.perf_counter_ns()
+                udp.sendto(b"!", ("127.0.0.1", udp_port))
+                udp.recvfrom(64)
+                return time.perf_counter_ns() - t
+
+            res["udp_rtt_hot_us"] = _pcts([udp_rtt() for _ in range(n_hot)])
+            res["udp_rtt_idle_us"] = _pcts([_after(0.005, udp_rtt) for _ in range(n_idle)])
+            udp.close()
+        finally:
+            stop.set()
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+            ports.close()
+            ports.join_thread()
+        res["tick_to_ack_floor_us"] = round(res["udp_rtt_idle_us"]["p50"] / 2
+                                            + res["tcp_rtt_idle_us"]["p50"], 1)
+        self.say("floor: TCP round trip between two processes p50 "
+                 f"{res['tcp_rtt_hot_us']['p50']} us back to back, "
+                 f"{res['tcp_rtt_idle_us']['p50']} us 5 ms apart (p99 "
+                 f"{res['tcp_rtt_idle_us']['p99']}); UDP round trip {res['udp_rtt_hot_us']['p50']}"
+                 f" / {res['udp_rtt_idle_us']['p50']} us; so tick-to-ack >= ~"
+                 f"{res['tick_to_ack_floor_us']} us at 1,000 ticks/s before any work")
+        return res
+
     def footprint(self) -> dict:
         cfg = self.config()
         ctl = self.controller(cfg, targets={})
@@ -414,6 +509,18 @@ class Bench:
             self.say(f"charts: skipped ({res['skipped']})")
             return res
         return bench_charts.run(self)  # pragma: no cover
+
+
+def _after(delay: float, fn):
+    time.sleep(delay)
+    return fn()
+
+
+def _pcts(samples_ns) -> dict:
+    a = np.asarray(samples_ns, dtype=np.float64) / 1e3
+    return {"p50": round(float(np.percentile(a, 50)), 1),
+            "p99": round(float(np.percentile(a, 99)), 1),
+            "max": round(float(a.max()), 1), "count": len(a)}
 
 
 def cli_flags(cfg: Config) -> List[str]:
