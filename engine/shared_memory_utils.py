@@ -26,7 +26,7 @@ import os
 import sys
 import time
 from multiprocessing import shared_memory
-from typing import Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -397,6 +397,13 @@ class SharedPriceBook(_Book):
         s, f, q = self._stride, self._f, self._q
         price, seq, ns = self._consistent(lambda: (f[i * s + 1], q[i * s + 2], q[i * s + 3]))
         return PriceRow(symbol, price, seq, ns)
+
+    def read_rows(self, rows: Sequence[int]) -> List[Tuple[float, int, int]]:
+        """(price, seq, recv_ns) of each row index, consistent with each other: the
+        Strategy's read after every doorbell, as plain floats and ints (no NumPy copy)."""
+        s, f, q = self._stride, self._f, self._q
+        return self._consistent(
+            lambda: [(f[i * s + 1], q[i * s + 2], q[i * s + 3]) for i in rows])
 
     def read(self, symbol: str) -> Optional[float]:
         """Latest price of `symbol`, or None before its first tick."""

@@ -286,8 +286,8 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
              name, session, ",".join(symbols), config.short_window, config.long_window,
              config.bullish, config.bearish, config.qty)
 
-    rows = np.array([book.index[s] for s in symbols])
-    last_seq = np.zeros(len(symbols), dtype=np.uint64)
+    rows = [book.index[s] for s in symbols]
+    last_seq = [0] * len(symbols)
     last_counter = -1
     ticks_seen = 0
     stale = False
@@ -325,12 +325,13 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
             if stale:
                 stale = False
                 log.info("prices are flowing again")
-            snap = book.snapshot()[rows]
-            changed = np.nonzero(snap["seq"] != last_seq)[0]
-            last_seq = snap["seq"].copy()
-            for j in changed.tolist():
+            # plain floats and ints under the seqlock: ~3 us, where a NumPy snapshot of the
+            # rows and field lookups per symbol took ~10 us (more with cold caches)
+            for j, (price, seq, recv_ns) in enumerate(book.read_rows(rows)):
+                if seq == last_seq[j]:
+                    continue
+                last_seq[j] = seq
                 sym = symbols[j]
-                price, recv_ns = float(snap["price"][j]), int(snap["recv_ns"][j])
                 with engine_lock:
                     # until the OrderManager has told us our positions, only learn prices
                     intent = engine.on_price(sym, price, trade=link.positions_ready.is_set())
