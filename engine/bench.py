@@ -15,10 +15,16 @@ Sections:
               N sent must equal N applied, with no frame rejected.
   e2e         the real Gateway (tick interval 0: as fast as the clients read) and OrderBook;
               ticks/s the book's counter grows over a window, then ticks sent == applied.
+  floor       one loopback TCP and UDP round trip between two Python processes, back to
+              back and 5 ms apart (the far end sleeps in between, as at 1,000 ticks/s).
   latency     the whole stack at 1,000 ticks/s (5 symbols every 5 ms) under the launcher's
               controller: tick-to-decision and tick-to-ack from the Strategy, p50/p99/max.
-  standalone  the same, but the Strategy is `python -m engine.strategy` in its own process
-              (no shared Event), as a user starts it in a terminal.
+  standalone  the same, but the Strategy is `python -m engine.strategy` in its own process,
+              as a user starts it in a terminal (it learns of prices the same way: the
+              OrderBook rings its UDP doorbell; stopped with Ctrl+C, figures via --stats-json).
+  breakdown   (not in --quick) the latency run again with timestamps around the Strategy's
+              doorbell wait and order send and the OrderManager's handling: tick-to-ack hop
+              by hop.
   cpu         the whole engine at the default demo rate: CPU time of the four processes over
               wall time, from /proc/<pid>/stat (Linux) or each process's own os.times().
   footprint   bytes of every shared-memory segment, per symbol and in all.
@@ -55,7 +61,9 @@ from .shared_memory_utils import SharedPriceBook, book_footprint
 from .supervisor import LogLine, ProcessController
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("ingest", "e2e", "floor", "latency", "standalone", "cpu", "footprint", "charts")
+SECTIONS = ("ingest", "e2e", "floor", "latency", "standalone", "breakdown", "cpu",
+            "footprint", "charts")
+QUICK_SKIPS = ("breakdown",)  # diagnostic; --quick stays under a minute without it
 LATENCY_RATE = 1000  # ticks a second, all symbols together
 
 TARGETS = {
@@ -130,6 +138,74 @@ def run_blaster(config: Config, stop_event, reporter: Optional[Reporter] = None,
         if conn is not None:
             conn.close()
         srv.close()
+
+
+def run_order_manager_timed(config: Config, stop_event, reporter=None) -> None:
+    """The OrderManager with timestamps around OrderDesk.handle (the `breakdown` section):
+    when its event loop woke for the order's bytes, when handling began and ended. Frames are
+    kept raw and decoded at exit, so the ack leaves as early as without the timing."""
+    from . import net, order_manager
+    trace: List[tuple] = []
+    woke = [0]
+    readable, handle = net.Server._readable, order_manager.OrderDesk.handle
+
+    def timed_readable(server, peer):
+        woke[0] = time.perf_counter_ns()
+        return readable(server, peer)
+
+    def timed_handle(desk, frames):
+        t_in = time.perf_counter_ns()
+        out = handle(desk, frames)
+        trace.append((woke[0], t_in, time.perf_counter_ns(), list(frames)))
+        return out
+
+    net.Server._readable, order_manager.OrderDesk.handle = timed_readable, timed_handle
+    try:
+        order_manager.run_order_manager(config, stop_event, reporter=reporter)
+    finally:
+        rows = {}
+        for woke_ns, t_in, t_out, frames in trace:
+            for f in frames:
+                obj = json.loads(f)
+                if obj.get("type") == "order":
+                    rows[obj["client_order_id"]] = (woke_ns, t_in, t_out)
+        (Path(config.log_dir) / "om_times.json").write_text(json.dumps(rows))
+
+
+def run_strategy_timed(config: Config, stop_event, reporter=None) -> None:
+    """The Strategy with timestamps: when its doorbell wait returned, when it began and ended
+    sending each order, when each ack arrived (the `breakdown` section)."""
+    from . import strategy
+    times: Dict[str, dict] = {}
+    acks: List[tuple] = []
+    woke = [0]
+    wait, send, ack = strategy.Doorbell.wait, strategy.OrderLink.send, strategy.OrderLink._ack
+
+    def timed_wait(bell, timeout):
+        rung = wait(bell, timeout)
+        woke[0] = time.perf_counter_ns()
+        return rung
+
+    def timed_send(link, order, intent):
+        t0 = time.perf_counter_ns()
+        send(link, order, intent)
+        times[order.client_order_id] = {"tick": order.tick_ns, "woke": woke[0], "send0": t0,
+                                        "send1": time.perf_counter_ns()}
+
+    def timed_ack(link, frame, now_ns):
+        acks.append((frame, now_ns))
+        return ack(link, frame, now_ns)
+
+    strategy.Doorbell.wait, strategy.OrderLink.send = timed_wait, timed_send
+    strategy.OrderLink._ack = timed_ack
+    try:
+        strategy.run_strategy(config, stop_event, reporter=reporter)
+    finally:
+        for frame, now_ns in acks:
+            coid = json.loads(frame).get("client_order_id")
+            if coid in times:
+                times[coid]["ack"] = now_ns
+        (Path(config.log_dir) / "strategy_times.json").write_text(json.dumps(times))
 
 
 def run_echo(ports, stop_event) -> None:
@@ -379,6 +455,44 @@ class Bench:
             ctl.close()
         res = self._latency_result(stats["latency_us"], rate, stats.get("orders_acked"))
         self.say(self._latency_line("latency (standalone strategy)", res))
+        return res
+
+    def breakdown(self) -> dict:
+        """Where tick-to-ack goes, hop by hop, at 1,000 ticks/s (timestamps wrapped around the
+        Strategy's and the OrderManager's methods; the latency sections run unwrapped)."""
+        duration = 5.0 if self.quick else 20.0
+        cfg = self._latency_config()
+        from .gateway import run_gateway
+        from .orderbook import run_orderbook
+        ctl = self.controller(cfg, targets={"gateway": run_gateway, "orderbook": run_orderbook,
+                                            "strategy": run_strategy_timed,
+                                            "order_manager": run_order_manager_timed})
+        try:
+            ctl.start_all()
+            self.wait_until(ctl, lambda: ctl.procs["strategy"].stats.get("orders_acked", 0) > 0,
+                            30, "the first acknowledged order")
+            self.pump(ctl, duration)
+            ctl.stop_all()
+        finally:
+            ctl.close()
+        st = json.loads((Path(cfg.log_dir) / "strategy_times.json").read_text())
+        om = json.loads((Path(cfg.log_dir) / "om_times.json").read_text())
+        hops = {"OrderBook receipt -> Strategy awake": [], "awake -> order sending": [],
+                "order send call": [], "sent -> OrderManager awake": [],
+                "OrderManager awake -> handling": [], "OrderManager handling": [],
+                "ack sent -> Strategy has it": [], "tick-to-ack": []}
+        for coid, t in st.items():
+            if coid not in om or "ack" not in t or not t["woke"]:
+                continue
+            woke, t_in, t_out = om[coid]
+            for key, value in zip(hops, (t["woke"] - t["tick"], t["send0"] - t["woke"],
+                                         t["send1"] - t["send0"], woke - t["send1"],
+                                         t_in - woke, t_out - t_in, t["ack"] - t_out,
+                                         t["ack"] - t["tick"])):
+                hops[key].append(value)
+        res = {k: _pcts(v) for k, v in hops.items() if v}
+        self.say("tick-to-ack hop by hop (p50 / p99 us): " + "; ".join(
+            f"{k} {v['p50']} / {v['p99']}" for k, v in res.items()))
         return res
 
     @staticmethod
@@ -702,6 +816,28 @@ def write_report(path: Path, json_path: Path, meta: dict, results: dict, rows: L
                      f"{row['target'] or ''} | {met} | {row['note']} |")
     lines += ["", f"Every figure above came from `{meta['command']}`; one section alone: "
               "`python -m engine.bench --only SECTION` (" + ", ".join(SECTIONS) + ").", ""]
+    if "floor" in results and "tcp_rtt_idle_us" in results["floor"]:
+        f = results["floor"]
+        lines += ["## Floor: one round trip between two Python processes (loopback)", "",
+                  "| | p50 us | p99 us | max us |", "| --- | ---: | ---: | ---: |"]
+        for key, title in (("tcp_rtt_hot_us", "TCP, back to back"),
+                           ("tcp_rtt_idle_us", "TCP, 5 ms apart (as at 1,000 ticks/s)"),
+                           ("udp_rtt_hot_us", "UDP, back to back"),
+                           ("udp_rtt_idle_us", "UDP, 5 ms apart")):
+            d = f[key]
+            lines.append(f"| {title} | {d['p50']} | {d['p99']} | {d['max']} |")
+        lines += ["", "tick-to-ack needs at least half a UDP round trip (the doorbell wakes the "
+                  "Strategy) plus one TCP round trip (order out, ack back) between processes "
+                  f"that sleep between ticks: about {f['tick_to_ack_floor_us']} us here "
+                  "before any Python work.", ""]
+    if "breakdown" in results and "tick-to-ack" in results["breakdown"]:
+        lines += ["## Where tick-to-ack goes (1,000 ticks/s, launcher)", "",
+                  "| hop | p50 us | p99 us | max us |", "| --- | ---: | ---: | ---: |"]
+        for hop, d in results["breakdown"].items():
+            lines.append(f"| {hop} | {d['p50']} | {d['p99']} | {d['max']} |")
+        lines += ["", "(Timestamps wrapped around the Strategy's doorbell wait and order send "
+                  "and the OrderManager's handling; p50s of hops do not add up to the p50 "
+                  "of the whole.)", ""]
     if "charts" in results and "skipped" in results["charts"]:
         lines += [f"Charts: not measured ({results['charts']['skipped']}).", ""]
     if notes:
@@ -718,8 +854,9 @@ def main(argv=None) -> int:
                                      description="Measure the engine with real processes.")
     parser.add_argument("--quick", action="store_true",
                         help="shorter runs (under a minute); the figures are noisier")
-    parser.add_argument("--only", default=",".join(SECTIONS),
-                        help="comma-separated sections (default: all): " + ", ".join(SECTIONS))
+    parser.add_argument("--only", default=None,
+                        help="comma-separated sections (default: all; --quick leaves out "
+                             "breakdown): " + ", ".join(SECTIONS))
     parser.add_argument("--out", default="performance_report.md",
                         help="the Markdown report (default %(default)s)")
     parser.add_argument("--json", default=None,
@@ -727,7 +864,10 @@ def main(argv=None) -> int:
     parser.add_argument("--shm-name", default=f"ipcbench{os.getpid() % 100000}_",
                         help="prefix of the shared-memory names the runs use")
     ns = parser.parse_args(argv)
-    sections = [s.strip() for s in ns.only.split(",") if s.strip()]
+    if ns.only is None:
+        sections = [s for s in SECTIONS if not (ns.quick and s in QUICK_SKIPS)]
+    else:
+        sections = [s.strip() for s in ns.only.split(",") if s.strip()]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s) {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
