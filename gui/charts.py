@@ -522,10 +522,10 @@ class ChartsPanel(QWidget):
         self.sent_curve.setData(st, sv[:, 0]) if len(st) else self.sent_curve.setData([], [])
         if self._markers_dirty:
             self._draw_markers()
+        self._update_titles()  # only when the feed state changed
         if now >= self._legend_next:
             self._legend_next = now + 0.5
             self._update_legend(t, v)
-            self._update_titles()
             if self._hover is not None:
                 self._update_readout(*self._hover)
 

@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.closing = False
         self.shutdown_done = False
+        self.restored_geometry = False
         cfg = adapter.config
         self.listener = listener or OrdersListener(cfg.host, cfg.confirm_port, cfg.auth_token,
                                                    cfg.max_frame, self)
@@ -167,7 +168,7 @@ class MainWindow(QMainWindow):
             return False
         geo = s.value("window/geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
-            self.restoreGeometry(geo)
+            self.restored_geometry = bool(self.restoreGeometry(geo))
         state = s.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             return bool(self.restoreState(state, STATE_VERSION))

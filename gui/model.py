@@ -233,9 +233,10 @@ class DeskModel:
                 self.ctl.stop(p.name, wait=False)
             return
 
-    def poll(self) -> int:
-        """Pump the controller (events, liveness, stop escalation), then move pending work."""
-        n = self.ctl.poll()
+    def poll(self, timeout: float = 0.0) -> int:
+        """Pump the controller (events, liveness, stop escalation), then move pending work.
+        `timeout` waits that long for a first event (0 from a GUI timer: never blocks)."""
+        n = self.ctl.poll(timeout)
         self._advance_stop()
         for name in sorted(self.pending_restart):
             p = self.ctl.procs[name]

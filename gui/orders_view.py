@@ -27,7 +27,7 @@ BACKOFF_CAP_MS = 1000
 MAX_ROWS = 5000
 
 
-def _fit_columns(table, samples) -> None:
+def _fit_columns(table, samples) -> int:
     """Fixed widths that fit the sample text and the (bold) header; the last column stretches."""
     data_fm = table.fontMetrics()
     head = table.horizontalHeader()
@@ -35,10 +35,13 @@ def _fit_columns(table, samples) -> None:
     bold.setBold(True)
     head_fm = QFontMetrics(bold)
     model = table.model()
+    total = 0
     for col, sample in enumerate(samples):
         title = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
         width = max(data_fm.horizontalAdvance(sample), head_fm.horizontalAdvance(title)) + 12
         head.resizeSection(col, width)
+        total += width
+    return total
 
 
 class OrdersListener(QObject):
@@ -243,7 +246,8 @@ class OrdersView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(20)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setFont(theme.mono_font(9))
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.table.setMinimumWidth(160)
         hh = self.table.horizontalHeader()
         hh.setHighlightSections(False)
         hh.setStretchLastSection(True)
@@ -257,12 +261,12 @@ class OrdersView(QWidget):
         self.pos_table.setAlternatingRowColors(True)
         self.pos_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.pos_table.setFont(theme.mono_font(9))
-        self.pos_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.pos_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         ph = self.pos_table.horizontalHeader()
         ph.setStretchLastSection(True)
         ph.setHighlightSections(False)
-        _fit_columns(self.pos_table, ("GOOG", "-000", "000"))
-        need = sum(ph.sectionSize(c) for c in range(3)) + 2 * self.pos_table.frameWidth() + 2
+        need = _fit_columns(self.pos_table, ("GOOG", "-000", "000")) + \
+            2 * self.pos_table.frameWidth() + 2
         self.pos_table.setMinimumWidth(need)
 
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -308,13 +312,16 @@ class OrdersView(QWidget):
     def _on_connection_changed(self, connected: bool) -> None:
         color = theme.GREEN if connected else theme.AMBER
         text = "connected" if connected else "reconnecting\u2026"
-        self.link.setText(f"<span style='color:{color}'>\u25cf</span> confirmations "
-                          f"{self.listener.host}:{self.listener.port} {text}")
+        self.link.setText(f"<span style='color:{color}'>\u25cf</span> {text}")
+        self.link.setToolTip(f"confirmations from the OrderManager at "
+                             f"{self.listener.host}:{self.listener.port}")
         self._update_header()
 
     def _on_config_changed(self, config) -> None:
+        # the configured symbols, plus any other that has fills to show
         self._symbols = list(config.symbols) + [s for s in self._symbols
-                                                if s not in config.symbols]
+                                                if s not in config.symbols
+                                                and self.positions.fills.get(s)]
         self._rebuild_positions()
         self.listener.set_endpoint(config.host, config.confirm_port, config.auth_token)
         self._update_header()

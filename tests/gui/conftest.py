@@ -1,0 +1,78 @@
+"""Fixtures for the desk's pytest-qt tests: off screen, private settings, a fast stack, and a
+desk window that is always shut down (every child stopped, shared memory unlinked), even when
+the test fails. The root conftest's leak check then fails a test that left anything behind."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pyqtgraph")
+
+import gui  # noqa: E402,F401  (installs the PySide6 refcount workaround first)
+from PySide6.QtCore import QSettings  # noqa: E402
+
+SHUTDOWN_MS = 20_000
+
+
+@pytest.fixture
+def fast_config(config):
+    """Orders come fast: short windows, and bullish = bearish = 50 (strict > and <), so
+    almost every sentiment lets a crossover trade."""
+    return config.replace(tick_interval=0.02, news_interval=0.1, short_window=2,
+                          long_window=4, bullish=50, bearish=50)
+
+
+@pytest.fixture
+def qsettings(tmp_path):
+    """A settings file of this test only: the user's own settings are never touched."""
+    return QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+
+
+def shutdown(qtbot, window, adapter):
+    try:
+        if not window.shutdown_done:
+            window.close()
+            qtbot.waitUntil(lambda: window.shutdown_done, timeout=SHUTDOWN_MS)
+    finally:
+        adapter.close()  # idempotent; blocks and kills whatever is left
+        window.deleteLater()
+
+
+@pytest.fixture
+def make_desk(qtbot, qsettings):
+    """make_desk(config) -> (adapter, window), shown; shut down at teardown."""
+    from gui.app import build_desk, make_app
+    made = []
+
+    def make(config, settings=qsettings, argv=()):
+        make_app()
+        adapter, window = build_desk(config, settings=settings, argv=list(argv))
+        made.append((window, adapter))
+        window.show()
+        qtbot.waitExposed(window)
+        return adapter, window
+
+    yield make
+    for window, adapter in reversed(made):
+        shutdown(qtbot, window, adapter)
+
+
+@pytest.fixture
+def desk(make_desk, fast_config):
+    adapter, window = make_desk(fast_config)
+    return window
+
+
+@pytest.fixture
+def bare_adapter(qtbot, config):
+    """An adapter over a controller that never starts a process (shared memory on demand)."""
+    from gui.adapter import ControllerAdapter
+    from gui.app import make_app
+    make_app()
+    adapter = ControllerAdapter(config)
+    yield adapter
+    adapter.close()

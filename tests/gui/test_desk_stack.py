@@ -1,0 +1,209 @@
+"""The desk over a real stack (four spawned processes), driven by clicks, off screen.
+Every wait is a condition (qtbot.waitUntil), never a sleep."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+
+from engine.shared_memory_utils import pid_alive, segment_exists
+from gui.model import PROCESS_NAMES
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
+
+START_MS = 20_000
+
+
+def states(window):
+    return {n: window.process_panel.state_of(n) for n in PROCESS_NAMES}
+
+
+def start_all(qtbot, window):
+    window.process_panel.start_all.click()
+    qtbot.waitUntil(lambda: all(s == "running" for s in states(window).values()),
+                    timeout=START_MS)
+
+
+def child_pids(window):
+    return {n: p.pid for n, p in window.adapter.controller.procs.items()}
+
+
+def test_start_all_prices_orders_then_close_leaves_nothing(qtbot, desk):
+    window = desk
+    assert window.windowTitle() == "IPC Trading Desk"
+    assert not window.settings_panel.is_locked()
+    start_all(qtbot, window)
+    assert window.settings_panel.is_locked(), "settings stay locked while processes run"
+    assert not window.process_panel.start_all.isEnabled()
+    row = window.process_panel.rows["gateway"]
+    assert row.pid.text() == str(window.adapter.controller.procs["gateway"].pid)
+
+    charts, orders = window.charts, window.orders_view
+    qtbot.waitUntil(lambda: charts.point_count() >= 20, timeout=10_000)
+    x, y = charts.pct_curves[0].getData()
+    assert x is not None and len(x) >= 20
+    qtbot.waitUntil(lambda: orders.row_count() >= 3, timeout=20_000)
+    rows = orders.model.rows
+    assert rows[0][1].order_id > rows[-1][1].order_id, "newest on top"
+    # position per symbol = BUY qty - SELL qty of the confirmations shown
+    expect = {}
+    for _, c in rows:
+        expect[c.symbol] = expect.get(c.symbol, 0) + (c.qty if c.side == "BUY" else -c.qty)
+    for sym, pos in expect.items():
+        assert orders.position(sym) == pos
+    assert orders.listener.bad_frames == 0
+    qtbot.waitUntil(lambda: charts.marker_count() > 0, timeout=5_000)
+
+    # status line: live figures
+    qtbot.waitUntil(lambda: window.adapter.model.figures()["ticks_per_s"] > 0, timeout=5_000)
+    qtbot.waitUntil(lambda: window.adapter.model.figures()["orders"] > 0, timeout=5_000)
+    window.update_status()
+    text = window.status.text
+    assert "feed live" in text and "ticks/s" in text and "fps" in text
+    assert "shm <b>" in text and str(window.adapter.controller.shm_bytes) in text.replace(",", "")
+    assert charts.fps() > 5, f"charts rendered only {charts.fps()} frames in the last second"
+
+    # closing stops every process and unlinks the shared memory
+    pids = [p for p in child_pids(window).values() if p]
+    cfg = window.adapter.config
+    window.close()
+    assert not window.shutdown_done, "closing must not block: it stops children in order"
+    assert "stopping" in window.status.message.text()
+    qtbot.waitUntil(lambda: window.shutdown_done, timeout=20_000)
+    assert not any(pid_alive(p) for p in pids)
+    assert multiprocessing.active_children() == []
+    assert not segment_exists(cfg.shm_name)
+    assert not segment_exists(cfg.signal_shm_name)
+
+
+def test_stop_and_restart_one_process_leaves_the_others_running(qtbot, desk):
+    window = desk
+    panel = window.process_panel
+    model = window.adapter.model
+    start_all(qtbot, window)
+    qtbot.waitUntil(lambda: model.figures()["feed"] == "live", timeout=10_000)
+    before = child_pids(window)
+
+    # Stop on the Gateway alone
+    t0 = time.monotonic()
+    panel.rows["gateway"].stop.click()
+    assert time.monotonic() - t0 < 0.5, "Stop must not block the GUI thread"
+    qtbot.waitUntil(lambda: panel.state_of("gateway") == "stopped", timeout=10_000)
+    assert {n: s for n, s in states(window).items() if n != "gateway"} == {
+        "orderbook": "running", "strategy": "running", "order_manager": "running"}
+    # no ticks: the feed goes stale, the charts keep their prices
+    points = window.charts.point_count()
+    qtbot.waitUntil(lambda: model.figures()["feed"] == "stale", timeout=6_000)
+    assert window.charts.point_count() >= points > 0
+    assert len(window.charts.price_curve.getData()[0]) > 0
+
+    # Restart brings it back and prices flow again
+    counter = window.adapter.controller.book.update_counter
+    panel.rows["gateway"].restart.click()
+    qtbot.waitUntil(lambda: panel.state_of("gateway") == "running", timeout=START_MS)
+    qtbot.waitUntil(lambda: window.adapter.controller.book.update_counter > counter + 20,
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: model.figures()["feed"] == "live", timeout=5_000)
+    after = child_pids(window)
+    assert after["gateway"] != before["gateway"]
+    for n in ("orderbook", "strategy", "order_manager"):
+        assert after[n] == before[n], f"{n} must not have been restarted"
+
+    # Restart of a running process does not block either (stop, then start on STOPPED)
+    t0 = time.monotonic()
+    panel.rows["orderbook"].restart.click()
+    assert time.monotonic() - t0 < 0.5, "Restart must not block the GUI thread"
+    assert panel.state_of("orderbook") == "stopping"
+    qtbot.waitUntil(lambda: panel.state_of("orderbook") == "running"
+                    and window.adapter.controller.procs["orderbook"].pid != before["orderbook"],
+                    timeout=START_MS)
+    assert panel.rows["orderbook"].restarts.text() in ("1", "0")  # refreshed by its clock
+    qtbot.waitUntil(lambda: panel.rows["orderbook"].restarts.text() == "1", timeout=2_000)
+
+    # Stopping the OrderBook alone: charts keep the last prices and say the feed is stale
+    panel.rows["orderbook"].stop.click()
+    qtbot.waitUntil(lambda: panel.state_of("orderbook") == "stopped", timeout=10_000)
+    qtbot.waitUntil(lambda: model.figures()["feed"] == "stale", timeout=3_000)
+    frames = window.charts.frames_rendered
+    qtbot.waitUntil(lambda: window.charts.frames_rendered > frames + 10, timeout=3_000)
+    assert len(window.charts.price_curve.getData()[0]) > 0, "last prices stay on the chart"
+    window.update_status()
+    assert "feed stale" in window.status.text
+    assert "stale" in window.charts.pct_plot.titleLabel.text
+    assert states(window)["gateway"] == "running"
+
+
+def test_killed_process_shows_crashed_within_a_second(qtbot, desk):
+    window = desk
+    panel = window.process_panel
+    start_all(qtbot, window)
+    pid = window.adapter.controller.procs["strategy"].pid
+    t0 = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: panel.state_of("strategy") == "crashed", timeout=3_000)
+    assert time.monotonic() - t0 < 1.0
+    assert "crashed" in panel.state_label("strategy")
+    assert "SIGKILL" in panel.state_label("strategy")
+    assert panel.rows["strategy"].start.isEnabled()
+    others = {n: s for n, s in states(window).items() if n != "strategy"}
+    assert set(others.values()) == {"running"}
+    assert "exited with code -9" in window.log_view.text("strategy")
+
+    # controller.kill through the adapter: the same, for another process
+    window.adapter.kill("gateway")
+    qtbot.waitUntil(lambda: panel.state_of("gateway") == "crashed", timeout=3_000)
+    assert panel.state_of("order_manager") == "running"
+
+    # a crashed process starts again from its row
+    panel.rows["strategy"].start.click()
+    qtbot.waitUntil(lambda: panel.state_of("strategy") == "running", timeout=START_MS)
+
+
+def test_run_gui_returns_and_leaves_no_child(qtbot, fast_config, qsettings):
+    """launcher.py's entry: run_gui(config) runs the event loop and, on exit, stops every
+    process and unlinks the shared memory."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import run_gui
+    from gui.main_window import MainWindow
+
+    seen = {}
+
+    def find():
+        wins = [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, MainWindow) and w.isVisible()]
+        return wins[0] if wins else None
+
+    def drive():
+        w = find()
+        if w is None:
+            QTimer.singleShot(50, drive)
+            return
+        seen["window"] = w
+        w.process_panel.start_all.click()
+        check()
+
+    def check():
+        w = seen["window"]
+        if all(w.process_panel.state_of(n) == "running" for n in PROCESS_NAMES):
+            seen["pids"] = [p.pid for p in w.adapter.controller.procs.values()]
+            w.close()
+        elif time.monotonic() - t0 > 30:
+            w.close()
+        else:
+            QTimer.singleShot(50, check)
+
+    t0 = time.monotonic()
+    QTimer.singleShot(0, drive)
+    code = run_gui(fast_config, argv=[], settings=qsettings)
+    assert code == 0
+    assert seen.get("pids"), "the stack never reached running"
+    assert not any(pid_alive(p) for p in seen["pids"])
+    assert multiprocessing.active_children() == []
+    assert not segment_exists(fast_config.shm_name)
+    assert seen["window"].shutdown_done
+    seen["window"].deleteLater()

@@ -1,0 +1,338 @@
+"""The desk's views without a running stack: charts fed straight through shared memory, the
+confirmations listener against an in-test QTcpServer, logs, settings and their persistence."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+
+import pytest
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtGui import QColor
+from PySide6.QtNetwork import QHostAddress, QTcpServer
+
+from engine.protocol import Confirm
+from engine.shared_memory_utils import segment_exists
+
+pytestmark = pytest.mark.timeout(60)
+
+
+# -- charts -----------------------------------------------------------------------------------
+@pytest.fixture
+def charts(qtbot, bare_adapter):
+    from gui.charts import ChartsPanel
+    from gui.orders_view import OrdersListener
+    ctl = bare_adapter.controller
+    ctl.ensure_shared_memory()
+    ctl.book.set_writer(os.getpid())
+    listener = OrdersListener("127.0.0.1", 9)  # never started: we emit its signal ourselves
+    panel = ChartsPanel(bare_adapter, listener, fps=30, window_s=30)
+    panel.resize(900, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.listener = listener
+    yield panel
+    panel.stop()
+    panel.deleteLater()
+    listener.deleteLater()
+
+
+def feed(ctl, step: int):
+    """One tick of every symbol and the Strategy's averages, written as the engine would."""
+    book, sig = ctl.book, ctl.signal_book
+    for i, s in enumerate(book.symbols):
+        p = 100.0 * (i + 1) + step * 0.1 * (1 if i % 2 else -1)
+        book.update(s, p)
+        sig.publish(s, p - 0.05, p - 0.1, 0, time.perf_counter_ns())
+    sig.set_sentiment(30 + step % 50)
+
+
+def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
+    ctl = charts.adapter.controller
+    step = [0]
+
+    def tick():
+        step[0] += 1
+        feed(ctl, step[0])
+
+    from PySide6.QtCore import QTimer
+    t = QTimer()
+    t.timeout.connect(tick)
+    t.start(20)
+    try:
+        qtbot.waitUntil(lambda: charts.point_count() >= 30, timeout=5_000)
+        qtbot.waitUntil(lambda: charts.frames_rendered >= 45, timeout=5_000)
+        assert charts.fps() >= 10, f"only {charts.fps()} frames a second"
+        # one sample per frame at most, however fast the book changes
+        assert charts.prices.total <= charts.frames_rendered + 2
+        # % change view: every symbol starts near 0 % at the window's left edge
+        for c in charts.pct_curves:
+            x, y = c.getData()
+            assert len(x) >= 30
+        x, y = charts.price_curve.getData()
+        assert 95 < y[-1] < 105  # AAPL (first symbol) in price units
+        assert len(charts.short_curve.getData()[0]) > 0
+        assert len(charts.long_curve.getData()[0]) > 0
+        assert len(charts.sent_curve.getData()[0]) > 0
+        assert "live" in charts.pct_plot.titleLabel.text
+
+        # BUY / SELL markers where confirmations arrived
+        now = time.time()
+        charts.listener.confirmsReceived.emit([
+            (now, Confirm(1, "BUY", 10, "AAPL", 101.0)),
+            (now, Confirm(2, "SELL", 10, "AAPL", 102.0)),
+            (now, Confirm(3, "SELL", 10, "MSFT", 199.0))])
+        qtbot.waitUntil(lambda: len(charts.buy_scatter.data) == 1
+                        and len(charts.sell_scatter.data) == 1, timeout=2_000)
+        charts.select_symbol("MSFT")
+        qtbot.waitUntil(lambda: len(charts.buy_scatter.data) == 0
+                        and len(charts.sell_scatter.data) == 1, timeout=2_000)
+        assert charts.price_plot.titleLabel.text.count("MSFT")
+
+        # crosshair readout: the values under the cursor
+        x_mid = charts.prices.view()[0][-5]
+        text = charts.show_crosshair("price", x_mid, 200.0)
+        assert "MSFT" in text and "MA 5" in text and "cursor 200.00" in text
+        assert "sentiment" in charts.show_crosshair("sent", x_mid, 50.0)
+        assert "AAPL" in charts.show_crosshair("pct", x_mid, 0.1)
+        charts.hide_crosshair()
+
+        # pause: drawing stops, sampling goes on; resume draws again
+        charts.pause_btn.click()
+        assert charts.paused
+        frames, samples = charts.frames_rendered, charts.prices.total
+        qtbot.waitUntil(lambda: charts.prices.total > samples + 10, timeout=3_000)
+        qtbot.waitUntil(lambda: charts.fps() == 0, timeout=2_000)  # nothing rendered
+        assert charts.frames_rendered == frames
+        charts.pause_btn.click()
+        qtbot.waitUntil(lambda: charts.frames_rendered > frames + 5, timeout=3_000)
+
+        # auto-scroll stops while the user pans back, resumes at the right edge
+        vb = charts.pct_plot.vb
+        (left, right), _ = vb.viewRange()
+        vb.setXRange(left - 20, right - 20, padding=0)
+        vb.sigRangeChangedManually.emit([True, False])
+        assert not charts.following and not charts.live_btn.isChecked()
+        frames = charts.frames_rendered
+        qtbot.waitUntil(lambda: charts.frames_rendered > frames + 5, timeout=3_000)
+        (l2, r2), _ = vb.viewRange()
+        assert abs(r2 - (right - 20)) < 0.01, "the view must stay where the user put it"
+        vb.setXRange(time.time() - 30, time.time() + 0.2, padding=0)
+        vb.sigRangeChangedManually.emit([True, False])
+        assert charts.following
+        frames = charts.frames_rendered
+        qtbot.waitUntil(lambda: charts.frames_rendered > frames + 3, timeout=3_000)
+        assert vb.viewRange()[0][1] > time.time() - 1.0
+    finally:
+        t.stop()
+
+    # the OrderBook lets go of the book: stale, and the last prices stay in view
+    ctl.book.set_writer(0)
+    qtbot.waitUntil(lambda: "stale" in charts.pct_plot.titleLabel.text, timeout=3_000)
+    last_t = charts.prices.last()[0]
+    (left, right), _ = charts.pct_plot.vb.viewRange()
+    assert left < last_t <= right
+
+
+def test_window_selector_and_symbol_selector(qtbot, charts):
+    charts.window_box.setCurrentIndex(charts.window_box.findData(120.0))
+    assert charts.window_s == 120.0
+    charts.symbol_box.setCurrentText("TSLA")
+    assert charts.selected == "TSLA"
+    assert "TSLA" in charts.price_plot.titleLabel.text
+
+
+# -- orders listener --------------------------------------------------------------------------
+class FakeOrderManager:
+    """A QTcpServer on the confirmations port: accepts listeners and sends them bytes."""
+
+    def __init__(self, port: int = 0):
+        self.server = QTcpServer()
+        assert self.server.listen(QHostAddress("127.0.0.1"), port), \
+            self.server.errorString()
+        self.port = self.server.serverPort()
+        self.clients = []
+        self.server.newConnection.connect(self._accept)
+
+    def _accept(self):
+        while self.server.hasPendingConnections():
+            self.clients.append(self.server.nextPendingConnection())
+
+    def send(self, data: bytes):
+        for c in self.clients:
+            c.write(data)
+            c.flush()
+
+    def drop_clients(self):
+        for c in self.clients:
+            c.abort()
+        self.clients.clear()
+
+    def close(self):
+        self.drop_clients()
+        self.server.close()
+
+
+def confirm_frame(oid, side="BUY", qty=10, symbol="AAPL", price=172.5):
+    return json.dumps({"type": "confirm", "order_id": oid, "side": side, "qty": qty,
+                       "symbol": symbol, "price": price}).encode() + b"*"
+
+
+@pytest.fixture
+def orders_view(qtbot, bare_adapter):
+    from gui.orders_view import OrdersListener, OrdersView
+    # the view points the listener at the config's confirmations port
+    om = FakeOrderManager(bare_adapter.config.confirm_port)
+    listener = OrdersListener("127.0.0.1", om.port)
+    view = OrdersView(bare_adapter, listener)
+    view.show()
+    listener.start()
+    yield view, listener, om
+    listener.stop()
+    om.close()
+    view.deleteLater()
+
+
+def test_orders_listener_decodes_counts_bad_frames_and_reconnects(qtbot, orders_view):
+    view, listener, om = orders_view
+    qtbot.waitUntil(lambda: listener.connected and bool(om.clients), timeout=3_000)
+    om.send(confirm_frame(1, "BUY", 10, "AAPL") + b"garbage*" +
+            b'{"type":"ack","order_id":3}*' + confirm_frame(2, "SELL", 4, "AAPL")
+            + confirm_frame(3, "BUY", 7, "MSFT")[:20])  # the last one arrives in two parts
+    qtbot.waitUntil(lambda: view.row_count() == 2, timeout=3_000)
+    om.send(confirm_frame(3, "BUY", 7, "MSFT")[20:])
+    qtbot.waitUntil(lambda: view.row_count() == 3, timeout=3_000)
+    assert listener.bad_frames == 2
+    assert "2 bad frames" in view.header.text()
+    assert [c.order_id for _, c in view.model.rows] == [3, 2, 1], "newest on top"
+    idx = view.model.index(0, 2)
+    assert view.model.data(idx) == "BUY"
+    assert view.model.data(view.model.index(0, 5)) == "172.50"
+    assert view.position("AAPL") == 6 and view.position("MSFT") == 7
+    assert view.model.total == 3 and "3</span> confirmed" in view.header.text()
+
+    # the OrderManager restarts: connection dropped, listener back within the backoff cap
+    t0 = time.monotonic()
+    port = om.port
+    om.close()
+    qtbot.waitUntil(lambda: not listener.connected, timeout=3_000)
+    om2 = FakeOrderManager(port)
+    try:
+        qtbot.waitUntil(lambda: listener.connected and bool(om2.clients), timeout=3_000)
+        assert time.monotonic() - t0 < 2.5
+        assert listener.connects == 2
+        om2.send(confirm_frame(4, "SELL", 10, "MSFT"))
+        qtbot.waitUntil(lambda: view.row_count() == 4, timeout=3_000)
+        assert view.position("MSFT") == -3
+    finally:
+        om2.close()
+
+
+def test_orders_table_is_bounded(qtbot, bare_adapter):
+    from gui.orders_view import OrdersModel
+    m = OrdersModel(max_rows=100)
+    for i in range(5):
+        m.add([(time.time(), Confirm(i * 50 + k, "BUY", 1, "AAPL", 1.0)) for k in range(50)])
+    assert m.rowCount() == 100 and m.total == 250
+    assert m.rows[0][1].order_id == 249 and m.rows[-1][1].order_id == 150
+
+
+# -- logs -------------------------------------------------------------------------------------
+def test_log_panes_are_bounded_and_level_coloured(qtbot, bare_adapter):
+    from gui.log_view import LogView, level_color
+    view = LogView(bare_adapter, max_lines=50)
+    try:
+        for i in range(200):
+            bare_adapter.logLine.emit("gateway", logging.INFO, f"line {i}", time.time())
+        bare_adapter.logLine.emit("gateway", logging.WARNING, "slow client", time.time())
+        bare_adapter.logLine.emit("gateway", logging.ERROR, "port in use", time.time())
+        bare_adapter.logLine.emit("strategy", logging.INFO, "hello", time.time())
+        bare_adapter.logLine.emit("launcher", logging.INFO, "desk says", time.time())
+        pane = view.panes["gateway"]
+        qtbot.waitUntil(lambda: "port in use" in pane.toPlainText(), timeout=2_000)
+        assert pane.lines() <= 50
+        assert "line 0\n" not in pane.toPlainText()
+        colors = {}
+        block = pane.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                frag = it.fragment()
+                colors[frag.text()] = frag.charFormat().foreground().color().name()
+                it += 1
+            block = block.next()
+        assert colors["WARNING: slow client"] == QColor(level_color(logging.WARNING)).name()
+        assert colors["ERROR: port in use"] == QColor(level_color(logging.ERROR)).name()
+        assert colors["line 199"] == QColor(level_color(logging.INFO)).name()
+        assert "hello" in view.text("strategy") and "hello" not in view.text("gateway")
+        assert "desk says" in view.text("launcher")
+        # a warning in a tab nobody looks at marks the tab, until it is looked at
+        assert view.currentWidget() is pane and view.tabText(0) == "Gateway"
+        bare_adapter.logLine.emit("order_manager", logging.WARNING, "slow", time.time())
+        om = view.indexOf(view.panes["order_manager"])
+        assert view.tabText(om).endswith("\u25cf")
+        view.setCurrentIndex(om)
+        assert view.tabText(om) == "OrderManager"
+    finally:
+        view.deleteLater()
+
+
+# -- settings ---------------------------------------------------------------------------------
+def test_settings_apply_on_next_start_and_are_remembered(qtbot, make_desk, config, tmp_path):
+    store = QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat)
+    adapter, window = make_desk(config, settings=store)
+    panel = window.settings_panel
+    assert not panel.is_locked()
+    panel.symbols.setText("aapl, msft")
+    panel.short_window.setValue(3)
+    panel.long_window.setValue(9)
+    panel.bullish.setValue(70)
+    panel.bearish.setValue(20)
+    panel.qty.setValue(5)
+    panel.tick_interval.setValue(0.05)
+    panel._on_edited()
+    assert "applied when you start" in panel.note.text()
+    assert adapter.config.short_window == config.short_window, "not before the next start"
+    old_shm = adapter.controller
+    assert adapter.apply_pending_config()  # what every Start does first
+    cfg = adapter.config
+    assert cfg.symbols == ("AAPL", "MSFT") and (cfg.short_window, cfg.long_window) == (3, 9)
+    assert (cfg.bullish, cfg.bearish, cfg.qty, cfg.tick_interval) == (70, 20, 5, 0.05)
+    assert adapter.controller is not old_shm
+    assert [window.charts.symbol_box.itemText(i)
+            for i in range(window.charts.symbol_box.count())] == ["AAPL", "MSFT"]
+    assert window.charts.bull_line.value() == 70
+    assert window.orders_view.pos_table.rowCount() == 2
+
+    # invalid values: refused with a message, nothing starts
+    panel.short_window.setValue(12)
+    panel._on_edited()
+    assert "short" in panel.note.text().lower()
+    with qtbot.waitSignal(adapter.errorOccurred, timeout=2_000):
+        window.process_panel.start_all.click()
+    assert not adapter.any_active()
+    panel.short_window.setValue(3)
+
+    window.resize(1100, 720)
+    window.tabifyDockWidget(window.orders_dock, window.settings_dock)  # a layout to remember
+    window.close()
+    qtbot.waitUntil(lambda: window.shutdown_done, timeout=10_000)
+    assert not segment_exists(cfg.shm_name)
+
+    # a new run starts from the saved values; a flag given explicitly still wins
+    store2 = QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat)
+    adapter2, window2 = make_desk(config, settings=store2, argv=["--qty", str(config.qty)])
+    cfg2 = adapter2.config
+    assert cfg2.symbols == ("AAPL", "MSFT") and cfg2.short_window == 3
+    assert cfg2.long_window == 9 and cfg2.bullish == 70 and cfg2.tick_interval == 0.05
+    assert cfg2.qty == config.qty, "--qty on the command line wins over the saved 5"
+    # geometry and dock layout come back (the offscreen screen is only 800 px wide, so the
+    # width is clamped; the height fits)
+    assert window2.restored_geometry and window2.height() == 720
+    assert window2.settings_dock in window2.tabifiedDockWidgets(window2.orders_dock)
+
+
+def test_app_settings_identity_is_the_desks_own():
+    from gui.settings_panel import APPLICATION, ORGANIZATION
+    assert ORGANIZATION == "IPC Trading Desk" and APPLICATION

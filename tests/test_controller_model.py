@@ -1,0 +1,263 @@
+"""The desk's controller model (gui/model.py) with plain pytest, no Qt: non-blocking restart
+and ordered stop-all over a real ProcessController with small stand-in children, running
+totals across restarts, the confirmation decoder, the chart history ring, settings merging.
+
+The stand-in targets are module-level so spawned children import them by name; this module
+imports gui.model lazily so that a child does not import more than it needs."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from engine.protocol import Confirm
+from engine.supervisor import START_ORDER, STOP_ORDER, StateChanged
+
+pytestmark = pytest.mark.timeout(60)
+
+
+# -- stand-in children (run in spawned processes) ---------------------------------------------
+def idle_target(config, stop_event, reporter=None, **kwargs):
+    reporter.state("running")
+    n = 0
+    while not stop_event.wait(0.02):
+        n += 5
+        reporter.maybe(lambda: {"ticks_applied": n, "orders_logged": n // 5, "bad_frames": 1})
+    reporter.send({"ticks_applied": n, "orders_logged": n // 5, "bad_frames": 1})
+
+
+def crash_target(config, stop_event, reporter=None, **kwargs):
+    reporter.state("running")
+    stop_event.wait(0.3)
+    raise SystemExit(3)
+
+
+def targets(**override):
+    t = {name: idle_target for name in START_ORDER}
+    t.update(override)
+    return t
+
+
+@pytest.fixture
+def make_model(config):
+    from gui.model import DeskModel
+    from engine.supervisor import ProcessController
+    made = []
+
+    def make(**override):
+        model = DeskModel(config, lambda cfg: ProcessController(cfg, targets=targets(**override)))
+        made.append(model)
+        return model
+
+    yield make
+    for m in made:
+        m.close()
+
+
+def pump(model, cond, timeout=15.0, what="condition"):
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}: {model.states()}")
+        model.poll(0.02)  # waits on the event queue, not a sleep
+
+
+def all_running(model):
+    return all(s == "running" for s in model.states().values())
+
+
+# -- verbs ------------------------------------------------------------------------------------
+def test_restart_never_blocks_and_touches_one_process(make_model):
+    model = make_model()
+    events = []
+    model.subscribe(lambda ev: isinstance(ev, StateChanged) and events.append(
+        (ev.name, ev.state)))
+    model.start_all()
+    pump(model, lambda: all_running(model), what="all running")
+    pids = {n: p.pid for n, p in model.ctl.procs.items()}
+
+    t0 = time.monotonic()
+    model.restart("orderbook")
+    assert time.monotonic() - t0 < 0.2
+    assert model.state("orderbook") == "stopping"
+    assert "orderbook" in model.pending_restart
+    pump(model, lambda: model.state("orderbook") == "running"
+         and model.ctl.procs["orderbook"].pid != pids["orderbook"], what="orderbook back")
+    assert not model.pending_restart
+    seq = [s for n, s in events if n == "orderbook"]
+    assert seq[-4:] == ["stopping", "stopped", "starting", "running"]
+    for n in ("gateway", "strategy", "order_manager"):
+        assert model.ctl.procs[n].pid == pids[n]
+        assert model.state(n) == "running"
+
+    # restart of a stopped process is a plain start; start while stopping restarts it
+    model.stop("gateway")
+    pump(model, lambda: model.state("gateway") == "stopped")
+    model.restart("gateway")
+    assert model.state("gateway") == "starting"
+    model.stop("strategy")
+    assert model.start("strategy") is False and "strategy" in model.pending_restart
+    pump(model, lambda: all_running(model), what="gateway and strategy back")
+
+
+def test_stop_all_is_ordered_and_non_blocking(make_model):
+    model = make_model()
+    model.start_all()
+    pump(model, lambda: all_running(model))
+    order = []
+    model.subscribe(lambda ev: isinstance(ev, StateChanged) and ev.state in (
+        "stopping", "stopped") and order.append((ev.name, ev.state)))
+    t0 = time.monotonic()
+    model.stop_all()
+    assert time.monotonic() - t0 < 0.2
+    # one at a time: only the first is stopping, the others still run
+    states = model.states()
+    assert states[STOP_ORDER[0]] == "stopping"
+    assert [states[n] for n in STOP_ORDER[1:]] == ["running"] * 3
+    pump(model, model.all_finished, what="all stopped")
+    expected = []
+    for n in STOP_ORDER:
+        expected += [(n, "stopping"), (n, "stopped")]
+    assert order == expected
+    assert model.any_active() is False
+
+
+def test_crash_is_reported_and_the_others_keep_running(make_model):
+    model = make_model(strategy=crash_target)
+    model.start_all()
+    pump(model, lambda: model.state("strategy") == "crashed", what="strategy crashed")
+    assert model.ctl.procs["strategy"].exitcode == 3
+    pump(model, lambda: all(model.state(n) == "running"
+                            for n in ("gateway", "orderbook", "order_manager")))
+    model.restart("strategy")  # from crashed: starts at once
+    assert model.state("strategy") == "starting"
+
+
+def test_totals_survive_a_restart_and_rates_fall_to_zero(make_model):
+    model = make_model()
+    model.start_all()
+    pump(model, lambda: model.counters.total("orderbook", "ticks_applied") > 20)
+    pump(model, lambda: model.figures()["ticks_per_s"] > 0, what="a tick rate")
+    fig = model.figures()
+    assert fig["running"] == 4 and fig["feed"] == "waiting"  # stand-ins write no prices
+    assert fig["bad_frames"] == 4  # each of the four reports 1
+    model.restart("orderbook")
+    pump(model, lambda: model.state("orderbook") == "stopped"
+         or model.state("orderbook") == "starting")
+    before = model.counters.total("orderbook", "ticks_applied")
+    pump(model, lambda: model.state("orderbook") == "running")
+    pump(model, lambda: model.ctl.procs["orderbook"].stats.get("ticks_applied", 0) > 0)
+    assert model.counters.total("orderbook", "ticks_applied") > before, "never backwards"
+    model.stop_all()
+    pump(model, model.all_finished)
+    now = time.time() + 5
+    assert model.figures(now)["ticks_per_s"] == 0.0
+
+
+def test_replace_config_only_while_everything_is_stopped(make_model, config):
+    from engine.shared_memory_utils import segment_exists
+    model = make_model()
+    model.ctl.ensure_shared_memory()
+    assert segment_exists(config.shm_name)
+    new = config.replace(short_window=3, long_window=8)
+    model.start("gateway")
+    with pytest.raises(RuntimeError):
+        model.replace_config(new)
+    model.stop("gateway")
+    pump(model, model.all_finished)
+    old = model.ctl
+    assert model.replace_config(new) is True
+    assert model.ctl is not old and model.config.long_window == 8
+    assert old.closed and not segment_exists(config.shm_name), "old segments unlinked"
+    assert model.replace_config(new) is False  # nothing changed
+
+
+# -- pure pieces ------------------------------------------------------------------------------
+def test_counter_tracker_and_rate_meter():
+    from gui.model import CounterTracker, RateMeter
+    c = CounterTracker()
+    c.update("ob", {"ticks_applied": 10, "x": True}, ["ticks_applied", "x"])
+    c.update("ob", {"ticks_applied": 25}, ["ticks_applied"])
+    c.update("ob", {"ticks_applied": 5}, ["ticks_applied"])  # restarted child
+    assert c.total("ob", "ticks_applied") == 30
+    assert c.total("ob", "x") == 0  # booleans are not counters
+    assert c.sum("ticks_applied", ["ob", "other"]) == 30
+    r = RateMeter(window=2.0, silence=1.5)
+    for i in range(11):
+        r.add(100.0 + i * 0.5, i * 50)
+    assert r.rate(105.1) == pytest.approx(100.0)
+    assert r.rate(110.0) == 0.0  # silent reporter: no rate
+
+
+def test_confirm_stream_whole_byte_by_byte_and_bad_frames():
+    from gui.model import ConfirmStream, PositionBook
+    good = [Confirm(i, "BUY" if i % 2 else "SELL", 10, "AAPL", 170.0 + i) for i in range(1, 5)]
+    data = b"".join(c.encode() for c in good)
+    s = ConfirmStream()
+    assert s.feed(data) == good
+    s = ConfirmStream()
+    out = []
+    for i in range(len(data)):
+        out += s.feed(data[i:i + 1])
+    assert out == good and s.bad_frames == 0
+    s = ConfirmStream(max_frame=200)
+    bad = (b"not json*" + json.dumps({"type": "ack"}).encode() + b"*" +
+           json.dumps({"type": "confirm", "order_id": 1, "side": "HOLD", "qty": 1,
+                       "symbol": "AAPL", "price": 1.0}).encode() + b"*" + b"x" * 500 + b"*")
+    assert s.feed(bad + good[0].encode()) == [good[0]]
+    assert s.bad_frames == 4
+    s.feed(b'{"type":"con')
+    s.reset()  # reconnect: the partial frame is lost and counted
+    assert s.bad_frames == 5
+    book = PositionBook()
+    for c in good:
+        book.apply(c)
+    assert book.positions["AAPL"] == 0 and book.fills["AAPL"] == 4
+
+
+def test_ring_keeps_the_latest_in_one_contiguous_view():
+    from gui.model import Ring
+    r = Ring(5, 2)
+    assert r.view()[0].size == 0 and r.last() is None
+    for i in range(13):
+        r.append(float(i), (i, -i))
+        t, v = r.view()
+        assert list(t) == [float(k) for k in range(max(0, i - 4), i + 1)]
+        assert list(v[:, 1]) == [-k for k in range(max(0, i - 4), i + 1)]
+        assert t.base is not None, "a view, not a copy"
+    assert r.last()[0] == 12.0 and r.count == 5 and r.total == 13
+    r.clear()
+    assert r.count == 0
+
+
+def test_feed_state(shm_name):
+    from engine.shared_memory_utils import SharedPriceBook
+    from gui.model import feed_state
+    assert feed_state(None) == "off"
+    with SharedPriceBook(("AAPL",), name=shm_name) as book:
+        assert feed_state(book) == "waiting"
+        book.set_writer(os.getpid())
+        book.update("AAPL", 1.0)
+        assert feed_state(book) == "live"
+        assert feed_state(book, book.last_update_ns + int(2.5e9)) == "stale"
+        book.set_writer(0)
+        assert feed_state(book) == "stale"
+
+
+def test_saved_settings_are_defaults_and_flags_win(config):
+    from gui.model import explicit_fields, merge_saved, parse_saved, settings_of
+    saved = {"symbols": "aapl,msft", "short_window": "3", "long_window": "9",
+             "bullish": "70", "bearish": "20", "qty": "5", "tick_interval": "0.05"}
+    cfg = merge_saved(config, saved, explicit_fields(["--qty=7", "--headless"]))
+    assert cfg.symbols == ("AAPL", "MSFT") and cfg.short_window == 3 and cfg.long_window == 9
+    assert cfg.qty == config.qty and cfg.tick_interval == 0.05
+    assert settings_of(cfg)["bullish"] == 70
+    # junk and impossible combinations never break the start
+    assert parse_saved({"qty": "lots", "tick_interval": "nan"}) == {}
+    bad = merge_saved(config, {"short_window": "50", "long_window": "9"})
+    assert bad.short_window < bad.long_window
+    assert explicit_fields(["--symbols", "A", "--short-window=2", "x"]) == {
+        "symbols", "short_window"}
+    assert merge_saved(config, {}) is config
