@@ -19,13 +19,15 @@ the values under the cursor. `fps()` counts frames actually rendered in the last
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import deque
 from typing import Dict, List, Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLineF, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
@@ -40,6 +42,18 @@ WINDOWS = (("30 s", 30.0), ("1 min", 60.0), ("2 min", 120.0), ("5 min", 300.0),
 MAX_MARKERS = 2000
 SENTIMENT_REPEAT_S = 0.25
 AXIS_WIDTH = 64
+# Data lines use 1 px cosmetic pens: Qt strokes wider antialiased lines as polygons, which
+# costs ~10x more to paint when a curve holds thousands of points (143 vs 16 ms a frame for
+# 10 minutes of five symbols).
+LINE_W = 1.0
+# 'peak' downsampling keeps a min and a max per bin: ~2 points a pixel column is all a line
+# can show, and painting (antialiased) costs in proportion to the points
+DOWNSAMPLE_FACTOR = float(os.environ.get("IPCDESK_DOWNSAMPLE_FACTOR", "1.0"))
+
+
+def _tune(curve):
+    curve.opts["autoDownsampleFactor"] = DOWNSAMPLE_FACTOR
+    return curve
 
 
 def _fmt_time(t: float, decimals: int = 1) -> str:
@@ -58,14 +72,84 @@ def _first_finite(values: np.ndarray) -> np.ndarray:
     return base
 
 
-class _PaintCounter(QObject):
-    def __init__(self, parent=None):
+class GridItem(pg.GraphicsObject):
+    """Grid lines at the axes' major ticks, drawn in one pass in the ViewBox's pixels.
+
+    pyqtgraph's own grid (showGrid) is drawn by each AxisItem into a QPicture replayed every
+    paint, ~3 ms per axis per frame here; this costs one drawLines call."""
+
+    def __init__(self, vb, xaxis=None, yaxis=None, y_values=None):
+        super().__init__()
+        self.vb, self.xaxis, self.yaxis, self.y_values = vb, xaxis, yaxis, y_values
+        self.pen = QPen(QColor(255, 255, 255, 20))
+        self.pen.setCosmetic(True)
+        self.setParentItem(vb)
+        self.setZValue(-100)  # under the curves
+        vb.sigResized.connect(self._resized)
+
+    def _resized(self, *_):
+        self.prepareGeometryChange()
+
+    def boundingRect(self):
+        return self.vb.boundingRect()
+
+    @staticmethod
+    def _majors(axis, lo: float, hi: float, size: float):
+        if size <= 0 or not hi > lo:
+            return []
+        if isinstance(axis, pg.DateAxisItem) and getattr(axis, "fontMetrics", None) is None:
+            # a DateAxisItem measures its labels in its own paint; ours may come first
+            axis.fontMetrics = QFontMetrics(axis.style.get("tickFont") or QFont())
+        levels = axis.tickValues(lo, hi, size)
+        values = list(levels[0][1]) if levels else []
+        if len(values) < 4 and len(levels) > 1:
+            values += list(levels[1][1])
+        return values
+
+    def paint(self, p, *args):
+        # never let an exception out of a C++ virtual: this PySide6 build crashes on it
+        try:
+            self._paint(p)
+        except Exception:  # e.g. a DateAxisItem that has not measured its font yet
+            pass
+
+    def _paint(self, p):
+        r = self.vb.boundingRect()
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        w, h = r.width(), r.height()
+        lines = []
+        if self.xaxis is not None and x1 > x0:
+            for v in self._majors(self.xaxis, x0, x1, w):
+                px = r.left() + (v - x0) / (x1 - x0) * w
+                lines.append(QLineF(px, r.top(), px, r.bottom()))
+        if y1 > y0:
+            ys = self.y_values if self.y_values is not None else (
+                self._majors(self.yaxis, y0, y1, h) if self.yaxis is not None else [])
+            for v in ys:
+                py = r.bottom() - (v - y0) / (y1 - y0) * h
+                lines.append(QLineF(r.left(), py, r.right(), py))
+        if lines:
+            p.setPen(self.pen)
+            p.drawLines(lines)
+
+
+class _ViewportWatcher(QObject):
+    """Counts the plot viewport's paint events; hides the crosshair when the mouse leaves."""
+
+    def __init__(self, on_leave, parent=None):
         super().__init__(parent)
         self.count = 0
+        self.on_leave = on_leave
 
     def eventFilter(self, obj, ev):
-        if ev.type() == QEvent.Type.Paint:
-            self.count += 1
+        try:
+            t = ev.type()
+            if t == QEvent.Type.Paint:
+                self.count += 1
+            elif t == QEvent.Type.Leave:
+                self.on_leave()
+        except Exception:  # never raise out of a C++ virtual (see GridItem.paint)
+            pass
         return False
 
 
@@ -111,7 +195,7 @@ class ChartsPanel(QWidget):
         if listener is not None:
             listener.confirmsReceived.connect(self._on_confirms)
 
-        self.paint_counter = _PaintCounter(self)
+        self.paint_counter = _ViewportWatcher(self.hide_crosshair, self)
         self.glw.viewport().installEventFilter(self.paint_counter)
 
         self.timer = QTimer(self)
@@ -169,7 +253,6 @@ class ChartsPanel(QWidget):
     def _new_plot(self, row: int, show_time: bool) -> pg.PlotItem:
         axis = pg.DateAxisItem(orientation="bottom")
         p = self.glw.addPlot(row=row, col=0, axisItems={"bottom": axis})
-        p.showGrid(x=True, y=True, alpha=0.18)
         p.setMouseEnabled(x=True, y=False)
         p.hideButtons()
         p.setMenuEnabled(False)
@@ -186,6 +269,7 @@ class ChartsPanel(QWidget):
         p.enableAutoRange(x=False)
         p.vb.setAutoVisible(y=True)
         p.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        p.grid = GridItem(p.vb, axis, p.getAxis("left"))
         return p
 
     def _build_plots(self) -> None:
@@ -216,12 +300,12 @@ class ChartsPanel(QWidget):
         self.price_legend = self.price_plot.addLegend(
             offset=(6, 4), labelTextColor=theme.TEXT, brush=pg.mkBrush(13, 17, 23, 210),
             pen=pg.mkPen(theme.BORDER), labelTextSize="8.5pt", colCount=5)
-        self.price_curve = self.price_plot.plot(pen=pg.mkPen(theme.ACCENT, width=2),
+        self.price_curve = self.price_plot.plot(pen=pg.mkPen(theme.ACCENT, width=LINE_W),
                                                 connect="finite")
-        self.short_curve = self.price_plot.plot(pen=pg.mkPen("#e6edf3", width=1.3,
+        self.short_curve = self.price_plot.plot(pen=pg.mkPen("#e6edf3", width=LINE_W,
                                                              style=Qt.PenStyle.DashLine),
                                                 connect="finite")
-        self.long_curve = self.price_plot.plot(pen=pg.mkPen("#f0883e", width=1.5,
+        self.long_curve = self.price_plot.plot(pen=pg.mkPen("#f0883e", width=LINE_W,
                                                             style=Qt.PenStyle.DotLine),
                                                connect="finite")
         self.buy_scatter = pg.ScatterPlotItem(symbol="t1", size=13, brush=pg.mkBrush(theme.BUY),
@@ -241,6 +325,7 @@ class ChartsPanel(QWidget):
         sp.enableAutoRange(y=False)
         sp.setYRange(0, 100, padding=0.04)
         sp.getAxis("left").setTicks([[(v, str(v)) for v in (0, 25, 50, 75, 100)]])
+        sp.grid.y_values = (25, 50, 75)
         self.bull_zone = pg.LinearRegionItem((60, 100), orientation="horizontal", movable=False,
                                              brush=pg.mkBrush(46, 204, 113, 34),
                                              pen=pg.mkPen(None))
@@ -268,7 +353,9 @@ class ChartsPanel(QWidget):
         for line in (self.bull_line, self.bear_line):
             line.setZValue(20)  # labels above the sentiment curve
             sp.addItem(line)
-        self.sent_curve = sp.plot(pen=pg.mkPen("#e6edf3", width=1.6), stepMode="left")
+        self.sent_curve = sp.plot(pen=pg.mkPen("#e6edf3", width=LINE_W), stepMode="left")
+        for c in (self.price_curve, self.short_curve, self.long_curve, self.sent_curve):
+            _tune(c)
         self.sent_now = pg.TextItem(color=theme.TEXT, anchor=(1, 0))
 
         self.crosshair = {}
@@ -309,8 +396,8 @@ class ChartsPanel(QWidget):
         self.pct_curves = []
         self._legend_labels = []
         for i, sym in enumerate(self.symbols):
-            c = self.pct_plot.plot(pen=pg.mkPen(theme.symbol_color(i), width=1.6),
-                                   connect="finite", name=sym)
+            c = _tune(self.pct_plot.plot(pen=pg.mkPen(theme.symbol_color(i), width=LINE_W),
+                                         connect="finite", name=sym))
             self.pct_curves.append(c)
         self._legend_labels = [label for _, label in self.pct_legend.items]
 
@@ -362,7 +449,7 @@ class ChartsPanel(QWidget):
         if self.symbol_box.currentText() != symbol:
             self.symbol_box.setCurrentText(symbol)
         color = theme.symbol_color(self.sel_index)
-        self.price_curve.setPen(pg.mkPen(color, width=2))
+        self.price_curve.setPen(pg.mkPen(color, width=LINE_W))
         self._markers_dirty = True
         if hasattr(self, "config"):
             self._set_ma_names()
@@ -428,6 +515,8 @@ class ChartsPanel(QWidget):
         if follow and abs((right - left) - self.window_s) > 0.01 * self.window_s:
             self.window_s = right - left  # zoomed with the wheel: keep the new width
         self.set_following(follow)
+        if self.paused:  # curves hold only what was in view: draw the new range
+            self._render(now)
 
     # -- confirmations --------------------------------------------------------------------
     def _on_confirms(self, items: list) -> None:
@@ -489,43 +578,60 @@ class ChartsPanel(QWidget):
                     self.sentiment.append(now, (float(sent),))
                     self._last_sent, self._last_sent_t = sent, now
 
+    @staticmethod
+    def _visible(t: np.ndarray, left: float, right: float) -> slice:
+        """Indexes of the samples in view, plus one on each side so lines reach the edges."""
+        i0 = max(int(np.searchsorted(t, left)) - 1, 0)
+        i1 = min(int(np.searchsorted(t, right)) + 1, len(t))
+        return slice(i0, i1)
+
     def _render(self, now: float) -> None:
+        """setData once per curve with the samples in view (the rings stay untouched)."""
         if self.following:
             self._scroll(now)
         (left, right), _ = self.pct_plot.vb.viewRange()
         t, v = self.prices.view()
+        sl = self._visible(t, left, right)
+        t, v = t[sl], v[sl]
         n = len(t)
         if n:
-            start = int(np.searchsorted(t, left))
-            base = _first_finite(v[min(start, n - 1):])
+            base = _first_finite(v[1:] if n > 1 and t[0] < left else v)
             pct = self._pct[:, :n]
             np.divide(v.T, base[:, None], out=pct)
             pct -= 1.0
             pct *= 100.0
             for j, c in enumerate(self.pct_curves):
                 c.setData(t, pct[j])
-            j = self.sel_index
-            self.price_curve.setData(t, v[:, j])
+            self.price_curve.setData(t, v[:, self.sel_index])
         else:
             for c in self.pct_curves:
                 c.setData([], [])
             self.price_curve.setData([], [])
         mt, mv = self.mas.view()
-        if len(mt):
+        sl = self._visible(mt, left, right)
+        if sl.stop > sl.start:
             j, k = self.sel_index, len(self.symbols)
-            self.short_curve.setData(mt, mv[:, j])
-            self.long_curve.setData(mt, mv[:, k + j])
+            self.short_curve.setData(mt[sl], mv[sl, j])
+            self.long_curve.setData(mt[sl], mv[sl, k + j])
         else:
             self.short_curve.setData([], [])
             self.long_curve.setData([], [])
         st, sv = self.sentiment.view()
-        self.sent_curve.setData(st, sv[:, 0]) if len(st) else self.sent_curve.setData([], [])
+        sl = self._visible(st, left, right)
+        if sl.stop > sl.start:
+            self.sent_curve.setData(st[sl], sv[sl, 0])
+        else:
+            self.sent_curve.setData([], [])
         if self._markers_dirty:
             self._draw_markers()
+        # pyqtgraph settles auto-range and the view transform lazily at paint time, and what
+        # that changes asks for a second paint: settle them now, one paint per frame
+        for p in self.plots.values():
+            p.vb.prepareForPaint()
         self._update_titles()  # only when the feed state changed
         if now >= self._legend_next:
             self._legend_next = now + 0.5
-            self._update_legend(t, v)
+            self._update_legend(*self.prices.view())
             if self._hover is not None:
                 self._update_readout(*self._hover)
 
