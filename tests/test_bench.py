@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT, unique_shm_name
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def test_quick_bench_writes_report_and_json(tmp_path):
@@ -28,9 +28,12 @@ def test_quick_bench_writes_report_and_json(tmp_path):
             assert lat["count"] > 0 and lat["p50"] <= lat["p99"] <= lat["max"]
     assert r["cpu"]["percent_of_one_core"] >= 0
     assert r["footprint"]["total_bytes"] == 288 + 328
+    assert r["floor"]["tcp_rtt_idle_us"]["count"] > 0
+    assert "fps" in r["charts"] or "skipped" in r["charts"]
     text = out.read_text()
     for needle in ("Python", "machine", "## Method", "ticks/s", "tick-to-ack p99"):
         assert needle in text
-    for line in ("ingest:", "end to end:", "latency (launcher)", "latency (standalone strategy)",
-                 "cpu at the default demo rate", "shared memory:", "charts:"):
+    for line in ("ingest:", "end to end:", "floor:", "latency (launcher)",
+                 "latency (standalone strategy)", "cpu at the default demo rate",
+                 "shared memory:", "charts:"):
         assert line in res.stdout
