@@ -266,8 +266,9 @@ class ChartsPanel(QWidget):
         if not show_time:
             p.getAxis("bottom").setStyle(showValues=False)
             p.getAxis("bottom").setHeight(6)
-        p.enableAutoRange(x=False)
-        p.vb.setAutoVisible(y=True)
+        # x follows the clock (or the user); y is fitted by _fit_y from the samples in view,
+        # which costs far less than pyqtgraph's auto-range over every item each frame
+        p.disableAutoRange()
         p.vb.sigRangeChangedManually.connect(self._on_manual_range)
         p.grid = GridItem(p.vb, axis, p.getAxis("left"))
         return p
@@ -321,8 +322,6 @@ class ChartsPanel(QWidget):
 
         sp = self.sent_plot
         sp.setLabel("left", "sentiment")
-        sp.vb.setAutoVisible(y=False)
-        sp.enableAutoRange(y=False)
         sp.setYRange(0, 100, padding=0.04)
         sp.getAxis("left").setTicks([[(v, str(v)) for v in (0, 25, 50, 75, 100)]])
         sp.grid.y_values = (25, 50, 75)
@@ -501,10 +500,6 @@ class ChartsPanel(QWidget):
     def _scroll(self, now: float) -> None:
         right = self._anchor(now)
         self.pct_plot.setXRange(right - self.window_s, right, padding=0)
-        # pyqtgraph applies a range change lazily, at paint time, and the clip-to-view update
-        # that follows asks for a second paint; applying it now keeps one paint per frame
-        for p in self.plots.values():
-            p.vb.updateMatrix()
 
     def _on_manual_range(self, *_args) -> None:
         (left, right), _ = self.pct_plot.vb.viewRange()
@@ -602,7 +597,9 @@ class ChartsPanel(QWidget):
             pct *= 100.0
             for j, c in enumerate(self.pct_curves):
                 c.setData(t, pct[j])
-            self.price_curve.setData(t, v[:, self.sel_index])
+            price = v[:, self.sel_index]
+            self.price_curve.setData(t, price)
+            self._fit_y(self.pct_plot, pct, min_span=0.05)
         else:
             for c in self.pct_curves:
                 c.setData([], [])
@@ -611,11 +608,15 @@ class ChartsPanel(QWidget):
         sl = self._visible(mt, left, right)
         if sl.stop > sl.start:
             j, k = self.sel_index, len(self.symbols)
-            self.short_curve.setData(mt[sl], mv[sl, j])
-            self.long_curve.setData(mt[sl], mv[sl, k + j])
+            short, long_ = mv[sl, j], mv[sl, k + j]
+            self.short_curve.setData(mt[sl], short)
+            self.long_curve.setData(mt[sl], long_)
         else:
+            short = long_ = None
             self.short_curve.setData([], [])
             self.long_curve.setData([], [])
+        if n:
+            self._fit_y(self.price_plot, price, short, long_, min_span=0.02)
         st, sv = self.sentiment.view()
         sl = self._visible(st, left, right)
         if sl.stop > sl.start:
@@ -634,6 +635,28 @@ class ChartsPanel(QWidget):
             self._update_legend(*self.prices.view())
             if self._hover is not None:
                 self._update_readout(*self._hover)
+
+    @staticmethod
+    def _fit_y(plot, *arrays, min_span: float) -> None:
+        """Fit the y range to the finite values of `arrays` (what is in view)."""
+        lo, hi = math.inf, -math.inf
+        for a in arrays:
+            if a is None or not len(a):
+                continue
+            flat = np.ravel(a)
+            a_lo, a_hi = np.fmin.reduce(flat), np.fmax.reduce(flat)  # NaN-skipping, quiet
+            if math.isfinite(a_lo) and math.isfinite(a_hi):
+                lo, hi = min(lo, a_lo), max(hi, a_hi)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return
+        if hi - lo < min_span:
+            mid = (hi + lo) / 2
+            lo, hi = mid - min_span / 2, mid + min_span / 2
+        pad = (hi - lo) * 0.08
+        lo, hi = lo - pad, hi + pad
+        (cur_lo, cur_hi) = plot.vb.viewRange()[1]
+        if abs(cur_lo - lo) > 1e-9 * max(1.0, abs(lo)) or abs(cur_hi - hi) > 1e-9 * max(1.0, abs(hi)):
+            plot.setYRange(lo, hi, padding=0)
 
     def _draw_markers(self) -> None:
         self._markers_dirty = False

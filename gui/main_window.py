@@ -32,7 +32,7 @@ def fmt_us(v) -> str:
 
 
 def fmt_bytes(n: int) -> str:
-    return f"{n:,} B" if n < 10_000 else f"{n / 1024:.1f} KiB"
+    return f"{n:,} B"
 
 
 class StatusLine:
