@@ -213,10 +213,17 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
-        if self.closing:  # asked twice: stop waiting politely
-            self._finish_shutdown()
-            return
-        self.begin_shutdown()
+        try:
+            if self.closing:  # asked twice: stop waiting politely
+                self._finish_shutdown()
+            else:
+                self.begin_shutdown()
+        except Exception:  # never raise out of a C++ virtual (see gui/_compat.py)
+            import traceback
+            traceback.print_exc()
+            self.adapter.close()
+            self.shutdown_done = True
+            QTimer.singleShot(0, self.close)
 
     def begin_shutdown(self) -> None:
         """Stop every process in order without blocking; the window closes when all are gone."""

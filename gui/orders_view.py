@@ -173,6 +173,13 @@ class OrdersModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        # a C++ virtual: an exception escaping it crashes this PySide6 build (see _compat)
+        try:
+            return self._data(index, role)
+        except Exception:
+            return None
+
+    def _data(self, index, role):
         if not index.isValid():
             return None
         t, c = self.rows[index.row()]
