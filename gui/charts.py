@@ -655,7 +655,8 @@ class ChartsPanel(QWidget):
         pad = (hi - lo) * 0.08
         lo, hi = lo - pad, hi + pad
         (cur_lo, cur_hi) = plot.vb.viewRange()[1]
-        if abs(cur_lo - lo) > 1e-9 * max(1.0, abs(lo)) or abs(cur_hi - hi) > 1e-9 * max(1.0, abs(hi)):
+        eps = 1e-9 * max(1.0, abs(lo), abs(hi))
+        if abs(cur_lo - lo) > eps or abs(cur_hi - hi) > eps:
             plot.setYRange(lo, hi, padding=0)
 
     def _draw_markers(self) -> None:

@@ -28,7 +28,7 @@ from engine.config import Config
 from engine.protocol import Confirm, FrameDecoder, RemoteProtocolError
 from engine.supervisor import (CRASHED, PROCESS_NAMES, RUNNING, START_ORDER, STARTING,
                                STOP_ORDER, STOPPED, STOPPING, TITLES, LogLine, ProcessController,
-                               StateChanged, StatsUpdate)
+                               StatsUpdate)
 
 __all__ = ["DeskModel", "CounterTracker", "RateMeter", "ConfirmStream", "PositionBook", "Ring",
            "feed_state", "SETTINGS_FIELDS", "settings_of", "parse_saved", "merge_saved",

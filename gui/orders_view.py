@@ -14,10 +14,10 @@ from typing import Deque, List, Optional
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QSplitter, QTableView,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSplitter, QTableView,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from engine.protocol import Confirm, auth_frame
+from engine.protocol import auth_frame
 
 from . import theme
 from .model import ConfirmStream, PositionBook

@@ -8,7 +8,7 @@ import os
 import time
 
 import pytest
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtNetwork import QHostAddress, QTcpServer
 
