@@ -49,6 +49,8 @@ def main(argv=None) -> int:
     parser.add_argument("--log-tab", default="order_manager",
                         help="log pane to show (default %(default)s)")
     parser.add_argument("--no-crosshair", action="store_true")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the run's temporary folder (logs, settings) and print it")
     add_arguments(parser)
     ns = parser.parse_args(argv)
     if not ns.show:
@@ -119,6 +121,11 @@ def main(argv=None) -> int:
         app.exec()
     finally:
         adapter.close()
+        if ns.keep:
+            print(f"logs and settings of this run: {tmp}")
+        else:
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
     if "fps" not in result:
         print("no screenshot taken", file=sys.stderr)
         return 1
