@@ -542,7 +542,7 @@ class Bench:
         messages and has to be woken). tick-to-ack needs at least one wake-up of the Strategy
         (doorbell) and one TCP round trip to the OrderManager."""
         import multiprocessing as mp
-        n_hot, n_idle = (500, 200) if self.quick else (3000, 1000)
+        n_hot, n_idle = (300, 100) if self.quick else (3000, 1000)
         ctx = mp.get_context("spawn")
         ports, stop = ctx.Queue(), ctx.Event()
         proc = ctx.Process(target=run_echo, args=(ports, stop), daemon=True)

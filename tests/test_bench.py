@@ -35,5 +35,5 @@ def test_quick_bench_writes_report_and_json(tmp_path):
         assert needle in text
     for line in ("ingest:", "end to end:", "floor:", "latency (launcher)",
                  "latency (standalone strategy)", "cpu at the default demo rate",
-                 "shared memory:", "charts:"):
+                 "shared memory:", "charts"):
         assert line in res.stdout
