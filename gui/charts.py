@@ -107,7 +107,7 @@ class GridItem(pg.GraphicsObject):
         return values
 
     def paint(self, p, *args):
-        # never let an exception out of a C++ virtual: this PySide6 build crashes on it
+        # never let an exception out of a C++ virtual: Qt is mid-paint and cannot handle it
         try:
             self._paint(p)
         except Exception:  # e.g. a DateAxisItem that has not measured its font yet

@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
                 self._finish_shutdown()
             else:
                 self.begin_shutdown()
-        except Exception:  # never raise out of a C++ virtual (see gui/_compat.py)
+        except Exception:  # never raise out of a C++ virtual
             import traceback
             traceback.print_exc()
             self.adapter.close()

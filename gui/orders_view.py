@@ -173,7 +173,7 @@ class OrdersModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        # a C++ virtual: an exception escaping it crashes this PySide6 build (see _compat)
+        # a C++ virtual: an exception must not escape into Qt
         try:
             return self._data(index, role)
         except Exception:

@@ -27,7 +27,6 @@ def pytest_plugin_registered(plugin, manager):
 pytest.importorskip("PySide6")
 pytest.importorskip("pyqtgraph")
 
-import gui  # noqa: E402,F401  (installs the PySide6 refcount workaround first)
 from PySide6.QtCore import QSettings  # noqa: E402
 
 SHUTDOWN_MS = 20_000
