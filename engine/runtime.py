@@ -111,6 +111,7 @@ def child_entry(name: str, target: Callable, config, stop_event, events, kwargs:
         pass
     log = setup_logging(name, config.log_dir, events=events)
     log.info("%s started (pid %d)", name, os.getpid())
+    _stop_with_parent(stop_event, log)
     reporter = Reporter(events, name)
     code = 0
     try:
@@ -126,6 +127,26 @@ def child_entry(name: str, target: Callable, config, stop_event, events, kwargs:
             h.flush()
     if code:
         sys.exit(code)
+
+
+def _stop_with_parent(stop_event, log: logging.Logger, grace_s: float = 3.0) -> None:
+    """If the launcher dies without stopping us (killed, crashed), stop too: no orphans."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch():
+        wait([parent.sentinel])
+        if stop_event.is_set():
+            return
+        log.warning("the launcher is gone: stopping")
+        stop_event.set()
+        time.sleep(grace_s)
+        os._exit(1)  # still here after the grace period: do not linger as an orphan
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def standalone_main(name: str, target: Callable, description: str, argv=None,

@@ -115,3 +115,41 @@ def test_stale_segment_from_a_crash_is_replaced_at_start(config):
     finally:
         ctl.close()
     assert not segment_exists(config.shm_name)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="uses POSIX kill(pid, 0) to probe the children")
+def test_children_stop_when_the_launcher_is_killed(config, tmp_path):
+    """kill -9 of the launcher itself must not leave its four children running."""
+    import subprocess
+    from conftest import ROOT
+    from .test_stack import flags
+    p = subprocess.Popen([sys.executable, str(ROOT / "launcher.py"), "--headless"]
+                         + flags(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         cwd=tmp_path, text=True)
+    pids = []
+    try:
+        for line in p.stdout:
+            if ": running" in line or ": starting (pid" in line:
+                if "(pid " in line:
+                    pids.append(int(line.split("(pid ")[1].split(")")[0]))
+            if len(pids) == 4:
+                break
+        assert len(pids) == 4, "the four children did not start"
+        p.kill()
+        p.wait(10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.stdout.close()
+
+    def alive(pid):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    wait_for(lambda: not any(alive(pid) for pid in pids), 15, what="children to exit")
+    # the launcher could not unlink its segments; Python's resource tracker (it outlives the
+    # launcher) removes them once the last process using them is gone
+    wait_for(lambda: not segment_exists(config.shm_name) and
+             not segment_exists(config.signal_shm_name), 15, what="segments removed")
