@@ -248,25 +248,34 @@ class _Book:
         if self._lock is not None:
             self._lock.release()
 
+    # a reader gives up waiting for a write to finish only when write_seq has been stuck at the
+    # same odd value this long: the writer died mid-write (a busy machine can pause a live
+    # writer for tens of milliseconds, and giving up then would hand out a torn row)
+    STUCK_AFTER_S = 1.0
+    _stuck_seq = -1
+
     def _consistent(self, fn):
         h = self._h
-        deadline = None
         spins = 0
+        stuck_since = None
         while True:
             s1 = h[H_WSEQ]
             if not s1 & 1:
                 result = fn()
                 if h[H_WSEQ] == s1:
                     return result
+                stuck_since = None  # the writer is making progress
+            elif s1 == self._stuck_seq:
+                return fn()  # we already waited out this dead writer once: don't again
             spins += 1
-            if spins > 64:
-                # a writer is mid-write: yield the core to it; a writer that died mid-write
-                # (seq stuck odd) must not hang readers, so give up after 50 ms
-                if deadline is None:
-                    deadline = time.perf_counter() + 0.05
-                elif time.perf_counter() > deadline:
+            if spins > 64:  # a writer is mid-write: yield the core to it
+                now = time.perf_counter()
+                if stuck_since is None or s1 != stuck_at:
+                    stuck_since, stuck_at = now, s1
+                elif now - stuck_since > self.STUCK_AFTER_S:
+                    self._stuck_seq = s1  # until a new writer repairs the seqlock
                     return fn()
-                time.sleep(0)
+                time.sleep(0 if spins < 1000 else 0.0005)
 
     def snapshot(self) -> np.ndarray:
         """A consistent copy of all rows."""

@@ -199,3 +199,19 @@ def test_segment_of_live_owner_is_refused(shm_name):
 def test_name_length_limit():
     with pytest.raises(ValueError):
         SharedPriceBook(SYMS, name="x" * 31)
+
+
+def test_reader_waits_for_a_paused_writer_and_gives_up_on_a_dead_one(shm_name):
+    with SharedPriceBook(SYMS, name=shm_name) as book:
+        book.update("AAPL", 1.0)
+        book._begin()  # a writer mid-write...
+        t0 = time.perf_counter()
+        assert book.read("AAPL") == 1.0  # ...that never finishes: the reader gives up
+        waited = time.perf_counter() - t0
+        assert waited >= SharedPriceBook.STUCK_AFTER_S
+        t0 = time.perf_counter()
+        book.read("AAPL")  # and does not wait for that same dead writer again
+        assert time.perf_counter() - t0 < 0.5
+        book.set_writer(1)  # a new writer repairs the seqlock
+        book.update("AAPL", 2.0)
+        assert book.read("AAPL") == 2.0
