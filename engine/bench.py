@@ -736,8 +736,8 @@ class Bench:
                "phases": phases, "window_s": window}
         res["note"] = (f"{res['symbols']} symbols, {history_s:.0f} s window of "
                        f"{phases[-1]['points_per_curve']} points a curve, off screen; "
-                       f"{res['frame_ms']} ms a frame (sample + setData), the GUI process "
-                       f"uses {res['gui_cpu_percent']}% of a core")
+                       f"{res['frame_ms']} ms a frame (sample + setData); the charts' process "
+                       f"used {res['gui_cpu_percent']}% of a core")
         res["slowdown_note"] = (f"{feed} {res['ingest_ticks_per_s_with']:,} ticks/s drawing vs "
                                 f"{res['ingest_ticks_per_s_without']:,} paused (alternating "
                                 f"{window:.0f} s windows)")
@@ -895,7 +895,8 @@ def figures_table(results: dict, command: str) -> List[dict]:
             f"price row 32 + signal row 40; + {f['header_bytes_per_segment']} header a segment")
     if "charts" in r and "fps" in r["charts"]:
         c = r["charts"]
-        add("chart frame rate during full-speed ingest", c["fps"], "frames/s", "chart_fps",
+        add("chart frame rate, OrderBook ingesting at full speed", c["fps"], "frames/s",
+            "chart_fps",
             c.get("note", ""))
         add("ingest slowdown while charts draw", c["ingest_slowdown_percent"], "%",
             "chart_ingest_slowdown_percent", c.get("slowdown_note", ""))
