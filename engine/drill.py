@@ -46,7 +46,7 @@ from .order_manager import ORDERS_FILE
 from .protocol import Ack, FrameDecoder
 from .shared_memory_utils import SharedPriceBook
 from .signals import position_label
-from .supervisor import CRASHED, RUNNING, LogLine, ProcessController
+from .supervisor import CRASHED, RUNNING, LogLine, ProcessController, StatsUpdate
 
 
 @dataclass
@@ -88,11 +88,14 @@ class Stack:
         self.config = config
         self.ctl = ProcessController(config)
         self.logs: List[LogLine] = []
+        self.strategy_report_time = 0.0  # time.time() the Strategy stamped its last stats
         self.ctl.subscribe(self._on_event)
 
     def _on_event(self, ev) -> None:
         if isinstance(ev, LogLine):
             self.logs.append(ev)
+        elif isinstance(ev, StatsUpdate) and ev.name == "strategy":
+            self.strategy_report_time = ev.time
 
     # waiting ------------------------------------------------------------------------
     def wait(self, cond: Callable[[], object], timeout: float, what: str):
@@ -120,6 +123,19 @@ class Stack:
                   "all four processes running")
         self.wait(lambda: self.stats("strategy").get("orders_acked", 0) >= 1, 60,
                   "the first acknowledged order")
+
+    def strategy_acked(self) -> tuple:
+        """(acks the Strategy has received in all its runs, the time.time() it counted them),
+        from a report it makes after this call (it reports every 0.5 s), so that the orders
+        logged up to that same time can be set against it. A Strategy that is not running
+        has nothing newer to report: its last figures and now."""
+        asked = time.time()
+        if self.state("strategy") == RUNNING:
+            end = time.monotonic() + 2.0
+            while self.strategy_report_time < asked and time.monotonic() < end:
+                self.ctl.poll(0.02)
+        stamp = self.strategy_report_time if self.strategy_report_time >= asked else asked
+        return self.ctl.totals("strategy").get("orders_acked", 0), stamp
 
     def kill(self, name: str) -> None:
         self.ctl.kill(name)
@@ -183,7 +199,6 @@ class OrderClient:
 def _log_invariants(r: Result, records: List[dict]) -> None:
     coids = [x["client_order_id"] for x in records]
     ids = [x["order_id"] for x in records]
-    r.orders_logged = len(records)
     r.duplicates = len(coids) - len(set(coids))
     r.check(r.duplicates == 0, "no order logged twice")
     r.check(ids == list(range(1, len(ids) + 1)), "order ids strictly increasing without gaps")
@@ -451,6 +466,7 @@ def bad_input(stack: Stack, seed: int = 5) -> Result:
     acks = client.acks(2 * n_bad)
     client.close()
     accepted = [a.client_order_id for a in acks if a.status == "accepted"]
+    r.orders_acked = len(accepted)
     r.check(accepted == valid, "every valid order between bad ones accepted, in order")
     r.check(sum(a.status == "rejected" for a in acks) == n_bad,
             "every bad order rejected with an ack")
@@ -602,6 +618,29 @@ SCENARIOS = [("gateway_restart", gateway_restart), ("orderbook_restart", orderbo
              ("bad_input", bad_input), ("load", load)]
 
 
+def run_scenario(stack: Stack, name: str, fn: Callable, *args) -> Result:
+    """One scenario, with the columns every scenario shares filled in the same way."""
+    acked0, since = stack.strategy_acked()
+    try:
+        r = fn(stack, *args)
+    except (DrillError, OSError, ValueError) as exc:
+        r = Result(name, checks=[f"{type(exc).__name__}: {exc}"])
+    # acks the Strategy and the drill's own clients received, and orders logged, over one
+    # window: from the Strategy's report before the scenario to its report after it (the log
+    # stamps each order with the same clock), so that the two columns differ only by orders
+    # in flight at either edge, or whose ack a kill -9 lost
+    acked1, until = stack.strategy_acked()
+    r.orders_acked += acked1 - acked0
+    records = stack.orders()
+    r.orders_logged = sum(since < x["time"] <= until for x in records)
+    # the whole log after every scenario, not only after the ones about orders
+    coids = [x["client_order_id"] for x in records]
+    r.duplicates = len(coids) - len(set(coids))
+    if not r.check(r.duplicates == 0, "no order logged twice"):
+        r.passed = False
+    return r
+
+
 def format_table(results: List[Result]) -> str:
     head = ("scenario", "recovery", "orders acked", "orders logged", "duplicates",
             "bad frames rejected", "result")
@@ -629,17 +668,8 @@ def run_drill(config: Config, only: Optional[List[str]] = None, load_clients: in
                 continue
             print(f"- {name} ...", file=out, flush=True)
             t0 = time.monotonic()
-            acked0 = stack.ctl.totals("strategy").get("orders_acked", 0)
-            logged0 = len(stack.orders())
-            try:
-                r = fn(stack, load_clients, load_orders) if fn is load else fn(stack)
-            except (DrillError, OSError, ValueError) as exc:
-                r = Result(name, checks=[f"{type(exc).__name__}: {exc}"])
-            stack.ctl.poll(0.6)  # the latest counters
-            # acks the Strategy and the drill's own clients received, and log lines written,
-            # while the scenario ran
-            r.orders_acked += stack.ctl.totals("strategy").get("orders_acked", 0) - acked0
-            r.orders_logged = len(stack.orders()) - logged0
+            args = (load_clients, load_orders) if fn is load else ()
+            r = run_scenario(stack, name, fn, *args)
             results.append(r)
             print(f"  {'passed' if r.passed else 'FAILED'} in {time.monotonic() - t0:.1f} s"
                   + "".join(f"\n  note: {n}" for n in r.notes)
