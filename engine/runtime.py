@@ -17,6 +17,41 @@ LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
 DATE_FORMAT = "%H:%M:%S"
 
 
+class StopFlag:
+    """A process's stop request, which no child can wedge: what the controller hands each
+    child instead of a multiprocessing.Event (same set / is_set / wait).
+
+    multiprocessing.Event.set() waits until every process sleeping in its wait() has woken,
+    so a child frozen (SIGSTOP, a debugger) while it slept there, e.g. in a reconnect backoff,
+    made set() and with it Stop, Stop all and closing the launcher hang for ever. Here the
+    request is one byte of shared memory: set() stores it and returns, is_set() loads it
+    (no lock anyone could hold), and wait() sleeps in slices of at most SLICE_S, checking it.
+    """
+
+    SLICE_S = 0.02
+
+    def __init__(self, ctx):
+        self._flag = ctx.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._flag.value = 1
+
+    def clear(self) -> None:
+        self._flag.value = 0
+
+    def is_set(self) -> bool:
+        return self._flag.value != 0
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self._flag.value:
+            left = self.SLICE_S if end is None else end - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(left, self.SLICE_S))
+        return True
+
+
 class QueueLogHandler(logging.Handler):
     """Forwards records to the controller as plain tuples (no pickled objects)."""
 

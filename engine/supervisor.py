@@ -20,7 +20,7 @@ from .config import Config
 from .gateway import run_gateway
 from .order_manager import run_order_manager
 from .orderbook import run_orderbook
-from .runtime import child_entry
+from .runtime import StopFlag, child_entry
 from .shared_memory_utils import SharedPriceBook, SignalBook
 from .strategy import run_strategy
 
@@ -160,7 +160,7 @@ class ProcessController:
             self.book._lock = self.book_lock
         self._retire(p)
         self._drop_queue(p)
-        p.stop_event = self.ctx.Event()
+        p.stop_event = StopFlag(self.ctx)  # never a multiprocessing.Event: see StopFlag
         # one report queue per child: a child killed while writing to a shared queue
         # would hold its lock forever and silence every other child
         p.queue = self.ctx.Queue()

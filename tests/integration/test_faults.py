@@ -104,6 +104,41 @@ def test_stop_all_ends_a_hung_child_and_unlinks(config):
     assert not segment_exists(config.signal_shm_name)
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="SIGSTOP is POSIX only")
+def test_stop_never_hangs_on_a_child_frozen_while_it_waits(config):
+    """A child frozen (SIGSTOP) while it sleeps on its stop request, here the OrderBook in its
+    reconnect backoff with no Gateway to reach, must not wedge the controller's stop (a
+    multiprocessing.Event's set() waits for every sleeper to wake, for ever)."""
+    import threading
+    ctl = ProcessController(config)
+    lines = []
+    ctl.subscribe(lambda ev: lines.append(getattr(ev, "text", "")))
+    frozen, hung = None, False
+    try:
+        ctl.start("orderbook")  # no Gateway: it retries, sleeping on its stop request
+        wait_for(lambda: ctl.poll() is not None and
+                 any("cannot reach gateway prices" in l for l in lines), 30, what="retrying")
+        frozen = ctl.status("orderbook").pid
+        os.kill(frozen, signal.SIGSTOP)
+        stopper = threading.Thread(target=ctl.stop, args=("orderbook",), daemon=True)
+        stopper.start()
+        stopper.join(15)
+        hung = stopper.is_alive()
+        assert not hung, "stop() hung on the frozen child"
+        assert ctl.status("orderbook").state in (STOPPED, "crashed")
+        assert not ctl.running()
+    finally:
+        proc = ctl.status("orderbook").process
+        if frozen and proc.is_alive():
+            os.kill(frozen, signal.SIGKILL)
+            proc.join(5)
+        if hung:  # close() would hang the same way: just free what it owns
+            ctl.release_shared_memory()
+        else:
+            ctl.close()
+    assert not segment_exists(config.shm_name)
+
+
 def test_stale_segment_from_a_crash_is_replaced_at_start(config):
     stale = SharedPriceBook(config.symbols, name=config.shm_name)
     stale._h[8] = 2 ** 22 + 4321  # its owner (a crashed launcher) is gone
