@@ -109,10 +109,11 @@ class OrderDesk:
         self.duplicates = 0
 
     def handle(self, frames: List[bytes]):
-        """Returns (replies to the sender, in order; confirmations; lines to print)."""
+        """Returns (replies to the sender, in order; the orders accepted, as (order_id, order)
+        pairs for announce()). Every accepted order is on disk (in the OS) when this returns,
+        so the replies can go out at once; confirmations and printed lines can wait."""
         replies: List[bytes] = []
-        confirms: List[bytes] = []
-        lines: List[str] = []
+        accepted: List[tuple] = []
         for f in frames:
             obj = None
             try:
@@ -136,11 +137,17 @@ class OrderDesk:
             oid = self.orders.add(order, account_of(coid))
             self.accepted += 1
             replies.append(Ack(coid, oid, "accepted").encode())
-            confirms.append(Confirm(oid, order.side, order.qty, order.symbol, order.price,
-                                    coid).encode())
-            lines.append(format_received(oid, order))
+            accepted.append((oid, order))
         self.orders.flush()  # on disk (in the OS) before any ack leaves
-        return replies, confirms, lines
+        return replies, accepted
+
+    @staticmethod
+    def announce(accepted: List[tuple]):
+        """(confirmations to broadcast, lines to print) for orders handle() accepted: built
+        after the acks have left, since nobody waits on them."""
+        confirms = [Confirm(oid, o.side, o.qty, o.symbol, o.price, o.client_order_id).encode()
+                    for oid, o in accepted]
+        return confirms, [format_received(oid, o) for oid, o in accepted]
 
     def _positions(self, obj: dict) -> bytes:
         account = obj.get("account")
@@ -165,13 +172,15 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
     confirms: Optional[Server] = None
 
     def on_orders(server: Server, peer, frames: List[bytes]) -> None:
-        replies, conf, lines = desk.handle(frames)
+        replies, accepted = desk.handle(frames)
         if replies:
             server.send(peer, b"".join(replies))
+        if not accepted:
+            return
+        conf, lines = desk.announce(accepted)
         for line in lines:
             log.info(line)
-        if conf:
-            confirms.broadcast(b"".join(conf))
+        confirms.broadcast(b"".join(conf))
 
     common = dict(max_frame=config.max_frame, out_cap=config.client_buffer_cap,
                   auth_token=config.auth_token, nodelay=True)

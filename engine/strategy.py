@@ -64,7 +64,9 @@ class OrderLink:
     def start(self):
         self.thread.start()
 
-    def send(self, order: Order, intent: OrderIntent) -> None:
+    def send(self, order: Order, intent: OrderIntent) -> bool:
+        """True when the order went out now; False when it waits for a connection (it is
+        sent as soon as there is one)."""
         data = order.encode()
         with self.lock:
             self.pending[order.client_order_id] = (order, intent, data)
@@ -72,8 +74,10 @@ class OrderLink:
             if self.sock is not None:
                 try:
                     send_all(self.sock, data)
+                    return True
                 except ConnectionClosed as exc:
                     self._drop(str(exc))
+            return False
 
     def _drop(self, why: str) -> None:  # holds self.lock
         if self.sock is not None:
@@ -256,14 +260,29 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
     session = os.urandom(3).hex()
     counter = [0]
 
+    # why each order was sent (short MA, long MA, sentiment), logged with its ack
+    reasons: Dict[str, tuple] = {}
+
+    def describe(order: Order, intent: OrderIntent) -> str:
+        short_ma, long_ma, sentiment = reasons.pop(order.client_order_id, (0.0, 0.0, None))
+        return (f"{order.side} {order.qty} {order.symbol} @ {order.price:.2f} (short "
+                f"{short_ma:.3f} {'>' if short_ma > long_ma else '<'} long {long_ma:.3f}, "
+                f"sentiment {sentiment}) -> {position_label(intent.target)}")
+
     def on_ack(ack: Ack, order: Order, intent: OrderIntent, now_ns: int) -> None:
         if ack.status == "rejected":
-            log.warning("order %s rejected: %s", order.client_order_id, ack.reason)
+            log.warning("%s: rejected by the order manager: %s", describe(order, intent),
+                        ack.reason)
             with engine_lock:
                 engine.on_rejected(intent)
             return
         if order.tick_ns:
             tick_to_ack.record(now_ns - order.tick_ns)
+        # logged once the ack is in, not between sending the order and its ack, where the
+        # log's file write and queue hand-off would compete for the CPU with the order
+        log.info("%s: order %d%s, %.0f us after the tick", describe(order, intent),
+                 ack.order_id, " (resent)" if ack.status == "duplicate" else "",
+                 (now_ns - order.tick_ns) / 1e3 if order.tick_ns else float("nan"))
 
     def on_news(value: int) -> None:
         engine.on_sentiment(value)
@@ -338,18 +357,16 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
                     short_ma, long_ma = engine.averages(sym)
                     position = engine.position(sym)
                 decided = time.perf_counter_ns()
-                tick_to_decision.record(decided - recv_ns)
-                ticks_seen += 1
-                signals.publish(sym, short_ma, long_ma, position, decided)
-                if intent is not None:
+                if intent is not None:  # the order first: the rest can wait, it cannot
                     counter[0] += 1
                     order = Order(f"{name}-{session}-{counter[0]}", intent.side, sym,
                                   intent.qty, round(price, 2), tick_ns=recv_ns)
-                    link.send(order, intent)
-                    log.info("%s %d %s @ %.2f (short %.2f %s long %.2f, sentiment %s) -> %s",
-                             intent.side, intent.qty, sym, price, short_ma,
-                             ">" if short_ma > long_ma else "<", long_ma, engine.sentiment,
-                             position_label(intent.target))
+                    reasons[order.client_order_id] = (short_ma, long_ma, engine.sentiment)
+                    if not link.send(order, intent):
+                        log.info("%s: waiting for the order manager", describe(order, intent))
+                tick_to_decision.record(decided - recv_ns)
+                ticks_seen += 1
+                signals.publish(sym, short_ma, long_ma, position, decided)
             reporter.maybe(stats)
     finally:
         left = link.drain(DRAIN_TIMEOUT_S)
