@@ -740,6 +740,7 @@ class ChartsPanel(QWidget):
             h.setVisible(False)
         self._hover = None
         self.readout.setText("")
+        self.readout.setToolTip("")
 
     def _update_readout(self, key: str, x: float, y: float) -> str:
         parts = [f"<span style='color:{theme.TEXT}'>{_fmt_time(x)}</span>"]
@@ -780,6 +781,8 @@ class ChartsPanel(QWidget):
                 parts.append(f"sentiment {sv[i, 0]:.0f}")
         text = "  \u2502  ".join(parts)
         self.readout.setText(text)
+        # a narrow window clips the line: the tooltip always has all of it
+        self.readout.setToolTip(text)
         return text
 
     # -- measuring ------------------------------------------------------------------------

@@ -96,7 +96,9 @@ def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
         assert "MSFT" in text and "MA 5" in text and "cursor 200.00" in text
         assert "sentiment" in charts.show_crosshair("sent", x_mid, 50.0)
         assert "AAPL" in charts.show_crosshair("pct", x_mid, 0.1)
+        assert "AAPL" in charts.readout.toolTip()  # whole, even where the line is clipped
         charts.hide_crosshair()
+        assert charts.readout.text() == charts.readout.toolTip() == ""
 
         # pause: drawing stops, sampling goes on; resume draws again
         charts.pause_btn.click()
