@@ -707,12 +707,15 @@ class Bench:
                 run_qt(0.5)  # settle
                 c0, f0, p0 = book.update_counter, panel.frames_rendered, panel.paints()
                 t0, cpu0 = time.perf_counter(), sum(os.times()[:2])
+                engine0 = sum(cpu_times(ctl)[0].values())
                 run_qt(window)
                 wall = time.perf_counter() - t0
+                engine_s = sum(cpu_times(ctl)[0].values()) - engine0
                 phases.append({"charts": on, "ticks_per_s": (book.update_counter - c0) / wall,
                                "fps": (panel.frames_rendered - f0) / wall,
                                "paints_per_s": (panel.paints() - p0) / wall,
                                "gui_cpu_percent": 100 * (sum(os.times()[:2]) - cpu0) / wall,
+                               "engine_cpu_percent": 100 * engine_s / wall,
                                "points_per_curve": panel.point_count()})
             frame_ms = panel.frame_ms
         finally:
@@ -730,6 +733,11 @@ class Bench:
                "target_fps": fps, "symbols": len(cfg.symbols), "history_s": history_s,
                "frame_ms": round(frame_ms, 2),
                "gui_cpu_percent": round(statistics.mean(p["gui_cpu_percent"] for p in on_), 1),
+               # the engine's processes (feed + OrderBook) with the charts paused: near
+               # 100% a core each means the machine has no CPU to spare for the charts
+               "engine_cpu_percent_paused": round(statistics.mean(
+                   p["engine_cpu_percent"] for p in phases if not p["charts"]), 1),
+               "cpus": os.cpu_count(),
                "ingest_ticks_per_s_without": round(rate_off),
                "ingest_ticks_per_s_with": round(rate_on),
                "ingest_slowdown_percent": round(100 * (1 - rate_on / rate_off), 1),
@@ -909,6 +917,45 @@ def figures_table(results: dict, command: str) -> List[dict]:
     return rows
 
 
+def bounds(results: dict) -> Dict[str, str]:
+    """What holds back the figures that can miss their targets, from this run's own
+    measurements (the floor, breakdown and charts sections): {figure name prefix: text}."""
+    out: Dict[str, str] = {}
+    parts = []
+    f = results.get("floor") or {}
+    if "tick_to_ack_floor_us" in f:
+        hot, cold = f["order_codec_hot_us"]["p50"], f["order_codec_cold_us"]["p50"]
+        parts.append(f"the wake-ups alone (half a UDP and one TCP round trip between "
+                     f"processes that sleep 5 ms between ticks) take "
+                     f"{f['tick_to_ack_floor_us']} us, and Python code on the path runs "
+                     f"{cold / hot:.1f}x slower than in a hot loop (one order encoded and "
+                     f"decoded: {hot} us back to back, {cold} us after sleeping)")
+    b = results.get("breakdown") or {}
+    work = ("awake -> order sending", "OrderManager awake -> handling",
+            "OrderManager handling")
+    hops = ("OrderBook receipt -> Strategy awake", "order send call",
+            "sent -> OrderManager awake", "ack sent -> Strategy has it")
+    if all(k in b for k in work + hops):
+        parts.append(f"hop by hop (p50) {sum(b[k]['p50'] for k in work):.0f} us are Python "
+                     f"work in the Strategy and the OrderManager and "
+                     f"{sum(b[k]['p50'] for k in hops):.0f} us sends and wake-ups with the "
+                     f"Python around them; the hops' p99s reach "
+                     f"{max(b[k]['p99'] for k in work + hops):.0f} us, a woken process "
+                     f"waiting for one of the {os.cpu_count()} cores")
+    if parts:
+        out["tick-to-ack"] = "; ".join(parts) + "."
+    e = (results.get("charts") or {}).get("e2e") or {}
+    if "engine_cpu_percent_paused" in e:
+        out["end-to-end slowdown"] = (
+            f"with the charts paused the Gateway and the OrderBook used "
+            f"{e['engine_cpu_percent_paused']}% of the {e['cpus']} cores' "
+            f"{100 * e['cpus']}% (two processes that each wait on the other through the "
+            f"socket); drawing takes {e['gui_cpu_percent']}% of a core in one burst a frame, "
+            f"and during each burst one of the two shares its core with it, which stalls "
+            f"the pair.")
+    return out
+
+
 METHOD = __doc__.split("Sections:", 1)[1].rstrip()
 
 
@@ -1033,10 +1080,14 @@ def main(argv=None) -> int:
     meta["load_after"] = load_average()
     meta["duration_s"] = round(time.monotonic() - started, 1)
     rows = figures_table({k: v for k, v in results.items() if "error" not in v}, command)
+    why = bounds({k: v for k, v in results.items() if "error" not in v})
+    bounded = []
     for row in rows:
         if row["met"] is False:
             notes.append(f"target missed: {row['figure']} = {row['value']} {row['unit']} "
                          f"(target {row['target']})")
+            bounded += [p for p in why if row["figure"].startswith(p) and p not in bounded]
+    notes += [f"what bounds {p}, measured in this run: {why[p]}" for p in bounded]
     write_report(out_path, json_path, meta, results, rows, notes)
     bench.say(f"report written to {out_path} and {json_path} ({meta['duration_s']} s)")
     return 1 if any("error" in v for v in results.values()) else 0

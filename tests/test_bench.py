@@ -37,3 +37,26 @@ def test_quick_bench_writes_report_and_json(tmp_path):
                  "latency (standalone strategy)", "cpu at the default demo rate",
                  "shared memory:", "charts"):
         assert line in res.stdout
+
+
+def test_missed_targets_come_with_what_bounds_them():
+    """bounds() turns this run's floor, breakdown and charts figures into the report's
+    explanation of a missed target (plain data in, text out: no processes)."""
+    from engine.bench import bounds
+    pct = lambda p50, p99: {"p50": p50, "p99": p99, "max": p99, "count": 10}  # noqa: E731
+    hops = ("OrderBook receipt -> Strategy awake", "awake -> order sending", "order send call",
+            "sent -> OrderManager awake", "OrderManager awake -> handling",
+            "OrderManager handling", "ack sent -> Strategy has it")
+    results = {"floor": {"tick_to_ack_floor_us": 38.2, "order_codec_hot_us": pct(9.0, 12),
+                         "order_codec_cold_us": pct(36.0, 50)},
+               "breakdown": {h: pct(10.0 * (k + 1), 100.0 * (k + 1))
+                             for k, h in enumerate(hops)},
+               "charts": {"e2e": {"engine_cpu_percent_paused": 151.2, "cpus": 2,
+                                  "gui_cpu_percent": 24.5}}}
+    why = bounds(results)
+    ack = why["tick-to-ack"]
+    assert "38.2 us" in ack and "4.0x slower" in ack
+    assert "130 us are Python work" in ack and "150 us sends and wake-ups" in ack  # 20+50+60
+    assert "reach 700 us" in ack
+    assert "151.2% of the 2 cores' 200%" in why["end-to-end slowdown"]
+    assert bounds({}) == {}
