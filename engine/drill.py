@@ -300,8 +300,8 @@ def order_manager_restart(stack: Stack) -> Result:
     r.check(all(c in logged for c in acked), "every acked drill order is in the log")
     st = stack.stats("strategy")
     r.orders_acked = len(acked)
-    r.notes.append(f"{pending_while_down} strategy orders waited during the outage, "
-                   f"{st.get('orders_resent', 0)} resent in all")
+    r.notes.append(f"{pending_while_down} strategy orders were waiting when the restart began, "
+                   f"{st.get('orders_resent', 0)} resent after it (more piled up meanwhile)")
     r.check(stack.healthy(), "every process running")
     r.passed = not r.checks
     return r
