@@ -45,6 +45,55 @@ def missing_gui_message(exc: ImportError) -> str:
             f"or run without a window:  python launcher.py --headless")
 
 
+XCB_LIBS_HINT = (
+    "    sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \\\n"
+    "         libxcb-render-util0 libxcb-xkb1 libxkbcommon-x11-0      (Debian, Ubuntu)\n"
+    "    sudo dnf install xcb-util-cursor xcb-util-wm xcb-util-keysyms xcb-util-image \\\n"
+    "         xcb-util-renderutil libxkbcommon-x11                    (Fedora)")
+
+
+def _load_qt_xcb_plugin() -> None:
+    """dlopen Qt's X11 platform plugin as Qt would: OSError names the first missing library."""
+    import ctypes
+    from PySide6.QtCore import QLibraryInfo
+    plugin = (Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
+              / "libqxcb.so")
+    if plugin.exists():
+        ctypes.CDLL(str(plugin))
+
+
+def display_problem(env=None, platform: str = sys.platform, probe=_load_qt_xcb_plugin) -> str:
+    """Why Qt could not open a window here, said before Qt aborts the process with a core
+    dump (on Linux it does when there is no display, or when its X11 plugin cannot load
+    because a system library is missing); '' when nothing is in the way. Windows and macOS
+    always have their own platform plugin."""
+    import os
+    import re
+    env = os.environ if env is None else env
+    if not platform.startswith("linux"):
+        return ""
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith("xcb"):
+        return ""  # offscreen, wayland, vnc...: the user chose, and Qt says what it lacks
+    wayland = bool(env.get("WAYLAND_DISPLAY")) and not qpa
+    if not env.get("DISPLAY") and not wayland:
+        return ("There is no display to open the desk window on (DISPLAY and WAYLAND_DISPLAY "
+                "are not set).\nRun it in a desktop session, under a virtual display "
+                "(Xvfb :99 & DISPLAY=:99 python launcher.py),\nor without a window:  "
+                "python launcher.py --headless")
+    if wayland and env.get("XDG_SESSION_TYPE") == "wayland":
+        return ""  # Qt takes its Wayland plugin there
+    try:
+        probe()
+    except OSError as exc:
+        found = re.search(r"lib[\w.+-]+?\.so[.\d]*", str(exc))
+        missing = found.group(0) if found else str(exc)
+        return (f"The desk window cannot open: Qt's X11 plugin needs {missing}, which this "
+                f"machine lacks.\nInstall Qt's X11 libraries with:\n\n{XCB_LIBS_HINT}\n\n"
+                f"or run without a window:  python launcher.py --headless")
+    return ""
+
+
 def main(argv=None) -> int:
     from engine.config import from_args
     parser = build_parser()
@@ -62,6 +111,11 @@ def main(argv=None) -> int:
         message = missing_gui_message(exc)
         print(message, file=sys.stderr)
         _show_plain_dialog(message)
+        return 2
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        _show_plain_dialog(problem)
         return 2
     return run_gui(config)
 

@@ -1,0 +1,50 @@
+"""launcher.py says in plain words why the window cannot open, before Qt would abort."""
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT))
+import launcher  # noqa: E402
+
+
+def _ok():
+    return None
+
+
+def _missing():
+    raise OSError("libxcb-icccm.so.4: cannot open shared object file: No such file or directory")
+
+
+def test_no_display_on_linux():
+    text = launcher.display_problem({}, "linux", _ok)
+    assert "no display" in text and "--headless" in text and "Xvfb" in text
+
+
+def test_missing_x11_library_is_named_with_the_install_command():
+    text = launcher.display_problem({"DISPLAY": ":0"}, "linux", _missing)
+    assert "libxcb-icccm.so.4" in text and "apt-get install" in text and "libxcb-icccm4" in text
+    assert "dnf install" in text and "--headless" in text
+
+
+def test_nothing_in_the_way():
+    assert launcher.display_problem({"DISPLAY": ":0"}, "linux", _ok) == ""
+    # Windows and macOS have their own platform plugin; a chosen platform is the user's call
+    assert launcher.display_problem({}, "win32", _missing) == ""
+    assert launcher.display_problem({}, "darwin", _missing) == ""
+    assert launcher.display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux", _missing) == ""
+    # a Wayland session uses Qt's Wayland plugin, not the X11 one
+    assert launcher.display_problem({"WAYLAND_DISPLAY": "wayland-0",
+                                     "XDG_SESSION_TYPE": "wayland"}, "linux", _missing) == ""
+
+
+def test_launcher_without_a_display_exits_with_the_message():
+    if not sys.platform.startswith("linux"):
+        return
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    res = subprocess.run([sys.executable, str(ROOT / "launcher.py")], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res.stderr
+    assert "no display" in res.stderr and "Traceback" not in res.stderr
