@@ -41,6 +41,9 @@ WINDOWS = (("30 s", 30.0), ("1 min", 60.0), ("2 min", 120.0), ("5 min", 300.0),
            ("10 min", 600.0))
 MAX_MARKERS = 2000
 SENTIMENT_REPEAT_S = 0.25
+# with no live feed and nothing new, a frame would draw the same picture again: draw
+# at most this often then (an idle desk used 17% of a core redrawing nothing at 30 fps)
+IDLE_FRAME_S = 0.5
 AXIS_WIDTH = 64
 # Data lines use 1 px cosmetic pens: Qt strokes wider antialiased lines as polygons, which
 # costs ~10x more to paint when a curve holds thousands of points (143 vs 16 ms a frame for
@@ -170,6 +173,8 @@ class ChartsPanel(QWidget):
         self.frames_sampled = 0
         self.frame_ms = 0.0
         self._stamps: deque = deque(maxlen=1024)
+        self._changed = True       # a sample arrived since the last render
+        self._last_render = 0.0    # time.time() of the last render
         self._markers: Dict[str, deque] = {}
         self._markers_dirty = True
         self._book = None
@@ -532,7 +537,11 @@ class ChartsPanel(QWidget):
         now = time.time()
         self._sample(now)
         if not self.paused:
+            if (self._feed not in ("live", "waiting") and not self._changed
+                    and not self._markers_dirty and now - self._last_render < IDLE_FRAME_S):
+                return
             self._render(now)
+            self._changed, self._last_render = False, now
             self.frames_rendered += 1
             self._stamps.append(time.perf_counter())
             cost = (time.perf_counter() - t0) * 1000
@@ -558,6 +567,7 @@ class ChartsPanel(QWidget):
                 snap = book.snapshot()
                 self.prices.append(now, snap["price"][self._book_rows])
                 self.frames_sampled += 1
+                self._changed = True
         if sig is not None:
             sent, rows = sig.read_all()
             count = sig.update_counter
@@ -565,6 +575,7 @@ class ChartsPanel(QWidget):
                 self._last_sig_count = count
                 rows = rows[self._sig_rows]
                 self.mas.append(now, np.concatenate((rows["short_ma"], rows["long_ma"])))
+                self._changed = True
             if sent is not None:
                 strat = ctl.procs.get("strategy")
                 alive = strat is not None and strat.state == RUNNING
@@ -572,6 +583,7 @@ class ChartsPanel(QWidget):
                                                SENTIMENT_REPEAT_S):
                     self.sentiment.append(now, (float(sent),))
                     self._last_sent, self._last_sent_t = sent, now
+                    self._changed = True
 
     @staticmethod
     def _visible(t: np.ndarray, left: float, right: float) -> slice:

@@ -136,6 +136,18 @@ def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
     (left, right), _ = charts.pct_plot.vb.viewRange()
     assert left < last_t <= right
 
+    # nothing new and no live feed: the same picture is not drawn 30 times a second
+    from gui.charts import IDLE_FRAME_S
+    frames, t0 = charts.frames_rendered, time.monotonic()
+    qtbot.waitUntil(lambda: charts.frames_rendered >= frames + 2, timeout=3_000)
+    qtbot.wait(1_000)
+    rate = (charts.frames_rendered - frames) / (time.monotonic() - t0)
+    assert rate <= 1.5 / IDLE_FRAME_S, f"idle charts drew {rate:.1f} frames a second"
+    # and a new sample is drawn at once, at the full rate again
+    feed(ctl, 1000)
+    frames = charts.frames_rendered
+    qtbot.waitUntil(lambda: charts.frames_rendered > frames, timeout=200)
+
 
 def test_window_selector_and_symbol_selector(qtbot, charts):
     charts.window_box.setCurrentIndex(charts.window_box.findData(120.0))
