@@ -254,11 +254,15 @@ class OrdersView(QWidget):
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setFont(theme.mono_font(9))
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.table.setMinimumWidth(160)
         hh = self.table.horizontalHeader()
         hh.setHighlightSections(False)
         hh.setStretchLastSection(True)
-        _fit_columns(self.table, ("00:00:00.000", "0000", "SELL", "000", "GOOG"))
+        fixed = _fit_columns(self.table, ("00:00:00.000", "0000", "SELL", "000", "GOOG"))
+        # room for every column, the price too, and the scroll bar: with a font a little
+        # wider than expected (an X11 desktop) the price was clipped behind a scroll bar
+        price = self.table.fontMetrics().horizontalAdvance("00,000.00") + 12
+        self.table.setMinimumWidth(fixed + price + 2 * self.table.frameWidth()
+                                   + self.table.verticalScrollBar().sizeHint().width())
 
         self.pos_table = QTableWidget(0, 3)
         self.pos_table.setHorizontalHeaderLabels(["Symbol", "Pos", "Fills"])
