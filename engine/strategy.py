@@ -264,15 +264,16 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
     reasons: Dict[str, tuple] = {}
 
     def describe(order: Order, intent: OrderIntent) -> str:
-        short_ma, long_ma, sentiment = reasons.pop(order.client_order_id, (0.0, 0.0, None))
+        short_ma, long_ma, sentiment = reasons.get(order.client_order_id, (0.0, 0.0, None))
         return (f"{order.side} {order.qty} {order.symbol} @ {order.price:.2f} (short "
                 f"{short_ma:.3f} {'>' if short_ma > long_ma else '<'} long {long_ma:.3f}, "
                 f"sentiment {sentiment}) -> {position_label(intent.target)}")
 
     def on_ack(ack: Ack, order: Order, intent: OrderIntent, now_ns: int) -> None:
+        what = describe(order, intent)
+        reasons.pop(order.client_order_id, None)  # the order's fate is known: one line
         if ack.status == "rejected":
-            log.warning("%s: rejected by the order manager: %s", describe(order, intent),
-                        ack.reason)
+            log.warning("%s: rejected by the order manager: %s", what, ack.reason)
             with engine_lock:
                 engine.on_rejected(intent)
             return
@@ -280,8 +281,8 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
             tick_to_ack.record(now_ns - order.tick_ns)
         # logged once the ack is in, not between sending the order and its ack, where the
         # log's file write and queue hand-off would compete for the CPU with the order
-        log.info("%s: order %d%s, %.0f us after the tick", describe(order, intent),
-                 ack.order_id, " (resent)" if ack.status == "duplicate" else "",
+        log.info("%s: order %d%s, %.0f us after the tick", what, ack.order_id,
+                 " (resent)" if ack.status == "duplicate" else "",
                  (now_ns - order.tick_ns) / 1e3 if order.tick_ns else float("nan"))
 
     def on_news(value: int) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +196,12 @@ def test_strategy_resends_unacknowledged_orders_after_order_manager_restart(conf
     assert s["orders_acked"] == s["orders_sent"] == len(records) == s["orders_logged"]
     # numbering went on from the log after the restart
     assert [r["order_id"] for r in records] == list(range(1, len(records) + 1))
+    # the Strategy logs each order once its fate is known, with why it was sent; an order
+    # made while the OrderManager was down is also logged as waiting
+    import re
+    log = Path(cfg.log_dir, "strategy.log").read_text(encoding="utf-8")
+    acked = re.findall(r"\(short [\d.]+ [<>] long [\d.]+, sentiment \d+\) -> \w+: "
+                       r"order \d+( \(resent\))?, \d+ us after the tick", log)
+    assert len(acked) == s["orders_acked"], log[-2000:]
+    assert "waiting for the order manager" in log
+    assert "sentiment None" not in log and "long 0.000" not in log
