@@ -126,6 +126,10 @@ class MainWindow(QMainWindow):
         self.log_dock = self._dock("Logs", self.log_view, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self.status = StatusLine(self)
+        # confirmations in the Orders table before the current settings took effect: the
+        # status line's count starts again with each new controller
+        self._confirmed_before = 0
+        self.listener.confirmsReceived.connect(lambda _items: self.update_status())
         adapter.errorOccurred.connect(self._on_error)
         adapter.configChanged.connect(self._on_config_changed)
         adapter.stateChanged.connect(self._on_state_changed)
@@ -187,6 +191,7 @@ class MainWindow(QMainWindow):
         save_settings(s, cfg)
 
     def _on_config_changed(self, config) -> None:
+        self._confirmed_before = self.orders_view.model.total
         if self.settings is not None:
             save_settings(self.settings, config)
 
@@ -194,8 +199,12 @@ class MainWindow(QMainWindow):
     def update_status(self) -> None:
         if self.shutdown_done:
             return
-        self.status.update(self.adapter.model.figures(), self.charts.fps(),
-                           self.charts.paused)
+        figures = self.adapter.model.figures()
+        # the OrderManager reports what it logged every 0.5 s; each confirmation in the Orders
+        # table is an order it logged too, and arrives at once: never show fewer than those
+        figures["orders"] = max(figures["orders"],
+                                self.orders_view.model.total - self._confirmed_before)
+        self.status.update(figures, self.charts.fps(), self.charts.paused)
 
     def _on_error(self, text: str) -> None:
         self.status.show_message("\u26a0 " + text, theme.RED, 12.0)

@@ -65,6 +65,13 @@ def test_start_all_prices_orders_then_close_leaves_nothing(qtbot, desk):
     assert "feed live" in text and "ticks/s" in text and "fps" in text
     assert "shm <b>" in text and str(window.adapter.controller.shm_bytes) in text.replace(",", "")
     assert charts.fps() > 5, f"charts rendered only {charts.fps()} frames in the last second"
+    # the status line never counts fewer orders than the Orders table already shows
+    import re
+    with qtbot.waitSignal(orders.listener.confirmsReceived, timeout=10_000):
+        pass
+    shown = int(re.search(r"orders <b>([\d,]+)</b>", window.status.text).group(1)
+                .replace(",", ""))
+    assert shown >= orders.model.total, (shown, orders.model.total)
 
     # closing stops every process and unlinks the shared memory
     pids = [p for p in child_pids(window).values() if p]
