@@ -1079,8 +1079,9 @@ def main(argv=None) -> int:
                     results[name] = {"error": repr(exc)}
     meta["load_after"] = load_average()
     meta["duration_s"] = round(time.monotonic() - started, 1)
-    rows = figures_table({k: v for k, v in results.items() if "error" not in v}, command)
-    why = bounds({k: v for k, v in results.items() if "error" not in v})
+    measured = {k: v for k, v in results.items() if "error" not in v}
+    rows = figures_table(measured, command)
+    why = bounds(measured)
     bounded = []
     for row in rows:
         if row["met"] is False:

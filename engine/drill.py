@@ -196,10 +196,15 @@ class OrderClient:
         self.sock.close()
 
 
-def _log_invariants(r: Result, records: List[dict]) -> None:
+def duplicates_in(records: List[dict]) -> int:
+    """How many log records repeat a client_order_id already logged."""
     coids = [x["client_order_id"] for x in records]
+    return len(coids) - len(set(coids))
+
+
+def _log_invariants(r: Result, records: List[dict]) -> None:
     ids = [x["order_id"] for x in records]
-    r.duplicates = len(coids) - len(set(coids))
+    r.duplicates = duplicates_in(records)
     r.check(r.duplicates == 0, "no order logged twice")
     r.check(ids == list(range(1, len(ids) + 1)), "order ids strictly increasing without gaps")
 
@@ -596,10 +601,9 @@ def load(stack: Stack, clients: int = 50, per_client: int = 1000) -> Result:
     r.check(not errors, "; ".join(errors[:3]))
     r.check(r.orders_acked == total, f"all {total} acknowledged ({r.orders_acked})")
     mine = [x for x in stack.orders() if x["client_order_id"].startswith(tag)]
-    coids = [x["client_order_id"] for x in mine]
     ids = [x["order_id"] for x in mine]
     r.orders_logged = len(mine)
-    r.duplicates = len(coids) - len(set(coids))
+    r.duplicates = duplicates_in(mine)
     r.check(len(mine) == total, f"exactly {total} logged ({len(mine)})")
     r.check(r.duplicates == 0, "no duplicates")
     r.check(all(a < b for a, b in zip(ids, ids[1:])), "ids strictly increasing")
@@ -634,8 +638,7 @@ def run_scenario(stack: Stack, name: str, fn: Callable, *args) -> Result:
     records = stack.orders()
     r.orders_logged = sum(since < x["time"] <= until for x in records)
     # the whole log after every scenario, not only after the ones about orders
-    coids = [x["client_order_id"] for x in records]
-    r.duplicates = len(coids) - len(set(coids))
+    r.duplicates = duplicates_in(records)
     if not r.check(r.duplicates == 0, "no order logged twice"):
         r.passed = False
     return r
