@@ -155,9 +155,9 @@ def run_order_manager_timed(config: Config, stop_event, reporter=None) -> None:
         woke[0] = time.perf_counter_ns()
         return readable(server, peer)
 
-    def timed_handle(desk, frames):
+    def timed_handle(desk, frames, *args):
         t_in = time.perf_counter_ns()
-        out = handle(desk, frames)
+        out = handle(desk, frames, *args)
         trace.append((woke[0], t_in, time.perf_counter_ns(), list(frames)))
         return out
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Dict, Optional
 
@@ -97,7 +98,11 @@ class Rejections:
         self.by_reason: Counter = Counter()
         self.total = 0
 
+    MAX_REASONS = 64  # distinct reasons counted one by one; the rest as "other"
+
     def reject(self, reason: str, detail: str = "") -> None:
+        if reason not in self.by_reason and len(self.by_reason) >= self.MAX_REASONS:
+            reason = "other"
         self.total += 1
         self.by_reason[reason] += 1
         n = self.by_reason[reason]
@@ -107,10 +112,20 @@ class Rejections:
 
 
 def reason_of(exc: Exception) -> str:
-    """A short, stable reason key from a protocol error message ('order: qty must ...' ->
-    'order: qty must')."""
+    """A short, stable reason key from a protocol error message, without the peer's value:
+    'order: qty must be a positive integer, not -1' -> 'order: qty must be a positive
+    integer'."""
     text = str(exc)
-    return " ".join(text.split(":")[0:2]).strip()[:40] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    key = ": ".join(part.strip() for part in text.split(":")[0:2])
+    key = _PEER_VALUE.split(key, 1)[0].strip(" :")
+    return key[:60] or type(exc).__name__
+
+
+# where a message starts quoting what the peer sent: a repr, a comma before "not ...", a number
+# after a colon (the key must not vary with the peer's data: Rejections counts per key)
+_PEER_VALUE = re.compile(r"""b?['"]|,|: \d""")
 
 
 def merge_latency(a: Dict, b: Dict) -> Dict:  # pragma: no cover - helper for reports

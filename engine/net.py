@@ -76,7 +76,7 @@ class Peer:
     """One connected client of a Server."""
 
     __slots__ = ("sock", "addr", "decoder", "out", "authed", "id", "connected_at",
-                 "frames_in", "bytes_out", "writing")
+                 "frames_in", "bytes_out", "writing", "discarded")
 
     def __init__(self, sock, addr, max_frame: int, authed: bool, peer_id: int):
         self.sock = sock
@@ -89,6 +89,7 @@ class Peer:
         self.frames_in = 0
         self.bytes_out = 0
         self.writing = False
+        self.discarded = 0  # bytes not queued for it (Server.keep_slow_readers)
 
     def __repr__(self):
         return f"client#{self.id} {self.addr[0]}:{self.addr[1]}"
@@ -105,8 +106,15 @@ class Server:
                  out_cap: int = 1024 * 1024, auth_token: Optional[str] = None,
                  on_frames: Optional[FramesHandler] = None,
                  on_connect: Optional[Callable[["Server", Peer], None]] = None,
-                 nodelay: bool = False, sndbuf: int = 256 * 1024):
+                 nodelay: bool = False, sndbuf: int = 256 * 1024,
+                 keep_slow_readers: bool = False):
         self.loop = loop
+        # False: a client whose backlog passes out_cap is dropped (a stalled price or
+        # confirmation reader). True: it is kept and what would pass the cap is discarded
+        # (an order client that never reads its acks, as a Strategy written to the
+        # assignment may: its orders still count, only the replies it ignores are lost)
+        self.keep_slow_readers = keep_slow_readers
+        self.discarded_bytes = 0
         self.sndbuf = sndbuf
         self.what = what
         self.log = log
@@ -196,6 +204,14 @@ class Server:
     def send(self, peer: Peer, data: bytes) -> bool:
         """Queue bytes for one client; False when the client was dropped."""
         if peer.sock not in self.peers:
+            return False
+        if peer.out and self.keep_slow_readers and len(peer.out) + len(data) > self.out_cap:
+            if not peer.discarded:
+                self.log.warning("%s: %r does not read what it is sent (%d bytes waiting): "
+                                 "replies beyond that are discarded, its input still counts",
+                                 self.what, peer, len(peer.out))
+            peer.discarded += len(data)
+            self.discarded_bytes += len(data)
             return False
         if peer.out:
             peer.out += data

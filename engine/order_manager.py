@@ -6,12 +6,15 @@ listeners (the launcher's orders table) on the confirmations port.
     python -m engine.order_manager [--order-port 5003] [--confirm-port 5004]
 
 A resent order (same client_order_id) is acknowledged again with its first order_id and never
-logged twice; numbering goes on from the log after a restart.
+logged twice; numbering goes on from the log after a restart. An order written to the bare
+assignment (no "type", no client_order_id; "quantity"/"action" for "qty"/"side"; side in any
+case) is accepted too and given an id of ours (anon-...): such an order cannot be deduplicated.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -97,6 +100,9 @@ def account_of(client_order_id: str) -> str:
     return parts[0] if len(parts) == 3 else ""
 
 
+ASSIGNED_PREFIX = "anon"
+
+
 class OrderDesk:
     """Sans-socket order handling: frames in, (acks, confirmations, printed lines) out."""
 
@@ -107,11 +113,20 @@ class OrderDesk:
         self.rejections = Rejections(log, "order")
         self.accepted = 0
         self.duplicates = 0
+        self.assigned = 0  # orders that came without a client_order_id
+        # ids this OrderManager gives such orders: anon-<run>.<client>-<n>, unique for the
+        # connection and, with a random token per run, for the whole order log
+        self._run = os.urandom(3).hex()
 
-    def handle(self, frames: List[bytes]):
+    def assign_id(self, peer_id: int) -> str:
+        self.assigned += 1
+        return f"{ASSIGNED_PREFIX}-{self._run}.{peer_id}-{self.assigned}"
+
+    def handle(self, frames: List[bytes], peer_id: int = 0):
         """Returns (replies to the sender, in order; the orders accepted, as (order_id, order)
         pairs for announce()). Every accepted order is on disk (in the OS) when this returns,
-        so the replies can go out at once; confirmations and printed lines can wait."""
+        so the replies can go out at once; confirmations and printed lines can wait.
+        `peer_id` names the connection in the ids given to orders that carry none."""
         replies: List[bytes] = []
         accepted: List[tuple] = []
         for f in frames:
@@ -128,6 +143,8 @@ class OrderDesk:
                 self.rejections.reject(reason_of(exc), str(exc))
                 replies.append(Ack(_coid_of(obj), None, "rejected", str(exc)).encode())
                 continue
+            if order.client_order_id is None:  # an order written to the assignment
+                order = order.with_id(self.assign_id(peer_id))
             coid = order.client_order_id
             oid = self.orders.known.get(coid)
             if oid is not None:
@@ -172,7 +189,7 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
     confirms: Optional[Server] = None
 
     def on_orders(server: Server, peer, frames: List[bytes]) -> None:
-        replies, accepted = desk.handle(frames)
+        replies, accepted = desk.handle(frames, peer.id)
         if replies:
             server.send(peer, b"".join(replies))
         if not accepted:
@@ -187,7 +204,7 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
     orders = None
     try:
         orders = Server(loop, config.bind_host, config.order_port, "orders", log,
-                        on_frames=on_orders, **common)
+                        on_frames=on_orders, keep_slow_readers=True, **common)
         confirms = Server(loop, config.bind_host, config.confirm_port, "confirmations", log,
                           **common)
     except PortInUse as exc:
@@ -201,6 +218,8 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
     def stats():
         return {"orders_logged": desk.accepted, "orders_duplicate": desk.duplicates,
                 "orders_rejected": desk.rejections.total,
+                "orders_assigned_id": desk.assigned,
+                "replies_discarded_bytes": orders.discarded_bytes,
                 "bad_frames": desk.rejections.total + orders.oversize_frames,
                 "order_clients": orders.client_count,
                 "confirm_clients": confirms.client_count,

@@ -10,6 +10,7 @@ Frames are payloads separated by MESSAGE_DELIMITER (`*`). A payload never contai
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -481,11 +482,34 @@ def _require(obj: dict, key: str, types, what: str):
 
 SIDES = ("BUY", "SELL")
 MAX_QTY = 1_000_000_000
+MAX_ID = 64
+# Field names other implementations of the assignment use, with ours first: an order may say
+# "quantity" for "qty" and "action" for "side" (see "Interoperating" in the README).
+SYNONYMS = {"qty": ("qty", "quantity"), "side": ("side", "action")}
+
+
+def _field(obj: dict, key: str, types, what: str):
+    """The value of `key` or of its one synonym (both given must agree)."""
+    present = [k for k in SYNONYMS.get(key, (key,)) if k in obj]
+    if not present:
+        raise RemoteProtocolError(f"{what}: missing field {key!r}")
+    if len(present) > 1:
+        a, b = (obj[k].upper() if isinstance(obj[k], str) else obj[k] for k in present)
+        if a != b:
+            raise RemoteProtocolError(f"{what}: {present[0]} and {present[1]} disagree")
+    return _require(obj, present[0], types, what)
+
+
+def _valid_id(value) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID and "*" not in value
 
 
 @dataclass(frozen=True)
 class Order:
-    client_order_id: str
+    """An order. Ours carry a client_order_id (idempotent resend); an order from another
+    team's Strategy, written to the assignment, may come without one (None here): the
+    OrderManager then gives it an id of its own."""
+    client_order_id: Optional[str]
     side: str
     symbol: str
     qty: int
@@ -500,9 +524,9 @@ class Order:
 
     @staticmethod
     def validate(o, err=RemoteProtocolError):
-        if not isinstance(o.client_order_id, str) or not 0 < len(o.client_order_id) <= 64 \
-                or "*" in o.client_order_id:
-            raise err("order: client_order_id must be a string of 1..64 characters, no '*'")
+        if o.client_order_id is not None and not _valid_id(o.client_order_id):
+            raise err(f"order: client_order_id must be a string of 1..{MAX_ID} characters, "
+                      f"no '*'")
         if o.side not in SIDES:
             raise err(f"order: side must be BUY or SELL, not {o.side!r}")
         _symbol(o.symbol, err)
@@ -511,8 +535,10 @@ class Order:
         _finite_positive(o.price, "order: price", err)
 
     def to_dict(self) -> dict:
-        d = {"type": "order", "client_order_id": self.client_order_id, "side": self.side,
-             "symbol": self.symbol, "qty": self.qty, "price": round(self.price, 6)}
+        d = {"type": "order"}
+        if self.client_order_id is not None:
+            d["client_order_id"] = self.client_order_id
+        d.update(side=self.side, symbol=self.symbol, qty=self.qty, price=round(self.price, 6))
         if self.tick_ns is not None:
             d["tick_ns"] = self.tick_ns
         return d
@@ -522,13 +548,20 @@ class Order:
 
     @classmethod
     def from_dict(cls, obj: dict) -> "Order":
+        """Liberal in what it accepts (the assignment's bare order: no type, no
+        client_order_id, "quantity" or "action", side in any case), strict in the values."""
         what = "order"
-        if obj.get("type") != "order":
-            raise RemoteProtocolError(f"expected an order, got type {obj.get('type')!r}")
-        coid = _require(obj, "client_order_id", str, what)
-        side = _require(obj, "side", str, what)
+        kind = obj.get("type", "order")
+        if kind != "order":
+            raise RemoteProtocolError(f"expected an order, got type {kind!r}")
+        coid = obj.get("client_order_id")
+        if coid is not None and not _valid_id(coid):
+            raise RemoteProtocolError(f"order: client_order_id must be a string of "
+                                      f"1..{MAX_ID} characters, no '*'")
+        side = _field(obj, "side", str, what)
+        side = side.upper() if side.upper() in SIDES else side  # "buy" is BUY
         symbol = _require(obj, "symbol", str, what)
-        qty = _require(obj, "qty", (int, float), what)
+        qty = _field(obj, "qty", (int, float), what)
         price = _require(obj, "price", (int, float), what)
         if isinstance(qty, float):
             if not qty.is_integer():
@@ -543,6 +576,9 @@ class Order:
             object.__setattr__(order, k, v)
         cls.validate(order)
         return order
+
+    def with_id(self, client_order_id: str) -> "Order":
+        return dataclasses.replace(self, client_order_id=client_order_id)
 
     @classmethod
     def decode(cls, payload: bytes) -> "Order":

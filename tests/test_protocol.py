@@ -130,7 +130,8 @@ def order_json(**changes):
 
 
 @pytest.mark.parametrize("changes", [
-    {"side": "HOLD"}, {"side": "buy"}, {"qty": -10}, {"qty": 0}, {"qty": 2.5}, {"qty": "10"},
+    {"side": "HOLD"}, {"side": "\u2192BUY"}, {"side": " buy"}, {"qty": -10}, {"qty": 0},
+    {"qty": 2.5}, {"qty": "10"}, {"quantity": 5}, {"action": "SELL"}, {"type": "positions"},
     {"qty": True}, {"price": -1}, {"price": 0}, {"price": "1"}, {"symbol": "aapl"},
     {"symbol": "TOOLONGSYM"}, {"client_order_id": ""}, {"client_order_id": 7},
     {"side": KeyError}, {"qty": KeyError}, {"price": KeyError}, {"type": "ack"},
@@ -145,6 +146,46 @@ def test_invalid_orders_are_rejected(changes):
 def test_bad_json(payload):
     with pytest.raises(RemoteProtocolError):
         Order.from_dict(decode_json(payload))
+
+
+@pytest.mark.parametrize("payload, side, qty", [
+    (b'{"side":"BUY","symbol":"AAPL","qty":10,"price":173.2}', "BUY", 10),
+    (b'{"side":"SELL","symbol":"AAPL","quantity":7,"price":173.2}', "SELL", 7),
+    (b'{"side":"buy","symbol":"AAPL","qty":10,"price":173.2}', "BUY", 10),
+    (b'{"action":"Sell","symbol":"AAPL","quantity":3.0,"price":1}', "SELL", 3),
+    (b'{"type":"order","side":"BUY","action":"buy","qty":2,"quantity":2,"symbol":"AAPL",'
+     b'"price":5}', "BUY", 2),
+])
+def test_assignment_orders_without_type_or_id_are_accepted(payload, side, qty):
+    """Other teams' Strategies know only the assignment: side, symbol, quantity and price."""
+    o = Order.decode(payload)
+    assert (o.client_order_id, o.side, o.qty, o.symbol) == (None, side, qty, "AAPL")
+    assert o.with_id("anon-1.1-1").client_order_id == "anon-1.1-1"
+    assert b"client_order_id" not in o.encode()
+
+
+def test_rejection_reasons_are_short_and_single_spaced():
+    from engine.metrics import reason_of
+    with pytest.raises(RemoteProtocolError) as exc:
+        Order.decode(b'{"side":"BUY","symbol":"AAPL","price":1}')
+    assert str(exc.value) == "order: missing field 'qty'"
+    assert reason_of(exc.value) == "order: missing field"
+    assert reason_of(RemoteProtocolError("a:  b : c")) == "a: b"
+    # the key never carries what the peer sent, so a hostile peer cannot grow the counters
+    assert reason_of(RemoteProtocolError("order: unknown symbol 'ZZ1'")) == \
+        reason_of(RemoteProtocolError("order: unknown symbol 'ZZ2'")) == "order: unknown symbol"
+    assert reason_of(RemoteProtocolError("order: qty must be a positive integer, not -1")) == \
+        "order: qty must be a positive integer"
+
+
+def test_rejection_counters_are_capped():
+    import logging
+    from engine.metrics import Rejections
+    r = Rejections(logging.getLogger("test"), "frame")
+    for i in range(1000):
+        r.reject(f"reason {i}")
+    assert r.total == 1000 and len(r.by_reason) == Rejections.MAX_REASONS + 1
+    assert r.by_reason["other"] == 1000 - Rejections.MAX_REASONS
 
 
 def test_order_whole_float_qty_is_accepted():
