@@ -35,19 +35,50 @@ STALE_AFTER_S = 2.0
 DRAIN_TIMEOUT_S = 1.0
 
 
+# How long the Strategy waits for the OrderManager's answer to its positions request after
+# connecting, before it trades from the positions it believes it holds (an OrderManager
+# written to the assignment never answers).
+POSITIONS_WAIT_S = 1.0
+
+# what OrderLink.send() did with an order
+SENT = "sent"            # on the wire; its ack will come
+DELIVERED = "delivered"  # on the wire to an OrderManager that sends no acks: done
+QUEUED = "queued"        # no connection: it goes out as soon as there is one
+
+
 class OrderLink:
     """The connection to the OrderManager: sends orders, reads acks, resends the unacknowledged
-    after a reconnect. Its reader thread calls on_ack(ack, order, intent)."""
+    after a reconnect. Its reader thread calls on_ack(ack, order, intent, now_ns) and
+    on_delivered(order, intent) (an order to an OrderManager that does not acknowledge).
+
+    On a connection made while the positions are unknown it asks the OrderManager for them
+    and waits at most POSITIONS_WAIT_S; the answer also tells what kind of peer it is:
+      a positions reply      positions recovered; the peer acknowledges orders (ours)
+      an ack or a rejection  the peer does not know positions but acknowledges orders
+      nothing                an OrderManager written to the bare assignment: it neither
+                             answers nor acknowledges, so an order is done once the socket
+                             took it (no pending table, no resend)
+    Trading waits for the first of these. A reply that comes later is still applied (plus
+    what was sent after the request); an ack that comes later switches back to acks."""
 
     def __init__(self, config: Config, log: logging.Logger, on_ack, rejections: Rejections,
-                 account: str = "strategy", on_positions=None):
+                 account: str = "strategy", on_positions=None, on_delivered=None,
+                 positions_wait_s: float = POSITIONS_WAIT_S):
         self.config = config
         self.log = log
         self.on_ack = on_ack
+        self.on_delivered = on_delivered
         self.account = account
         self.on_positions = on_positions
-        # set once the OrderManager told us what this account holds: no trading before
+        self.positions_wait_s = positions_wait_s
+        # set once the OrderManager answered (or did not, within the wait): trading may begin
         self.positions_ready = threading.Event()
+        self.positions_known = False  # the OrderManager told us what this account holds
+        self.peer_acks: Optional[bool] = None  # does the OrderManager acknowledge orders?
+        self._asked_at: Optional[float] = None  # when the request we still wait on was sent
+        self._request_open = False  # a request is unanswered (past the wait too)
+        self._since_request: Dict[str, int] = {}  # position deltas sent after that request
+        self._said_no_answer = False
         self.rejections = rejections
         self.pending: "OrderedDict[str, tuple]" = OrderedDict()
         self.lock = threading.Lock()
@@ -58,26 +89,48 @@ class OrderLink:
         self.resent = 0
         self.acked = 0
         self.rejected = 0
+        self.delivered = 0  # sent to an OrderManager that does not acknowledge
+        # the latest orders counted as delivered: an ack that still comes for one (a slow
+        # OrderManager of ours that missed the wait) is counted and reported as usual
+        self.unacked: "OrderedDict[str, tuple]" = OrderedDict()
         self.idle = threading.Condition(self.lock)
         self.thread = threading.Thread(target=self._run, name="order-link", daemon=True)
 
     def start(self):
         self.thread.start()
 
-    def send(self, order: Order, intent: OrderIntent) -> bool:
-        """True when the order went out now; False when it waits for a connection (it is
-        sent as soon as there is one)."""
+    def send(self, order: Order, intent: OrderIntent) -> str:
+        """SENT (its ack will come), DELIVERED (to an OrderManager that sends no acks) or
+        QUEUED (no connection now: it is sent as soon as there is one)."""
         data = order.encode()
         with self.lock:
             self.pending[order.client_order_id] = (order, intent, data)
             self.sent += 1
-            if self.sock is not None:
-                try:
-                    send_all(self.sock, data)
-                    return True
-                except ConnectionClosed as exc:
-                    self._drop(str(exc))
-            return False
+            if self.sock is None:
+                return QUEUED
+            try:
+                send_all(self.sock, data)
+            except ConnectionClosed as exc:
+                self._drop(str(exc))
+                return QUEUED
+            self._on_wire(intent)
+            if self.peer_acks is not False:
+                return SENT
+            self._delivered(self.pending.pop(order.client_order_id))
+        return DELIVERED
+
+    UNACKED_KEPT = 10_000
+
+    def _delivered(self, entry: tuple) -> None:  # holds self.lock
+        self.delivered += 1
+        self.unacked[entry[0].client_order_id] = entry
+        if len(self.unacked) > self.UNACKED_KEPT:
+            self.unacked.popitem(last=False)
+
+    def _on_wire(self, intent: OrderIntent) -> None:  # holds self.lock
+        if self._request_open:  # not in the positions a reply to it will give
+            delta = intent.qty if intent.side == "BUY" else -intent.qty
+            self._since_request[intent.symbol] = self._since_request.get(intent.symbol, 0) + delta
 
     def _drop(self, why: str) -> None:  # holds self.lock
         if self.sock is not None:
@@ -88,30 +141,56 @@ class OrderLink:
             self.sock = None
             self.outage.lost(why)
 
+    def _greet(self, sock) -> bool:
+        """A new connection: ask for positions while they are unknown, then resend what is
+        pending. False when the connection broke meanwhile."""
+        delivered = []
+        with self.lock:
+            self.sock = sock
+            try:
+                if not self.positions_known:
+                    send_all(sock, positions_request(self.account))
+                    self._asked_at = time.monotonic()
+                    self._request_open = True
+                    self._since_request = {}
+                if self.pending:
+                    self.resent += len(self.pending)
+                    self.log.info("resending %d unacknowledged order(s)", len(self.pending))
+                    send_all(sock, b"".join(d for _, _, d in self.pending.values()))
+                    for _, intent, _ in self.pending.values():
+                        self._on_wire(intent)
+                    if self.peer_acks is False:
+                        delivered = self._take_pending()
+            except ConnectionClosed as exc:
+                self._drop(str(exc))
+                return False
+        self._report_delivered(delivered)
+        return True
+
+    def _take_pending(self) -> list:  # holds self.lock
+        """Every pending order counts as delivered (the peer sends no acks)."""
+        done = [(o, i) for o, i, _ in self.pending.values()]
+        for entry in self.pending.values():
+            self._delivered(entry)
+        self.pending.clear()
+        self.idle.notify_all()
+        return done
+
+    def _report_delivered(self, done: list) -> None:
+        if self.on_delivered:
+            for order, intent in done:
+                self.on_delivered(order, intent)
+
     def _run(self) -> None:
         while not self.stop.is_set():
             sock = connect(self.config.host, self.config.order_port, self.stop, self.outage,
                            nodelay=True, auth_token=self.config.auth_token)
             if sock is None:
                 return
-            sock.settimeout(0.2)
+            sock.settimeout(0.1)
             self.outage.confirmed()  # acks come only for orders: nothing to wait for
-            with self.lock:
-                self.sock = sock
-                if not self.positions_ready.is_set():
-                    try:
-                        send_all(sock, positions_request(self.account))
-                    except ConnectionClosed as exc:
-                        self._drop(str(exc))
-                        continue
-                if self.pending:
-                    self.resent += len(self.pending)
-                    self.log.info("resending %d unacknowledged order(s)", len(self.pending))
-                    try:
-                        send_all(sock, b"".join(d for _, _, d in self.pending.values()))
-                    except ConnectionClosed as exc:
-                        self._drop(str(exc))
-                        continue
+            if not self._greet(sock):
+                continue
             decoder = FrameDecoder(self.config.max_frame)
             while not self.stop.is_set():
                 try:
@@ -125,6 +204,7 @@ class OrderLink:
                     now = time.perf_counter_ns()
                     for f in decoder.feed(data):
                         self._ack(f, now)
+                self._check_answer()
                 with self.lock:
                     if self.sock is not sock:  # the sender dropped it
                         break
@@ -133,33 +213,87 @@ class OrderLink:
                 self.sock.close()
                 self.sock = None
 
+    def _check_answer(self) -> None:
+        """No answer to the positions request within the wait: an OrderManager that knows
+        only the assignment. Trade from the positions held here, and (unless it has
+        acknowledged orders before) count an order as done once it is sent."""
+        with self.lock:
+            if self._asked_at is None or \
+                    time.monotonic() - self._asked_at < self.positions_wait_s:
+                return
+            self._asked_at = None
+            delivered = []
+            if self.peer_acks is None:
+                self.peer_acks = False
+                delivered = self._take_pending()
+            say = not self._said_no_answer
+            self._said_no_answer = True
+        if say:
+            self.log.warning(
+                "the order manager did not answer the positions request within %.1f s: "
+                "trading from the positions held here%s", self.positions_wait_s,
+                "" if self.peer_acks else "; it sends no acks either, so an order counts "
+                "as delivered once sent (no resend after a reconnect)")
+        self.positions_ready.set()
+        self._report_delivered(delivered)
+
     def _ack(self, frame: bytes, now_ns: int) -> None:
         try:
             obj = decode_json(frame)
             if obj.get("type") == "positions":
-                held = parse_positions(obj)
-                if not self.positions_ready.is_set():
-                    if self.on_positions:
-                        self.on_positions(held)
-                    self.positions_ready.set()
+                self._positions(parse_positions(obj))
                 return
             ack = Ack.from_dict(obj)
         except RemoteProtocolError as exc:
             self.rejections.reject(reason_of(exc), str(exc))
             return
         with self.lock:
-            entry = self.pending.pop(ack.client_order_id, None) if ack.client_order_id else None
-            if entry is None:
+            if self.peer_acks is not True:
+                if self.peer_acks is False:
+                    self.log.info("the order manager acknowledges orders after all")
+                self.peer_acks = True
+            coid = ack.client_order_id
+            entry = self.pending.pop(coid, None) if coid else None
+            if entry is None and coid in self.unacked:  # counted as delivered: it was acked
+                entry = self.unacked.pop(coid)
+                self.delivered -= 1
+            answered = entry is None and self._request_open \
+                and ack.client_order_id is None
+            if answered:  # its reply to the positions request: it does not know them
+                self._asked_at = None
+                self._request_open = False
+            elif entry is not None:
                 if ack.status == "rejected":
-                    self.log.warning("order manager rejected a frame: %s", ack.reason)
-                return
+                    self.rejected += 1
+                else:
+                    self.acked += 1
+                if not self.pending:
+                    self.idle.notify_all()
+        if answered:
+            self.log.warning("the order manager does not know the positions request (%s): "
+                             "trading from the positions held here", ack.reason or ack.status)
+            self.positions_ready.set()
+            return
+        if entry is None:
             if ack.status == "rejected":
-                self.rejected += 1
-            else:
-                self.acked += 1
-            if not self.pending:
-                self.idle.notify_all()
+                self.log.warning("order manager rejected a frame: %s", ack.reason)
+            return
         self.on_ack(ack, entry[0], entry[1], now_ns)
+
+    def _positions(self, held: Dict[str, int]) -> None:
+        with self.lock:
+            late = self.positions_ready.is_set()
+            # what was sent after the request is not in the reply yet
+            for sym, delta in self._since_request.items():
+                held[sym] = held.get(sym, 0) + delta
+            self._asked_at = None
+            self._request_open = False
+            self._since_request = {}
+            self.positions_known = True
+            self.peer_acks = True
+        if self.on_positions:
+            self.on_positions(held, late)
+        self.positions_ready.set()
 
     def drain(self, timeout: float) -> int:
         """Wait (bounded) for outstanding acks; returns how many are still pending."""
@@ -289,15 +423,24 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
         engine.on_sentiment(value)
         signals.set_sentiment(value)
 
-    def on_positions(held: Dict[str, int]) -> None:
+    def on_positions(held: Dict[str, int], late: bool) -> None:
         with engine_lock:
             for sym in symbols:
                 engine.set_position(sym, held.get(sym, 0))
-        log.info("positions recovered from the order manager: %s",
+        log.info("positions recovered from the order manager%s: %s",
+                 " (its answer came late)" if late else "",
                  ", ".join(f"{s} {position_label(q)} {q:+d}" for s, q in held.items() if s in
                            engine.state) or "all flat")
 
-    link = OrderLink(config, log, on_ack, rejections, account=name, on_positions=on_positions)
+    def on_delivered(order: Order, intent: OrderIntent) -> None:
+        what = describe(order, intent)
+        reasons.pop(order.client_order_id, None)
+        log.info("%s: sent (the order manager sends no acks), %.0f us after the tick", what,
+                 (time.perf_counter_ns() - order.tick_ns) / 1e3 if order.tick_ns
+                 else float("nan"))
+
+    link = OrderLink(config, log, on_ack, rejections, account=name, on_positions=on_positions,
+                     on_delivered=on_delivered)
     news = NewsReader(config, stop_event, log, on_news, rejections)
     link.start()
     news.start()
@@ -319,7 +462,8 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
     def stats():
         return {"orders_sent": link.sent, "orders_acked": link.acked,
                 "orders_rejected": link.rejected, "orders_resent": link.resent,
-                "orders_pending": len(link.pending), "news_received": news.received,
+                "orders_pending": len(link.pending), "orders_no_ack": link.delivered,
+                "order_manager_acks": link.peer_acks, "news_received": news.received,
                 "ticks_seen": ticks_seen, "bad_frames": rejections.total,
                 "stale": stale,
                 "positions": {s: engine.position(s) for s in symbols},
@@ -363,7 +507,10 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
                     order = Order(f"{name}-{session}-{counter[0]}", intent.side, sym,
                                   intent.qty, round(price, 2), tick_ns=recv_ns)
                     reasons[order.client_order_id] = (short_ma, long_ma, engine.sentiment)
-                    if not link.send(order, intent):
+                    how = link.send(order, intent)
+                    if how == DELIVERED:
+                        on_delivered(order, intent)
+                    elif how == QUEUED:
                         log.info("%s: waiting for the order manager", describe(order, intent))
                 tick_to_decision.record(decided - recv_ns)
                 ticks_seen += 1
