@@ -1038,7 +1038,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default=None,
                         help="comma-separated sections (default: all; --quick leaves out "
                              "breakdown): " + ", ".join(SECTIONS))
-    parser.add_argument("--out", default="performance_report.md",
+    parser.add_argument("--out", default=str(ROOT / "performance_report.md"),
                         help="the Markdown report (default %(default)s)")
     parser.add_argument("--json", default=None,
                         help="the raw figures (default: the report's name with .json)")

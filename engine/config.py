@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
+from .oscompat import default_log_dir
+
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
 SYMBOL_RE = re.compile(r"^[A-Z0-9.\-]{1,8}$")
 # macOS limits POSIX shared-memory names to 31 bytes including the leading slash.
@@ -23,6 +25,13 @@ SIGNAL_SUFFIX = "_s"
 
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def numeric_host(host: str) -> str:
+    """'localhost' as the IPv4 address every server and client agrees on: resolving the name
+    may give ::1 first (Windows tries it and adds about a second to every connect) while a
+    server bound through the same name may listen on 127.0.0.1 only."""
+    return "127.0.0.1" if host.lower() == "localhost" else host
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,8 @@ class Config:
     qty: int = 10
     seed: Optional[int] = None
     shm_name: str = "ipcdesk_prices"
-    log_dir: str = "logs"
+    # the per-user data folder, never the working directory (see oscompat.data_dir)
+    log_dir: str = field(default_factory=default_log_dir)
     prices_csv: Optional[str] = None
     # Largest frame any decoder accepts, in bytes.
     max_frame: int = 64 * 1024
@@ -53,6 +63,12 @@ class Config:
     auth_token: Optional[str] = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # absolute, so that every process (and a restarted one) means the same folder,
+        # whatever its working directory
+        object.__setattr__(self, "log_dir", str(Path(self.log_dir).expanduser().absolute()))
+        if self.prices_csv:
+            object.__setattr__(self, "prices_csv",
+                               str(Path(self.prices_csv).expanduser().absolute()))
         symbols = tuple(self.symbols)
         object.__setattr__(self, "symbols", symbols)
         if not symbols:
@@ -92,7 +108,12 @@ class Config:
 
     @property
     def bind_host(self) -> str:
-        return self.bind or self.host
+        return numeric_host(self.bind or self.host)
+
+    @property
+    def connect_host(self) -> str:
+        """Where clients connect (`host`, with 'localhost' as 127.0.0.1)."""
+        return numeric_host(self.host)
 
     @property
     def log_path(self) -> Path:
@@ -130,7 +151,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="shared-memory price book name, at most %d characters (default %%(default)s)"
                         % (MAX_SHM_NAME - len(SIGNAL_SUFFIX)))
     g.add_argument("--log-dir", default=d.log_dir,
-                   help="folder for <process>.log and orders.jsonl (default %(default)s)")
+                   help="folder for <process>.log and orders.jsonl (default: the per-user "
+                        "data folder, %(default)s)")
     g.add_argument("--tick-interval", type=float, default=d.tick_interval,
                    help="seconds between price ticks of each symbol; 0 = as fast as possible "
                         "(default %(default)s)")

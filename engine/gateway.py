@@ -69,7 +69,7 @@ class CsvReplay:
         skipped = 0
         groups: Dict[str, List[bytes]] = {}
         order: List[str] = []
-        with Path(path).open(newline="", encoding="utf-8") as fh:
+        with Path(path).open(newline="", encoding="utf-8-sig") as fh:  # Excel adds a BOM
             for row in csv.reader(fh):
                 if len(row) < 3 or row[0].strip().lower() == "timestamp":
                     continue

@@ -9,11 +9,13 @@ import json
 import logging
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Optional
 
 from .config import Config
+from .oscompat import console_safe, on_console_close, stop_signals
 from .supervisor import (CRASHED, LogLine, ProcessController, StateChanged)
 
 WIDTH = 13
@@ -26,24 +28,31 @@ def _printer(out):
             print(f"[{ev.name:>{WIDTH}}] {level}{ev.text}", file=out, flush=True)
         elif isinstance(ev, StateChanged):
             extra = f" (pid {ev.pid})" if ev.pid and ev.state in ("starting", "running") else ""
-            if ev.exitcode not in (None, 0):
-                extra = f" (exit code {ev.exitcode})"
+            if ev.detail:
+                extra = f" ({ev.detail})"
             print(f"[{'launcher':>{WIDTH}}] {ev.name}: {ev.state}{extra}", file=out, flush=True)
     return on_event
 
 
 def run_headless(config: Config, duration: Optional[float] = None,
                  summary_path: Optional[str] = None, out=None) -> int:
-    out = out or sys.stdout
+    # a log line may hold what the console's code page lacks (cp1252 on Windows when the
+    # output is redirected): escaped, never a UnicodeEncodeError that ends the run
+    out = console_safe(out or sys.stdout)
     interrupted = []
 
-    def on_sigint(signum, frame):
-        if interrupted:  # second Ctrl+C: stop waiting politely
+    def on_signal(signum, frame):
+        if interrupted and signum == interrupted[0]:  # the same key again: stop waiting
             raise KeyboardInterrupt
-        interrupted.append(signum)
-        print(f"[{'launcher':>{WIDTH}}] stopping (Ctrl+C again to force)", file=out, flush=True)
+        if not interrupted:
+            interrupted.append(signum)
+            print(f"[{'launcher':>{WIDTH}}] stopping ({signal.Signals(signum).name}; "
+                  f"Ctrl+C again to force)", file=out, flush=True)
 
-    old = signal.signal(signal.SIGINT, on_sigint)
+    # Ctrl+C, Ctrl+Break (Windows), SIGTERM and SIGHUP (a logout, `kill`): the ordered stop
+    old = {s: signal.signal(s, on_signal) for s in stop_signals()}
+    stopped = threading.Event()
+    on_console_close(lambda: interrupted.append(signal.SIGINT), stopped)
     ctl = ProcessController(config)
     ctl.subscribe(_printer(out))
     started = time.monotonic()
@@ -60,7 +69,9 @@ def run_headless(config: Config, duration: Optional[float] = None,
         summary["duration_s"] = round(time.monotonic() - started, 2)
     finally:
         ctl.close()
-        signal.signal(signal.SIGINT, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        stopped.set()  # (after an exception too: a console-close handler stops waiting)
     crashed = [n for n, p in ctl.procs.items() if p.state == CRASHED]
     print_summary(summary, out)
     if summary_path:

@@ -10,7 +10,6 @@ The protocol logic stays in protocol.py; this module only moves bytes. Every ser
 """
 from __future__ import annotations
 
-import errno
 import hmac
 import logging
 import selectors
@@ -18,6 +17,7 @@ import socket
 import time
 from typing import Callable, Dict, List, Optional
 
+from .oscompat import PORT_FORBIDDEN, PORT_TAKEN, port_forbidden_hint
 from .protocol import AUTH_PREFIX, FrameDecoder, auth_frame
 
 RECV_SIZE = 256 * 1024
@@ -39,7 +39,8 @@ def free_ports(n: int, host: str = "127.0.0.1") -> List[int]:
 
 
 class PortInUse(OSError):
-    """A server port is taken; the message names the port and the flag that changes it."""
+    """A server port cannot be had (taken by another program, or refused by the OS); the
+    message names the port and the flag that changes it."""
 
 
 class ConnectionClosed(Exception):
@@ -63,9 +64,14 @@ def listen(host: str, port: int, what: str, backlog: int = 128) -> socket.socket
         sock.listen(backlog)
     except OSError as exc:
         sock.close()
-        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1), 10048):
+        code = getattr(exc, "winerror", None) or exc.errno
+        if code in PORT_TAKEN or exc.errno in PORT_TAKEN:
             raise PortInUse(exc.errno, f"port {port} ({what}) is already in use on {host}: "
                                        f"stop what holds it or choose another with "
+                                       f"{port_flag(what)}") from None
+        if code in PORT_FORBIDDEN or exc.errno in PORT_FORBIDDEN:
+            raise PortInUse(exc.errno, f"port {port} ({what}) cannot be used on {host}: "
+                                       f"{port_forbidden_hint(port)}; choose another with "
                                        f"{port_flag(what)}") from None
         raise
     sock.setblocking(False)
@@ -369,6 +375,16 @@ class Outage:
 
 BACKOFF_START = 0.02
 BACKOFF_CAP = 0.5  # reconnect within half a second of a server coming back
+# A connect to this machine succeeds or is refused within a millisecond, except on Windows,
+# where a refused one takes about 2 s (the SYN is retried after the RST): give up on it soon
+# and retry, so that a restarted server is reached within the backoff, not seconds later.
+CONNECT_TIMEOUT_LOCAL = 0.25
+CONNECT_TIMEOUT_REMOTE = 3.0
+
+
+def connect_timeout(host: str) -> float:
+    local = host in ("localhost", "::1") or host.startswith("127.")
+    return CONNECT_TIMEOUT_LOCAL if local else CONNECT_TIMEOUT_REMOTE
 
 
 def connect(host: str, port: int, stop_event, outage: Outage, *, nodelay: bool = False,
@@ -376,9 +392,10 @@ def connect(host: str, port: int, stop_event, outage: Outage, *, nodelay: bool =
     """Connect, retrying with capped exponential backoff (<= 0.5 s) until connected or stopped.
     Returns None only when stop_event is set."""
     delay = BACKOFF_START
+    timeout = connect_timeout(host)
     while not stop_event.is_set():
         try:
-            sock = socket.create_connection((host, port), timeout=1.0)
+            sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
             outage.failed(exc)
             if stop_event.wait(delay):

@@ -92,6 +92,25 @@ class PriceIngest:
         self.rejections.reject("unknown symbol", repr(sym))
 
 
+DRAIN_LIMIT_S = 0.5
+
+
+def drain(sock: socket.socket, ingest: PriceIngest, limit_s: float = DRAIN_LIMIT_S) -> None:
+    """Apply what the Gateway sent before it stopped (the launcher stops the Gateway first):
+    until the socket is quiet for 50 ms or closed, and never longer than `limit_s`, since a
+    Gateway that still runs (each process in its own terminal) would keep it busy for ever."""
+    sock.settimeout(0.05)
+    end = time.monotonic() + limit_s
+    try:
+        while time.monotonic() < end:
+            data = recv_some(sock)
+            if not data:
+                return
+            ingest.feed(data, time.perf_counter_ns())
+    except ConnectionClosed:
+        pass
+
+
 def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = None,
                   lock=None) -> None:
     log = logging.getLogger("orderbook")
@@ -116,7 +135,7 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
     try:
         while not stop_event.is_set():
             if sock is None:
-                sock = connect(config.host, config.price_port, stop_event, outage,
+                sock = connect(config.connect_host, config.price_port, stop_event, outage,
                                auth_token=config.auth_token)
                 if sock is None:
                     break
@@ -136,15 +155,7 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
                 ringer.ring(book.doorbell_ports())  # wake the readers waiting for prices
             reporter.maybe(stats)
         if sock is not None:  # drain what the Gateway sent before it stopped
-            sock.settimeout(0.05)
-            try:
-                while True:
-                    data = recv_some(sock)
-                    if not data:
-                        break
-                    ingest.feed(data, time.perf_counter_ns())
-            except ConnectionClosed:
-                pass
+            drain(sock, ingest)
     finally:
         if sock is not None:
             sock.close()

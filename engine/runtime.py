@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from .config import parse_args
+from .oscompat import console_safe, on_console_close, stop_signals
 
 LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
 DATE_FORMAT = "%H:%M:%S"
@@ -93,8 +94,8 @@ def setup_logging(name: str, log_dir: str, events=None, console: bool = False,
     log.addHandler(fh)
     if events is not None:
         log.addHandler(QueueLogHandler(events, name))
-    if console:
-        ch = logging.StreamHandler(sys.stdout)
+    if console and sys.stdout is not None:  # (pythonw has no console at all)
+        ch = logging.StreamHandler(console_safe(sys.stdout))
         ch.setFormatter(ConsoleFormatter())
         log.addHandler(ch)
     return log
@@ -138,12 +139,15 @@ class Reporter:
 
 def child_entry(name: str, target: Callable, config, stop_event, events, kwargs: dict) -> None:
     """Entry point of a spawned child (module-level, so it pickles by reference)."""
-    # Ctrl+C in a terminal reaches the whole process group: the controller owns shutdown
-    # and stops children in order through their stop_event.
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except (ValueError, OSError):  # pragma: no cover
-        pass
+    # Ctrl+C (Ctrl+Break on Windows) in a terminal, and SIGHUP when the terminal closes,
+    # reach the whole process group: the controller owns shutdown and stops the children in
+    # order through their stop flags (and a child whose launcher died stops by itself).
+    for signame in ("SIGINT", "SIGBREAK", "SIGHUP"):
+        if hasattr(signal, signame):
+            try:
+                signal.signal(getattr(signal, signame), signal.SIG_IGN)
+            except (ValueError, OSError):  # pragma: no cover
+                pass
     log = setup_logging(name, config.log_dir, events=events)
     log.info("%s started (pid %d)", name, os.getpid())
     _stop_with_parent(stop_event, log)
@@ -198,17 +202,16 @@ def standalone_main(name: str, target: Callable, description: str, argv=None,
     config, ns = parse_args(argv, parser=parser)
     log = setup_logging(name, config.log_dir, console=True)
     stop = threading.Event()
+    stopped = threading.Event()
+    on_console_close(stop.set, stopped)  # Windows: closing the console stops us in order
 
     def on_signal(signum, frame):
         if not stop.is_set():
             log.info("stopping (signal %d)", signum)
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, on_signal)
-    if hasattr(signal, "SIGBREAK"):  # Windows Ctrl+Break
-        signal.signal(signal.SIGBREAK, on_signal)  # type: ignore[attr-defined]
+    for signum in stop_signals():  # Ctrl+C, Ctrl+Break, SIGTERM, SIGHUP
+        signal.signal(signum, on_signal)
     kwargs = kwargs_from_ns(ns) if kwargs_from_ns else {}
     reporter = Reporter(None, name)
     try:
@@ -216,6 +219,7 @@ def standalone_main(name: str, target: Callable, description: str, argv=None,
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     finally:
+        stopped.set()
         if ns.stats_json:  # e.g. the benchmark reading a Strategy started on its own
             import json
             Path(ns.stats_json).write_text(json.dumps(reporter.last, indent=2) + "\n",

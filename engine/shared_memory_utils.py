@@ -98,6 +98,24 @@ def _open(name: str, create: bool, size: int = 0) -> shared_memory.SharedMemory:
         resource_tracker.register = register
 
 
+# POSIX: unlink removes the name at once (the memory lives on while mapped). Windows: the name
+# lives as long as any process holds the segment open, and there is no unlink.
+UNLINK_REMOVES_NAME = os.name == "posix"
+
+
+def _unlink_untracked(shm: shared_memory.SharedMemory) -> None:
+    """Unlink a segment this process opened without registering it (see _open): on
+    Python 3.10-3.12 SharedMemory.unlink() also unregisters it, and the resource tracker
+    prints a KeyError traceback for a name it never had."""
+    if not UNLINK_REMOVES_NAME:
+        return
+    unlink = getattr(getattr(shared_memory, "_posixshmem", None), "shm_unlink", None)
+    if unlink is None or sys.version_info >= (3, 13):  # 3.13+: track=False never registers
+        shm.unlink()
+    else:
+        unlink(shm._name)  # type: ignore[attr-defined]
+
+
 def segment_exists(name: str) -> bool:
     try:
         shm = _open(name, create=False)
@@ -124,7 +142,7 @@ class _Book:
             if name is not None and len(name) > MAX_SHM_NAME:
                 raise ValueError(f"shared-memory name {name!r} longer than {MAX_SHM_NAME}")
             size = HEADER_BYTES + self.DTYPE.itemsize * len(symbols)
-            shm = self._create(name, size)
+            shm = self._create(name, size, symbols)
             self.owner = True
         else:
             shm = _shm
@@ -160,31 +178,78 @@ class _Book:
         self._q = body.cast("q")
         self._stride = self.DTYPE.itemsize // 8
 
-    def _create(self, name, size):
+    def _create(self, name, size, symbols):
         try:
             return _open(name, create=True, size=size)
         except FileExistsError:
             pass
-        # A segment of that name exists: reuse is unsafe (layout may differ); replace it
-        # when whoever created it is gone, refuse when it is alive.
+        # A segment of that name exists: replace it when whoever created it is gone, refuse
+        # when it is alive.
         old = _open(name, create=False)
-        try:
-            h = old.buf[:HEADER_BYTES].cast("q")
-            owner = h[H_OWNER] if old.size >= HEADER_BYTES else 0
-            h.release()
-        finally:
-            old.close()
+        owner, same_layout = self._inspect(old, size, symbols)
         if owner and owner != os.getpid() and pid_alive(owner):
+            old.close()
             raise StaleSegmentInUse(
                 f"shared memory {name!r} is in use by process {owner}; stop it or choose "
                 f"another --shm-name")
         self.replaced_stale = True
-        stale = _open(name, create=False)
-        stale.unlink()  # POSIX only; on Windows the name vanishes with its last handle
-        stale.close()
-        return _open(name, create=True, size=size)
+        if UNLINK_REMOVES_NAME:
+            _unlink_untracked(old)
+            old.close()
+            return _open(name, create=True, size=size)
+        # Windows: its owner is gone but another process (a Strategy or OrderBook started by
+        # hand) still holds it open, so the name cannot be freed. Take it over when it has
+        # our layout (its readers then see our writes); otherwise say who is in the way.
+        if same_layout:
+            return old
+        old.close()
+        raise StaleSegmentInUse(
+            f"shared memory {name!r} is left over from an earlier run (owner {owner} is gone) "
+            f"with other symbols, and another process still holds it open (a Strategy or "
+            f"OrderBook started by hand?): stop that process or choose another --shm-name")
+
+    def _inspect(self, shm, size, symbols):
+        """(owner pid, whether it is a segment of our kind with these very symbols)."""
+        if shm.size < HEADER_BYTES:
+            return 0, False
+        h = shm.buf[:HEADER_BYTES].cast("q")
+        try:
+            owner = h[H_OWNER]
+            same = (h[H_MAGIC] == self.MAGIC and h[H_VERSION] == LAYOUT_VERSION
+                    and h[H_NROWS] == len(symbols) and shm.size >= size)
+        finally:
+            h.release()
+        if same:
+            rows = np.ndarray((len(symbols),), dtype=self.DTYPE, buffer=shm.buf,
+                              offset=HEADER_BYTES)
+            same = [x.decode("ascii") for x in rows["symbol"].tolist()] == list(symbols)
+            del rows
+        return owner, same
 
     replaced_stale = False
+
+    def replaced(self) -> bool:
+        """True when our segment's name now belongs to a newer complete segment of our kind:
+        its owner unlinked ours when it stopped and a new owner created one under the same
+        name (a standalone OrderBook started again). A reader must then attach again, or it
+        reads the orphan for ever. POSIX only: on Windows a name cannot change hands while
+        we hold the segment open."""
+        if not UNLINK_REMOVES_NAME or self._shm is None:
+            return False
+        try:
+            other = _open(self.name, create=False)
+        except (FileNotFoundError, ValueError, OSError):
+            return False
+        try:
+            if other.size < HEADER_BYTES:
+                return False
+            h = other.buf[:HEADER_BYTES].cast("q")
+            try:
+                return h[H_MAGIC] == self.MAGIC and h[H_CREATED] != self.created_ns
+            finally:
+                h.release()
+        finally:
+            other.close()
 
     @classmethod
     def attach(cls, name: str, lock=None):

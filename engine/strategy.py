@@ -183,7 +183,7 @@ class OrderLink:
 
     def _run(self) -> None:
         while not self.stop.is_set():
-            sock = connect(self.config.host, self.config.order_port, self.stop, self.outage,
+            sock = connect(self.config.connect_host, self.config.order_port, self.stop, self.outage,
                            nodelay=True, auth_token=self.config.auth_token)
             if sock is None:
                 return
@@ -322,7 +322,7 @@ class NewsReader(threading.Thread):
 
     def run(self) -> None:
         while not self.stop_event.is_set():
-            sock = connect(self.config.host, self.config.news_port, self.stop_event,
+            sock = connect(self.config.connect_host, self.config.news_port, self.stop_event,
                            self.outage, auth_token=self.config.auth_token)
             if sock is None:
                 return
@@ -449,6 +449,24 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
              name, session, ",".join(symbols), config.short_window, config.long_window,
              config.bullish, config.bearish, config.qty)
 
+    def reattach(old: SharedPriceBook) -> Optional[SharedPriceBook]:
+        """The OrderBook that owned our price book stopped (and unlinked it) and a new one
+        created a book under the same name (terminals on macOS and Linux): attach to the new
+        one, or we would read the orphan for ever."""
+        try:
+            fresh = SharedPriceBook.attach(config.shm_name)
+        except (FileNotFoundError, ValueError):
+            return None
+        if not all(s in fresh.index for s in symbols):
+            fresh.close()
+            return None
+        old.remove_doorbell(doorbell.port)
+        old.close()
+        fresh.add_doorbell(doorbell.port, udp_port_in_use)
+        log.info("the price book %r was made anew by a new OrderBook: attached to it",
+                 config.shm_name)
+        return fresh
+
     rows = [book.index[s] for s in symbols]
     last_seq = [0] * len(symbols)
     last_counter = -1
@@ -481,6 +499,13 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
                     stale = True
                     log.warning("prices are stale (no update for %.1f s): holding positions",
                                 age)
+                if stale and book.replaced():  # a new OrderBook made the book anew
+                    fresh = reattach(book)
+                    if fresh is not None:
+                        book, last_counter = fresh, -1
+                        rows = [book.index[s] for s in symbols]
+                        last_seq = [0] * len(symbols)
+                        continue
                 if not book.add_doorbell(doorbell.port, udp_port_in_use):
                     log.warning("no free doorbell slot in the price book: polling")
                 reporter.maybe(stats)

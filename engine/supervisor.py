@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Optional
 from .config import Config
 from .gateway import run_gateway
 from .order_manager import run_order_manager
+from .oscompat import exit_text
 from .orderbook import run_orderbook
 from .runtime import StopFlag, child_entry
 from .shared_memory_utils import SharedPriceBook, SignalBook
@@ -51,6 +52,7 @@ class StateChanged:
     pid: Optional[int]
     exitcode: Optional[int]
     time: float
+    detail: str = ""  # how it ended, for people: "exit 1", "SIGSEGV", "killed (SIGKILL)"
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,19 @@ class ProcState:
     started_at: Optional[float] = None
     stop_deadline: Optional[float] = None
     terminated: bool = False
+    killed: bool = False  # kill() ended this run (its exit code then says SIGTERM on Windows)
     restarts: int = 0
     queue: object = None
     stats: dict = field(default_factory=dict)
     totals: dict = field(default_factory=dict)  # counters of earlier runs of this process
+
+    @property
+    def exit_detail(self) -> str:
+        """How the last run ended, in the platform's words ('' while running or after a
+        clean exit)."""
+        if self.killed:
+            return exit_text(self.exitcode, killed=True)
+        return "" if self.exitcode in (None, 0) else exit_text(self.exitcode)
 
     @property
     def uptime(self) -> float:
@@ -116,7 +127,8 @@ class ProcessController:
     def _set_state(self, p: ProcState, state: str) -> None:
         if p.state != state:
             p.state = state
-            self._emit(StateChanged(p.name, state, p.pid, p.exitcode, time.time()))
+            self._emit(StateChanged(p.name, state, p.pid, p.exitcode, time.time(),
+                                    p.exit_detail if state in (STOPPED, CRASHED) else ""))
 
     # -- shared memory ------------------------------------------------------------
     def ensure_shared_memory(self) -> None:
@@ -174,6 +186,7 @@ class ProcessController:
         p.started_at = time.monotonic()
         p.stop_deadline = None
         p.terminated = False
+        p.killed = False
         p.stats = {}
         self._set_state(p, STARTING)
         return True
@@ -220,6 +233,7 @@ class ProcessController:
         """Hard kill (used by fault tests and the drill)."""
         p = self.procs[name]
         if p.process is not None and p.process.is_alive():
+            p.killed = True
             p.process.kill()
 
     def status(self, name: str) -> ProcState:
@@ -238,7 +252,10 @@ class ProcessController:
             readers = [p.queue._reader for p in self.procs.values()  # type: ignore[attr-defined]
                        if p.queue is not None]
             if readers:
-                mp.connection.wait(readers, timeout)
+                try:
+                    mp.connection.wait(readers, timeout)
+                except InterruptedError:  # Windows: Ctrl+C arrived while waiting
+                    pass
             else:
                 time.sleep(timeout)
             handled = self._drain()
@@ -288,8 +305,8 @@ class ProcessController:
                 if p.state == STOPPING or p.exitcode == 0:
                     self._set_state(p, STOPPED)
                 else:
-                    self._log(p.name, 40, f"{TITLES.get(p.name, p.name)} exited with code "
-                                          f"{p.exitcode}")
+                    self._log(p.name, 40, f"{TITLES.get(p.name, p.name)} ended: "
+                                          f"{p.exit_detail}")
                     self._set_state(p, CRASHED)
                 continue
             if p.state == STOPPING and p.stop_deadline and now > p.stop_deadline:

@@ -23,8 +23,8 @@ POLL_MS = 50
 
 
 class ControllerAdapter(QObject):
-    # name, state, pid (int or None), exit code (int or None)
-    stateChanged = Signal(str, str, object, object)
+    # name, state, pid (int or None), exit code (int or None), how it ended ("" while alive)
+    stateChanged = Signal(str, str, object, object, str)
     # name, level (logging level), text, time (epoch seconds)
     logLine = Signal(str, int, str, float)
     # name, stats dict
@@ -76,7 +76,7 @@ class ControllerAdapter(QObject):
         if self.closed:  # the final blocking close: the views may be gone
             return
         if isinstance(ev, StateChanged):
-            self.stateChanged.emit(ev.name, ev.state, ev.pid, ev.exitcode)
+            self.stateChanged.emit(ev.name, ev.state, ev.pid, ev.exitcode, ev.detail)
         elif isinstance(ev, LogLine):
             self.logLine.emit(ev.name, int(ev.level), ev.text, float(ev.time))
         elif isinstance(ev, StatsUpdate):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from typing import Optional, Sequence
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine.config import Config
+from engine.oscompat import on_console_close, stop_signals
 
 from .adapter import ControllerAdapter
 from .main_window import MainWindow
@@ -53,21 +55,34 @@ def run_gui(config: Config, argv: Optional[Sequence[str]] = None,
     adapter, window = build_desk(config, settings, argv)
     window.show()
 
-    # Ctrl+C in the terminal closes the window the normal way (ordered stop). Python runs
-    # signal handlers only between bytecodes, so a timer gives it a chance now and then.
-    old = None
-    try:
-        old = signal.signal(signal.SIGINT, lambda *_: window.close())
-    except ValueError:  # not the main thread
-        pass
+    # Ctrl+C in the terminal, Ctrl+Break, SIGTERM and SIGHUP (a logout, `kill`), and on
+    # Windows closing the console window, close the window the normal way (ordered stop).
+    # Python runs signal handlers only between bytecodes, and the console handler runs on a
+    # thread of its own: a timer on the GUI thread acts on the request.
+    close_requested = threading.Event()
+    stopped = threading.Event()
+    old = {}
+    for signum in stop_signals():
+        try:
+            old[signum] = signal.signal(signum, lambda *_: close_requested.set())
+        except ValueError:  # not the main thread
+            break
+    on_console_close(close_requested.set, stopped)
+
+    def act_on_request():
+        if close_requested.is_set():  # once per request: a second one forces the stop
+            close_requested.clear()
+            window.close()
+
     tick = QTimer()
-    tick.timeout.connect(lambda: None)
+    tick.timeout.connect(act_on_request)
     tick.start(200)
     try:
         code = app.exec()
     finally:
         tick.stop()
-        if old is not None:
-            signal.signal(signal.SIGINT, old)
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
         adapter.close()  # idempotent: nothing left after a normal close
+        stopped.set()
     return code

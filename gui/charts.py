@@ -234,7 +234,7 @@ class ChartsPanel(QWidget):
         self.live_btn.clicked.connect(lambda: self.set_following(True))
         self.readout = QLabel()
         self.readout.setObjectName("muted")
-        self.readout.setFont(theme.mono_font(9))
+        self.readout.setFont(theme.mono_font())
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         # a long readout must never widen the window (it is clipped instead)
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

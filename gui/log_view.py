@@ -1,7 +1,8 @@
 """Live logs: one bounded, level-coloured pane per process (tabs), plus a Desk pane for the
 launcher's own messages. Lines are buffered and appended in one edit every 100 ms, never one
 repaint per line; each pane keeps at most `max_lines` blocks (QPlainTextEdit drops the oldest).
-The full logs are in <log_dir>/<name>.log, written by the processes themselves."""
+The full logs are in <log_dir>/<name>.log, written by the processes themselves; "Open log
+folder" shows that folder in the file manager."""
 from __future__ import annotations
 
 import logging
@@ -9,9 +10,11 @@ import time
 from collections import deque
 from typing import Deque, Dict, Optional
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QWidget
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QTabWidget, QWidget
 
 from . import theme
 from .model import PROCESS_NAMES, TITLES
@@ -41,7 +44,7 @@ class LogPane(QPlainTextEdit):
         self.setReadOnly(True)
         self.setMaximumBlockCount(max_lines)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.setFont(theme.mono_font(9))
+        self.setFont(theme.mono_font())
         self.setUndoRedoEnabled(False)
         self.pending: Deque[tuple] = deque(maxlen=max_lines)
         self.dropped = 0
@@ -107,11 +110,30 @@ class LogView(QTabWidget):
             self.panes[name] = pane
             self.addTab(pane, self._title(name))
         self.currentChanged.connect(self._on_current_changed)
+        self.folder_button = QPushButton("Open log folder")
+        self.folder_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.folder_button.clicked.connect(self.open_log_folder)
+        self.setCornerWidget(self.folder_button, Qt.Corner.TopRightCorner)
+        self._on_config_changed(adapter.config)
+        adapter.configChanged.connect(self._on_config_changed)
         adapter.logLine.connect(self._on_log_line)
         self.timer = QTimer(self)
         self.timer.setInterval(FLUSH_MS)
         self.timer.timeout.connect(self.flush)
         self.timer.start()
+
+    def log_folder(self) -> Path:
+        return Path(self.adapter.config.log_dir)
+
+    def _on_config_changed(self, config) -> None:
+        self.folder_button.setToolTip(f"Every process's full log and orders.jsonl: "
+                                      f"{config.log_dir}")
+
+    def open_log_folder(self) -> bool:
+        """Show the log folder in the platform's file manager (made if not there yet)."""
+        folder = self.log_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     @staticmethod
     def _title(name: str) -> str:

@@ -35,6 +35,15 @@ def fmt_bytes(n: int) -> str:
     return f"{n:,} B"
 
 
+def first_size(screen, want=(1400, 900)) -> tuple:
+    """The window's size on a first run: 1400 x 900, or less on a small (or scaled: a 1366 x
+    768 laptop at 125 % has 1093 x 614 to offer) screen, leaving room for its frame."""
+    if screen is None:
+        return want
+    avail = screen.availableGeometry()
+    return (min(want[0], int(avail.width() * 0.95)), min(want[1], int(avail.height() * 0.9)))
+
+
 class StatusLine:
     """The figures in the status bar, refreshed twice a second."""
 
@@ -104,7 +113,7 @@ class MainWindow(QMainWindow):
         self.shutdown_done = False
         self.restored_geometry = False
         cfg = adapter.config
-        self.listener = listener or OrdersListener(cfg.host, cfg.confirm_port, cfg.auth_token,
+        self.listener = listener or OrdersListener(cfg.connect_host, cfg.confirm_port, cfg.auth_token,
                                                    cfg.max_frame, self)
 
         self.charts = ChartsPanel(adapter, self.listener, fps=fps)
@@ -142,7 +151,7 @@ class MainWindow(QMainWindow):
         self._shutdown_timer.setInterval(50)
         self._shutdown_timer.timeout.connect(self._check_shutdown)
 
-        self.resize(1400, 900)
+        self.resize(*first_size(self.screen()))
         if not self._restore():
             self.default_layout()
         self.update_status()
@@ -209,12 +218,12 @@ class MainWindow(QMainWindow):
     def _on_error(self, text: str) -> None:
         self.status.show_message("\u26a0 " + text, theme.RED, 12.0)
 
-    def _on_state_changed(self, name, state, pid, exitcode) -> None:
+    def _on_state_changed(self, name, state, pid, exitcode, detail) -> None:
         if state == "crashed" and not self.closing:
             from .process_panel import state_text
             from .model import TITLES
             self.status.show_message(f"\u26a0 {TITLES.get(name, name)} "
-                                     f"{state_text(state, exitcode)}", theme.RED, 10.0)
+                                     f"{state_text(state, detail)}", theme.RED, 10.0)
 
     # -- shutdown -----------------------------------------------------------------------
     def closeEvent(self, event) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSplitter, QTableView,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from engine.net import connect_timeout
 from engine.protocol import auth_frame
 
 from . import theme
@@ -68,6 +69,11 @@ class OrdersListener(QObject):
         self.retry = QTimer(self)
         self.retry.setSingleShot(True)
         self.retry.timeout.connect(self._connect)
+        # a connect that neither succeeds nor fails soon is given up and retried (on Windows
+        # a refused connect to this machine takes about 2 s: see engine.net.connect_timeout)
+        self.give_up = QTimer(self)
+        self.give_up.setSingleShot(True)
+        self.give_up.timeout.connect(self._on_connect_timeout)
 
     @property
     def bad_frames(self) -> int:
@@ -80,6 +86,7 @@ class OrdersListener(QObject):
     def stop(self) -> None:
         self._running = False
         self.retry.stop()
+        self.give_up.stop()
         self.sock.abort()
         self._set_connected(False)
 
@@ -100,7 +107,14 @@ class OrdersListener(QObject):
         if self.sock.state() != QAbstractSocket.SocketState.UnconnectedState:
             self.sock.abort()
         self.attempts += 1
+        self.give_up.start(int(connect_timeout(self.host) * 1000))
         self.sock.connectToHost(self.host, self.port)
+
+    def _on_connect_timeout(self) -> None:
+        if self.sock.state() != QAbstractSocket.SocketState.ConnectedState:
+            self.sock.abort()
+            self._set_connected(False)
+            self._schedule()
 
     def _schedule(self) -> None:
         if not self._running or self.retry.isActive():
@@ -109,6 +123,7 @@ class OrdersListener(QObject):
         self._backoff = min(self._backoff * 2, BACKOFF_CAP_MS)
 
     def _on_connected(self) -> None:
+        self.give_up.stop()
         s = self.sock
         # a TCP self-connect (nobody listening, and the kernel picked the target port as
         # our source port) would squat the OrderManager's port: drop it and retry
@@ -252,7 +267,7 @@ class OrdersView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(20)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setFont(theme.mono_font(9))
+        self.table.setFont(theme.mono_font())
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         hh = self.table.horizontalHeader()
         hh.setHighlightSections(False)
@@ -271,7 +286,7 @@ class OrdersView(QWidget):
         self.pos_table.setShowGrid(False)
         self.pos_table.setAlternatingRowColors(True)
         self.pos_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.pos_table.setFont(theme.mono_font(9))
+        self.pos_table.setFont(theme.mono_font())
         self.pos_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         ph = self.pos_table.horizontalHeader()
         ph.setStretchLastSection(True)
@@ -334,7 +349,7 @@ class OrdersView(QWidget):
                                                 if s not in config.symbols
                                                 and self.positions.fills.get(s)]
         self._rebuild_positions()
-        self.listener.set_endpoint(config.host, config.confirm_port, config.auth_token)
+        self.listener.set_endpoint(config.connect_host, config.confirm_port, config.auth_token)
         self._update_header()
 
     # -- drawing ------------------------------------------------------------------------

@@ -5,7 +5,6 @@ A view over the ControllerAdapter: it takes the adapter in its constructor, subs
 `_on_*` handlers and calls the adapter's non-blocking verbs."""
 from __future__ import annotations
 
-import signal
 from typing import Dict, Optional
 
 from PySide6.QtCore import Qt, QTimer
@@ -20,16 +19,12 @@ ROLES = {"gateway": "prices + news servers", "orderbook": "prices into shared me
          "strategy": "MA crossover + sentiment", "order_manager": "orders, log, confirmations"}
 
 
-def state_text(state: str, exitcode) -> str:
-    if state == CRASHED:
-        if isinstance(exitcode, int) and exitcode < 0:
-            try:
-                return f"crashed ({signal.Signals(-exitcode).name})"
-            except ValueError:
-                return f"crashed (signal {-exitcode})"
-        return f"crashed (exit {exitcode})"
-    if state == STOPPED and exitcode not in (None, 0):
-        return f"stopped (exit {exitcode})"
+def state_text(state: str, detail: str = "") -> str:
+    """'crashed (exit 1)', 'crashed (killed (SIGKILL))' reads badly: a kill reads 'killed ...'."""
+    if state == CRASHED and detail.startswith("killed"):
+        return detail
+    if state in (CRASHED, STOPPED) and detail:
+        return f"{state} ({detail})"
     return state
 
 
@@ -61,7 +56,7 @@ class ProcessRow:
         self.restarts = QLabel("0")
         for w in (self.pid, self.uptime, self.restarts):
             w.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            w.setFont(theme.mono_font(9))
+            w.setFont(theme.mono_font())
         self.start = QPushButton("Start")
         self.stop = QPushButton("Stop")
         self.restart = QPushButton("Restart")
@@ -77,11 +72,11 @@ class ProcessRow:
         self.state_name = STOPPED
         self.exitcode = None
 
-    def set_state(self, state: str, pid, exitcode) -> None:
+    def set_state(self, state: str, pid, exitcode, detail: str = "") -> None:
         self.state_name = state
         self.exitcode = exitcode
         color = theme.STATE_COLORS.get(state, theme.GREY)
-        self.state.setText("\u25cf  " + state_text(state, exitcode))
+        self.state.setText("\u25cf  " + state_text(state, detail))
         c = QColor(color)
         rgb = f"{c.red()}, {c.green()}, {c.blue()}"
         self.state.setStyleSheet(
@@ -162,10 +157,10 @@ class ProcessPanel(QWidget):
         self.clock.start()
 
     # -- handlers -----------------------------------------------------------------------
-    def _on_state_changed(self, name: str, state: str, pid, exitcode) -> None:
+    def _on_state_changed(self, name: str, state: str, pid, exitcode, detail: str) -> None:
         row = self.rows.get(name)
         if row is not None:
-            row.set_state(state, pid, exitcode)
+            row.set_state(state, pid, exitcode, detail)
         self._update_summary()
 
     def _on_config_changed(self, _config) -> None:
@@ -185,7 +180,7 @@ class ProcessPanel(QWidget):
         for name, row in self.rows.items():
             p = procs.get(name)
             if p is not None:
-                row.set_state(p.state, p.pid, p.exitcode)
+                row.set_state(p.state, p.pid, p.exitcode, p.exit_detail)
         self._on_clock()
         self._update_summary()
 

@@ -19,6 +19,8 @@ import time
 import uuid
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def _free_ports(n: int):
     socks = []
@@ -37,7 +39,7 @@ def main(argv=None) -> int:
     from engine.config import add_arguments, from_args
     parser = argparse.ArgumentParser(prog="python -m gui.screenshot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="docs/screenshot.png")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
     parser.add_argument("--seconds", type=float, default=20.0,
                         help="how long the stack runs before the grab (default %(default)s)")
     parser.add_argument("--width", type=int, default=1400)

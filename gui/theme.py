@@ -34,9 +34,12 @@ def symbol_color(i: int) -> str:
     return SYMBOL_COLORS[i % len(SYMBOL_COLORS)]
 
 
-def mono_font(size: int = 9) -> QFont:
+def mono_font() -> QFont:
+    """The fixed-width font for numbers and logs, at the size of the platform's own UI font
+    (9 pt on Windows and most Linux desktops, 13 pt on macOS, where a fixed 9 pt is tiny)."""
     f = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-    f.setPointSize(size)
+    ui = QApplication.font().pointSizeF()
+    f.setPointSizeF(ui if ui > 0 else 9.0)
     return f
 
 

@@ -37,6 +37,20 @@ def shm_segments() -> set:
     return {p.name for p in shm.iterdir() if p.name.startswith(prefix)}
 
 
+def kill_from_outside(pid: int) -> str:
+    """What `kill -9 <pid>` (Task Manager's End task on Windows) does to a child; returns
+    how the desk then names the exit."""
+    if os.name == "nt":  # pragma: no cover - TerminateProcess with exit code 1
+        import ctypes
+        handle = ctypes.windll.kernel32.OpenProcess(1, False, pid)  # PROCESS_TERMINATE
+        ctypes.windll.kernel32.TerminateProcess(handle, 1)
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return "exit 1"
+    import signal
+    os.kill(pid, signal.SIGKILL)
+    return "SIGKILL"
+
+
 @pytest.fixture
 def shm_name():
     return unique_shm_name()

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,8 @@ def test_defaults_run_out_of_the_box():
         ("127.0.0.1", 5001, 5002, 5003, 5004)
     assert c.symbols == ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
     assert (c.tick_interval, c.news_interval, c.short_window, c.long_window) == (0.1, 1.0, 5, 20)
-    assert (c.bullish, c.bearish, c.qty, c.log_dir) == (60, 40, 10, "logs")
+    assert (c.bullish, c.bearish, c.qty) == (60, 40, 10)
+    assert Path(c.log_dir).is_absolute() and Path(c.log_dir).name == "logs"  # per-user folder
     assert len(c.signal_shm_name) <= 30
 
 

@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))
@@ -39,12 +41,32 @@ def test_nothing_in_the_way():
                                      "XDG_SESSION_TYPE": "wayland"}, "linux", _missing) == ""
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="Windows and macOS always have a display for Qt")
 def test_launcher_without_a_display_exits_with_the_message():
-    if not sys.platform.startswith("linux"):
-        return
     env = {k: v for k, v in os.environ.items()
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     res = subprocess.run([sys.executable, str(ROOT / "launcher.py")], env=env, cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2, res.stderr
     assert "no display" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("name", ["launcher.py", "launcher.pyw"])
+def test_double_click_launchers_run_from_any_folder(tmp_path, name):
+    """launcher.pyw (Windows, no console) and launcher.py start from whatever folder a
+    double click gives them and write nothing there."""
+    res = subprocess.run([sys.executable, str(ROOT / name), "--help"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "--headless" in res.stdout and "--log-dir" in res.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a macOS Finder launcher (sh)")
+def test_macos_command_file_is_executable_and_starts_the_launcher(tmp_path):
+    cmd = ROOT / "launcher.command"
+    assert os.access(cmd, os.X_OK)
+    res = subprocess.run(["sh", str(cmd), "--help"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 0 and "--headless" in res.stdout, res.stderr

@@ -215,3 +215,30 @@ def test_reader_waits_for_a_paused_writer_and_gives_up_on_a_dead_one(shm_name):
         book.set_writer(1)  # a new writer repairs the seqlock
         book.update("AAPL", 2.0)
         assert book.read("AAPL") == 2.0
+
+
+def test_windows_takes_over_a_stale_segment_another_process_holds_open(shm_name, monkeypatch):
+    """Windows cannot unlink: a segment whose owner died lives on while another process (a
+    Strategy started by hand) holds it open, and creating it again raised a bare
+    FileExistsError. Simulated here: the name is kept, as Windows would keep it."""
+    import multiprocessing
+    from engine import shared_memory_utils as smu
+    monkeypatch.setattr(smu, "UNLINK_REMOVES_NAME", False)
+    dead = multiprocessing.get_context("spawn").Process(target=int)
+    dead.start()
+    dead.join()
+    held = SharedPriceBook(["AAPL", "MSFT"], name=shm_name)  # what the other process holds
+    held._h[smu.H_OWNER] = dead.pid
+    new = SharedPriceBook(["AAPL", "MSFT"], name=shm_name)  # same layout: taken over
+    try:
+        assert new.replaced_stale and new.owner
+        new.update("MSFT", 321.5)
+        assert held.read("MSFT") == 321.5  # the old reader sees the new owner's writes
+        held._h[smu.H_OWNER] = dead.pid
+        with pytest.raises(smu.StaleSegmentInUse) as exc:  # other symbols: a clear refusal
+            SharedPriceBook(["AAPL", "GOOG"], name=shm_name)
+        assert "still holds it open" in str(exc.value)
+    finally:
+        held.close()
+        new.close()
+        new.unlink()

@@ -66,6 +66,10 @@ def make_desk(qtbot, qsettings):
         make_app()
         adapter, window = build_desk(config, settings=settings, argv=list(argv))
         made.append((window, adapter))
+        # the offscreen screen is 800 x 800, where the first size would be smaller: the
+        # tests see the desk as on a usual desktop (first_size has a test of its own)
+        if not window.restored_geometry:
+            window.resize(1400, 900)
         window.show()
         qtbot.waitExposed(window)
         return adapter, window

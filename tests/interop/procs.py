@@ -21,21 +21,22 @@ class Procs:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.procs: Dict[str, Tuple[subprocess.Popen, Path, bool]] = {}
 
-    def _start(self, name: str, cmd: List[str], ours: bool) -> subprocess.Popen:
+    def _start(self, name: str, cmd: List[str], ours: bool, env=None) -> subprocess.Popen:
         out = self.folder / f"{name}.out"
         kwargs = {}
         if os.name == "nt":  # Ctrl+Break reaches only a process group of its own
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
         with out.open("wb") as fh:
             p = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT,
-                                 env=dict(os.environ, PYTHONIOENCODING="utf-8"), **kwargs)
+                                 env=dict(os.environ, PYTHONIOENCODING="utf-8", **(env or {})),
+                                 **kwargs)
         self.procs[name] = (p, out, ours)
         return p
 
-    def ours(self, module: str, *args) -> subprocess.Popen:
-        """`python -m engine.<module> args...`"""
-        return self._start(module, [sys.executable, "-m", f"engine.{module}",
-                                    *map(str, args)], ours=True)
+    def ours(self, module: str, *args, name: str = "", env=None) -> subprocess.Popen:
+        """`python -m engine.<module> args...` (known as `name`, default the module)."""
+        return self._start(name or module, [sys.executable, "-m", f"engine.{module}",
+                                            *map(str, args)], ours=True, env=env)
 
     def peer(self, name: str, script: str, *args) -> subprocess.Popen:
         """`python peers/<script> args...`"""

@@ -1,0 +1,73 @@
+"""The desk where users start it: a double click (any working directory), small or scaled
+screens, and the platform's own font size."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.config import Config
+
+
+def test_desk_started_from_an_unwritable_folder_runs_trades_and_logs(qtbot, make_desk,
+                                                                     fast_config, tmp_path,
+                                                                     monkeypatch):
+    """A double-clicked launcher may start in C:\\Windows\\System32 or /: nothing may be
+    written there; the logs and the order log go to the per-user data folder."""
+    from PySide6.QtGui import QDesktopServices
+    cwd = tmp_path / "read-only"
+    cwd.mkdir()
+    os.chmod(cwd, 0o555)
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("IPCDESK_DATA", str(tmp_path / "data"))
+    cfg = Config(**{f.name: getattr(fast_config, f.name) for f in dataclasses.fields(Config)
+                    if f.name != "log_dir"})  # the default log folder
+    logs = tmp_path / "data" / "logs"
+    assert Path(cfg.log_dir) == logs
+    try:
+        adapter, window = make_desk(cfg)
+        window.process_panel.start_all.click()
+        qtbot.waitUntil(lambda: window.orders_view.row_count() >= 1, timeout=30_000)
+        assert (logs / "orders.jsonl").read_text(encoding="utf-8").strip()
+        for name in ("gateway", "orderbook", "strategy", "order_manager"):
+            assert (logs / f"{name}.log").exists()
+        opened = []
+        monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+        window.log_view.folder_button.click()
+        assert [Path(u.toLocalFile()) for u in opened] == [logs]
+        assert str(logs) in window.log_view.folder_button.toolTip()
+        assert list(cwd.iterdir()) == []
+    finally:
+        os.chmod(cwd, 0o755)
+
+
+def test_first_window_fits_a_small_scaled_screen():
+    from PySide6.QtCore import QRect
+    from gui.main_window import first_size
+
+    class Screen:  # a 1366 x 768 laptop at 125 %: 1093 x 614 logical pixels, minus a taskbar
+        def availableGeometry(self):
+            return QRect(0, 0, 1093, 574)
+
+    w, h = first_size(Screen())
+    assert w <= 1093 and h <= 574
+    assert first_size(None) == (1400, 900)
+
+
+def test_fixed_width_text_follows_the_platform_font_size(qtbot):
+    """macOS's UI font is 13 pt, where a fixed 9 pt reads tiny."""
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+    from gui import theme
+    from gui.app import make_app
+    make_app()
+    old = QApplication.font()
+    try:
+        big = QFont(old)
+        big.setPointSizeF(13.0)
+        QApplication.setFont(big)
+        assert theme.mono_font().pointSizeF() == pytest.approx(13.0)
+    finally:
+        QApplication.setFont(old)
