@@ -182,7 +182,8 @@ def test_our_orderbook_and_strategy_trade_against_a_plain_gateway_and_order_mana
         procs.peer("their_om", "mini_order_manager.py", "--port", order_port,
                    "--record", received)
         procs.peer("their_gateway", "mini_gateway.py", "--price-port", price_port,
-                   "--news-port", news_port, "--record", sent, "--rounds", "240")
+                   "--news-port", news_port, "--record", sent, "--rounds", "150",
+                   "--half", "25")
         procs.wait_output("their_om", "listening")
         procs.wait_output("their_gateway", "listening")
         procs.ours("orderbook", *common)
