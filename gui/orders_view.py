@@ -11,6 +11,7 @@ import time
 from collections import deque
 from typing import Deque, List, Optional
 
+import shiboken6
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
@@ -61,11 +62,7 @@ class OrdersListener(QObject):
         self.attempts = 0
         self._backoff = BACKOFF_START_MS
         self._running = False
-        self.sock = QTcpSocket(self)
-        self.sock.connected.connect(self._on_connected)
-        self.sock.disconnected.connect(self._on_disconnected)
-        self.sock.errorOccurred.connect(self._on_error)
-        self.sock.readyRead.connect(self._on_ready_read)
+        self.sock = self._new_socket()
         self.retry = QTimer(self)
         self.retry.setSingleShot(True)
         self.retry.timeout.connect(self._connect)
@@ -74,6 +71,14 @@ class OrdersListener(QObject):
         self.give_up = QTimer(self)
         self.give_up.setSingleShot(True)
         self.give_up.timeout.connect(self._on_connect_timeout)
+
+    def _new_socket(self) -> QTcpSocket:
+        sock = QTcpSocket(self)
+        sock.connected.connect(self._on_connected)
+        sock.disconnected.connect(self._on_disconnected)
+        sock.errorOccurred.connect(self._on_error)
+        sock.readyRead.connect(self._on_ready_read)
+        return sock
 
     @property
     def bad_frames(self) -> int:
@@ -87,7 +92,14 @@ class OrdersListener(QObject):
         self._running = False
         self.retry.stop()
         self.give_up.stop()
-        self.sock.abort()
+        # After a refused connect Qt keeps that attempt's descriptor open until the next
+        # connect (abort() of an unconnected socket does nothing): a stopped listener would
+        # hold it for good. Deleting the socket closes it; a fresh one serves a new start.
+        # (Never called from one of the socket's own signals.)
+        old, self.sock = self.sock, self._new_socket()
+        old.blockSignals(True)
+        old.abort()
+        shiboken6.delete(old)
         self._set_connected(False)
 
     def set_endpoint(self, host: str, port: int, auth_token: Optional[str] = None) -> None:

@@ -32,7 +32,12 @@ class ScriptedOrderManager(threading.Thread):
         self.done = threading.Event()
 
     def run(self):
-        conn, _ = self.srv.accept()
+        self.srv.settimeout(10)
+        try:
+            conn, _ = self.srv.accept()
+        except OSError:
+            self.srv.close()
+            return
         conn.settimeout(0.1)
         dec = FrameDecoder()
         while not self.done.is_set():
@@ -86,6 +91,7 @@ def run_link():
     for link, server in made:
         link.close()
         server.done.set()
+        server.join(5)
 
 
 def order(n=1, side="BUY"):

@@ -32,6 +32,14 @@ from PySide6.QtCore import QSettings  # noqa: E402
 SHUTDOWN_MS = 20_000
 
 
+@pytest.fixture(scope="session", autouse=True)
+def desk_app():
+    """The one QApplication of the session, made before any test's leak check begins: Qt
+    opens a socket or two of its own for the session (the desktop bus) when it starts."""
+    from gui.app import make_app
+    return make_app()
+
+
 @pytest.fixture
 def fast_config(config):
     """Orders come fast: short windows, and bullish = bearish = 50 (strict > and <), so
