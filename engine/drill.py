@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from .config import Config
-from .gateway import run_gateway
+from .gateway import BATCH_BYTES, run_gateway
 from .net import free_ports
 from .order_manager import ORDERS_FILE
 from .protocol import Ack, FrameDecoder
@@ -285,12 +285,11 @@ def order_manager_restart(stack: Stack) -> Result:
     stack.wait(lambda: stack.state("order_manager") == CRASHED, 10, "order manager dead")
     r.check(any(x["client_order_id"] == coid for x in stack.orders()),
             "the order acked right before the kill is on disk")
-    # the Strategy keeps trading meanwhile: let its orders pile up unacknowledged
-    try:
-        stack.wait(lambda: stack.stats("strategy").get("orders_pending", 0) >= 2, 5,
-                   "strategy orders waiting")
-    except DrillError:
-        pass  # a quiet market: the drill's own acked orders still prove the point
+    # the Strategy keeps trading meanwhile: its orders pile up unacknowledged (the drill's
+    # market is eager: a few a second)
+    stack.wait(lambda: stack.stats("strategy").get("orders_pending", 0) >= 2, 20,
+               "strategy orders waiting while the order manager is down")
+    resent_before = stack.stats("strategy").get("orders_resent", 0)
     pending_while_down = stack.stats("strategy").get("orders_pending", 0)
     t0 = time.monotonic()
     stack.restart("order_manager")
@@ -299,14 +298,17 @@ def order_manager_restart(stack: Stack) -> Result:
                stack.stats("strategy").get("orders_sent", -1), 20,
                "strategy's orders all acknowledged")
     r.recovery_s = time.monotonic() - t0
+    resent = stack.stats("strategy").get("orders_resent", 0) - resent_before
+    r.check(resent >= pending_while_down,
+            f"the {pending_while_down} orders waiting were resent after the restart "
+            f"(resent {resent})")
     records = stack.orders()
     _log_invariants(r, records)
     logged = {x["client_order_id"] for x in records}
     r.check(all(c in logged for c in acked), "every acked drill order is in the log")
-    st = stack.stats("strategy")
     r.orders_acked = len(acked)
     r.notes.append(f"{pending_while_down} strategy orders were waiting when the restart began, "
-                   f"{st.get('orders_resent', 0)} resent after it (more piled up meanwhile)")
+                   f"{resent} resent after it (more piled up meanwhile)")
     r.check(stack.healthy(), "every process running")
     r.passed = not r.checks
     return r
@@ -351,6 +353,7 @@ def strategy_restart(stack: Stack) -> Result:
 
 def slow_clients(stack: Stack) -> Result:
     r = Result("slow_clients")
+    mark = len(stack.logs)
     cap = 256 * 1024
     # A Gateway of its own, ticking as fast as its loop turns, fills a stalled client fast.
     fast_cfg = stack.config.replace(
@@ -389,12 +392,18 @@ def slow_clients(stack: Stack) -> Result:
         t.join(3)
         gstats = fast.status("gateway").stats
         r.check(gstats.get("price_clients") == 1, "the reading client is still served")
+        # memory stays bounded: never more than the cap (plus the one send that passed it)
+        # was queued for the stalled client
+        peak = gstats.get("peak_backlog", 0)
+        r.check(cap < peak <= cap + BATCH_BYTES,
+                f"the stalled client's backlog stayed bounded: peak {peak:,} bytes for a cap "
+                f"of {cap:,}")
         worst = max(gaps) if gaps else 99
         r.check(worst < 0.25, f"the reading client's ticks kept coming (worst gap "
                               f"{worst * 1000:.0f} ms)")
-        r.notes.append(f"stalled price client dropped after {r.recovery_s:.1f} s; "
-                       f"worst gap for the reader {worst * 1000:.0f} ms; per-client cap "
-                       f"{cap // 1024} KiB")
+        r.notes.append(f"stalled price client dropped after {r.recovery_s:.1f} s with "
+                       f"{peak:,} bytes queued (cap {cap // 1024} KiB); worst gap for the "
+                       f"reader {worst * 1000:.0f} ms")
         stalled.close()
         reader.close()
     finally:
@@ -414,8 +423,12 @@ def slow_clients(stack: Stack) -> Result:
         elapsed = time.monotonic() - t0
         r.orders_acked = sum(a.status == "accepted" for a in acks)
         r.check(r.orders_acked == n, f"all {n} orders acknowledged")
-        stack.wait(lambda: stack.lines("order_manager", "too slow"), 10,
+        stack.wait(lambda: stack.lines("order_manager", "too slow", mark), 10,
                    "the stalled listener to be dropped")
+        om_peak = stack.stats("order_manager").get("peak_backlog", 0)
+        r.check(om_peak <= stack.config.client_buffer_cap + 64 * 1024,
+                f"the stalled listener's backlog stayed bounded: peak {om_peak:,} bytes for a "
+                f"cap of {stack.config.client_buffer_cap:,}")
         r.notes.append(f"{n} orders acked in {elapsed:.2f} s with a stalled listener")
     finally:
         client.close()
@@ -498,7 +511,9 @@ def bad_input(stack: Stack, seed: int = 5) -> Result:
     stack.kill("gateway")
     price_chunks = [b"*".join(HOSTILE_PRICES + [b"AAPL,123.45"]) + b"*",
                     b"Q" * (cfg.max_frame + 100) + b"*MSFT,321.09*", b"TSLA,99"]  # partial
-    news_chunks = [b"*".join(HOSTILE_NEWS + [b"77"]) + b"*"]
+    # a valid sentiment after the bad ones, one the Strategy does not hold yet
+    good_news = 78 if stack.ctl.signal_book.sentiment == 77 else 77
+    news_chunks = [b"*".join(HOSTILE_NEWS + [str(good_news).encode()]) + b"*"]
     # bad price frames + the oversize one + the partial frame cut off by the disconnect
     expected_ob = len(HOSTILE_PRICES) + 2
     expected_st = len([n for n in HOSTILE_NEWS if n])  # an empty frame is skipped, not bad
@@ -508,6 +523,14 @@ def bad_input(stack: Stack, seed: int = 5) -> Result:
                    stack.ctl.book.read("MSFT") == 321.09, 10, "valid frames from the fake")
         stack.wait(lambda: stack.stats("strategy").get("bad_frames", 0) >= st_bad + expected_st,
                    10, "the strategy's rejections")
+        try:
+            stack.wait(lambda: stack.ctl.signal_book.sentiment == good_news, 5,
+                       "the valid sentiment after the bad ones")
+        except DrillError:
+            pass  # the check below says so
+        r.check(stack.ctl.signal_book.sentiment == good_news,
+                f"the valid sentiment {good_news} after the bad ones reached the Strategy "
+                f"(it holds {stack.ctl.signal_book.sentiment})")
     finally:
         fake.close()
     stack.restart("gateway")

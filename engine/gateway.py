@@ -152,7 +152,8 @@ def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None)
                 "price_clients": prices.client_count, "news_clients": news.client_count,
                 "dropped_slow": prices.dropped_slow + news.dropped_slow,
                 "refused_auth": prices.refused_auth + news.refused_auth,
-                "max_backlog": max(prices.max_backlog(), news.max_backlog())}
+                "max_backlog": max(prices.max_backlog(), news.max_backlog()),
+                "peak_backlog": max(prices.peak_backlog, news.peak_backlog)}
 
     try:
         while not stop_event.is_set():

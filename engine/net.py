@@ -137,6 +137,7 @@ class Server:
         self._next_id = 1
         self.dropped_slow = 0
         self.refused_auth = 0
+        self.peak_backlog = 0  # most bytes ever queued for one client (bounded by out_cap)
         self.oversize_frames = 0
         loop.sel.register(self.sock, selectors.EVENT_READ, (self, None))
         log.info("%s server listening on %s:%d", what, host, self.port)
@@ -233,6 +234,8 @@ class Server:
             if n == len(data):
                 return True
             peer.out += data[n:]
+        if len(peer.out) > self.peak_backlog:
+            self.peak_backlog = len(peer.out)
         if len(peer.out) > self.out_cap:
             self.dropped_slow += 1
             self.close_peer(peer, f"too slow: {len(peer.out)} bytes waiting (cap "

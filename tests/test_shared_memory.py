@@ -79,20 +79,6 @@ def _writer(name, lock, n, start_evt):
     book.close()
 
 
-def _reader_check(name, n_reads, result_q):
-    book = SharedPriceBook.attach(name)
-    torn = 0
-    for _ in range(n_reads):
-        snap = book.snapshot()
-        if snap["seq"][0] == 0:
-            continue
-        if snap["price"][0] != snap["recv_ns"][0] or snap["price"][0] != snap["price"][1] \
-                or snap["seq"][0] != snap["seq"][1]:
-            torn += 1
-    book.close()
-    result_q.put(torn)
-
-
 def test_updates_propagate_to_another_process(shm_name):
     ctx = mp.get_context("spawn")
     lock = ctx.Lock()
@@ -108,30 +94,78 @@ def test_updates_propagate_to_another_process(shm_name):
         assert book.update_counter == 4000
 
 
+def _pausing_writer(name, lock, n, start_evt, pause_s):
+    """Writes price and recv_ns of two rows in two halves with a pause between them, inside
+    the seqlock (as a writer descheduled mid-write would): a reader that does not retry
+    sees price != recv_ns, or one row ahead of the other, every time it lands in a pause."""
+    from engine.shared_memory_utils import H_UPDATES
+    book = SharedPriceBook.attach(name, lock=lock)
+    s, f, q = book._stride, book._f, book._q
+    start_evt.wait(10)
+    for k in range(1, n + 1):
+        book._begin()
+        f[0 * s + 1] = k            # first half: both prices
+        f[1 * s + 1] = k
+        time.sleep(pause_s)
+        q[0 * s + 3] = k            # second half: both receive times and counters
+        q[1 * s + 3] = k
+        q[0 * s + 2] += 1
+        q[1 * s + 2] += 1
+        book._h[H_UPDATES] += 2
+        book._end()
+    book.close()
+
+
+def _torn(rows) -> int:
+    """Rows of one consistent read: AAPL and MSFT were written as one (price == recv_ns ==
+    k in both)."""
+    (pa, sa, ra), (pm, sm, rm) = rows
+    return int(sa > 0 and not (pa == ra == pm == rm and sa == sm))
+
+
+def _reader_check(name, seconds, result_q):
+    """A reader in a process of its own, without the writers' lock (a Strategy started in
+    its own terminal): every snapshot it takes must be whole."""
+    book = SharedPriceBook.attach(name)
+    torn = reads = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        snap = book.snapshot()
+        torn += _torn([(snap["price"][i], snap["seq"][i], snap["recv_ns"][i]) for i in (0, 1)])
+        reads += 1
+    book.close()
+    result_q.put((torn, reads))
+
+
 def test_no_torn_rows_with_writer_and_readers_in_separate_processes(shm_name):
     ctx = mp.get_context("spawn")
     lock = ctx.Lock()
     start = ctx.Event()
     q = ctx.Queue()
+    n = 300
     with SharedPriceBook(SYMS, name=shm_name, lock=lock) as book:
-        w = ctx.Process(target=_writer, args=(shm_name, lock, 150_000, start))
-        r = ctx.Process(target=_reader_check, args=(shm_name, 30_000, q))
+        w = ctx.Process(target=_pausing_writer, args=(shm_name, lock, n, start, 0.002))
+        r = ctx.Process(target=_reader_check, args=(shm_name, 0.5, q))
         w.start()
         r.start()
         start.set()
-        torn_here = 0
-        reads = 0
-        while w.is_alive() and reads < 50_000:
-            row_a, row_b = book.read_row("AAPL"), book.read_row("MSFT")
-            if row_a.seq and row_a.price != row_a.recv_ns:
-                torn_here += 1
+        torn_here = reads = 0
+        while w.is_alive():  # every read API, every row it returns
+            a, m = book.read_row("AAPL"), book.read_row("MSFT")
+            torn_here += _torn([(a.price, a.seq, a.recv_ns), (a.price, a.seq, a.recv_ns)])
+            torn_here += _torn([(m.price, m.seq, m.recv_ns), (m.price, m.seq, m.recv_ns)])
+            torn_here += _torn(book.read_rows([0, 1]))
+            snap = book.snapshot()
+            torn_here += _torn([(snap["price"][i], snap["seq"][i], snap["recv_ns"][i])
+                                for i in (0, 1)])
             reads += 1
-        torn_there = q.get(timeout=60)
+        torn_there, reads_there = q.get(timeout=60)
         w.join(60)
         r.join(60)
         assert w.exitcode == 0 and r.exitcode == 0
+        assert reads > 50 and reads_there > 50  # the readers met the writer mid-write often
         assert torn_here == 0 and torn_there == 0
-        assert book.read_row("AAPL").seq == 150_000
+        assert book.read_row("AAPL").seq == n
         q.close()
         q.join_thread()
 

@@ -94,11 +94,16 @@ def test_stop_and_restart_one_process_leaves_the_others_running(qtbot, desk):
     qtbot.waitUntil(lambda: model.figures()["feed"] == "live", timeout=10_000)
     before = child_pids(window)
 
-    # Stop on the Gateway alone
+    # Stop on the Gateway alone: a polite stop (it finishes its loop and says goodbye with
+    # its counters, exit code 0), not a kill
     t0 = time.monotonic()
     panel.rows["gateway"].stop.click()
     assert time.monotonic() - t0 < 0.5, "Stop must not block the GUI thread"
     qtbot.waitUntil(lambda: panel.state_of("gateway") == "stopped", timeout=10_000)
+    assert panel.state_label("gateway").endswith("\u25cf  stopped")  # no exit detail
+    assert window.adapter.controller.procs["gateway"].exitcode == 0
+    qtbot.waitUntil(lambda: "gateway stopping: " in window.log_view.text("gateway"),
+                    timeout=3_000)
     assert {n: s for n, s in states(window).items() if n != "gateway"} == {
         "orderbook": "running", "strategy": "running", "order_manager": "running"}
     # no ticks: the feed goes stale, the charts keep their prices
@@ -127,7 +132,6 @@ def test_stop_and_restart_one_process_leaves_the_others_running(qtbot, desk):
     qtbot.waitUntil(lambda: panel.state_of("orderbook") == "running"
                     and window.adapter.controller.procs["orderbook"].pid != before["orderbook"],
                     timeout=START_MS)
-    assert panel.rows["orderbook"].restarts.text() in ("1", "0")  # refreshed by its clock
     qtbot.waitUntil(lambda: panel.rows["orderbook"].restarts.text() == "1", timeout=2_000)
 
     # Stopping the OrderBook alone: charts keep the last prices and say the feed is stale
@@ -141,6 +145,33 @@ def test_stop_and_restart_one_process_leaves_the_others_running(qtbot, desk):
     assert "feed stale" in window.status.text
     assert "stale" in window.charts.pct_plot.titleLabel.text
     assert states(window)["gateway"] == "running"
+
+
+def test_stop_all_stops_each_politely_in_order_and_rows_start_again(qtbot, desk):
+    """Stop all: Strategy, Gateway, OrderBook, OrderManager, one after the other, each by its
+    own polite stop (exit code 0, its last counters logged); then a row's Start brings back
+    a process that was stopped (not only one that crashed)."""
+    window = desk
+    panel = window.process_panel
+    start_all(qtbot, window)
+    order = []
+    window.adapter.stateChanged.connect(
+        lambda name, state, *_: state == "stopped" and order.append(name))
+    t0 = time.monotonic()
+    panel.stop_all.click()
+    assert time.monotonic() - t0 < 0.5, "Stop all must not block the GUI thread"
+    qtbot.waitUntil(lambda: set(states(window).values()) == {"stopped"}, timeout=30_000)
+    assert order == ["strategy", "gateway", "orderbook", "order_manager"]
+    for name in order:
+        assert panel.state_label(name).endswith("\u25cf  stopped"), panel.state_label(name)
+        assert window.adapter.controller.procs[name].exitcode == 0
+        qtbot.waitUntil(lambda: "stopping: " in window.log_view.text(name),
+                        timeout=3_000)
+    assert panel.start_all.isEnabled() and not panel.stop_all.isEnabled()
+    assert panel.rows["order_manager"].start.isEnabled()
+    panel.rows["order_manager"].start.click()
+    qtbot.waitUntil(lambda: panel.state_of("order_manager") == "running", timeout=START_MS)
+    assert states(window)["gateway"] == "stopped"
 
 
 def test_killed_process_shows_crashed_within_a_second(qtbot, desk):
