@@ -120,6 +120,10 @@ class ProcessController:
         """callback(event) for StateChanged, LogLine and StatsUpdate events (from poll())."""
         self._listeners.append(callback)
 
+    def unsubscribe(self, callback: Callable) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
     def _emit(self, event) -> None:
         for cb in list(self._listeners):
             cb(event)

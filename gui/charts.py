@@ -808,6 +808,10 @@ class ChartsPanel(QWidget):
             n += 1
         return n / over
 
+    def frame_times(self) -> list:
+        """perf_counter() of the latest rendered frames (up to 1024), oldest first."""
+        return list(self._stamps)
+
     def paints(self) -> int:
         """Paint events of the plot viewport so far (what reached the screen)."""
         return self.paint_counter.count

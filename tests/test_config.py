@@ -7,9 +7,10 @@ import pytest
 from engine.config import Config, parse_args
 from conftest import ROOT
 
-FLAGS = ["--host", "--price-port", "--news-port", "--order-port", "--confirm-port", "--symbols",
-         "--shm-name", "--log-dir", "--tick-interval", "--news-interval", "--short-window",
-         "--long-window", "--bullish", "--bearish", "--qty", "--seed"]
+FLAGS = ["--host", "--bind", "--auth-token", "--price-port", "--news-port", "--order-port",
+         "--confirm-port", "--symbols", "--shm-name", "--log-dir", "--tick-interval",
+         "--news-interval", "--short-window", "--long-window", "--bullish", "--bearish", "--qty",
+         "--seed", "--prices-csv"]
 
 
 def test_defaults_run_out_of_the_box():
@@ -31,6 +32,12 @@ def test_flags_build_the_config():
     assert (c.short_window, c.long_window, c.bullish, c.bearish, c.qty, c.seed) == \
         (3, 9, 70, 30, 5, 1)
     assert c.shm_name == "desk2" and c.tick_interval == 0.5
+    c, _ = parse_args(["--bind", "0.0.0.0", "--auth-token", "s3cret", "--prices-csv",
+                       "p.csv", "--host", "localhost", "--news-port", "6002", "--order-port",
+                       "6003", "--confirm-port", "6004", "--news-interval", "0.5"])
+    assert (c.bind, c.auth_token, Path(c.prices_csv).name) == ("0.0.0.0", "s3cret", "p.csv")
+    assert (c.host, c.news_port, c.order_port, c.confirm_port, c.news_interval) == \
+        ("localhost", 6002, 6003, 6004, 0.5)
 
 
 @pytest.mark.parametrize("argv", [["--short-window", "20", "--long-window", "5"],

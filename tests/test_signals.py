@@ -96,7 +96,7 @@ def test_rejected_order_restores_position():
 def test_rolling_mean_exact_over_many_updates():
     """Equal prices stay exactly equal after a million incremental updates (no float drift)."""
     short, long_ = RollingMean(5), RollingMean(20)
-    for i in range(200_000):
+    for i in range(1_000_000):
         v = round((0.1 + (i % 7) * 0.01) * SCALE)
         short.push(v)
         long_.push(v)

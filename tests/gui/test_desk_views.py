@@ -136,13 +136,15 @@ def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
     (left, right), _ = charts.pct_plot.vb.viewRange()
     assert left < last_t <= right
 
-    # nothing new and no live feed: the same picture is not drawn 30 times a second
-    from gui.charts import IDLE_FRAME_S
-    frames, t0 = charts.frames_rendered, time.monotonic()
-    qtbot.waitUntil(lambda: charts.frames_rendered >= frames + 2, timeout=3_000)
-    qtbot.wait(1_000)
-    rate = (charts.frames_rendered - frames) / (time.monotonic() - t0)
-    assert rate <= 1.5 / IDLE_FRAME_S, f"idle charts drew {rate:.1f} frames a second"
+    # nothing new and no live feed: the same picture is drawn at most twice a second (the
+    # README's promise), not 30 times
+    qtbot.wait(600)  # the last live frames are past
+    frames = charts.frames_rendered
+    qtbot.wait(2_500)
+    drawn = charts.frames_rendered - frames
+    stamps = charts.frame_times()[-drawn:]
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert drawn >= 2 and min(gaps) >= 0.45, f"idle frames {gaps} s apart"
     # and a new sample is drawn at once, at the full rate again
     feed(ctl, 1000)
     frames = charts.frames_rendered
@@ -226,15 +228,20 @@ def test_orders_listener_decodes_counts_bad_frames_and_reconnects(qtbot, orders_
     assert view.position("AAPL") == 6 and view.position("MSFT") == 7
     assert view.model.total == 3 and "3</span> confirmed" in view.header.text()
 
-    # the OrderManager restarts: connection dropped, listener back within the backoff cap
-    t0 = time.monotonic()
+    # the OrderManager is gone for a while: the listener retries, never more than a second
+    # apart (the README's promise), and is back within a second of the OrderManager
+    from gui.orders_view import BACKOFF_CAP_MS
     port = om.port
     om.close()
     qtbot.waitUntil(lambda: not listener.connected, timeout=3_000)
+    qtbot.wait(2_500)  # long enough for the backoff to reach its cap
+    assert BACKOFF_CAP_MS <= 1000 and listener.retry.interval() <= 1000
+    assert listener.attempts >= 4  # it kept trying meanwhile
     om2 = FakeOrderManager(port)
+    back = time.monotonic()
     try:
         qtbot.waitUntil(lambda: listener.connected and bool(om2.clients), timeout=3_000)
-        assert time.monotonic() - t0 < 2.5
+        assert time.monotonic() - back <= 1.25, time.monotonic() - back
         assert listener.connects == 2
         om2.send(confirm_frame(4, "SELL", 10, "MSFT"))
         qtbot.waitUntil(lambda: view.row_count() == 4, timeout=3_000)

@@ -14,7 +14,7 @@ from engine.order_manager import run_order_manager
 from engine.orderbook import PriceIngest
 from engine.protocol import Ack, FrameDecoder, RemoteProtocolError, Sentiment, decode_json
 from engine.shared_memory_utils import SharedPriceBook
-from engine.supervisor import RUNNING, ProcessController
+from engine.supervisor import RUNNING, ProcessController, StatsUpdate
 
 from conftest import SHARED_CONTROLLERS, free_ports, unique_shm_name
 from .helpers import connect, read_frames, wait_for
@@ -83,7 +83,6 @@ def om(tmp_path_factory):
 
 
 counter = [0]
-BAD_SENT = [0]  # bad order frames sent to the module's OrderManager, all tests together
 
 
 @FUZZ
@@ -119,17 +118,48 @@ def test_order_manager_survives_and_keeps_valid_orders(om, items, oversize, cut)
     assert [a.client_order_id for a in acks if a.status == "accepted"] == valid
     rejected = [a for a in acks if a.status == "rejected"]
     assert len(rejected) == n_bad and all(a.reason for a in rejected)
-    BAD_SENT[0] += n_bad
-    assert ctl.poll() is not None and ctl.status("order_manager").state == RUNNING
+    assert_alive(ctl, "order_manager")
 
 
-def test_order_manager_counted_every_rejection(om):
-    """After the fuzzing above: the OrderManager's own counter saw every bad frame."""
-    ctl, _ = om
-    assert BAD_SENT[0] > 0
+def assert_alive(ctl, name):
+    """The process is still the one the fixture started, alive and running (polled: the
+    controller's state moves only when it is polled)."""
+    ctl.poll()
+    p = ctl.status(name)
+    assert p.state == RUNNING and p.process.is_alive() and p.restarts == 0, (name, p.state)
+
+
+def fresh_stats(ctl, name, timeout=5.0) -> dict:
+    """A stats report the process made after this call (they come every 0.5 s)."""
+    reports = []
+
+    def on_event(ev):
+        if isinstance(ev, StatsUpdate) and ev.name == name:
+            reports.append(ev.stats)
+    ctl.subscribe(on_event)
+    try:
+        wait_for(lambda: ctl.poll() is not None and reports, timeout, what=f"a {name} report")
+    finally:
+        ctl.unsubscribe(on_event)
+    return reports[-1]
+
+
+def test_order_manager_counts_every_rejection(om):
+    """Its own counter sees every bad frame (whatever ran before: a fresh baseline)."""
+    from engine.drill import HOSTILE_ORDERS
+    ctl, cfg = om
+    before = fresh_stats(ctl, "order_manager")["orders_rejected"]
+    bad = HOSTILE_ORDERS + [b"\x00\x01", b"{}", b'{"side":"BUY"}', b"[1,2]", b'"text"']
+    s = connect(cfg.order_port)
+    try:
+        s.sendall(b"".join(f + b"*" for f in bad))
+        acks = [Ack.decode(f) for f in read_frames(s, len(bad), timeout=20)]
+    finally:
+        s.close()
+    assert [a.status for a in acks] == ["rejected"] * len(bad)
     wait_for(lambda: ctl.poll() is not None and
-             ctl.status("order_manager").stats.get("orders_rejected") == BAD_SENT[0],
-             10, what=f"{BAD_SENT[0]} rejections counted")
+             ctl.status("order_manager").stats.get("orders_rejected") == before + len(bad),
+             10, what=f"{len(bad)} more rejections counted")
 
 
 @FUZZ
@@ -148,7 +178,7 @@ def test_gateway_ignores_whatever_clients_send(om, data, endless):
         assert 0 <= Sentiment.decode(read_frames(s, 1, timeout=10)[0]).value <= 100
     finally:
         s.close()
-    assert ctl.status("gateway").state == RUNNING
+    assert_alive(ctl, "gateway")
 
 
 def test_partial_frame_then_disconnect(om):

@@ -1,8 +1,5 @@
 """Security by default: loopback binding, auth tokens beyond it, nothing executable from a
 socket."""
-import io
-import tokenize
-from pathlib import Path
 
 import pytest
 
@@ -63,16 +60,56 @@ def test_auth_token_refuses_clients_without_it(config):
         ctl.close()
 
 
-def test_nothing_from_a_socket_is_unpickled_or_evaluated():
-    banned = {"pickle", "cPickle", "marshal", "eval", "exec", "shelve"}
+# Modules that turn bytes into live objects, and builtins that run text as code
+UNPICKLERS = {"pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle",
+              "jsonpickle", "yaml"}
+RUNS_CODE = {"eval", "exec", "compile", "__import__"}
+
+
+def project_sources():
+    """Every Python file of the program: the engine, the desk, both launchers, and the
+    interop peers (they run against our servers)."""
+    files = sorted((ROOT / "engine").rglob("*.py")) + sorted((ROOT / "gui").rglob("*.py"))
+    files += [ROOT / "launcher.py", ROOT / "launcher.pyw"]
+    return files + sorted((ROOT / "tests" / "interop" / "peers").glob("*.py"))
+
+
+def banned_uses(source: str) -> list:
+    """Imports of an unpickler, calls of eval/exec/compile/__import__ (a method such as Qt's
+    app.exec() is not the builtin), and multiprocessing's socket Listener/Client, which
+    unpickle what they receive."""
+    import ast
     found = []
-    for path in sorted((ROOT / "engine").glob("*.py")) + sorted((ROOT / "gui").glob("*.py")):
-        prev = None
-        for tok in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
-            # the builtins and modules, not methods such as Qt's app.exec()
-            if tok.type == tokenize.NAME and tok.string in banned and \
-                    not (prev is not None and prev.string == "."):
-                found.append(f"{path.name}:{tok.start[0]} {tok.string}")
-            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
-                prev = tok
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] in UNPICKLERS]
+        elif isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if mod.split(".")[0] in UNPICKLERS:
+                found.append(mod)
+            if mod == "multiprocessing.connection":
+                found += [a.name for a in node.names if a.name in ("Listener", "Client")]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in RUNS_CODE:
+            found.append(f"{node.func.id}() at line {node.lineno}")
+        elif isinstance(node, ast.Attribute) and node.attr in ("Listener", "Client") \
+                and isinstance(node.value, ast.Attribute) and node.value.attr == "connection":
+            found.append(f"connection.{node.attr} at line {node.lineno}")
+    return found
+
+
+def test_the_scan_finds_what_it_bans():
+    assert sorted(banned_uses("import pickle\nx = eval(data)\nfrom marshal import loads")) \
+        == ["eval() at line 2", "marshal", "pickle"]
+    assert banned_uses("app.exec()\nimport json\njson.loads(b)") == []
+    assert banned_uses("from multiprocessing.connection import Listener, wait") == ["Listener"]
+
+
+def test_nothing_from_a_socket_is_unpickled_or_evaluated():
+    found = {}
+    for path in project_sources():
+        uses = banned_uses(path.read_text(encoding="utf-8"))
+        if uses:
+            found[str(path.relative_to(ROOT))] = uses
     assert not found, found
+    assert len(project_sources()) > 20  # the scan saw the whole program
