@@ -213,3 +213,30 @@ def test_replacing_a_stale_segment_prints_no_resource_tracker_traceback(tmp_path
                              text=True, timeout=60)
         assert res.returncode == 0, res.stderr
         assert "Traceback" not in res.stderr and "KeyError" not in res.stderr, res.stderr
+
+
+def test_clients_retry_with_a_backoff_capped_at_half_a_second(monkeypatch):
+    """The README: clients retry until their server is there, backing off to at most 0.5 s
+    between tries, and log one line per outage, not one per try."""
+    tries = []
+
+    def refused(address, timeout=None):
+        tries.append(time.monotonic())
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(net.socket, "create_connection", refused)
+    stop = threading.Event()
+    log = logging.getLogger("test-backoff")
+    outage = net.Outage(log, "server")
+    t = threading.Thread(target=net.connect, args=("127.0.0.1", 9, stop, outage), daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while len(tries) < 10 and time.monotonic() < deadline:  # about 3 s of retries
+        stop.wait(0.05)
+    stop.set()
+    t.join(2)
+    gaps = [b - a for a, b in zip(tries, tries[1:])]
+    assert net.BACKOFF_CAP == 0.5
+    assert gaps[0] < 0.05 and max(gaps) <= net.BACKOFF_CAP + 0.05
+    assert sum(1 for g in gaps if g > 0.45) >= 2  # it got to the cap and stayed there
+    assert outage.outages == 1

@@ -74,7 +74,11 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     s.sendall(order_frame("nc-1-1", "BUY", "AAPL", 10, 173.2))
     ack = Ack.decode(read_frames(s, 1)[0])
     assert (ack.status, ack.order_id, ack.client_order_id) == ("accepted", 1, "nc-1-1")
-    conf = Confirm.decode(read_frames(listener, 1)[0])
+    raw = read_frames(listener, 1)[0]
+    assert json.loads(raw) == {"type": "confirm", "order_id": 1, "side": "BUY", "qty": 10,
+                               "symbol": "AAPL", "price": 173.2,
+                               "client_order_id": "nc-1-1"}  # the README's frame
+    conf = Confirm.decode(raw)
     assert (conf.order_id, conf.side, conf.qty, conf.symbol, conf.price) == \
         (1, "BUY", 10, "AAPL", 173.2)
     wait_for(lambda: ctl.poll() is not None and

@@ -205,3 +205,25 @@ def test_strategy_resends_unacknowledged_orders_after_order_manager_restart(conf
     assert len(acked) == s["orders_acked"], log[-2000:]
     assert "waiting for the order manager" in log
     assert "sentiment None" not in log and "long 0.000" not in log
+
+
+def test_headless_with_a_port_in_use_says_so_and_ends_with_exit_code_1(config, tmp_path):
+    """The README: a port in use is one line naming it and its flag; that process exits with
+    code 2 (its row or line says crashed (exit 2)), the others keep running, and a headless
+    run ends with exit code 1."""
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", config.price_port))
+    blocker.listen()
+    try:
+        res = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "--headless",
+                              "--duration", "3"] + flags(config), capture_output=True,
+                             text=True, timeout=90, cwd=tmp_path)
+    finally:
+        blocker.close()
+    out = res.stdout
+    assert res.returncode == 1, out[-2000:]
+    line = [l for l in out.splitlines() if "is already in use" in l]
+    assert len(line) == 1 and f"port {config.price_port} (prices)" in line[0] \
+        and "--price-port" in line[0], out[-2000:]
+    assert "gateway: crashed (exit 2)" in out
+    assert "order_manager: running" in out and "Traceback" not in out + res.stderr
