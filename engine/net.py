@@ -137,7 +137,8 @@ class Server:
         self._next_id = 1
         self.dropped_slow = 0
         self.refused_auth = 0
-        self.peak_backlog = 0  # most bytes ever queued for one client (bounded by out_cap)
+        self.peak_backlog = 0  # most bytes ever queued for one client: at most
+        self.largest_send = 0  # out_cap plus the largest single send
         self.oversize_frames = 0
         loop.sel.register(self.sock, selectors.EVENT_READ, (self, None))
         log.info("%s server listening on %s:%d", what, host, self.port)
@@ -212,6 +213,8 @@ class Server:
         """Queue bytes for one client; False when the client was dropped."""
         if peer.sock not in self.peers:
             return False
+        if len(data) > self.largest_send:
+            self.largest_send = len(data)
         if peer.out and self.keep_slow_readers and len(peer.out) + len(data) > self.out_cap:
             if not peer.discarded:
                 self.log.warning("%s: %r does not read what it is sent (%d bytes waiting): "

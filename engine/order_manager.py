@@ -225,6 +225,7 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
                 "confirm_clients": confirms.client_count,
                 "dropped_slow": confirms.dropped_slow + orders.dropped_slow,
                 "peak_backlog": max(confirms.peak_backlog, orders.peak_backlog),
+                "largest_send": max(confirms.largest_send, orders.largest_send),
                 "next_order_id": order_log.next_id}
 
     try:

@@ -187,7 +187,7 @@ class _Book:
         # when it is alive.
         old = _open(name, create=False)
         owner, same_layout = self._inspect(old, size, symbols)
-        if owner and owner != os.getpid() and pid_alive(owner):
+        if owner and pid_alive(owner):  # (this very process too: another book holds it)
             old.close()
             raise StaleSegmentInUse(
                 f"shared memory {name!r} is in use by process {owner}; stop it or choose "

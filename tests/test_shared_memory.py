@@ -97,7 +97,9 @@ def test_updates_propagate_to_another_process(shm_name):
 def _pausing_writer(name, lock, n, start_evt, pause_s):
     """Writes price and recv_ns of two rows in two halves with a pause between them, inside
     the seqlock (as a writer descheduled mid-write would): a reader that does not retry
-    sees price != recv_ns, or one row ahead of the other, every time it lands in a pause."""
+    sees price != recv_ns, or one row ahead of the other, every time it lands in a pause.
+    It pauses as long between writes (a writer that never paused there would starve the
+    readers, who can only finish a read between two writes)."""
     from engine.shared_memory_utils import H_UPDATES
     book = SharedPriceBook.attach(name, lock=lock)
     s, f, q = book._stride, book._f, book._q
@@ -113,6 +115,7 @@ def _pausing_writer(name, lock, n, start_evt, pause_s):
         q[1 * s + 2] += 1
         book._h[H_UPDATES] += 2
         book._end()
+        time.sleep(pause_s)  # and as long between writes: readers get their turn
     book.close()
 
 
@@ -276,3 +279,14 @@ def test_windows_takes_over_a_stale_segment_another_process_holds_open(shm_name,
         held.close()
         new.close()
         new.unlink()
+
+
+def test_a_book_this_process_still_holds_is_never_replaced(shm_name):
+    """A second book of the same name in the same process (a second controller by mistake)
+    must not unlink the first one's segment from under it and its readers."""
+    with SharedPriceBook(SYMS, name=shm_name) as first:
+        with pytest.raises(StaleSegmentInUse):
+            SharedPriceBook(SYMS, name=shm_name)
+        reader = SharedPriceBook.attach(shm_name)
+        assert reader.created_ns == first.created_ns
+        reader.close()
