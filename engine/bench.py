@@ -593,7 +593,8 @@ class Bench:
 
         def order_round_trip():
             t = time.perf_counter_ns()
-            Order.decode(Order("bench-1-1", "BUY", "AAPL", 10, 172.5, tick_ns=1).encode()[:-1])
+            Order.decode(Order(client_order_id="bench-1-1", side="BUY", symbol="AAPL", qty=10,
+                               price=172.5, tick_ns=1).encode()[:-1])
             return time.perf_counter_ns() - t
 
         def disturbed():

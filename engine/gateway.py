@@ -16,7 +16,7 @@ import numpy as np
 
 from .config import Config
 from .net import EventLoop, PortInUse, Server
-from .protocol import MESSAGE_DELIMITER, Sentiment, encode_price_rounds
+from .protocol import Sentiment, encode_price_rounds, to_cents
 from .runtime import Reporter, fatal, standalone_main
 
 START_PRICES = {"AAPL": 172.50, "MSFT": 325.20, "GOOG": 135.40, "AMZN": 145.80,
@@ -33,15 +33,18 @@ class RandomWalk:
         self.rng = np.random.default_rng(seed)
         self.sigma = sigma
         self.prices = np.array([START_PRICES.get(s, 100.0) for s in self.symbols])
-        self._prefix = [s.encode("ascii") + b"," for s in self.symbols]
+
+    def _encode(self, path: np.ndarray) -> bytes:
+        """Rounds of prices (rows) as frames, in whole cents (the one price encoder)."""
+        return encode_price_rounds(self.symbols,
+                                   np.maximum(np.rint(path * 100), 1).astype(np.int64))
 
     def next_round(self) -> Tuple[bytes, int]:
         """The next tick of every symbol, encoded; returns (frames, count)."""
         z = self.rng.standard_normal(len(self.symbols))
         self.prices *= np.exp(self.sigma * z - 0.5 * self.sigma ** 2)
         np.maximum(self.prices, MIN_PRICE, out=self.prices)
-        return b"".join(p + b"%.2f*" % v for p, v in zip(self._prefix, self.prices.tolist())), \
-            len(self.symbols)
+        return self._encode(self.prices[None, :]), len(self.symbols)
 
     def next_batch(self, rounds: int) -> Tuple[bytes, int]:
         """`rounds` rounds at once (tick interval 0): the walk drawn for the whole batch with
@@ -55,8 +58,7 @@ class RandomWalk:
                 p = np.maximum(p * np.exp(steps[r]), MIN_PRICE)
                 path[r] = p
         self.prices = path[-1].copy()
-        cents = np.maximum(np.rint(path * 100), 1).astype(np.int64)
-        return encode_price_rounds(self.symbols, cents), path.size
+        return self._encode(path), path.size
 
 
 class CsvReplay:
@@ -67,7 +69,7 @@ class CsvReplay:
         self.rounds: List[Tuple[bytes, int]] = []
         wanted = set(symbols)
         skipped = 0
-        groups: Dict[str, List[bytes]] = {}
+        groups: Dict[str, List[Tuple[str, int]]] = {}
         order: List[str] = []
         with Path(path).open(newline="", encoding="utf-8-sig") as fh:  # Excel adds a BOM
             for row in csv.reader(fh):
@@ -79,15 +81,16 @@ class CsvReplay:
                 except ValueError:
                     skipped += 1
                     continue
-                if sym not in wanted or not math.isfinite(value) or value <= 0:
+                if sym not in wanted or not math.isfinite(value) or to_cents(value) < 1:
                     skipped += 1
                     continue
                 if ts not in groups:
                     groups[ts] = []
                     order.append(ts)
-                groups[ts].append(f"{sym},{value:.2f}*".encode("ascii"))
+                groups[ts].append((sym, to_cents(value)))
         for ts in order:
-            self.rounds.append((b"".join(groups[ts]), len(groups[ts])))
+            syms, cents = zip(*groups[ts])
+            self.rounds.append((encode_price_rounds(syms, [cents]), len(syms)))
         if not self.rounds:
             raise ValueError(f"{path}: no usable timestamp,symbol,price rows for {sorted(wanted)}")
         log.info("replaying %d rounds (%d ticks) from %s%s", len(self.rounds),

@@ -22,8 +22,8 @@ from typing import Dict, List, Optional
 from .config import Config
 from .metrics import Rejections, reason_of
 from .net import EventLoop, PortInUse, Server
-from .protocol import (Ack, Confirm, Order, RemoteProtocolError, decode_json,
-                       format_received, positions_reply)
+from .protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest,
+                       RemoteProtocolError, decode_json, format_received, valid_id)
 from .runtime import Reporter, fatal, standalone_main
 
 ORDERS_FILE = "orders.jsonl"
@@ -141,7 +141,8 @@ class OrderDesk:
                     raise RemoteProtocolError(f"order: unknown symbol {order.symbol!r}")
             except RemoteProtocolError as exc:
                 self.rejections.reject(reason_of(exc), str(exc))
-                replies.append(Ack(_coid_of(obj), None, "rejected", str(exc)).encode())
+                replies.append(Ack(client_order_id=_coid_of(obj), status="rejected",
+                                   reason=str(exc)).encode())
                 continue
             if order.client_order_id is None:  # an order written to the assignment
                 order = order.with_id(self.assign_id(peer_id))
@@ -149,11 +150,11 @@ class OrderDesk:
             oid = self.orders.known.get(coid)
             if oid is not None:
                 self.duplicates += 1
-                replies.append(Ack(coid, oid, "duplicate").encode())
+                replies.append(Ack(client_order_id=coid, order_id=oid, status="duplicate").encode())
                 continue
             oid = self.orders.add(order, account_of(coid))
             self.accepted += 1
-            replies.append(Ack(coid, oid, "accepted").encode())
+            replies.append(Ack(client_order_id=coid, order_id=oid, status="accepted").encode())
             accepted.append((oid, order))
         self.orders.flush()  # on disk (in the OS) before any ack leaves
         return replies, accepted
@@ -162,22 +163,21 @@ class OrderDesk:
     def announce(accepted: List[tuple]):
         """(confirmations to broadcast, lines to print) for orders handle() accepted: built
         after the acks have left, since nobody waits on them."""
-        confirms = [Confirm(oid, o.side, o.qty, o.symbol, o.price, o.client_order_id).encode()
+        confirms = [Confirm(order_id=oid, side=o.side, qty=o.qty, symbol=o.symbol, price=o.price,
+                             client_order_id=o.client_order_id).encode()
                     for oid, o in accepted]
         return confirms, [format_received(oid, o) for oid, o in accepted]
 
     def _positions(self, obj: dict) -> bytes:
-        account = obj.get("account")
-        if not isinstance(account, str) or not 0 < len(account) <= 64 or "*" in account:
-            raise RemoteProtocolError("positions: account must be a string of 1..64 characters")
+        account = PositionsRequest.from_dict(obj).account
         held = {s: q for s, q in self.orders.positions.get(account, {}).items() if q}
         self.log.info("positions of %r: %s", account, held or "flat")
-        return positions_reply(account, held)
+        return PositionsReply(account=account, positions=held).encode()
 
 
 def _coid_of(obj: Optional[dict]) -> Optional[str]:
     coid = obj.get("client_order_id") if obj else None
-    return coid if isinstance(coid, str) and 0 < len(coid) <= 64 and "*" not in coid else None
+    return coid if valid_id(coid) else None
 
 
 def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:

@@ -25,8 +25,8 @@ from .config import Config
 from .metrics import Latency, Rejections, reason_of
 from .net import (ConnectionClosed, Doorbell, Outage, connect, recv_some, send_all,
                   udp_port_in_use)
-from .protocol import (Ack, FrameDecoder, Order, RemoteProtocolError, Sentiment, decode_json,
-                       parse_positions, positions_request)
+from .protocol import (Ack, FrameDecoder, Order, PositionsReply, PositionsRequest,
+                       RemoteProtocolError, Sentiment, decode_json)
 from .runtime import Reporter, standalone_main
 from .shared_memory_utils import SharedPriceBook, SignalBook
 from .signals import OrderIntent, SignalEngine, position_label
@@ -149,7 +149,7 @@ class OrderLink:
             self.sock = sock
             try:
                 if not self.positions_known:
-                    send_all(sock, positions_request(self.account))
+                    send_all(sock, PositionsRequest(account=self.account).encode())
                     self._asked_at = time.monotonic()
                     self._request_open = True
                     self._since_request = {}
@@ -241,7 +241,7 @@ class OrderLink:
         try:
             obj = decode_json(frame)
             if obj.get("type") == "positions":
-                self._positions(parse_positions(obj))
+                self._positions(dict(PositionsReply.from_dict(obj).positions))
                 return
             ack = Ack.from_dict(obj)
         except RemoteProtocolError as exc:
@@ -529,8 +529,9 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
                 decided = time.perf_counter_ns()
                 if intent is not None:  # the order first: the rest can wait, it cannot
                     counter[0] += 1
-                    order = Order(f"{name}-{session}-{counter[0]}", intent.side, sym,
-                                  intent.qty, round(price, 2), tick_ns=recv_ns)
+                    order = Order(client_order_id=f"{name}-{session}-{counter[0]}",
+                                  side=intent.side, symbol=sym, qty=intent.qty,
+                                  price=round(price, 2), tick_ns=recv_ns)
                     reasons[order.client_order_id] = (short_ma, long_ma, engine.sentiment)
                     how = link.send(order, intent)
                     if how == DELIVERED:

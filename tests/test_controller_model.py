@@ -193,7 +193,8 @@ def test_counter_tracker_and_rate_meter():
 
 def test_confirm_stream_whole_byte_by_byte_and_bad_frames():
     from gui.model import ConfirmStream, PositionBook
-    good = [Confirm(i, "BUY" if i % 2 else "SELL", 10, "AAPL", 170.0 + i) for i in range(1, 5)]
+    good = [Confirm(order_id=i, side="BUY" if i % 2 else "SELL", qty=10, symbol="AAPL",
+                    price=170.0 + i) for i in range(1, 5)]
     data = b"".join(c.encode() for c in good)
     s = ConfirmStream()
     assert s.feed(data) == good

@@ -109,15 +109,21 @@ def test_price_ingest_counts_and_keeps_latest(shm_name):
         assert book.read_row("AAPL").seq == 5000 and book.update_counter == 10000
 
 
-def test_encode_price_rounds_matches_price_tick_encode():
+def test_encode_price_rounds_is_symbol_comma_price_with_two_decimals():
+    """The one price encoder, against plain text formatting of whole cents, and the decoder
+    reading back what it wrote."""
     import numpy as np
-    from engine.protocol import PriceTick, encode_price_rounds
+    from engine.protocol import PriceTick, encode_price_rounds, parse_price
     syms = ["AAPL", "X", "BRK.B", "NVDA"]
     cents = np.random.default_rng(3).integers(1, 10 ** 11, size=(500, 4))
     cents[0] = [1, 9, 10, 99]
     cents[1] = [100, 101, 999_999, 10 ** 12]
-    ref = b"".join(PriceTick(s, int(c) / 100).encode() for row in cents for s, c in zip(syms, row))
+    ref = b"".join(f"{s},{int(c) // 100}.{int(c) % 100:02d}*".encode()
+                   for row in cents for s, c in zip(syms, row))
     assert encode_price_rounds(syms, cents) == ref
+    assert PriceTick("AAPL", 172.53).encode() == b"AAPL,172.53*"
+    assert PriceTick("AAPL", 172.005).encode() in (b"AAPL,172.00*", b"AAPL,172.01*")
+    assert parse_price(PriceTick("BRK.B", 0.07).encode()[:-1]) == ("BRK.B", 0.07)
     assert encode_price_rounds(syms, cents[:0]) == b""
     with pytest.raises(Exception):
         encode_price_rounds(syms, cents * 0)

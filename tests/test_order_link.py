@@ -95,7 +95,8 @@ def run_link():
 
 
 def order(n=1, side="BUY"):
-    return (Order(f"strategy-t-{n}", side, "AAPL", 10, 100.0),
+    return (Order(client_order_id=f"strategy-t-{n}", side=side, symbol="AAPL", qty=10,
+                  price=100.0),
             OrderIntent(side, "AAPL", 10, 100.0, 10 if side == "BUY" else -10))
 
 

@@ -9,14 +9,16 @@ from engine.protocol import (Ack, Confirm, FrameDecoder, LocalProtocolError, Ord
                              RemoteProtocolError, Sentiment, decode_json, format_received,
                              frame, parse_price)
 
-ORDER = Order("strategy-ab12cd-7", "BUY", "AAPL", 10, 173.2, tick_ns=123)
+ORDER = Order(client_order_id="strategy-ab12cd-7", side="BUY", symbol="AAPL", qty=10,
+              price=173.2, tick_ns=123)
 MESSAGES = [
     (PriceTick("AAPL", 172.53), PriceTick),
     (Sentiment(73), Sentiment),
     (ORDER, Order),
-    (Ack("strategy-ab12cd-7", 12, "accepted"), Ack),
-    (Ack(None, None, "rejected", "order: side must be BUY or SELL"), Ack),
-    (Confirm(12, "BUY", 10, "AAPL", 173.2, "strategy-ab12cd-7"), Confirm),
+    (Ack(client_order_id="strategy-ab12cd-7", order_id=12, status="accepted"), Ack),
+    (Ack(status="rejected", reason="order: side must be BUY or SELL"), Ack),
+    (Confirm(order_id=12, side="BUY", qty=10, symbol="AAPL", price=173.2,
+             client_order_id="strategy-ab12cd-7"), Confirm),
 ]
 
 
@@ -116,7 +118,7 @@ def test_delimiter_inside_payload_is_our_bug():
     with pytest.raises(LocalProtocolError):
         frame(b"AAPL*1")
     with pytest.raises(LocalProtocolError):
-        Order("id*1", "BUY", "AAPL", 1, 1.0).encode()
+        Order(client_order_id="id*1", side="BUY", symbol="AAPL", qty=1, price=1.0).encode()
 
 
 def order_json(**changes):
@@ -198,7 +200,8 @@ def test_order_json_nan_price_rejected():
 
 
 def test_received_line_format():
-    assert format_received(12, Order("c-1-1", "BUY", "AAPL", 10, 173.2)) == \
+    assert format_received(12, Order(client_order_id="c-1-1", side="BUY", symbol="AAPL", qty=10,
+                                     price=173.2)) == \
         "Received Order 12: BUY 10 AAPL @ 173.20"
 
 
@@ -208,9 +211,9 @@ def test_local_errors_for_invalid_outgoing_messages():
     with pytest.raises(LocalProtocolError):
         Sentiment(101)
     with pytest.raises(LocalProtocolError):
-        Order("c", "HOLD", "AAPL", 1, 1.0)
+        Order(client_order_id="c", side="HOLD", symbol="AAPL", qty=1, price=1.0)
     with pytest.raises(LocalProtocolError):
-        Ack("c", None, "accepted")
+        Ack(client_order_id="c", status="accepted")
 
 
 # -- property: however the stream is cut, the same frames come out --------------------------

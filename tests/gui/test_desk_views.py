@@ -80,9 +80,9 @@ def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
         # BUY / SELL markers where confirmations arrived
         now = time.time()
         charts.listener.confirmsReceived.emit([
-            (now, Confirm(1, "BUY", 10, "AAPL", 101.0)),
-            (now, Confirm(2, "SELL", 10, "AAPL", 102.0)),
-            (now, Confirm(3, "SELL", 10, "MSFT", 199.0))])
+            (now, Confirm(order_id=1, side="BUY", qty=10, symbol="AAPL", price=101.0)),
+            (now, Confirm(order_id=2, side="SELL", qty=10, symbol="AAPL", price=102.0)),
+            (now, Confirm(order_id=3, side="SELL", qty=10, symbol="MSFT", price=199.0))])
         qtbot.waitUntil(lambda: len(charts.buy_scatter.data) == 1
                         and len(charts.sell_scatter.data) == 1, timeout=2_000)
         charts.select_symbol("MSFT")
@@ -254,7 +254,8 @@ def test_orders_table_is_bounded(qtbot, bare_adapter):
     from gui.orders_view import OrdersModel
     m = OrdersModel(max_rows=100)
     for i in range(5):
-        m.add([(time.time(), Confirm(i * 50 + k, "BUY", 1, "AAPL", 1.0)) for k in range(50)])
+        m.add([(time.time(), Confirm(order_id=i * 50 + k, side="BUY", qty=1, symbol="AAPL",
+                                     price=1.0)) for k in range(50)])
     assert m.rowCount() == 100 and m.total == 250
     assert m.rows[0][1].order_id == 249 and m.rows[-1][1].order_id == 150
 
