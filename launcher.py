@@ -24,11 +24,11 @@ INSTALL_HINT = "python -m pip install -r requirements.txt"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.config import add_arguments
-    parser = argparse.ArgumentParser(
-        prog="python launcher.py",
-        description="IPC Trading Desk: Gateway, OrderBook, Strategy and OrderManager as four "
-                    "processes over TCP and shared memory, with a live desk window.")
+    from engine.config import add_arguments, parser_for
+    parser = parser_for(
+        "python launcher.py",
+        "IPC Trading Desk: Gateway, OrderBook, Strategy and OrderManager as four "
+        "processes over TCP and shared memory, with a live desk window.")
     parser.add_argument("--headless", action="store_true",
                         help="run the stack without a window, printing every process's log")
     parser.add_argument("--duration", type=float, default=None,
@@ -95,7 +95,7 @@ def display_problem(env=None, platform: str = sys.platform, probe=_load_qt_xcb_p
 
 
 def main(argv=None) -> int:
-    from engine.config import from_args
+    from engine.config import from_args, given
     parser = build_parser()
     ns = parser.parse_args(argv)
     try:
@@ -117,7 +117,8 @@ def main(argv=None) -> int:
         print(problem, file=sys.stderr)
         _show_plain_dialog(problem)
         return 2
-    return run_gui(config)
+    # the settings the user gave on the command line win over the desk's saved ones
+    return run_gui(config, explicit=set(given(ns)))
 
 
 def _show_plain_dialog(message: str) -> None:

@@ -35,7 +35,6 @@ Sections:
 """
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import json
 import logging
@@ -55,7 +54,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from .config import Config
+from .config import Config, parser_for
 from .gateway import RandomWalk
 from .net import PortInUse, listen
 from .runtime import Reporter, fatal
@@ -1032,8 +1031,7 @@ def write_report(path: Path, json_path: Path, meta: dict, results: dict, rows: L
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.bench",
-                                     description="Measure the engine with real processes.")
+    parser = parser_for("python -m engine.bench", "Measure the engine with real processes.")
     parser.add_argument("--quick", action="store_true",
                         help="shorter runs (under a minute); the figures are noisier")
     parser.add_argument("--only", default=None,

@@ -26,7 +26,6 @@ The scenario functions are what tests/integration/test_faults.py runs too.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -39,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from .config import Config
+from .config import Config, parser_for
 from .gateway import BATCH_BYTES, run_gateway
 from .net import free_ports
 from .order_manager import ORDERS_FILE
@@ -709,7 +708,7 @@ def run_drill(config: Config, only: Optional[List[str]] = None, load_clients: in
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m engine.drill", description=__doc__.split("\n\n")[0])
+    p = parser_for("python -m engine.drill", __doc__.split("\n\n")[0])
     p.add_argument("--only", default=None, help="comma-separated scenario names")
     p.add_argument("--load-clients", type=int, default=50)
     p.add_argument("--load-orders", type=int, default=1000, help="orders per load client")

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-from .config import parse_args
+from .config import parse_args, parser_for
 from .oscompat import console_safe, on_console_close, stop_signals
 
 LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
@@ -192,8 +192,7 @@ def standalone_main(name: str, target: Callable, description: str, argv=None,
                     extra_args: Optional[Callable] = None, kwargs_from_ns=None) -> int:
     """`python -m engine.<name>`: parse the shared flags, log to the console and
     logs/<name>.log, stop cleanly on Ctrl+C (or SIGTERM)."""
-    import argparse
-    parser = argparse.ArgumentParser(prog=f"python -m engine.{name}", description=description)
+    parser = parser_for(f"python -m engine.{name}", description)
     parser.add_argument("--stats-json", default=None, metavar="FILE.json",
                         help="at exit, write this process's final counters (and, for the "
                              "Strategy, latency percentiles) to this JSON file")

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from engine.config import Config
+from engine.config import Config, saved_text, settings_fields
 from engine.supervisor import LogLine, StateChanged, StatsUpdate
 
 from .model import DeskModel
@@ -161,6 +161,5 @@ class ControllerAdapter(QObject):
 
 
 def _settings_text(config: Config):
-    from .model import settings_of
-    for k, v in settings_of(config).items():
-        yield k, ",".join(v) if isinstance(v, tuple) else v
+    for name in settings_fields():
+        yield name, saved_text(getattr(config, name))

@@ -9,17 +9,17 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from typing import Optional, Sequence
+from typing import AbstractSet, Optional, Sequence
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from engine.config import Config
+from engine.config import Config, merge_saved
 from engine.oscompat import on_console_close, stop_signals
 
 from .adapter import ControllerAdapter
 from .main_window import MainWindow
-from .model import DeskModel, explicit_fields, merge_saved
+from .model import DeskModel
 from .settings_panel import APPLICATION, ORGANIZATION, load_saved
 from .theme import apply_theme
 
@@ -36,23 +36,23 @@ def make_app(argv: Optional[Sequence[str]] = None) -> QApplication:
 
 
 def build_desk(config: Config, settings: Optional[QSettings] = None,
-               argv: Optional[Sequence[str]] = None, fps: int = 30):
-    """The adapter and the window, with saved settings merged under the command line.
-    (Used by run_gui, the screenshot script and the tests.)"""
+               explicit: AbstractSet[str] = frozenset(), fps: int = 30):
+    """The adapter and the window, with saved settings merged under the command line: the
+    fields in `explicit` (given as flags) keep their value. (Used by run_gui, the screenshot
+    script and the tests.)"""
     if settings is not None:
-        explicit = explicit_fields(sys.argv[1:] if argv is None else argv)
-        config = merge_saved(config, load_saved(settings), explicit)
+        config = merge_saved(config, load_saved(settings), set(explicit))
     adapter = ControllerAdapter(DeskModel(config))
     window = MainWindow(adapter, settings, fps=fps)
     return adapter, window
 
 
-def run_gui(config: Config, argv: Optional[Sequence[str]] = None,
+def run_gui(config: Config, explicit: AbstractSet[str] = frozenset(),
             settings: Optional[QSettings] = None) -> int:
     app = make_app()
     if settings is None:
         settings = QSettings(ORGANIZATION, APPLICATION)
-    adapter, window = build_desk(config, settings, argv)
+    adapter, window = build_desk(config, settings, explicit)
     window.show()
 
     # Ctrl+C in the terminal, Ctrl+Break, SIGTERM and SIGHUP (a logout, `kill`), and on

@@ -194,15 +194,15 @@ class MainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState(STATE_VERSION))
         try:
-            cfg = self.settings_panel.pending_config()  # what the user typed, when valid
-        except ValueError:
-            cfg = self.adapter.config
-        save_settings(s, cfg)
+            self.settings_panel.pending_config()
+        except ValueError:  # what the user typed does not fit together: keep what was saved
+            return
+        save_settings(s, self.settings_panel.user_set)  # never a value from a flag
 
     def _on_config_changed(self, config) -> None:
         self._confirmed_before = self.orders_view.model.total
         if self.settings is not None:
-            save_settings(self.settings, config)
+            save_settings(self.settings, self.settings_panel.user_set)
 
     # -- status -------------------------------------------------------------------------
     def update_status(self) -> None:

@@ -12,15 +12,12 @@ tests/test_controller_model.py.
   counting and skipping bad frames; PositionBook sums BUY minus SELL quantities per symbol.
 * Ring is a preallocated history buffer whose latest `n` rows are always one contiguous view
   (every row is written twice), so charts hand NumPy views to setData without copying.
-* Settings helpers: which Config fields the desk edits and remembers, how saved values merge
-  with command-line flags (flags given explicitly win).
 """
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
@@ -31,8 +28,7 @@ from engine.supervisor import (CRASHED, PROCESS_NAMES, RUNNING, START_ORDER, STA
                                StatsUpdate)
 
 __all__ = ["DeskModel", "CounterTracker", "RateMeter", "ConfirmStream", "PositionBook", "Ring",
-           "feed_state", "SETTINGS_FIELDS", "settings_of", "parse_saved", "merge_saved",
-           "explicit_fields", "PROCESS_NAMES", "TITLES", "STOPPED", "STARTING", "RUNNING",
+           "feed_state", "PROCESS_NAMES", "TITLES", "STOPPED", "STARTING", "RUNNING",
            "STOPPING", "CRASHED"]
 
 FINISHED = (STOPPED, CRASHED)
@@ -386,65 +382,3 @@ class Ring:
 
     def clear(self) -> None:
         self._next = self.count = self.total = 0
-
-
-# -- settings ---------------------------------------------------------------------------------
-# Config fields the desk edits, remembers between runs and applies on the next start.
-SETTINGS_FIELDS = ("symbols", "short_window", "long_window", "bullish", "bearish", "qty",
-                   "tick_interval")
-FLAGS = {"symbols": "--symbols", "short_window": "--short-window",
-         "long_window": "--long-window", "bullish": "--bullish", "bearish": "--bearish",
-         "qty": "--qty", "tick_interval": "--tick-interval"}
-
-
-def settings_of(config: Config) -> dict:
-    return {f: getattr(config, f) for f in SETTINGS_FIELDS}
-
-
-def _as_symbols(v) -> tuple:
-    if isinstance(v, str):
-        v = v.split(",")
-    return tuple(str(s).strip().upper() for s in v if str(s).strip())
-
-
-def parse_saved(raw: dict) -> dict:
-    """Typed values from what a settings store returned (INI files give back strings);
-    unreadable values are left out."""
-    conv = {"symbols": _as_symbols, "short_window": int, "long_window": int, "bullish": int,
-            "bearish": int, "qty": int, "tick_interval": float}
-    out = {}
-    for key, fn in conv.items():
-        if key not in raw or raw[key] is None or raw[key] == "":
-            continue
-        try:
-            v = fn(raw[key])
-        except (TypeError, ValueError):
-            continue
-        if isinstance(v, float) and not math.isfinite(v):
-            continue
-        out[key] = v
-    return out
-
-
-def explicit_fields(argv: Sequence[str]) -> set:
-    """Settings fields whose flag appears on the command line (`--qty 5` or `--qty=5`)."""
-    given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
-    return {f for f, flag in FLAGS.items() if flag in given}
-
-
-def merge_saved(config: Config, saved: dict, explicit: Iterable[str] = ()) -> Config:
-    """Saved settings as defaults: each saved value replaces the config's unless its flag was
-    given explicitly. An invalid combination is ignored field by field (never fatal)."""
-    explicit = set(explicit)
-    wanted = {k: v for k, v in parse_saved(saved).items() if k not in explicit}
-    try:  # fields that only make sense together (short < long, bearish <= bullish)
-        return config.replace(**wanted) if wanted else config
-    except ValueError:
-        pass
-    cfg = config
-    for key, value in wanted.items():
-        try:
-            cfg = cfg.replace(**{key: value})
-        except ValueError:
-            continue
-    return cfg

@@ -36,9 +36,9 @@ def _free_ports(n: int):
 
 
 def main(argv=None) -> int:
-    from engine.config import add_arguments, from_args
-    parser = argparse.ArgumentParser(prog="python -m gui.screenshot", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from engine.config import add_arguments, from_args, given, parser_for
+    parser = parser_for("python -m gui.screenshot", __doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
     parser.add_argument("--seconds", type=float, default=20.0,
                         help="how long the stack runs before the grab (default %(default)s)")
@@ -59,17 +59,17 @@ def main(argv=None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     tmp = Path(tempfile.mkdtemp(prefix="ipcdesk-shot-"))
-    given = set(a.split("=", 1)[0] for a in (argv if argv is not None else sys.argv[1:]))
+    said = set(given(ns))
     config = from_args(ns)
     changes = {}
-    if not given & {"--price-port", "--news-port", "--order-port", "--confirm-port"}:
+    if not said & {"price_port", "news_port", "order_port", "confirm_port"}:
         p = _free_ports(4)
         changes.update(price_port=p[0], news_port=p[1], order_port=p[2], confirm_port=p[3])
-    if "--shm-name" not in given:
+    if "shm_name" not in said:
         changes["shm_name"] = "ipcshot_" + uuid.uuid4().hex[:8]
-    if "--log-dir" not in given:
+    if "log_dir" not in said:
         changes["log_dir"] = str(tmp / "logs")
-    if "--seed" not in given:
+    if "seed" not in said:
         changes["seed"] = 11
     config = config.replace(**changes)
 

@@ -1,20 +1,43 @@
-"""Settings: symbols, moving-average windows, sentiment thresholds, quantity and tick interval.
+"""Settings: the fields engine.config declares with a label (symbols, moving-average windows,
+sentiment thresholds, quantity, tick interval), each widget made from its declaration.
 
 Editable only while every process is stopped; applied on the next start (the adapter asks
-`pending_config()` before starting and replaces the controller when it changed). The main
-window remembers the applied values in QSettings."""
+`pending_config()` before starting and replaces the controller when it changed). What the
+user changes here is remembered in QSettings; a value that came from a command-line flag is
+used for this run only and never saved."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Dict, Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QLabel, QLineEdit, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from engine.config import Config
+from engine.config import Config, Setting, parse_symbols, saved_text, settings
 
 from . import theme
-from .model import _as_symbols
+
+ORGANIZATION = "IPC Trading Desk"
+APPLICATION = "Desk"
+GROUP = "settings"
+
+
+def make_field(s: Setting, kind: type) -> QWidget:
+    """The widget of one setting, from its declaration."""
+    if kind is tuple:
+        w = QLineEdit()
+    elif kind is float:
+        w = QDoubleSpinBox()
+        w.setRange(s.low, s.high)
+        w.setDecimals(s.decimals)
+        w.setSingleStep(s.step)
+    else:
+        w = QSpinBox()
+        w.setRange(int(s.low), int(s.high))
+    if s.suffix and not isinstance(w, QLineEdit):
+        w.setSuffix(s.suffix)
+    w.setToolTip(s.tip or s.help[:1].upper() + s.help[1:])
+    return w
 
 
 class SettingsPanel(QWidget):
@@ -23,62 +46,53 @@ class SettingsPanel(QWidget):
     def __init__(self, adapter, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.adapter = adapter
-        self.symbols = QLineEdit()
-        self.symbols.setToolTip("Comma-separated symbols, e.g. AAPL,MSFT,GOOG")
-        self.short_window = QSpinBox()
-        self.short_window.setRange(1, 10_000)
-        self.long_window = QSpinBox()
-        self.long_window.setRange(2, 100_000)
-        self.bullish = QSpinBox()
-        self.bullish.setRange(0, 100)
-        self.bearish = QSpinBox()
-        self.bearish.setRange(0, 100)
-        self.qty = QSpinBox()
-        self.qty.setRange(1, 1_000_000)
-        self.tick_interval = QDoubleSpinBox()
-        self.tick_interval.setRange(0.0, 60.0)
-        self.tick_interval.setDecimals(3)
-        self.tick_interval.setSingleStep(0.01)
-        self.tick_interval.setSuffix(" s")
-        self.tick_interval.setToolTip("Seconds between price ticks of each symbol "
-                                      "(0 = as fast as possible)")
-        self.short_window.setToolTip("Short moving-average window, in ticks")
-        self.long_window.setToolTip("Long moving-average window, in ticks")
-        self.bullish.setToolTip("Buy only when sentiment is above this")
-        self.bearish.setToolTip("Sell only when sentiment is below this")
-        self.qty.setToolTip("Shares per position")
-        self.fields = (self.symbols, self.short_window, self.long_window, self.bullish,
-                       self.bearish, self.qty, self.tick_interval)
+        self.widgets: Dict[str, QWidget] = {}
+        self.kinds: Dict[str, type] = {}
+        # what the user changed here (field -> value): the only values ever saved
+        self.user_set: Dict[str, object] = {}
+        self._loaded: Dict[str, object] = {}
+        defaults = Config.__dataclass_fields__
+        for name, s in settings():
+            if s.label:
+                kind = type(defaults[name].default) if name != "symbols" else tuple
+                self.kinds[name] = kind
+                self.widgets[name] = make_field(s, kind)
+                setattr(self, name, self.widgets[name])  # panel.short_window, ... for tests
+        self.fields = tuple(self.widgets.values())
+        self._lay_out({name: s.label for name, s in settings() if s.label})
 
+        self.load(adapter.config)
+        for name, w in self.widgets.items():
+            (w.textEdited if isinstance(w, QLineEdit) else w.valueChanged).connect(
+                self._on_edited)
+        adapter.set_config_provider(self.pending_config)
+        adapter.stateChanged.connect(self._on_state_changed)
+        adapter.configChanged.connect(self._on_config_changed)
+        self._on_state_changed()
+
+    def _lay_out(self, labels: Dict[str, str]) -> None:
+        """Text fields take a row of their own; the others go two to a row."""
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(5)
-
-        def label(text):
+        row, col = 0, 0
+        for name, text in labels.items():
             lbl = QLabel(text)
             lbl.setObjectName("muted")
-            return lbl
-
-        grid.addWidget(label("Symbols"), 0, 0)
-        grid.addWidget(self.symbols, 0, 1, 1, 3)
-        grid.addWidget(label("Short MA"), 1, 0)
-        grid.addWidget(self.short_window, 1, 1)
-        grid.addWidget(label("Long MA"), 1, 2)
-        grid.addWidget(self.long_window, 1, 3)
-        grid.addWidget(label("Bullish >"), 2, 0)
-        grid.addWidget(self.bullish, 2, 1)
-        grid.addWidget(label("Bearish <"), 2, 2)
-        grid.addWidget(self.bearish, 2, 3)
-        grid.addWidget(label("Qty"), 3, 0)
-        grid.addWidget(self.qty, 3, 1)
-        grid.addWidget(label("Tick every"), 3, 2)
-        grid.addWidget(self.tick_interval, 3, 3)
+            if isinstance(self.widgets[name], QLineEdit):
+                row, col = (row + 1, 0) if col else (row, 0)
+                grid.addWidget(lbl, row, 0)
+                grid.addWidget(self.widgets[name], row, 1, 1, 3)
+                row += 1
+                continue
+            grid.addWidget(lbl, row, col)
+            grid.addWidget(self.widgets[name], row, col + 1)
+            row, col = (row, 2) if col == 0 else (row + 1, 0)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.RichText)
-
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
         lay.setSpacing(6)
@@ -86,31 +100,28 @@ class SettingsPanel(QWidget):
         lay.addWidget(self.note)
         lay.addStretch(1)
 
-        self.load(adapter.config)
-        self.symbols.textEdited.connect(self._on_edited)
-        for w in self.fields[1:]:
-            w.valueChanged.connect(self._on_edited)
-        adapter.set_config_provider(self.pending_config)
-        adapter.stateChanged.connect(self._on_state_changed)
-        adapter.configChanged.connect(self._on_config_changed)
-        self._on_state_changed()
-
     # -- values ---------------------------------------------------------------------------
     def load(self, config: Config) -> None:
-        self.symbols.setText(",".join(config.symbols))
-        self.short_window.setValue(config.short_window)
-        self.long_window.setValue(config.long_window)
-        self.bullish.setValue(config.bullish)
-        self.bearish.setValue(config.bearish)
-        self.qty.setValue(config.qty)
-        self.tick_interval.setValue(config.tick_interval)
+        for name, w in self.widgets.items():
+            value = getattr(config, name)
+            w.blockSignals(True)
+            if isinstance(w, QLineEdit):
+                w.setText(",".join(value))
+            else:
+                w.setValue(value)
+            w.blockSignals(False)
+        self._loaded = self.values()
 
     def values(self) -> dict:
-        return {"symbols": _as_symbols(self.symbols.text()),
-                "short_window": self.short_window.value(),
-                "long_window": self.long_window.value(),
-                "bullish": self.bullish.value(), "bearish": self.bearish.value(),
-                "qty": self.qty.value(), "tick_interval": round(self.tick_interval.value(), 6)}
+        out = {}
+        for name, w in self.widgets.items():
+            if isinstance(w, QLineEdit):
+                out[name] = parse_symbols(w.text())
+            elif isinstance(w, QDoubleSpinBox):
+                out[name] = round(w.value(), 6)
+            else:
+                out[name] = w.value()
+        return out
 
     def pending_config(self) -> Config:
         """The Config the next start uses; ValueError when the values do not fit together."""
@@ -118,6 +129,10 @@ class SettingsPanel(QWidget):
 
     # -- handlers -------------------------------------------------------------------------
     def _on_edited(self, *_):
+        now = self.values()
+        for name, value in now.items():
+            if value != self._loaded.get(name) or name in self.user_set:
+                self.user_set[name] = value
         self._update_note()
         self.edited.emit()
 
@@ -143,42 +158,38 @@ class SettingsPanel(QWidget):
             return
         if cfg == self.adapter.config:
             self.note.setText(f"<span style='color:{theme.MUTED}'>Applied on the next start; "
-                              f"remembered between runs.</span>")
+                              f"what you change here is remembered.</span>")
         else:
             self.note.setText(f"<span style='color:{theme.AMBER}'>\u25cf Changed: applied "
                               f"when you start.</span>")
 
     def is_locked(self) -> bool:
-        return not self.short_window.isEnabled()
+        return not self.fields[1].isEnabled()
 
 
 # -- persistence (QSettings) --------------------------------------------------------------
-ORGANIZATION = "IPC Trading Desk"
-APPLICATION = "Desk"
-GROUP = "settings"
-
-
 def load_saved(store) -> dict:
-    """Raw saved values from a QSettings (strings with an INI store; parse with
-    model.parse_saved / model.merge_saved)."""
-    from .model import SETTINGS_FIELDS
+    """Raw saved values from a QSettings (strings with an INI store; engine.config's
+    parse_saved / merge_saved read them)."""
     out = {}
     store.beginGroup(GROUP)
     try:
-        for key in SETTINGS_FIELDS:
-            if store.contains(key):
-                out[key] = store.value(key)
+        for name, s in settings():
+            if s.label and store.contains(name):
+                out[name] = store.value(name)
     finally:
         store.endGroup()
     return out
 
 
-def save_settings(store, config: Config) -> None:
-    from .model import settings_of
+def save_settings(store, values: dict) -> None:
+    """Remember these settings (what the user changed in the panel), leaving the others."""
+    if not values:
+        return
     store.beginGroup(GROUP)
     try:
-        for key, value in settings_of(config).items():
-            store.setValue(key, ",".join(value) if isinstance(value, tuple) else value)
+        for name, value in values.items():
+            store.setValue(name, saved_text(value))
     finally:
         store.endGroup()
     store.sync()

@@ -71,3 +71,26 @@ def test_launcher_help():
                          capture_output=True, text=True, timeout=60).stdout
     for flag in ["--headless", "--duration", "--summary"] + FLAGS:
         assert flag in out
+
+
+def test_flags_are_never_abbreviated():
+    """`--short 3` is refused, not quietly taken for --short-window (nor left for a saved
+    setting to override)."""
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["--short", "3"])
+    assert exc.value.code == 2
+    res = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "--short", "3",
+                          "--headless"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "unrecognized arguments: --short 3" in res.stderr
+
+
+def test_the_flags_say_what_was_given():
+    from engine.config import given
+    _, ns = parse_args(["--short-window", "3", "--symbols", "A,B"])
+    assert given(ns) == {"short_window": 3, "symbols": ("A", "B")}
+
+
+def test_every_setting_is_declared_once_with_its_flag():
+    from engine.config import settings
+    flags = [s.flag for _, s in settings()]
+    assert sorted(flags) == sorted(FLAGS) and len(set(flags)) == len(flags)

@@ -248,17 +248,15 @@ def test_feed_state(shm_name):
 
 
 def test_saved_settings_are_defaults_and_flags_win(config):
-    from gui.model import explicit_fields, merge_saved, parse_saved, settings_of
+    from engine.config import merge_saved, parse_saved, settings_fields
     saved = {"symbols": "aapl,msft", "short_window": "3", "long_window": "9",
              "bullish": "70", "bearish": "20", "qty": "5", "tick_interval": "0.05"}
-    cfg = merge_saved(config, saved, explicit_fields(["--qty=7", "--headless"]))
+    cfg = merge_saved(config, saved, {"qty"})  # --qty was given on the command line
     assert cfg.symbols == ("AAPL", "MSFT") and cfg.short_window == 3 and cfg.long_window == 9
-    assert cfg.qty == config.qty and cfg.tick_interval == 0.05
-    assert settings_of(cfg)["bullish"] == 70
+    assert cfg.qty == config.qty and cfg.tick_interval == 0.05 and cfg.bullish == 70
+    assert set(settings_fields()) == set(saved)  # the fields the desk remembers
     # junk and impossible combinations never break the start
     assert parse_saved({"qty": "lots", "tick_interval": "nan"}) == {}
     bad = merge_saved(config, {"short_window": "50", "long_window": "9"})
     assert bad.short_window < bad.long_window
-    assert explicit_fields(["--symbols", "A", "--short-window=2", "x"]) == {
-        "symbols", "short_window"}
     assert merge_saved(config, {}) is config

@@ -70,9 +70,9 @@ def make_desk(qtbot, qsettings):
     from gui.app import build_desk, make_app
     made = []
 
-    def make(config, settings=qsettings, argv=()):
+    def make(config, settings=qsettings, explicit=()):
         make_app()
-        adapter, window = build_desk(config, settings=settings, argv=list(argv))
+        adapter, window = build_desk(config, settings=settings, explicit=set(explicit))
         made.append((window, adapter))
         # the offscreen screen is 800 x 800, where the first size would be smaller: the
         # tests see the desk as on a usual desktop (first_size has a test of its own)

@@ -238,7 +238,7 @@ def test_run_gui_returns_and_leaves_no_child(qtbot, fast_config, qsettings):
 
     t0 = time.monotonic()
     QTimer.singleShot(0, drive)
-    code = run_gui(fast_config, argv=[], settings=qsettings)
+    code = run_gui(fast_config, settings=qsettings)
     assert code == 0
     assert seen.get("pids"), "the stack never reached running"
     assert not any(pid_alive(p) for p in seen["pids"])

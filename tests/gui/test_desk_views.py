@@ -344,7 +344,7 @@ def test_settings_apply_on_next_start_and_are_remembered(qtbot, make_desk, confi
 
     # a new run starts from the saved values; a flag given explicitly still wins
     store2 = QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat)
-    adapter2, window2 = make_desk(config, settings=store2, argv=["--qty", str(config.qty)])
+    adapter2, window2 = make_desk(config, settings=store2, explicit={"qty"})  # --qty given
     cfg2 = adapter2.config
     assert cfg2.symbols == ("AAPL", "MSFT") and cfg2.short_window == 3
     assert cfg2.long_window == 9 and cfg2.bullish == 70 and cfg2.tick_interval == 0.05
@@ -358,3 +358,21 @@ def test_settings_apply_on_next_start_and_are_remembered(qtbot, make_desk, confi
 def test_app_settings_identity_is_the_desks_own():
     from gui.settings_panel import APPLICATION, ORGANIZATION
     assert ORGANIZATION == "IPC Trading Desk" and APPLICATION
+
+
+def test_a_flag_is_used_for_its_run_and_never_saved(qtbot, make_desk, config, tmp_path):
+    """`python launcher.py --symbols <500 names>` must not become every later run's default:
+    only what the user changed in the Settings panel is remembered."""
+    from gui.settings_panel import load_saved
+    store = QSettings(str(tmp_path / "flags.ini"), QSettings.Format.IniFormat)
+    flagged = config.replace(symbols=("AAPL", "MSFT", "NVDA"), long_window=30)
+    adapter, window = make_desk(flagged, settings=store, explicit={"symbols", "long_window"})
+    assert adapter.config.symbols == ("AAPL", "MSFT", "NVDA")
+    window.settings_panel.qty.setValue(7)  # the user changes one thing
+    window.close()
+    qtbot.waitUntil(lambda: window.shutdown_done, timeout=10_000)
+    saved = load_saved(QSettings(str(tmp_path / "flags.ini"), QSettings.Format.IniFormat))
+    assert saved == {"qty": "7"} or saved == {"qty": 7}
+    adapter2, _ = make_desk(config, settings=QSettings(str(tmp_path / "flags.ini"),
+                                                       QSettings.Format.IniFormat))
+    assert adapter2.config.symbols == config.symbols and adapter2.config.qty == 7
