@@ -59,6 +59,7 @@ from .gateway import RandomWalk
 from .net import PortInUse, listen
 from .runtime import Reporter, fatal
 from .shared_memory_utils import book_footprint
+from .stats import Stats
 from .supervisor import LogLine, ProcessController
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +109,7 @@ def run_blaster(config: Config, stop_event, reporter: Optional[Reporter] = None,
         srv = listen(config.bind_host, config.price_port, "prices")
     except PortInUse as exc:
         fatal(log, str(exc))
-    reporter.state("running", price_port=config.price_port)
+    reporter.running(price_port=config.price_port)
     conn = None
     try:
         while conn is None and not stop_event.is_set():
@@ -133,7 +134,7 @@ def run_blaster(config: Config, stop_event, reporter: Optional[Reporter] = None,
                 sent += left
         t1 = time.perf_counter_ns()
         log.info("blaster sent %d ticks in %.3f s", sent, (t1 - t0) / 1e9)
-        reporter.send({"ticks_sent": sent, "t0_ns": t0, "t1_ns": t1})
+        reporter.send(Stats(ticks_sent=sent, extra={"t0_ns": t0, "t1_ns": t1}))
         stop_event.wait()
     finally:
         if conn is not None:
@@ -338,18 +339,18 @@ class Bench:
             book = ctl.book
             self.wait_until(ctl, lambda: book.update_counter >= n, 120, f"{n} ticks applied")
             t_done = time.perf_counter_ns()
-            self.wait_until(ctl, lambda: "t0_ns" in ctl.procs["gateway"].stats, 10,
+            self.wait_until(ctl, lambda: "t0_ns" in ctl.procs["gateway"].stats.extra, 10,
                             "the blaster's report")
             g = ctl.procs["gateway"].stats
             applied = book.update_counter
-            ctl.stop_all()
+            ctl.stop_all_and_wait()
             ob = ctl.totals("orderbook")
-            bad = ctl.procs["orderbook"].stats.get("bad_frames", 0)
+            bad = ctl.procs["orderbook"].stats.bad_frames
         finally:
             ctl.close()
-        return {"ticks_per_s": n / ((t_done - g["t0_ns"]) / 1e9),
-                "lost": g["ticks_sent"] - applied, "bad_frames": bad,
-                "applied_reported": ob.get("ticks_applied"),
+        return {"ticks_per_s": n / ((t_done - g.extra["t0_ns"]) / 1e9),
+                "lost": g.ticks_sent - applied, "bad_frames": bad,
+                "applied_reported": ob.ticks_applied,
                 "bytes_per_tick": len(block) / len(ends)}
 
     def e2e(self) -> dict:
@@ -369,7 +370,7 @@ class Bench:
                 self.pump(ctl, 0.5)
                 samples.append((time.perf_counter(), book.update_counter))
             c1, t1 = book.update_counter, time.perf_counter()
-            ctl.stop_all()
+            ctl.stop_all_and_wait()
             s = ctl.summary()
         finally:
             ctl.close()
@@ -402,12 +403,12 @@ class Bench:
         ctl = self.controller(cfg)
         try:
             ctl.start_all()
-            self.wait_until(ctl, lambda: ctl.procs["strategy"].stats.get("orders_acked", 0) > 0,
+            self.wait_until(ctl, lambda: ctl.procs["strategy"].stats.orders_acked > 0,
                             30, "the first acknowledged order")
             t0, c0 = time.perf_counter(), ctl.book.update_counter
             self.pump(ctl, duration)
             rate = (ctl.book.update_counter - c0) / (time.perf_counter() - t0)
-            ctl.stop_all()
+            ctl.stop_all_and_wait()
             s = ctl.summary()
         finally:
             ctl.close()
@@ -445,7 +446,7 @@ class Bench:
             rate = (ctl.book.update_counter - c0) / (time.perf_counter() - t0)
             stop_subprocess(proc)
             proc = None
-            ctl.stop_all()
+            ctl.stop_all_and_wait()
             stats = json.loads(stats_path.read_text(encoding="utf-8"))
         finally:
             if proc is not None:
@@ -468,10 +469,10 @@ class Bench:
                                             "order_manager": run_order_manager_timed})
         try:
             ctl.start_all()
-            self.wait_until(ctl, lambda: ctl.procs["strategy"].stats.get("orders_acked", 0) > 0,
+            self.wait_until(ctl, lambda: ctl.procs["strategy"].stats.orders_acked > 0,
                             30, "the first acknowledged order")
             self.pump(ctl, duration)
-            ctl.stop_all()
+            ctl.stop_all_and_wait()
         finally:
             ctl.close()
         st = json.loads((Path(cfg.log_dir) / "strategy_times.json").read_text())
@@ -523,7 +524,7 @@ class Bench:
             self.pump(ctl, window)
             c1, _ = cpu_times(ctl)
             wall = time.perf_counter() - t0
-            ctl.stop_all()
+            ctl.stop_all_and_wait()
         finally:
             ctl.close()
         per = {n: round(100 * (c1[n] - c0[n]) / wall, 2) for n in pids}
@@ -813,7 +814,7 @@ def cpu_times(ctl: ProcessController):
     for n, p in ctl.procs.items():
         v = _proc_stat_cpu(p.pid) if p.pid else None
         if v is None:  # not Linux: what the child itself reported (os.times, every 0.5 s)
-            v, how = float(p.stats.get("cpu_s", 0.0)), "each process's os.times()"
+            v, how = float(p.stats.cpu_s), "each process's os.times()"
         out[n] = v
     return out, how
 

@@ -45,7 +45,10 @@ from .order_manager import ORDERS_FILE
 from .protocol import Ack, FrameDecoder
 from .shared_memory_utils import SharedPriceBook
 from .signals import position_label
-from .supervisor import CRASHED, RUNNING, LogLine, ProcessController, StatsUpdate
+from .lifecycle import State
+from .supervisor import LogLine, ProcessController, StatsUpdate
+
+CRASHED, RUNNING = State.CRASHED, State.RUNNING
 
 
 @dataclass
@@ -120,7 +123,7 @@ class Stack:
         self.ctl.start_all()
         self.wait(lambda: all(self.state(n) == RUNNING for n in self.ctl.procs), 30,
                   "all four processes running")
-        self.wait(lambda: self.stats("strategy").get("orders_acked", 0) >= 1, 60,
+        self.wait(lambda: self.stats("strategy").orders_acked >= 1, 60,
                   "the first acknowledged order")
 
     def strategy_acked(self) -> tuple:
@@ -134,7 +137,7 @@ class Stack:
             while self.strategy_report_time < asked and time.monotonic() < end:
                 self.ctl.poll(0.02)
         stamp = self.strategy_report_time if self.strategy_report_time >= asked else asked
-        return self.ctl.totals("strategy").get("orders_acked", 0), stamp
+        return self.ctl.totals("strategy").orders_acked, stamp
 
     def kill(self, name: str) -> None:
         self.ctl.kill(name)
@@ -245,7 +248,7 @@ def orderbook_restart(stack: Stack) -> Result:
     survived = other.created_ns == created and other.read(stack.config.symbols[0]) is not None
     other.close()
     r.check(survived, "price book survives the OrderBook")
-    stack.wait(lambda: stack.stats("strategy").get("stale"), 10, "strategy to see stale prices")
+    stack.wait(lambda: stack.stats("strategy").stale, 10, "strategy to see stale prices")
     r.check(stack.state("strategy") == RUNNING, "strategy keeps running on the last prices")
     t0 = time.monotonic()
     stack.restart("orderbook")
@@ -255,7 +258,7 @@ def orderbook_restart(stack: Stack) -> Result:
     r.check(bool(stack.lines("orderbook", "attached to shared price book", mark)),
             "new OrderBook attached to the existing segment")
     r.check(stack.ctl.book.created_ns == created, "same segment")
-    stack.wait(lambda: not stack.stats("strategy").get("stale", True), 10,
+    stack.wait(lambda: not stack.stats("strategy").stale, 10,
                "strategy to see fresh prices")
     r.check(stack.healthy(), "every process running")
     r.passed = not r.checks
@@ -286,18 +289,18 @@ def order_manager_restart(stack: Stack) -> Result:
             "the order acked right before the kill is on disk")
     # the Strategy keeps trading meanwhile: its orders pile up unacknowledged (the drill's
     # market is eager: a few a second)
-    stack.wait(lambda: stack.stats("strategy").get("orders_pending", 0) >= 2, 20,
+    stack.wait(lambda: stack.stats("strategy").orders_pending >= 2, 20,
                "strategy orders waiting while the order manager is down")
-    resent_before = stack.stats("strategy").get("orders_resent", 0)
-    pending_while_down = stack.stats("strategy").get("orders_pending", 0)
+    resent_before = stack.stats("strategy").orders_resent
+    pending_while_down = stack.stats("strategy").orders_pending
     t0 = time.monotonic()
     stack.restart("order_manager")
-    stack.wait(lambda: stack.stats("strategy").get("orders_pending", 1) == 0
-               and stack.stats("strategy").get("orders_acked", 0) ==
-               stack.stats("strategy").get("orders_sent", -1), 20,
+    stack.wait(lambda: stack.stats("strategy").orders_pending == 0
+               and stack.stats("strategy").orders_acked ==
+               stack.stats("strategy").orders_sent, 20,
                "strategy's orders all acknowledged")
     r.recovery_s = time.monotonic() - t0
-    resent = stack.stats("strategy").get("orders_resent", 0) - resent_before
+    resent = stack.stats("strategy").orders_resent - resent_before
     r.check(resent >= pending_while_down,
             f"the {pending_while_down} orders waiting were resent after the restart "
             f"(resent {resent})")
@@ -327,7 +330,7 @@ def account_positions(records: List[dict], account: str) -> Dict[str, List[int]]
 def strategy_restart(stack: Stack) -> Result:
     r = Result("strategy_restart")
     mark = len(stack.logs)
-    stack.wait(lambda: any(stack.stats("strategy").get("positions", {}).values()), 30,
+    stack.wait(lambda: any(stack.stats("strategy").positions.values()), 30,
                "the strategy to hold a position")
     stack.kill("strategy")
     held = {s: p[-1] for s, p in account_positions(stack.orders(), "strategy").items()}
@@ -385,16 +388,16 @@ def slow_clients(stack: Stack) -> Result:
         t = threading.Thread(target=read, daemon=True)
         t.start()
         t0 = time.monotonic()
-        _wait_ctl(fast, lambda: fast.status("gateway").stats.get("dropped_slow", 0) >= 1, 30)
+        _wait_ctl(fast, lambda: fast.status("gateway").stats.dropped_slow >= 1, 30)
         r.recovery_s = time.monotonic() - t0
         _wait_ctl(fast, lambda: False, 0.5)  # the reader keeps reading after the drop
         stop.set()
         t.join(3)
         gstats = fast.status("gateway").stats
-        r.check(gstats.get("price_clients") == 1, "the reading client is still served")
+        r.check(gstats.price_clients == 1, "the reading client is still served")
         # memory stays bounded: never more than the cap (plus the one send that passed it)
         # was queued for the stalled client
-        peak = gstats.get("peak_backlog", 0)
+        peak = gstats.peak_backlog
         r.check(cap < peak <= cap + BATCH_BYTES,
                 f"the stalled client's backlog stayed bounded: peak {peak:,} bytes for a cap "
                 f"of {cap:,}")
@@ -426,7 +429,7 @@ def slow_clients(stack: Stack) -> Result:
         stack.wait(lambda: stack.lines("order_manager", "too slow", mark), 10,
                    "the stalled listener to be dropped")
         om = stack.stats("order_manager")
-        om_peak, biggest = om.get("peak_backlog", 0), om.get("largest_send", 0)
+        om_peak, biggest = om.peak_backlog, om.largest_send
         r.check(om_peak <= stack.config.client_buffer_cap + biggest,
                 f"the stalled listener's backlog stayed bounded: peak {om_peak:,} bytes for a "
                 f"cap of {stack.config.client_buffer_cap:,} (+ one send, at most "
@@ -473,7 +476,7 @@ def bad_input(stack: Stack, seed: int = 5) -> Result:
     rng = random.Random(seed)
     cfg = stack.config
     # 1. the OrderManager: hostile frames interleaved with valid orders
-    before = stack.stats("order_manager").get("orders_rejected", 0)
+    before = stack.stats("order_manager").orders_rejected
     client = OrderClient(cfg.order_port, f"drill-bad{rng.randrange(1 << 20):x}")
     valid, stream, n_bad = [], b"", 0
     for i, bad in enumerate(HOSTILE_ORDERS + [bytes(rng.randrange(256) for _ in range(40))
@@ -490,9 +493,9 @@ def bad_input(stack: Stack, seed: int = 5) -> Result:
     r.check(accepted == valid, "every valid order between bad ones accepted, in order")
     r.check(sum(a.status == "rejected" for a in acks) == n_bad,
             "every bad order rejected with an ack")
-    stack.wait(lambda: stack.stats("order_manager").get("orders_rejected", 0) >= before + n_bad,
+    stack.wait(lambda: stack.stats("order_manager").orders_rejected >= before + n_bad,
                5, "rejections counted")
-    r.bad_rejected += stack.stats("order_manager")["orders_rejected"] - before
+    r.bad_rejected += stack.stats("order_manager").orders_rejected - before
     logged = {x["client_order_id"] for x in stack.orders()}
     r.check(all(c in logged for c in valid), "valid orders logged")
     # 2. the Gateway's ports: garbage, endless bytes, a partial frame then a disconnect
@@ -507,8 +510,8 @@ def bad_input(stack: Stack, seed: int = 5) -> Result:
     stack.wait(lambda: stack.ctl.book.update_counter > before_ticks + 10, 10,
                "prices still flowing after garbage at the servers")
     # 3. a hostile Gateway: the OrderBook and the Strategy must reject and go on
-    ob_bad = stack.stats("orderbook").get("bad_frames", 0)
-    st_bad = stack.stats("strategy").get("bad_frames", 0)
+    ob_bad = stack.stats("orderbook").bad_frames
+    st_bad = stack.stats("strategy").bad_frames
     mark = len(stack.logs)
     stack.kill("gateway")
     price_chunks = [b"*".join(HOSTILE_PRICES + [b"AAPL,123.45"]) + b"*",
@@ -523,7 +526,7 @@ def bad_input(stack: Stack, seed: int = 5) -> Result:
     try:
         stack.wait(lambda: stack.ctl.book.read("AAPL") == 123.45 and
                    stack.ctl.book.read("MSFT") == 321.09, 10, "valid frames from the fake")
-        stack.wait(lambda: stack.stats("strategy").get("bad_frames", 0) >= st_bad + expected_st,
+        stack.wait(lambda: stack.stats("strategy").bad_frames >= st_bad + expected_st,
                    10, "the strategy's rejections")
         try:
             stack.wait(lambda: stack.ctl.signal_book.sentiment == good_news, 5,
@@ -540,12 +543,12 @@ def bad_input(stack: Stack, seed: int = 5) -> Result:
     stack.wait(lambda: stack.ctl.book.update_counter > before_ticks + 10, 10,
                "real prices again")
     try:  # the partial frame is counted at the reconnect; stats come every 0.5 s
-        stack.wait(lambda: stack.stats("orderbook")["bad_frames"] - ob_bad >= expected_ob, 5,
+        stack.wait(lambda: stack.stats("orderbook").bad_frames - ob_bad >= expected_ob, 5,
                    "the orderbook's count")
     except DrillError:
         pass  # the exact check below says what was counted
-    got_ob = stack.stats("orderbook")["bad_frames"] - ob_bad
-    got_st = stack.stats("strategy")["bad_frames"] - st_bad
+    got_ob = stack.stats("orderbook").bad_frames - ob_bad
+    got_st = stack.stats("strategy").bad_frames - st_bad
     r.check(got_ob == expected_ob,
             f"orderbook rejected exactly {expected_ob} bad price frames (got {got_ob})")
     r.check(got_st == expected_st,

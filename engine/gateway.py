@@ -18,6 +18,7 @@ from .config import Config
 from .net import EventLoop, PortInUse, Server
 from .protocol import Sentiment, encode_price_rounds, to_cents
 from .runtime import Reporter, fatal, standalone_main
+from .stats import Stats
 
 START_PRICES = {"AAPL": 172.50, "MSFT": 325.20, "GOOG": 135.40, "AMZN": 145.80,
                 "TSLA": 242.10, "NVDA": 480.00, "META": 310.00, "NFLX": 440.00}
@@ -141,7 +142,7 @@ def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None)
     except (OSError, ValueError) as exc:
         prices.close(); news.close(); loop.close()
         fatal(log, f"cannot replay prices: {exc}")
-    reporter.state("running", price_port=prices.port, news_port=news.port)
+    reporter.running(price_port=prices.port, news_port=news.port)
 
     ticks_sent = news_sent = rounds = 0
     interval = config.tick_interval
@@ -151,12 +152,12 @@ def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None)
     next_news = now
 
     def stats():
-        return {"ticks_sent": ticks_sent, "news_sent": news_sent, "rounds": rounds,
-                "price_clients": prices.client_count, "news_clients": news.client_count,
-                "dropped_slow": prices.dropped_slow + news.dropped_slow,
-                "refused_auth": prices.refused_auth + news.refused_auth,
-                "max_backlog": max(prices.max_backlog(), news.max_backlog()),
-                "peak_backlog": max(prices.peak_backlog, news.peak_backlog)}
+        return Stats(ticks_sent=ticks_sent, news_sent=news_sent, rounds=rounds,
+                     price_clients=prices.client_count, news_clients=news.client_count,
+                     dropped_slow=prices.dropped_slow + news.dropped_slow,
+                     refused_auth=prices.refused_auth + news.refused_auth,
+                     max_backlog=max(prices.max_backlog(), news.max_backlog()),
+                     peak_backlog=max(prices.peak_backlog, news.peak_backlog))
 
     try:
         while not stop_event.is_set():
@@ -203,7 +204,7 @@ def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None)
         final = stats()
         reporter.send(final)
         log.info("gateway stopping: %d ticks and %d news sent, %d slow clients dropped",
-                 ticks_sent, news_sent, final["dropped_slow"])
+                 ticks_sent, news_sent, final.dropped_slow)
 
 
 def main(argv=None) -> int:

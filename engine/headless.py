@@ -16,7 +16,8 @@ from typing import Optional
 
 from .config import Config
 from .oscompat import console_safe, on_console_close, stop_signals
-from .supervisor import (CRASHED, LogLine, ProcessController, StateChanged)
+from .lifecycle import State
+from .supervisor import LogLine, ProcessController, StateChanged
 
 WIDTH = 13
 
@@ -27,7 +28,8 @@ def _printer(out):
             level = "" if ev.level == logging.INFO else f"{logging.getLevelName(ev.level)}: "
             print(f"[{ev.name:>{WIDTH}}] {level}{ev.text}", file=out, flush=True)
         elif isinstance(ev, StateChanged):
-            extra = f" (pid {ev.pid})" if ev.pid and ev.state in ("starting", "running") else ""
+            extra = f" (pid {ev.pid})" if ev.pid and ev.state.active and \
+                ev.state != State.STOPPING else ""
             if ev.detail:
                 extra = f" ({ev.detail})"
             print(f"[{'launcher':>{WIDTH}}] {ev.name}: {ev.state}{extra}", file=out, flush=True)
@@ -63,8 +65,7 @@ def run_headless(config: Config, duration: Optional[float] = None,
             ctl.poll(0.1)
             if duration is not None and time.monotonic() - started >= duration:
                 break
-        ctl.stop_all(wait=True)
-        ctl.poll()
+        ctl.stop_all_and_wait()
         summary = ctl.summary()
         summary["duration_s"] = round(time.monotonic() - started, 2)
     finally:
@@ -72,7 +73,7 @@ def run_headless(config: Config, duration: Optional[float] = None,
         for s, handler in old.items():
             signal.signal(s, handler)
         stopped.set()  # (after an exception too: a console-close handler stops waiting)
-    crashed = [n for n, p in ctl.procs.items() if p.state == CRASHED]
+    crashed = [n for n in ctl.procs if ctl.state(n) == State.CRASHED]
     print_summary(summary, out)
     if summary_path:
         Path(summary_path).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

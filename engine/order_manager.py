@@ -25,6 +25,7 @@ from .net import EventLoop, PortInUse, Server
 from .protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest,
                        RemoteProtocolError, decode_json, format_received, valid_id)
 from .runtime import Reporter, fatal, standalone_main
+from .stats import Stats
 
 ORDERS_FILE = "orders.jsonl"
 
@@ -213,20 +214,20 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
         loop.close()
         order_log.close()
         fatal(log, str(exc))
-    reporter.state("running", order_port=orders.port, confirm_port=confirms.port)
+    reporter.running(order_port=orders.port, confirm_port=confirms.port)
 
     def stats():
-        return {"orders_logged": desk.accepted, "orders_duplicate": desk.duplicates,
-                "orders_rejected": desk.rejections.total,
-                "orders_assigned_id": desk.assigned,
-                "replies_discarded_bytes": orders.discarded_bytes,
-                "bad_frames": desk.rejections.total + orders.oversize_frames,
-                "order_clients": orders.client_count,
-                "confirm_clients": confirms.client_count,
-                "dropped_slow": confirms.dropped_slow + orders.dropped_slow,
-                "peak_backlog": max(confirms.peak_backlog, orders.peak_backlog),
-                "largest_send": max(confirms.largest_send, orders.largest_send),
-                "next_order_id": order_log.next_id}
+        return Stats(orders_logged=desk.accepted, orders_duplicate=desk.duplicates,
+                     orders_rejected=desk.rejections.total,
+                     orders_assigned_id=desk.assigned,
+                     replies_discarded_bytes=orders.discarded_bytes,
+                     bad_frames=desk.rejections.total + orders.oversize_frames,
+                     order_clients=orders.client_count,
+                     confirm_clients=confirms.client_count,
+                     dropped_slow=confirms.dropped_slow + orders.dropped_slow,
+                     peak_backlog=max(confirms.peak_backlog, orders.peak_backlog),
+                     largest_send=max(confirms.largest_send, orders.largest_send),
+                     next_order_id=order_log.next_id)
 
     try:
         while not stop_event.is_set():
@@ -240,7 +241,7 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
         final = stats()
         reporter.send(final)
         log.info("order manager stopping: %d orders logged, %d duplicates, %d rejected",
-                 final["orders_logged"], final["orders_duplicate"], final["orders_rejected"])
+                 final.orders_logged, final.orders_duplicate, final.orders_rejected)
 
 
 def main(argv=None) -> int:

@@ -20,6 +20,7 @@ from .net import ConnectionClosed, Outage, Ringer, connect, recv_some
 from .protocol import FrameDecoder, PriceScanner, RemoteProtocolError, parse_price
 from .runtime import Reporter, fatal, standalone_main
 from .shared_memory_utils import SharedPriceBook, StaleSegmentInUse
+from .stats import Stats
 
 
 
@@ -122,13 +123,13 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
     book.set_writer(os.getpid())
     ingest = PriceIngest(book, config.symbols, log, config.max_frame)
     outage = Outage(log, f"gateway prices at {config.host}:{config.price_port}")
-    reporter.state("running", shm=book.name, shm_bytes=book.nbytes)
+    reporter.running(shm=book.name, shm_bytes=book.nbytes)
 
     def stats():
-        return {"ticks_applied": ingest.applied, "bad_frames": ingest.rejections.total,
-                "reconnects": max(outage.outages - (0 if outage.ever_connected else 1), 0),
-                "connected": outage.down_since is None and outage.ever_connected,
-                "shm_bytes": book.nbytes}
+        return Stats(ticks_applied=ingest.applied, bad_frames=ingest.rejections.total,
+                     reconnects=max(outage.outages - (0 if outage.ever_connected else 1), 0),
+                     connected=outage.down_since is None and outage.ever_connected,
+                     shm_bytes=book.nbytes)
 
     sock: Optional[socket.socket] = None
     ringer = Ringer()
@@ -168,7 +169,7 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
             book.unlink()
         reporter.send(final)
         log.info("orderbook stopping: %d ticks applied, %d bad frames rejected",
-                 final["ticks_applied"], final["bad_frames"])
+                 final.ticks_applied, final.bad_frames)
 
 
 def main(argv=None) -> int:

@@ -8,11 +8,13 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Callable, Optional
 
 from .config import parse_args, parser_for
 from .oscompat import console_safe, on_console_close, stop_signals
+from .stats import Stats
 
 LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
 DATE_FORMAT = "%H:%M:%S"
@@ -53,20 +55,69 @@ class StopFlag:
         return True
 
 
-class QueueLogHandler(logging.Handler):
-    """Forwards records to the controller as plain tuples (no pickled objects)."""
+class ReportSender:
+    """A child's side of its report pipe to the controller: log records, state and stats.
 
-    def __init__(self, events, name: str):
+    put() never blocks the process's work: a thread of its own sends what was put, in order,
+    through the pipe (a pipe per child, so a child killed mid-send hurts no other). At most
+    MAX_PENDING log records wait unsent (a log flood the controller cannot keep up with);
+    the rest are dropped and counted, the log file still has them. State and stats are never
+    dropped."""
+
+    MAX_PENDING = 10_000
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.items: deque = deque()
+        self.cond = threading.Condition()
+        self.closed = False
+        self.dropped = 0
+        self.thread = threading.Thread(target=self._run, name="reports", daemon=True)
+        self.thread.start()
+
+    def put(self, item: tuple, droppable: bool = False) -> None:
+        with self.cond:
+            if self.closed or (droppable and len(self.items) >= self.MAX_PENDING):
+                self.dropped += 1
+                return
+            self.items.append(item)
+            self.cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self.cond:
+                while not self.items and not self.closed:
+                    self.cond.wait()
+                if not self.items:
+                    return
+                batch = list(self.items)
+                self.items.clear()
+            for item in batch:
+                try:
+                    self.conn.send(item)
+                except (OSError, ValueError):  # the controller is gone
+                    return
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Send what is left (within `timeout`), then close the pipe."""
+        with self.cond:
+            self.closed = True
+            self.cond.notify()
+        self.thread.join(timeout)
+        self.conn.close()
+
+
+class ChannelLogHandler(logging.Handler):
+    """Forwards records to the controller as plain tuples."""
+
+    def __init__(self, sender: ReportSender, name: str):
         super().__init__()
-        self.events = events
+        self.sender = sender
         self.proc = name
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.events.put_nowait(("log", self.proc, record.levelno, record.getMessage(),
-                                    record.created))
-        except Exception:  # queue closed or full: the file log still has it
-            pass
+        self.sender.put(("log", self.proc, record.levelno, record.getMessage(), record.created),
+                        droppable=True)
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -79,8 +130,8 @@ class ConsoleFormatter(logging.Formatter):
         return f"{record.levelname}: {msg}"
 
 
-def setup_logging(name: str, log_dir: str, events=None, console: bool = False,
-                  level: int = logging.INFO) -> logging.Logger:
+def setup_logging(name: str, log_dir: str, sender: Optional[ReportSender] = None,
+                  console: bool = False, level: int = logging.INFO) -> logging.Logger:
     log = logging.getLogger(name)
     log.setLevel(level)
     log.propagate = False
@@ -92,8 +143,8 @@ def setup_logging(name: str, log_dir: str, events=None, console: bool = False,
     fh = logging.FileHandler(folder / f"{name}.log", encoding="utf-8")
     fh.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
     log.addHandler(fh)
-    if events is not None:
-        log.addHandler(QueueLogHandler(events, name))
+    if sender is not None:
+        log.addHandler(ChannelLogHandler(sender, name))
     if console and sys.stdout is not None:  # (pythonw has no console at all)
         ch = logging.StreamHandler(console_safe(sys.stdout))
         ch.setFormatter(ConsoleFormatter())
@@ -102,42 +153,40 @@ def setup_logging(name: str, log_dir: str, events=None, console: bool = False,
 
 
 class Reporter:
-    """Sends a process's counters to the controller every `period` seconds and at exit."""
+    """Sends a process's Stats to the controller every `period` seconds and at exit, and its
+    state once it runs. Without a sender (a process in its own terminal) it only keeps the
+    latest stats (what --stats-json writes at exit)."""
 
-    def __init__(self, events, name: str, period: float = 0.5):
-        self.events = events
+    def __init__(self, sender: Optional[ReportSender], name: str, period: float = 0.5):
+        self.sender = sender
         self.name = name
         self.period = period
         self._next = 0.0
-        self.last: dict = {}  # the latest stats sent (what --stats-json writes at exit)
+        self.last: Optional[Stats] = None
 
-    def state(self, state: str, **info) -> None:
-        if self.events is not None:
-            try:
-                self.events.put_nowait(("state", self.name, state, info))
-            except Exception:
-                pass
+    def running(self, **info) -> None:
+        """The process is ready: its servers listen, its books are open."""
+        if self.sender is not None:
+            self.sender.put(("ready", self.name, info))
 
-    def maybe(self, stats_fn: Callable[[], dict]) -> None:
+    def maybe(self, stats_fn: Callable[[], Stats]) -> None:
         now = time.monotonic()
         if now >= self._next:
             self._next = now + self.period
             self.send(stats_fn())
 
-    def send(self, stats: dict) -> None:
+    def send(self, stats: Stats) -> None:
         # CPU seconds of this process so far (all threads): a portable figure the benchmark
         # falls back on where it cannot read /proc
         t = os.times()
-        stats = dict(stats, cpu_s=round(t.user + t.system, 3))
+        stats.cpu_s = round(t.user + t.system, 3)
         self.last = stats
-        if self.events is not None:
-            try:
-                self.events.put_nowait(("stats", self.name, stats, time.time()))
-            except Exception:
-                pass
+        if self.sender is not None:
+            self.sender.put(("stats", self.name, stats, time.time()))
 
 
-def child_entry(name: str, target: Callable, config, stop_event, events, kwargs: dict) -> None:
+def child_entry(name: str, target: Callable, config, stop_flag, report_conn,
+                kwargs: dict) -> None:
     """Entry point of a spawned child (module-level, so it pickles by reference)."""
     # Ctrl+C (Ctrl+Break on Windows) in a terminal, and SIGHUP when the terminal closes,
     # reach the whole process group: the controller owns shutdown and stops the children in
@@ -148,13 +197,14 @@ def child_entry(name: str, target: Callable, config, stop_event, events, kwargs:
                 signal.signal(getattr(signal, signame), signal.SIG_IGN)
             except (ValueError, OSError):  # pragma: no cover
                 pass
-    log = setup_logging(name, config.log_dir, events=events)
+    sender = ReportSender(report_conn)
+    log = setup_logging(name, config.log_dir, sender=sender)
     log.info("%s started (pid %d)", name, os.getpid())
-    _stop_with_parent(stop_event, log)
-    reporter = Reporter(events, name)
+    _stop_with_parent(stop_flag, log)
+    reporter = Reporter(sender, name)
     code = 0
     try:
-        target(config, stop_event, reporter=reporter, **kwargs)
+        target(config, stop_flag, reporter=reporter, **kwargs)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except Exception:
@@ -164,6 +214,7 @@ def child_entry(name: str, target: Callable, config, stop_event, events, kwargs:
         log.info("%s stopped", name)
         for h in list(log.handlers):
             h.flush()
+        sender.close()
     if code:
         sys.exit(code)
 
@@ -219,10 +270,10 @@ def standalone_main(name: str, target: Callable, description: str, argv=None,
         return exc.code if isinstance(exc.code, int) else 1
     finally:
         stopped.set()
-        if ns.stats_json:  # e.g. the benchmark reading a Strategy started on its own
-            import json
-            Path(ns.stats_json).write_text(json.dumps(reporter.last, indent=2) + "\n",
-                                           encoding="utf-8")
+        if ns.stats_json and reporter.last is not None:  # e.g. the benchmark reading a
+            import json                                      # Strategy started on its own
+            Path(ns.stats_json).write_text(json.dumps(reporter.last.as_dict(), indent=2)
+                                           + "\n", encoding="utf-8")
     return 0
 
 

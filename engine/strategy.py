@@ -30,6 +30,7 @@ from .protocol import (Ack, FrameDecoder, Order, PositionsReply, PositionsReques
 from .runtime import Reporter, standalone_main
 from .shared_memory_utils import SharedPriceBook, SignalBook
 from .signals import OrderIntent, SignalEngine, position_label
+from .stats import Stats
 
 STALE_AFTER_S = 2.0
 DRAIN_TIMEOUT_S = 1.0
@@ -444,7 +445,7 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
     news = NewsReader(config, stop_event, log, on_news, rejections)
     link.start()
     news.start()
-    reporter.state("running", session=session)
+    reporter.running(session=session)
     log.info("strategy %s-%s trading %s: MA %d/%d, sentiment >%d buys, <%d sells, qty %d",
              name, session, ",".join(symbols), config.short_window, config.long_window,
              config.bullish, config.bearish, config.qty)
@@ -478,15 +479,14 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
     signals.set_writer(os.getpid())  # also repairs a seqlock a killed predecessor left odd
 
     def stats():
-        return {"orders_sent": link.sent, "orders_acked": link.acked,
-                "orders_rejected": link.rejected, "orders_resent": link.resent,
-                "orders_pending": len(link.pending), "orders_no_ack": link.delivered,
-                "order_manager_acks": link.peer_acks, "news_received": news.received,
-                "ticks_seen": ticks_seen, "bad_frames": rejections.total,
-                "stale": stale,
-                "positions": {s: engine.position(s) for s in symbols},
-                "latency_us": {"tick_to_decision": tick_to_decision.percentiles_us(),
-                               "tick_to_ack": tick_to_ack.percentiles_us()}}
+        return Stats(orders_sent=link.sent, orders_acked=link.acked,
+                     orders_rejected=link.rejected, orders_resent=link.resent,
+                     orders_pending=len(link.pending), orders_no_ack=link.delivered,
+                     order_manager_acks=link.peer_acks, news_received=news.received,
+                     ticks_seen=ticks_seen, bad_frames=rejections.total, stale=stale,
+                     positions={s: engine.position(s) for s in symbols},
+                     latency_us={"tick_to_decision": tick_to_decision.percentiles_us(),
+                                 "tick_to_ack": tick_to_ack.percentiles_us()})
 
     try:
         while not stop_event.is_set():
@@ -559,8 +559,8 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
             signals.unlink()
         book.close()
         log.info("strategy stopping: %d orders sent, %d acked, %d rejected; "
-                 "tick-to-ack p50 %s us", final["orders_sent"], final["orders_acked"],
-                 final["orders_rejected"], final["latency_us"]["tick_to_ack"]["p50"])
+                 "tick-to-ack p50 %s us", final.orders_sent, final.orders_acked,
+                 final.orders_rejected, final.latency_us["tick_to_ack"]["p50"])
 
 
 def main(argv=None) -> int:

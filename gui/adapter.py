@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from engine.config import Config, saved_text, settings_fields
 from engine.supervisor import LogLine, StateChanged, StatsUpdate
 
-from .model import DeskModel
+from .model import DeskModel, ProcView, State
 
 POLL_MS = 50
 
@@ -27,8 +27,8 @@ class ControllerAdapter(QObject):
     stateChanged = Signal(str, str, object, object, str)
     # name, level (logging level), text, time (epoch seconds)
     logLine = Signal(str, int, str, float)
-    # name, stats dict
-    statsUpdated = Signal(str, dict)
+    # name, engine.stats.Stats
+    statsUpdated = Signal(str, object)
     # the Config the next start uses (after a settings change)
     configChanged = Signal(object)
     # a verb failed (e.g. shared memory in use, invalid settings): one line for the user
@@ -56,8 +56,21 @@ class ControllerAdapter(QObject):
     def config(self) -> Config:
         return self.model.config
 
-    def state(self, name: str) -> str:
+    def state(self, name: str) -> State:
         return self.model.state(name)
+
+    def view(self, name: str) -> ProcView:
+        """What a view shows of one process (state, pid, uptime, restarts, how it ended)."""
+        return self.model.view(name)
+
+    @property
+    def price_book(self):
+        """The shared price book (None before the first start)."""
+        return self.model.price_book
+
+    @property
+    def signal_book(self):
+        return self.model.signal_book
 
     def any_active(self) -> bool:
         return self.model.any_active()

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSiz
                                QVBoxLayout, QWidget)
 
 from . import theme
-from .model import RUNNING, Ring, feed_state
+from .model import Ring, State, feed_state
 
 DEFAULT_FPS = 30
 DEFAULT_WINDOW_S = 60.0
@@ -549,8 +549,7 @@ class ChartsPanel(QWidget):
 
     def _sample(self, now: float) -> None:
         """Copy what changed in shared memory into the rings (at most one row per frame)."""
-        ctl = self.adapter.controller
-        book, sig = ctl.book, ctl.signal_book
+        book, sig = self.adapter.price_book, self.adapter.signal_book
         if book is not self._book:
             self._book, self._last_count = book, -1
             if book is not None:
@@ -577,8 +576,7 @@ class ChartsPanel(QWidget):
                 self.mas.append(now, np.concatenate((rows["short_ma"], rows["long_ma"])))
                 self._changed = True
             if sent is not None:
-                strat = ctl.procs.get("strategy")
-                alive = strat is not None and strat.state == RUNNING
+                alive = self.adapter.state("strategy") == State.RUNNING
                 if sent != self._last_sent or (alive and now - self._last_sent_t >=
                                                SENTIMENT_REPEAT_S):
                     self.sentiment.append(now, (float(sent),))

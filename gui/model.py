@@ -3,11 +3,10 @@
 No Qt import here (the Qt adapter in gui/adapter.py wraps it), so plain pytest drives it in
 tests/test_controller_model.py.
 
-* DeskModel wraps one engine ProcessController and adds what a GUI needs and the engine does
-  not: a non-blocking restart (stop without waiting, start again once the child has exited),
-  a non-blocking ordered "stop all" (STOP_ORDER, one after the other, each without waiting),
-  replacing the controller with a new Config while everything is stopped, and running totals
-  that survive a process restart (counters restart at 0 in a new child).
+* DeskModel wraps one engine ProcessController (which owns every verb, non-blocking, and the
+  totals across restarts) and adds what only a window needs: replacing the controller with a
+  new Config while everything is stopped, the tick rate, the status line's figures, and a
+  `ProcView` of each process for the views.
 * ConfirmStream decodes the OrderManager's confirmation stream (FrameDecoder + Confirm.decode),
   counting and skipping bad frames; PositionBook sums BUY minus SELL quantities per symbol.
 * Ring is a preallocated history buffer whose latest `n` rows are always one contiguous view
@@ -17,52 +16,21 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from engine.config import Config
+from engine.lifecycle import State
 from engine.protocol import Confirm, FrameDecoder, RemoteProtocolError
-from engine.supervisor import (CRASHED, PROCESS_NAMES, RUNNING, START_ORDER, STARTING,
-                               STOP_ORDER, STOPPED, STOPPING, TITLES, LogLine, ProcessController,
+from engine.supervisor import (PROCESS_NAMES, TITLES, LogLine, ProcessController,
                                StatsUpdate)
 
-__all__ = ["DeskModel", "CounterTracker", "RateMeter", "ConfirmStream", "PositionBook", "Ring",
-           "feed_state", "PROCESS_NAMES", "TITLES", "STOPPED", "STARTING", "RUNNING",
-           "STOPPING", "CRASHED"]
+__all__ = ["DeskModel", "ProcView", "RateMeter", "ConfirmStream", "PositionBook", "Ring",
+           "feed_state", "PROCESS_NAMES", "TITLES", "State"]
 
-FINISHED = (STOPPED, CRASHED)
 STALE_AFTER_S = 2.0  # prices older than this are "stale" (same as the Strategy's rule)
-
-
-# -- counters ---------------------------------------------------------------------------------
-class CounterTracker:
-    """Running totals of per-process counters across restarts.
-
-    A restarted child reports its counters from 0 again; when a value goes down, the previous
-    run's last value is folded into a base, so the total never goes backwards."""
-
-    def __init__(self):
-        self._last: Dict[Tuple[str, str], int] = {}
-        self._base: Dict[Tuple[str, str], int] = {}
-
-    def update(self, name: str, stats: dict, keys: Iterable[str]) -> None:
-        for key in keys:
-            v = stats.get(key)
-            if isinstance(v, bool) or not isinstance(v, int):
-                continue
-            k = (name, key)
-            last = self._last.get(k)
-            if last is not None and v < last:
-                self._base[k] = self._base.get(k, 0) + last
-            self._last[k] = v
-
-    def total(self, name: str, key: str) -> int:
-        k = (name, key)
-        return self._base.get(k, 0) + self._last.get(k, 0)
-
-    def sum(self, key: str, names: Iterable[str]) -> int:
-        return sum(self.total(n, key) for n in names)
 
 
 class RateMeter:
@@ -113,21 +81,26 @@ def feed_state(book, now_ns: Optional[int] = None) -> str:
 TRACKED = ("ticks_applied", "ticks_sent", "orders_logged", "orders_sent", "bad_frames")
 
 
-class DeskModel:
-    """A ProcessController plus the GUI's non-blocking verbs and running figures.
+@dataclass(frozen=True)
+class ProcView:
+    """What a view shows of one process."""
+    name: str
+    state: State
+    pid: Optional[int]
+    uptime: float
+    restarts: int
+    detail: str  # how its last run ended ('' while running or after a clean exit)
 
-    Every verb returns at once; `poll()` (called by a timer) pumps the controller, finishes
-    pending restarts and walks the ordered stop-all queue."""
+
+class DeskModel:
+    """A ProcessController plus the window's figures. Every verb returns at once; `poll()`
+    (called by a timer) pumps the controller."""
 
     def __init__(self, config: Config,
                  controller_factory: Callable[[Config], ProcessController] = ProcessController):
         self._factory = controller_factory
         self._listeners: List[Callable] = []
-        self.pending_restart: set = set()
-        self.stop_queue: List[str] = []
-        self.counters = CounterTracker()
         self.tick_rate = RateMeter()
-        self.last_stats: Dict[str, dict] = {}
         self.ctl = self._new_controller(config)
 
     def _new_controller(self, config: Config) -> ProcessController:
@@ -141,11 +114,8 @@ class DeskModel:
         self._listeners.append(callback)
 
     def _on_event(self, ev) -> None:
-        if isinstance(ev, StatsUpdate):
-            self.last_stats[ev.name] = ev.stats
-            self.counters.update(ev.name, ev.stats, TRACKED)
-            if ev.name == "orderbook":
-                self.tick_rate.add(ev.time, self.counters.total("orderbook", "ticks_applied"))
+        if isinstance(ev, StatsUpdate) and ev.name == "orderbook":
+            self.tick_rate.add(ev.time, self.ctl.totals("orderbook").ticks_applied)
         for cb in list(self._listeners):
             cb(ev)
 
@@ -161,85 +131,55 @@ class DeskModel:
     def names(self) -> Tuple[str, ...]:
         return tuple(self.ctl.procs)
 
-    def state(self, name: str) -> str:
-        return self.ctl.procs[name].state
+    @property
+    def price_book(self):
+        return self.ctl.book
 
-    def states(self) -> Dict[str, str]:
-        return {n: p.state for n, p in self.ctl.procs.items()}
+    @property
+    def signal_book(self):
+        return self.ctl.signal_book
+
+    def state(self, name: str) -> State:
+        return self.ctl.state(name)
+
+    def states(self) -> Dict[str, State]:
+        return {n: self.ctl.state(n) for n in self.ctl.procs}
+
+    def view(self, name: str) -> ProcView:
+        p = self.ctl.status(name)
+        return ProcView(name, p.state, p.pid if p.state.active else None, p.uptime,
+                        p.restarts, p.exit_detail if p.state.finished else "")
 
     def any_active(self) -> bool:
         """True while any process is starting, running or stopping (or about to restart)."""
-        return bool(self.pending_restart) or any(
-            p.state not in FINISHED or (p.process is not None and p.process.is_alive())
-            for p in self.ctl.procs.values())
+        return self.ctl.any_active()
 
     def all_finished(self) -> bool:
         return not self.any_active()
 
-    # -- verbs (all non-blocking) ---------------------------------------------------------
+    # -- verbs (all non-blocking, the controller's) ----------------------------------------
     def start(self, name: str) -> bool:
-        self.pending_restart.discard(name)
-        if name in self.stop_queue:
-            self.stop_queue.remove(name)
-        p = self.ctl.procs[name]
-        if p.state == STOPPING:  # still on its way out: start it again once it has exited
-            self.pending_restart.add(name)
-            return False
         return self.ctl.start(name)
 
     def stop(self, name: str) -> None:
-        self.pending_restart.discard(name)
-        self.ctl.stop(name, wait=False)
+        self.ctl.stop(name)
 
     def restart(self, name: str) -> None:
-        """Stop without waiting; poll() starts it again when the controller reports it gone."""
-        p = self.ctl.procs[name]
-        if p.state in FINISHED and not (p.process is not None and p.process.is_alive()):
-            self.pending_restart.discard(name)
-            self.ctl.start(name)
-            return
-        self.ctl.stop(name, wait=False)
-        self.pending_restart.add(name)
-
-    def start_all(self) -> None:
-        self.stop_queue.clear()
-        for name in START_ORDER:
-            if name in self.ctl.procs:
-                self.start(name)
-
-    def stop_all(self) -> None:
-        """Stop in STOP_ORDER (Strategy, Gateway, OrderBook, OrderManager), each once the one
-        before has exited, so the Strategy still gets its acks and the OrderBook drains the
-        Gateway's last ticks; never waits on the caller's thread."""
-        self.pending_restart.clear()
-        self.stop_queue = [n for n in STOP_ORDER if n in self.ctl.procs
-                           and self.ctl.procs[n].state not in FINISHED]
-        self._advance_stop()
+        self.ctl.restart(name)
 
     def kill(self, name: str) -> None:
         self.ctl.kill(name)
 
-    def _advance_stop(self) -> None:
-        while self.stop_queue:
-            p = self.ctl.procs[self.stop_queue[0]]
-            if p.state in FINISHED:
-                self.stop_queue.pop(0)
-                continue
-            if p.state != STOPPING:
-                self.ctl.stop(p.name, wait=False)
-            return
+    def start_all(self) -> None:
+        self.ctl.start_all()
+
+    def stop_all(self) -> None:
+        self.ctl.stop_all()
 
     def poll(self, timeout: float = 0.0) -> int:
-        """Pump the controller (events, liveness, stop escalation), then move pending work.
+        """Pump the controller: events, liveness, stop escalation, stop-all, restarts.
         `timeout` waits that long for a first event (0 from a GUI timer: never blocks)."""
-        n = self.ctl.poll(timeout)
-        self._advance_stop()
-        for name in sorted(self.pending_restart):
-            p = self.ctl.procs[name]
-            if p.state in FINISHED:
-                self.pending_restart.discard(name)
-                self.ctl.start(name)
-        return n
+        return self.ctl.poll(timeout)
 
     # -- configuration --------------------------------------------------------------------
     def replace_config(self, config: Config) -> bool:
@@ -253,35 +193,31 @@ class DeskModel:
         old = self.ctl
         self.ctl = self._new_controller(config)
         old.close()
-        self.counters = CounterTracker()
         self.tick_rate.clear()
-        self.last_stats.clear()
         return True
 
     # -- figures --------------------------------------------------------------------------
     def figures(self, now: Optional[float] = None) -> dict:
         """What the status line shows."""
-        strat = self.ctl.procs.get("strategy")
-        lat = ((strat.stats if strat else {}) or self.last_stats.get("strategy", {})).get(
-            "latency_us") or {}
-        ack = lat.get("tick_to_ack") or {}
-        names = self.names
+        ack = self.ctl.status("strategy").stats.latency_us.get("tick_to_ack") or {} \
+            if "strategy" in self.ctl.procs else {}
         return {
             "ticks_per_s": self.tick_rate.rate(now),
-            "ticks_applied": self.counters.total("orderbook", "ticks_applied"),
+            "ticks_applied": self._total("orderbook", "ticks_applied"),
             "ack_p50_us": ack.get("p50"),
             "ack_p99_us": ack.get("p99"),
-            "orders": self.counters.total("order_manager", "orders_logged"),
-            "bad_frames": self.counters.sum("bad_frames", names),
+            "orders": self._total("order_manager", "orders_logged"),
+            "bad_frames": sum(self.ctl.totals(n).bad_frames for n in self.ctl.procs),
             "shm_bytes": self.ctl.shm_bytes,
             "feed": feed_state(self.ctl.book),
-            "running": sum(1 for p in self.ctl.procs.values() if p.state == RUNNING),
+            "running": sum(1 for n in self.ctl.procs if self.ctl.state(n) == State.RUNNING),
         }
+
+    def _total(self, name: str, counter: str) -> int:
+        return getattr(self.ctl.totals(name), counter) if name in self.ctl.procs else 0
 
     def close(self) -> None:
         """Stop everything (the controller escalates to terminate/kill) and unlink the shm."""
-        self.pending_restart.clear()
-        self.stop_queue.clear()
         self.ctl.close()
 
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBu
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from . import theme
-from .model import CRASHED, PROCESS_NAMES, RUNNING, STARTING, STOPPED, STOPPING, TITLES
+from .model import PROCESS_NAMES, TITLES, State
 
 ROLES = {"gateway": "prices + news servers", "orderbook": "prices into shared memory",
          "strategy": "MA crossover + sentiment", "order_manager": "orders, log, confirmations"}
@@ -21,9 +21,9 @@ ROLES = {"gateway": "prices + news servers", "orderbook": "prices into shared me
 
 def state_text(state: str, detail: str = "") -> str:
     """'crashed (exit 1)', 'crashed (killed (SIGKILL))' reads badly: a kill reads 'killed ...'."""
-    if state == CRASHED and detail.startswith("killed"):
+    if state == State.CRASHED and detail.startswith("killed"):
         return detail
-    if state in (CRASHED, STOPPED) and detail:
+    if state in (State.CRASHED, State.STOPPED) and detail:
         return f"{state} ({detail})"
     return state
 
@@ -69,7 +69,7 @@ class ProcessRow:
         self.start.clicked.connect(lambda: panel.adapter.start(name))
         self.stop.clicked.connect(lambda: panel.adapter.stop(name))
         self.restart.clicked.connect(lambda: panel.adapter.restart(name))
-        self.state_name = STOPPED
+        self.state_name = State.STOPPED
         self.exitcode = None
 
     def set_state(self, state: str, pid, exitcode, detail: str = "") -> None:
@@ -82,14 +82,14 @@ class ProcessRow:
         self.state.setStyleSheet(
             f"QLabel {{ color: {color}; background: rgba({rgb}, 0.13); border: 1px solid "
             f"rgba({rgb}, 0.45); border-radius: 9px; padding: 1px 8px; font-weight: 600; }}")
-        if pid and state in (STARTING, RUNNING, STOPPING):
+        if pid and state in (State.STARTING, State.RUNNING, State.STOPPING):
             self.pid.setText(str(pid))
-        elif state in (STOPPED, CRASHED):
+        elif state in (State.STOPPED, State.CRASHED):
             self.pid.setText("-")
-        busy = state in (STARTING, RUNNING)
-        self.start.setEnabled(state in (STOPPED, CRASHED))
+        busy = state in (State.STARTING, State.RUNNING)
+        self.start.setEnabled(state in (State.STOPPED, State.CRASHED))
         self.stop.setEnabled(busy)
-        self.restart.setEnabled(state != STOPPING)
+        self.restart.setEnabled(state != State.STOPPING)
 
 
 class ProcessPanel(QWidget):
@@ -167,33 +167,28 @@ class ProcessPanel(QWidget):
         self._sync_all()
 
     def _on_clock(self) -> None:
-        procs = self.adapter.controller.procs
         for name, row in self.rows.items():
-            p = procs.get(name)
-            if p is None:
-                continue
-            row.uptime.setText(fmt_uptime(p.uptime))
-            row.restarts.setText(str(p.restarts))
+            v = self.adapter.view(name)
+            row.uptime.setText(fmt_uptime(v.uptime))
+            row.restarts.setText(str(v.restarts))
 
     def _sync_all(self) -> None:
-        procs = self.adapter.controller.procs
         for name, row in self.rows.items():
-            p = procs.get(name)
-            if p is not None:
-                row.set_state(p.state, p.pid, p.exitcode, p.exit_detail)
+            v = self.adapter.view(name)
+            row.set_state(v.state, v.pid, None, v.detail)
         self._on_clock()
         self._update_summary()
 
     def _update_summary(self) -> None:
         states = [r.state_name for r in self.rows.values()]
-        running = states.count(RUNNING)
-        crashed = states.count(CRASHED)
+        running = states.count(State.RUNNING)
+        crashed = states.count(State.CRASHED)
         text = f"{running} of {len(states)} running"
         if crashed:
             text += f"  \u00b7  <span style='color:{theme.RED}'>{crashed} crashed</span>"
         self.summary.setText(text)
-        self.start_all.setEnabled(any(s in (STOPPED, CRASHED) for s in states))
-        self.stop_all.setEnabled(any(s in (STARTING, RUNNING) for s in states))
+        self.start_all.setEnabled(any(s in (State.STOPPED, State.CRASHED) for s in states))
+        self.stop_all.setEnabled(any(s in (State.STARTING, State.RUNNING) for s in states))
 
     # -- for tests ----------------------------------------------------------------------
     def state_of(self, name: str) -> str:

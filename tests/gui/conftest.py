@@ -54,6 +54,14 @@ def qsettings(tmp_path):
     return QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
 
 
+def watch_for_bugs(adapter):
+    """An exception the adapter caught while polling (it keeps the desk alive and shows a
+    message) is a bug the test must not pass over."""
+    adapter.bugs = []
+    adapter.errorOccurred.connect(
+        lambda text: text.startswith("poll failed") and adapter.bugs.append(text))
+
+
 def shutdown(qtbot, window, adapter):
     try:
         if not window.shutdown_done:
@@ -74,6 +82,7 @@ def make_desk(qtbot, qsettings):
         make_app()
         adapter, window = build_desk(config, settings=settings, explicit=set(explicit))
         made.append((window, adapter))
+        watch_for_bugs(adapter)
         # the offscreen screen is 800 x 800, where the first size would be smaller: the
         # tests see the desk as on a usual desktop (first_size has a test of its own)
         if not window.restored_geometry:
@@ -85,6 +94,8 @@ def make_desk(qtbot, qsettings):
     yield make
     for window, adapter in reversed(made):
         shutdown(qtbot, window, adapter)
+    for _, adapter in made:
+        assert not adapter.bugs, adapter.bugs
 
 
 @pytest.fixture
@@ -100,5 +111,7 @@ def bare_adapter(qtbot, config):
     from gui.app import make_app
     make_app()
     adapter = ControllerAdapter(config)
+    watch_for_bugs(adapter)
     yield adapter
     adapter.close()
+    assert not adapter.bugs, adapter.bugs

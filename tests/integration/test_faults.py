@@ -9,7 +9,8 @@ import pytest
 
 from engine import drill
 from engine.shared_memory_utils import SharedPriceBook, segment_exists
-from engine.supervisor import RUNNING, STOPPED, ProcessController
+from engine.lifecycle import State
+from engine.supervisor import ProcessController
 
 from conftest import SHARED_CONTROLLERS, unique_shm_name
 
@@ -89,13 +90,13 @@ def test_stop_all_ends_a_hung_child_and_unlinks(config):
     try:
         ctl.start_all()
         wait_for(lambda: ctl.poll() is not None and
-                 all(ctl.status(n).state == RUNNING for n in ctl.procs), 30, what="running")
+                 all(ctl.status(n).state == State.RUNNING for n in ctl.procs), 30, what="running")
         hung = ctl.status("orderbook").pid
         os.kill(hung, signal.SIGSTOP)  # hung: deaf to its stop event and to SIGTERM
         ctl.kill("gateway")            # and one crashed
         t0 = time.monotonic()
-        ctl.stop_all(wait=True)
-        assert all(ctl.status(n).state in (STOPPED, "crashed") for n in ctl.procs)
+        ctl.stop_all_and_wait()
+        assert all(ctl.status(n).state in (State.STOPPED, State.CRASHED) for n in ctl.procs)
         assert time.monotonic() - t0 < 20
         assert not ctl.running()
     finally:
@@ -120,12 +121,12 @@ def test_stop_never_hangs_on_a_child_frozen_while_it_waits(config):
                  any("cannot reach gateway prices" in l for l in lines), 30, what="retrying")
         frozen = ctl.status("orderbook").pid
         os.kill(frozen, signal.SIGSTOP)
-        stopper = threading.Thread(target=ctl.stop, args=("orderbook",), daemon=True)
+        stopper = threading.Thread(target=ctl.stop_and_wait, args=("orderbook",), daemon=True)
         stopper.start()
         stopper.join(15)
         hung = stopper.is_alive()
         assert not hung, "stop() hung on the frozen child"
-        assert ctl.status("orderbook").state in (STOPPED, "crashed")
+        assert ctl.status("orderbook").state in (State.STOPPED, State.CRASHED)
         assert not ctl.running()
     finally:
         proc = ctl.status("orderbook").process

@@ -14,7 +14,8 @@ from engine.order_manager import run_order_manager
 from engine.orderbook import PriceIngest
 from engine.protocol import Ack, FrameDecoder, RemoteProtocolError, Sentiment, decode_json
 from engine.shared_memory_utils import SharedPriceBook
-from engine.supervisor import RUNNING, ProcessController, StatsUpdate
+from engine.lifecycle import State
+from engine.supervisor import ProcessController, StatsUpdate
 
 from conftest import SHARED_CONTROLLERS, free_ports, unique_shm_name
 from .helpers import connect, read_frames, wait_for
@@ -73,8 +74,8 @@ def om(tmp_path_factory):
     try:
         ctl.start("order_manager")
         ctl.start("gateway")
-        wait_for(lambda: ctl.poll() is not None and ctl.status("order_manager").state == RUNNING
-                 and ctl.status("gateway").state == RUNNING, 30, what="servers")
+        wait_for(lambda: ctl.poll() is not None and ctl.status("order_manager").state == State.RUNNING
+                 and ctl.status("gateway").state == State.RUNNING, 30, what="servers")
         yield ctl, cfg
     finally:
         ctl.close()
@@ -126,7 +127,7 @@ def assert_alive(ctl, name):
     controller's state moves only when it is polled)."""
     ctl.poll()
     p = ctl.status(name)
-    assert p.state == RUNNING and p.process.is_alive() and p.restarts == 0, (name, p.state)
+    assert p.state == State.RUNNING and p.process.is_alive() and p.restarts == 0, (name, p.state)
 
 
 def fresh_stats(ctl, name, timeout=5.0) -> dict:
@@ -148,7 +149,7 @@ def test_order_manager_counts_every_rejection(om):
     """Its own counter sees every bad frame (whatever ran before: a fresh baseline)."""
     from engine.drill import HOSTILE_ORDERS
     ctl, cfg = om
-    before = fresh_stats(ctl, "order_manager")["orders_rejected"]
+    before = fresh_stats(ctl, "order_manager").orders_rejected
     bad = HOSTILE_ORDERS + [b"\x00\x01", b"{}", b'{"side":"BUY"}', b"[1,2]", b'"text"']
     s = connect(cfg.order_port)
     try:
@@ -158,7 +159,7 @@ def test_order_manager_counts_every_rejection(om):
         s.close()
     assert [a.status for a in acks] == ["rejected"] * len(bad)
     wait_for(lambda: ctl.poll() is not None and
-             ctl.status("order_manager").stats.get("orders_rejected") == before + len(bad),
+             ctl.status("order_manager").stats.orders_rejected == before + len(bad),
              10, what=f"{len(bad)} more rejections counted")
 
 

@@ -6,7 +6,8 @@ import pytest
 from engine.gateway import run_gateway
 from engine.orderbook import run_orderbook
 from engine.shared_memory_utils import SharedPriceBook
-from engine.supervisor import RUNNING, ProcessController
+from engine.lifecycle import State
+from engine.supervisor import ProcessController
 
 from conftest import ROOT
 from .helpers import connect, read_frames, wait_for
@@ -34,7 +35,7 @@ def test_auth_token_refuses_clients_without_it(config):
     try:
         ctl.start("gateway")
         ctl.start("orderbook")  # presents the token: it gets prices
-        wait_for(lambda: ctl.poll() is not None and ctl.status("gateway").state == RUNNING,
+        wait_for(lambda: ctl.poll() is not None and ctl.status("gateway").state == State.RUNNING,
                  20, what="gateway")
         reader = SharedPriceBook.attach(cfg.shm_name)
         try:

@@ -10,7 +10,8 @@ from engine.order_manager import run_order_manager
 from engine.orderbook import run_orderbook
 from engine.protocol import Ack, Confirm
 from engine.shared_memory_utils import SharedPriceBook
-from engine.supervisor import RUNNING, STOPPED, ProcessController
+from engine.lifecycle import State
+from engine.supervisor import ProcessController
 
 from .helpers import connect, order_frame, read_frames, read_jsonl, wait_for
 
@@ -32,7 +33,7 @@ def controller(config):
 
 
 def wait_running(ctl, *names, timeout=20):
-    wait_for(lambda: ctl.poll() is not None and all(ctl.status(n).state == RUNNING
+    wait_for(lambda: ctl.poll() is not None and all(ctl.status(n).state == State.RUNNING
                                                   for n in names),
              timeout, what=f"{names} running")
 
@@ -98,13 +99,13 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     assert acks[5].order_id == 2
     s.close()
     listener.close()
-    ctl.stop("order_manager")
+    ctl.stop_and_wait("order_manager")
     records = read_jsonl(f"{config.log_dir}/orders.jsonl")
     assert [(r["order_id"], r["client_order_id"]) for r in records] == [(1, "nc-1-1"),
                                                                         (2, "nc-1-5")]
     st = ctl.status("order_manager").stats
-    assert st["orders_logged"] == 2 and st["orders_rejected"] == 5 and \
-        st["orders_duplicate"] == 1
+    assert st.orders_logged == 2 and st.orders_rejected == 5 and \
+        st.orders_duplicate == 1
 
 
 def test_concurrent_clients_logged_and_acked_exactly(config, controller):
@@ -131,7 +132,7 @@ def test_concurrent_clients_logged_and_acked_exactly(config, controller):
     assert all(a.status == "accepted" for a in all_acks)
     ids = sorted(a.order_id for a in all_acks)
     assert ids == list(range(1, clients * per_client + 1))
-    ctl.stop("order_manager")
+    ctl.stop_and_wait("order_manager")
     records = read_jsonl(f"{config.log_dir}/orders.jsonl")
     assert len(records) == clients * per_client
     assert len({r["client_order_id"] for r in records}) == len(records)
@@ -148,8 +149,8 @@ def test_orderbook_writes_shared_memory_and_resumes_after_gateway_restart(config
     reader = SharedPriceBook.attach(config.shm_name)  # as another process would
     try:
         wait_for(lambda: all(reader.read(s) for s in config.symbols), what="all prices")
-        ctl.stop("gateway")
-        assert ctl.status("gateway").state == STOPPED
+        ctl.stop_and_wait("gateway")
+        assert ctl.status("gateway").state == State.STOPPED
         frozen = reader.update_counter
         ctl.start("gateway")
         wait_for(lambda: reader.update_counter > frozen + 20, what="prices flowing again")
@@ -157,12 +158,12 @@ def test_orderbook_writes_shared_memory_and_resumes_after_gateway_restart(config
         ob_logs = [t for n, t in logs if n == "orderbook"]
         assert sum("lost gateway prices" in t for t in ob_logs) == 1  # logged once per outage
         assert any("reconnected to gateway prices" in t for t in ob_logs)
-        assert ctl.status("orderbook").state == RUNNING
+        assert ctl.status("orderbook").state == State.RUNNING
     finally:
         reader.close()
-    ctl.stop("gateway")
-    ctl.stop("orderbook")
-    assert ctl.totals("gateway")["ticks_sent"] == ctl.totals("orderbook")["ticks_applied"]
+    ctl.stop_and_wait("gateway")
+    ctl.stop_and_wait("orderbook")
+    assert ctl.totals("gateway").ticks_sent == ctl.totals("orderbook").ticks_applied
 
 
 def test_port_in_use_is_one_clear_line(config, controller):

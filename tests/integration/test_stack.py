@@ -164,8 +164,8 @@ def test_orderbook_rejects_bad_frames_and_keeps_good_ones(config):
     assert not runner.is_alive()
     stats = [m[2] for m in list(events.queue) if m[0] == "stats"][-1]
     # \xff\xfe, nan, -3, unknown ZZZZ, the 200 kB frame, inf, 0, abc, ",5"
-    assert stats["bad_frames"] == 9
-    assert stats["ticks_applied"] == 3
+    assert stats.bad_frames == 9
+    assert stats.ticks_applied == 3
 
 
 def test_strategy_resends_unacknowledged_orders_after_order_manager_restart(config):
@@ -175,18 +175,18 @@ def test_strategy_resends_unacknowledged_orders_after_order_manager_restart(conf
     try:
         ctl.start_all()
         wait_for(lambda: ctl.poll() is not None and
-                 ctl.status("order_manager").stats.get("orders_logged", 0) >= 2,
+                 ctl.status("order_manager").stats.orders_logged >= 2,
                  timeout=30, what="first orders")
-        ctl.stop("order_manager")
+        ctl.stop_and_wait("order_manager")
         wait_for(lambda: ctl.poll() is not None and
-                 ctl.status("strategy").stats.get("orders_pending", 0) >= 2,
+                 ctl.status("strategy").stats.orders_pending >= 2,
                  timeout=30, what="orders waiting while the OrderManager is down")
         ctl.start("order_manager")
         wait_for(lambda: ctl.poll() is not None and
-                 ctl.status("strategy").stats.get("orders_resent", 0) >= 2 and
-                 ctl.status("strategy").stats.get("orders_pending", 1) == 0,
+                 ctl.status("strategy").stats.orders_resent >= 2 and
+                 ctl.status("strategy").stats.orders_pending == 0,
                  timeout=30, what="resent orders acknowledged")
-        ctl.stop_all()
+        ctl.stop_all_and_wait()
         s = ctl.summary()
     finally:
         ctl.close()
