@@ -17,25 +17,11 @@ import socket
 import time
 from typing import Callable, Dict, List, Optional
 
+from . import trace
 from .oscompat import PORT_FORBIDDEN, PORT_TAKEN, port_forbidden_hint
 from .protocol import AUTH_PREFIX, FrameDecoder, auth_frame
 
 RECV_SIZE = 256 * 1024
-
-
-def free_ports(n: int, host: str = "127.0.0.1") -> List[int]:
-    """n distinct TCP ports the OS just handed out (bound to port 0 together, then released):
-    for tests, the drill and the benchmark, so that they never collide with a running desk."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind((host, 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 class PortInUse(OSError):
@@ -167,6 +153,9 @@ class Server:
                 self.on_connect(self, peer)
 
     def _readable(self, peer: Peer):
+        hook = trace.HOOKS.frames_read
+        if hook is not None:
+            hook(time.perf_counter_ns())
         try:
             data = peer.sock.recv(RECV_SIZE)
         except (BlockingIOError, InterruptedError):

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from . import trace
 from .config import Config
 from .metrics import Rejections, reason_of
 from .net import EventLoop, PortInUse, Server
@@ -190,7 +191,11 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
     confirms: Optional[Server] = None
 
     def on_orders(server: Server, peer, frames: List[bytes]) -> None:
+        hook = trace.HOOKS.orders_handled
+        t_in = time.perf_counter_ns() if hook is not None else 0
         replies, accepted = desk.handle(frames, peer.id)
+        if hook is not None:
+            hook(frames, t_in, time.perf_counter_ns())
         if replies:
             server.send(peer, b"".join(replies))
         if not accepted:

@@ -322,7 +322,7 @@ class _Book:
     def _consistent(self, fn):
         h = self._h
         spins = 0
-        stuck_since = None
+        stuck_since, stuck_at = None, -1
         while True:
             s1 = h[H_WSEQ]
             if not s1 & 1:

@@ -15,7 +15,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.config import Config  # noqa: E402
-from engine.net import free_ports  # noqa: E402,F401  (tests import it from here)
+from engine.testing import free_ports, wait_until  # noqa: E402,F401  (tests import them from here)
+from engine import testing  # noqa: E402
 
 SHM_PREFIX = "ipct"
 
@@ -26,7 +27,7 @@ def _prefix() -> str:
 
 
 def unique_shm_name() -> str:
-    return f"{_prefix()}{uuid.uuid4().hex[:8]}"
+    return testing.unique_shm_name(SHM_PREFIX)
 
 
 def shm_segments() -> set:
@@ -58,10 +59,8 @@ def shm_name():
 
 @pytest.fixture
 def config(tmp_path, shm_name) -> Config:
-    price, news, order, confirm = free_ports(4)
-    return Config(price_port=price, news_port=news, order_port=order, confirm_port=confirm,
-                  shm_name=shm_name, log_dir=str(tmp_path / "logs"), seed=7,
-                  tick_interval=0.02, news_interval=0.2)
+    return testing.stack_config(tmp_path / "logs", shm_name=shm_name, seed=7,
+                                tick_interval=0.02, news_interval=0.2)
 
 
 # Controllers of module-scoped fixtures: their children outlive single tests on purpose

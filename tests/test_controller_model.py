@@ -58,11 +58,10 @@ def make_model(config):
 
 
 def pump(model, cond, timeout=15.0, what="condition"):
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}: {model.states()}")
-        model.poll(0.02)  # waits on the event queue, not a sleep
+    """Wait for cond while the model's controller is polled (it waits on the children's
+    reports, not a sleep)."""
+    from engine.testing import wait_until
+    return wait_until(cond, timeout, what, pump=model.poll)
 
 
 def all_running(model):

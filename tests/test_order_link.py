@@ -12,10 +12,10 @@ import pytest
 
 from engine.config import Config
 from engine.metrics import Rejections
-from engine.net import free_ports
+from engine.testing import free_ports
 from engine.protocol import FrameDecoder, Order
 from engine.signals import OrderIntent
-from engine.strategy import DELIVERED, SENT, OrderLink
+from engine.order_link import DELIVERED, SENT, OrderLink
 
 
 class ScriptedOrderManager(threading.Thread):

@@ -6,7 +6,6 @@ import errno
 import io
 import logging
 import multiprocessing
-import os
 import socket
 import subprocess
 import sys

@@ -6,7 +6,6 @@ import sys
 import textwrap
 import time
 
-import numpy as np
 import pytest
 
 from engine.shared_memory_utils import (HEADER_BYTES, SharedPriceBook, SignalBook,

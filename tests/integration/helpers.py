@@ -6,16 +6,7 @@ import socket
 import time
 
 from engine.protocol import FrameDecoder
-
-
-def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = cond()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+from engine.testing import wait_until as wait_for  # noqa: F401  (the tests' name for it)
 
 
 def connect(port, timeout=10.0):

@@ -4,7 +4,6 @@ is counted."""
 import json
 import logging
 import math
-import socket
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -12,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from engine.gateway import run_gateway
 from engine.order_manager import run_order_manager
 from engine.orderbook import PriceIngest
-from engine.protocol import Ack, FrameDecoder, RemoteProtocolError, Sentiment, decode_json
+from engine.protocol import Ack, RemoteProtocolError, Sentiment, decode_json
 from engine.shared_memory_utils import SharedPriceBook
 from engine.lifecycle import State
 from engine.supervisor import ProcessController, StatsUpdate

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from engine.net import free_ports
+from engine.testing import free_ports, wait_until as wait_for
 from engine.protocol import FrameDecoder
 from engine.signals import SignalEngine
 
@@ -56,14 +56,6 @@ def read_jsonl(path):
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip()]
-
-
-def wait_for(cond, timeout, what):
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def order_manager(procs, tmp_path):
