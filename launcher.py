@@ -130,8 +130,8 @@ def _show_plain_dialog(message: str) -> None:
         root.withdraw()
         messagebox.showerror("IPC Trading Desk", message)
         root.destroy()
-    except Exception:
-        pass
+    except Exception as exc:  # no Tk here (or no display): the message went to stderr
+        print(f"(could not show it in a window either: {exc})", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -295,3 +295,16 @@ def merge_saved(config: Config, saved: dict, explicit: Set[str] = frozenset()) -
 def saved_text(value) -> str:
     """How a setting is stored: symbols comma-separated, the rest as they print."""
     return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
+def to_flags(config: Config) -> list:
+    """The command line that rebuilds `config` in a process started on its own (every
+    setting with a value; the auth token travels in the environment, not on a command line
+    anyone can read)."""
+    out = []
+    for name, s in settings():
+        value = getattr(config, name)
+        if value is None or name == "auth_token":
+            continue
+        out += [s.flag, saved_text(value)]
+    return out

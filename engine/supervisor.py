@@ -305,8 +305,11 @@ class ProcessController:
     def status(self, name: str) -> ProcState:
         return self.procs[name]
 
-    def state(self, name: str) -> State:
-        return self.procs[name].state
+    def state(self, name: str) -> Optional[State]:
+        """The process's state; None when this stack has no such process (a bench that
+        runs only some of the four)."""
+        p = self.procs.get(name)
+        return p.state if p is not None else None
 
     def running(self) -> List[str]:
         return [n for n, p in self.procs.items() if p.alive]

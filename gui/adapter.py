@@ -56,7 +56,7 @@ class ControllerAdapter(QObject):
     def config(self) -> Config:
         return self.model.config
 
-    def state(self, name: str) -> State:
+    def state(self, name: str) -> Optional[State]:
         return self.model.state(name)
 
     def view(self, name: str) -> ProcView:

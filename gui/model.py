@@ -139,7 +139,7 @@ class DeskModel:
     def signal_book(self):
         return self.ctl.signal_book
 
-    def state(self, name: str) -> State:
+    def state(self, name: str) -> Optional[State]:
         return self.ctl.state(name)
 
     def states(self) -> Dict[str, State]:

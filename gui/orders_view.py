@@ -22,6 +22,7 @@ from engine.net import connect_timeout
 from engine.protocol import auth_frame
 
 from . import theme
+from .guard import guarded
 from .model import ConfirmStream, PositionBook
 
 BACKOFF_START_MS = 50
@@ -201,10 +202,7 @@ class OrdersModel(QAbstractTableModel):
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         # a C++ virtual: an exception must not escape into Qt
-        try:
-            return self._data(index, role)
-        except Exception:
-            return None
+        return guarded("the orders table's data()", self._data, index, role)
 
     def _data(self, index, role):
         if not index.isValid():

@@ -94,3 +94,12 @@ def test_every_setting_is_declared_once_with_its_flag():
     from engine.config import settings
     flags = [s.flag for _, s in settings()]
     assert sorted(flags) == sorted(FLAGS) and len(set(flags)) == len(flags)
+
+
+def test_a_config_survives_its_own_command_line():
+    from engine.config import to_flags
+    cfg = Config(symbols=("AAPL", "X"), short_window=3, long_window=9, seed=4,
+                 prices_csv="p.csv", tick_interval=0.25, auth_token="s3cret")
+    back, _ = parse_args(to_flags(cfg))
+    assert back == cfg.replace(auth_token=None)
+    assert "s3cret" not in to_flags(cfg)

@@ -175,6 +175,19 @@ def test_replace_config_only_while_everything_is_stopped(make_model, config):
     assert model.replace_config(new) is False  # nothing changed
 
 
+def test_a_partial_stack_has_no_state_for_what_it_does_not_run(config):
+    """A stack of some of the four (the chart bench runs a feed and the OrderBook): a view
+    asking after a process it does not run gets None, never a KeyError in a frame timer."""
+    from engine.lifecycle import State
+    from engine.supervisor import ProcessController
+    ctl = ProcessController(config, targets={"gateway": idle_target})
+    try:
+        assert ctl.state("gateway") == State.STOPPED
+        assert ctl.state("strategy") is None
+    finally:
+        ctl.close()
+
+
 # -- pure pieces ------------------------------------------------------------------------------
 def test_totals_add_counters_across_runs_and_keep_the_latest_gauges():
     from engine.stats import Stats

@@ -1,0 +1,65 @@
+"""The charts' data model without Qt: sampling real shared-memory books into the history, the
+views a frame draws, the y range, fills, and what a crosshair reads."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from engine.shared_memory_utils import SharedPriceBook, SignalBook
+from gui.chart_model import ChartData, fit, visible
+
+SYMS = ("AAPL", "MSFT")
+
+
+def test_sampling_takes_one_row_a_frame_only_when_something_changed(shm_name):
+    with SharedPriceBook(SYMS, name=shm_name) as book, \
+            SignalBook(SYMS, name=shm_name + "_s") as sig:
+        data = ChartData(SYMS, history_s=10, fps=30)
+        assert data.sample(100.0, book, sig, True) is False and data.feed == "waiting"
+        book.update("AAPL", 100.0)
+        book.update("MSFT", 200.0)
+        sig.publish("AAPL", 99.0, 98.0, 10, 1)
+        sig.set_sentiment(70)
+        assert data.sample(100.1, book, sig, True)
+        assert data.sample(100.2, book, sig, False) is False  # nothing new
+        assert data.sample(100.5, book, sig, True)  # the sentiment repeats while it runs
+        assert (data.prices.count, data.mas.count, data.sentiment.count) == (1, 1, 2)
+        book.update("AAPL", 110.0)
+        data.sample(101.0, book, sig, True)
+        t, pct, v = data.pct_view(99.0, 102.0)
+        assert list(t) == [100.1, 101.0] and v[-1].tolist() == [110.0, 200.0]
+        assert pct[0].tolist() == pytest.approx([0.0, 10.0])  # AAPL +10 % from the left edge
+        assert pct[1].tolist() == [0.0, 0.0]
+        ts, short, long_ = data.ma_view(99.0, 102.0, 0)
+        assert (short[-1], long_[-1]) == (99.0, 98.0)
+        assert data.changes(99.0)[0] == pytest.approx((110.0, 10.0))
+        at = data.values_at(100.5, 99.0)
+        assert at["prices"][0][0] == 100.0 and at["sentiment"] == 70 and at["short"][0] == 99.0
+
+
+def test_fills_visible_slices_and_the_y_range():
+    data = ChartData(SYMS, history_s=10, fps=30)
+    data.add_fill(1.0, "AAPL", 101.0, True)
+    data.add_fill(2.0, "AAPL", 102.0, False)
+    buys, sells = data.fills("AAPL")
+    assert buys.tolist() == [[1.0, 101.0]] and sells.tolist() == [[2.0, 102.0]]
+    assert data.marker_count() == 2 and data.marker_count("MSFT") == 0
+    t = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert visible(t, 2.5, 3.5) == slice(1, 4)  # one on each side, so lines reach the edges
+    lo, hi = fit([np.array([1.0, np.nan, 3.0])], min_span=0.1)
+    assert lo < 1.0 and hi > 3.0 and math.isclose(hi - lo, 2.0 * 1.16)
+    assert fit([np.array([np.nan]), np.empty((2, 0))], 0.1) is None
+    lo, hi = fit([np.array([5.0])], min_span=1.0)
+    assert math.isclose(hi - lo, 1.16)
+
+
+def test_a_new_controller_is_read_afresh(shm_name):
+    with SharedPriceBook(SYMS, name=shm_name) as book:
+        data = ChartData(SYMS, history_s=10, fps=30)
+        book.update("AAPL", 1.0)
+        assert data.sample(time.time(), book, None, False)
+        data.reset_sources()
+        assert data.sample(time.time(), book, None, False)  # the same counter, read again
