@@ -15,15 +15,16 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .config import Config
-from .net import EventLoop, PortInUse, Server
+from .net import EventLoop, PortInUse, Server, open_servers
 from .protocol import Sentiment, encode_price_rounds, to_cents
-from .runtime import Reporter, fatal, standalone_main
+from .runtime import Reporter, fatal, process_main
 from .stats import Stats
 
 START_PRICES = {"AAPL": 172.50, "MSFT": 325.20, "GOOG": 135.40, "AMZN": 145.80,
                 "TSLA": 242.10, "NVDA": 480.00, "META": 310.00, "NFLX": 440.00}
 MIN_PRICE = 0.01
 BATCH_BYTES = 64 * 1024  # about this much per send when the tick interval is 0
+FLOOD_BACKLOG = 256 * 1024  # ... and no more while a client's backlog is larger
 
 
 class RandomWalk:
@@ -113,103 +114,126 @@ class CsvReplay:
         return r
 
 
-def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:
-    log = logging.getLogger("gateway")
-    reporter = reporter or Reporter(None, "gateway")
-    loop = EventLoop()
-    rng = np.random.default_rng(None if config.seed is None else config.seed + 1)
-    latest_news: List[int] = []
+class Gateway:
+    """One run of the Gateway: its price and news servers, its feed (a random walk or a
+    replay) and the loop that paces them."""
 
-    def greet_news(server: Server, peer) -> None:
-        if latest_news:  # a new client learns the current sentiment at once
-            server.send(peer, Sentiment(latest_news[0]).encode())
+    def __init__(self, config: Config, stop_event, reporter: Optional[Reporter] = None):
+        self.config, self.stop_event = config, stop_event
+        self.log = logging.getLogger("gateway")
+        self.reporter = reporter or Reporter(None, "gateway")
+        self.rng = np.random.default_rng(None if config.seed is None else config.seed + 1)
+        self.latest_news: Optional[int] = None
+        self.ticks_sent = self.news_sent = self.rounds = 0
+        self.interval = config.tick_interval
+        self.batch_rounds = max(1, BATCH_BYTES // (12 * len(config.symbols)))  # ~12 B a frame
+        self.next_tick = self.next_news = time.perf_counter()
 
-    common = dict(max_frame=config.max_frame, out_cap=config.client_buffer_cap,
-                  auth_token=config.auth_token)
-    prices = None
-    try:
-        prices = Server(loop, config.bind_host, config.price_port, "prices", log, **common)
-        news = Server(loop, config.bind_host, config.news_port, "news", log,
-                      on_connect=greet_news, **common)
-    except PortInUse as exc:
-        if prices is not None:
-            prices.close()
-        loop.close()
-        fatal(log, str(exc))
-    try:
-        feed = (CsvReplay(config.prices_csv, config.symbols, log) if config.prices_csv
-                else RandomWalk(config.symbols, config.seed))
-    except (OSError, ValueError) as exc:
-        prices.close(); news.close(); loop.close()
-        fatal(log, f"cannot replay prices: {exc}")
-    reporter.running(price_port=prices.port, news_port=news.port)
+    def run(self) -> None:
+        self._open()
+        try:
+            while not self.stop_event.is_set():
+                now = time.perf_counter()
+                self._prices(now)
+                if now >= self.next_news:
+                    self._news(now)
+                self.loop.poll(self._timeout())
+                self.reporter.maybe(self.stats)
+        finally:
+            self._close()
 
-    ticks_sent = news_sent = rounds = 0
-    interval = config.tick_interval
-    batch_rounds = max(1, BATCH_BYTES // (12 * len(config.symbols)))  # ~12 bytes a frame
-    now = time.perf_counter()
-    next_tick = now
-    next_news = now
+    def _open(self) -> None:
+        cfg, log = self.config, self.log
+        self.loop = EventLoop()
+        try:
+            self.prices, self.news = open_servers(
+                self.loop, log, cfg.bind_host,
+                [(cfg.price_port, "prices", {}),
+                 (cfg.news_port, "news", {"on_connect": self._greet_news})],
+                max_frame=cfg.max_frame, out_cap=cfg.client_buffer_cap,
+                auth_token=cfg.auth_token)
+        except PortInUse as exc:
+            self.loop.close()
+            fatal(log, str(exc))
+        try:
+            self.feed = (CsvReplay(cfg.prices_csv, cfg.symbols, log) if cfg.prices_csv
+                         else RandomWalk(cfg.symbols, cfg.seed))
+        except (OSError, ValueError) as exc:
+            self._close_servers()
+            fatal(log, f"cannot replay prices: {exc}")
+        self.reporter.running(price_port=self.prices.port, news_port=self.news.port)
 
-    def stats():
-        return Stats(ticks_sent=ticks_sent, news_sent=news_sent, rounds=rounds,
+    def _close_servers(self) -> None:
+        self.prices.close()
+        self.news.close()
+        self.loop.close()
+
+    def _close(self) -> None:
+        self._close_servers()
+        final = self.stats()
+        self.reporter.send(final)
+        self.log.info("gateway stopping: %d ticks and %d news sent, %d slow clients dropped",
+                      self.ticks_sent, self.news_sent, final.dropped_slow)
+
+    def _greet_news(self, server: Server, peer) -> None:
+        if self.latest_news is not None:  # a new client learns the current sentiment at once
+            server.send(peer, Sentiment(self.latest_news).encode())
+
+    def _flooding(self) -> bool:
+        """Tick interval 0: generate while every client keeps up."""
+        return (self.interval == 0 and self.prices.client_count > 0
+                and self.prices.max_backlog() < FLOOD_BACKLOG)
+
+    def _prices(self, now: float) -> None:
+        if self.interval == 0:
+            if self._flooding():  # a big batch at a time: one NumPy draw, encode and send
+                self._send(*self.feed.next_batch(self.batch_rounds), self.batch_rounds)
+        elif not self.prices.client_count:
+            # nobody listens: hold the feed (a replay starts at its first row for the first
+            # client) instead of generating ticks that reach no one
+            self.next_tick = now + self.interval
+        elif now >= self.next_tick:
+            self._send(*self.feed.next_round(), 1)
+            self.next_tick += self.interval
+            if self.next_tick < now - self.interval:  # fell far behind (machine paused)
+                self.next_tick = now + self.interval
+
+    def _send(self, data: bytes, ticks: int, rounds: int) -> None:
+        if self.prices.broadcast(data):
+            self.ticks_sent += ticks
+        self.rounds += rounds
+
+    def _news(self, now: float) -> None:
+        self.latest_news = int(self.rng.integers(0, 101))
+        if self.news.broadcast(Sentiment(self.latest_news).encode()):
+            self.news_sent += 1
+        self.next_news += self.config.news_interval
+        if self.next_news < now:
+            self.next_news = now + self.config.news_interval
+
+    def _timeout(self) -> float:
+        if self._flooding():
+            return 0.0
+        wake = min(self.next_news, self.next_tick if self.interval else self.next_news)
+        return min(max(wake - time.perf_counter(), 0.0), 0.1)
+
+    def stats(self) -> Stats:
+        prices, news = self.prices, self.news
+        return Stats(ticks_sent=self.ticks_sent, news_sent=self.news_sent, rounds=self.rounds,
                      price_clients=prices.client_count, news_clients=news.client_count,
                      dropped_slow=prices.dropped_slow + news.dropped_slow,
                      refused_auth=prices.refused_auth + news.refused_auth,
                      max_backlog=max(prices.max_backlog(), news.max_backlog()),
                      peak_backlog=max(prices.peak_backlog, news.peak_backlog))
 
-    try:
-        while not stop_event.is_set():
-            now = time.perf_counter()
-            if interval == 0:
-                # as fast as the clients read: generate while every client keeps up, a big
-                # batch at a time (one NumPy draw, one encode, one send)
-                if prices.client_count and prices.max_backlog() < 256 * 1024:
-                    data, n = feed.next_batch(batch_rounds)
-                    if prices.broadcast(data):
-                        ticks_sent += n
-                    rounds += batch_rounds
-            elif not prices.client_count:
-                # nobody listens: hold the feed (a replay starts at its first row for the
-                # first client) instead of generating ticks that reach no one
-                next_tick = now + interval
-            elif now >= next_tick:
-                data, n = feed.next_round()
-                rounds += 1
-                if prices.broadcast(data):
-                    ticks_sent += n
-                next_tick += interval
-                if next_tick < now - interval:  # fell far behind (machine paused): resync
-                    next_tick = now + interval
-            if now >= next_news:
-                value = int(rng.integers(0, 101))
-                latest_news[:] = [value]
-                if news.broadcast(Sentiment(value).encode()):
-                    news_sent += 1
-                next_news += config.news_interval
-                if next_news < now:
-                    next_news = now + config.news_interval
-            if interval == 0 and prices.client_count and prices.max_backlog() < 256 * 1024:
-                timeout = 0.0
-            else:
-                wake = min(next_news, next_tick if interval else next_news)
-                timeout = min(max(wake - time.perf_counter(), 0.0), 0.1)
-            loop.poll(timeout)
-            reporter.maybe(stats)
-    finally:
-        prices.close()
-        news.close()
-        loop.close()
-        final = stats()
-        reporter.send(final)
-        log.info("gateway stopping: %d ticks and %d news sent, %d slow clients dropped",
-                 ticks_sent, news_sent, final.dropped_slow)
+
+def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:
+    """The process target (picklable by name for `spawn`)."""
+    Gateway(config, stop_event, reporter).run()
 
 
-def main(argv=None) -> int:
-    return standalone_main("gateway", run_gateway,
-                           "Gateway: price and news TCP servers (Ctrl+C stops it).", argv)
+main = process_main("gateway", run_gateway,
+                    "Gateway: price and news TCP servers (Ctrl+C stops it).")
 
 
 if __name__ == "__main__":

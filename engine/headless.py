@@ -17,7 +17,7 @@ from typing import Optional
 from .config import Config
 from .oscompat import console_safe, on_console_close, stop_signals
 from .lifecycle import State
-from .supervisor import LogLine, ProcessController, StateChanged
+from .supervisor import LogLine, ProcessController, StateChanged, run_summary
 
 WIDTH = 13
 
@@ -66,7 +66,7 @@ def run_headless(config: Config, duration: Optional[float] = None,
             if duration is not None and time.monotonic() - started >= duration:
                 break
         ctl.stop_all_and_wait()
-        summary = ctl.summary()
+        summary = run_summary(ctl)
         summary["duration_s"] = round(time.monotonic() - started, 2)
     finally:
         ctl.close()

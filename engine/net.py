@@ -15,7 +15,7 @@ import logging
 import selectors
 import socket
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from . import trace
 from .oscompat import PORT_FORBIDDEN, PORT_TAKEN, port_forbidden_hint
@@ -294,6 +294,21 @@ class Server:
         except (KeyError, ValueError):
             pass
         self.sock.close()
+
+
+def open_servers(loop: "EventLoop", log: logging.Logger, host: str,
+                 specs: List[Tuple[int, str, dict]], **common) -> List["Server"]:
+    """All the servers of a process or none: (port, what, options) each, with `common`
+    options for all. On PortInUse the ones already listening are closed and it is raised."""
+    made: List[Server] = []
+    try:
+        for port, what, options in specs:
+            made.append(Server(loop, host, port, what, log, **common, **options))
+    except PortInUse:
+        for server in made:
+            server.close()
+        raise
+    return made
 
 
 class EventLoop:

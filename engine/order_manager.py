@@ -22,10 +22,10 @@ from typing import Dict, List, Optional
 from . import trace
 from .config import Config
 from .metrics import Rejections, reason_of
-from .net import EventLoop, PortInUse, Server
+from .net import EventLoop, PortInUse, Server, open_servers
 from .protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest,
                        RemoteProtocolError, decode_json, format_received, valid_id)
-from .runtime import Reporter, fatal, standalone_main
+from .runtime import Reporter, fatal, process_main
 from .stats import Stats
 
 ORDERS_FILE = "orders.jsonl"
@@ -182,46 +182,70 @@ def _coid_of(obj: Optional[dict]) -> Optional[str]:
     return coid if valid_id(coid) else None
 
 
-def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:
-    log = logging.getLogger("order_manager")
-    reporter = reporter or Reporter(None, "order_manager")
-    order_log = OrderLog(Path(config.log_dir) / ORDERS_FILE, log)
-    desk = OrderDesk(config, log, order_log)
-    loop = EventLoop()
-    confirms: Optional[Server] = None
+class OrderManager:
+    """One run of the OrderManager: the order server (orders in, acks out), the
+    confirmation server, the durable order log and the OrderDesk that decides."""
 
-    def on_orders(server: Server, peer, frames: List[bytes]) -> None:
+    def __init__(self, config: Config, stop_event, reporter: Optional[Reporter] = None):
+        self.config, self.stop_event = config, stop_event
+        self.log = logging.getLogger("order_manager")
+        self.reporter = reporter or Reporter(None, "order_manager")
+
+    def run(self) -> None:
+        self._open()
+        try:
+            while not self.stop_event.is_set():
+                self.loop.poll(0.1)
+                self.reporter.maybe(self.stats)
+        finally:
+            self._close()
+
+    def _open(self) -> None:
+        cfg, log = self.config, self.log
+        self.order_log = OrderLog(Path(cfg.log_dir) / ORDERS_FILE, log)
+        self.desk = OrderDesk(cfg, log, self.order_log)
+        self.loop = EventLoop()
+        try:
+            self.orders, self.confirms = open_servers(
+                self.loop, log, cfg.bind_host,
+                [(cfg.order_port, "orders",
+                  {"on_frames": self._on_orders, "keep_slow_readers": True}),
+                 (cfg.confirm_port, "confirmations", {})],
+                max_frame=cfg.max_frame, out_cap=cfg.client_buffer_cap,
+                auth_token=cfg.auth_token, nodelay=True)
+        except PortInUse as exc:
+            self.loop.close()
+            self.order_log.close()
+            fatal(log, str(exc))
+        self.reporter.running(order_port=self.orders.port, confirm_port=self.confirms.port)
+
+    def _close(self) -> None:
+        self.orders.close()
+        self.confirms.close()
+        self.loop.close()
+        self.order_log.close()
+        final = self.stats()
+        self.reporter.send(final)
+        self.log.info("order manager stopping: %d orders logged, %d duplicates, %d rejected",
+                      final.orders_logged, final.orders_duplicate, final.orders_rejected)
+
+    def _on_orders(self, server: Server, peer, frames: List[bytes]) -> None:
         hook = trace.HOOKS.orders_handled
         t_in = time.perf_counter_ns() if hook is not None else 0
-        replies, accepted = desk.handle(frames, peer.id)
+        replies, accepted = self.desk.handle(frames, peer.id)
         if hook is not None:
             hook(frames, t_in, time.perf_counter_ns())
         if replies:
             server.send(peer, b"".join(replies))
         if not accepted:
             return
-        conf, lines = desk.announce(accepted)
+        confirms, lines = self.desk.announce(accepted)
         for line in lines:
-            log.info(line)
-        confirms.broadcast(b"".join(conf))
+            self.log.info(line)
+        self.confirms.broadcast(b"".join(confirms))
 
-    common = dict(max_frame=config.max_frame, out_cap=config.client_buffer_cap,
-                  auth_token=config.auth_token, nodelay=True)
-    orders = None
-    try:
-        orders = Server(loop, config.bind_host, config.order_port, "orders", log,
-                        on_frames=on_orders, keep_slow_readers=True, **common)
-        confirms = Server(loop, config.bind_host, config.confirm_port, "confirmations", log,
-                          **common)
-    except PortInUse as exc:
-        if orders is not None:
-            orders.close()
-        loop.close()
-        order_log.close()
-        fatal(log, str(exc))
-    reporter.running(order_port=orders.port, confirm_port=confirms.port)
-
-    def stats():
+    def stats(self) -> Stats:
+        desk, orders, confirms = self.desk, self.orders, self.confirms
         return Stats(orders_logged=desk.accepted, orders_duplicate=desk.duplicates,
                      orders_rejected=desk.rejections.total,
                      orders_assigned_id=desk.assigned,
@@ -232,27 +256,16 @@ def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] =
                      dropped_slow=confirms.dropped_slow + orders.dropped_slow,
                      peak_backlog=max(confirms.peak_backlog, orders.peak_backlog),
                      largest_send=max(confirms.largest_send, orders.largest_send),
-                     next_order_id=order_log.next_id)
-
-    try:
-        while not stop_event.is_set():
-            loop.poll(0.1)
-            reporter.maybe(stats)
-    finally:
-        orders.close()
-        confirms.close()
-        loop.close()
-        order_log.close()
-        final = stats()
-        reporter.send(final)
-        log.info("order manager stopping: %d orders logged, %d duplicates, %d rejected",
-                 final.orders_logged, final.orders_duplicate, final.orders_rejected)
+                     next_order_id=self.order_log.next_id)
 
 
-def main(argv=None) -> int:
-    return standalone_main("order_manager", run_order_manager,
-                           "OrderManager: order server, order log and confirmations "
-                           "(Ctrl+C stops it).", argv)
+def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:
+    """The process target (picklable by name for `spawn`)."""
+    OrderManager(config, stop_event, reporter).run()
+
+
+main = process_main("order_manager", run_order_manager, "OrderManager: order server, order "
+                                                        "log and confirmations (Ctrl+C stops it).")
 
 
 if __name__ == "__main__":

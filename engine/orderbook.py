@@ -18,7 +18,7 @@ from .config import Config
 from .metrics import Rejections, reason_of
 from .net import ConnectionClosed, Outage, Ringer, connect, recv_some
 from .protocol import FrameDecoder, PriceScanner, RemoteProtocolError, parse_price
-from .runtime import Reporter, fatal, standalone_main
+from .runtime import Reporter, fatal, process_main
 from .shared_memory_utils import SharedPriceBook, StaleSegmentInUse
 from .stats import Stats
 
@@ -172,10 +172,8 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
                  final.ticks_applied, final.bad_frames)
 
 
-def main(argv=None) -> int:
-    return standalone_main("orderbook", run_orderbook,
-                           "OrderBook: Gateway prices into shared memory (Ctrl+C stops it).",
-                           argv)
+main = process_main("orderbook", run_orderbook,
+                    "OrderBook: Gateway prices into shared memory (Ctrl+C stops it).")
 
 
 if __name__ == "__main__":

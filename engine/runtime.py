@@ -239,16 +239,22 @@ def _stop_with_parent(stop_event, log: logging.Logger, grace_s: float = 3.0) -> 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def standalone_main(name: str, target: Callable, description: str, argv=None,
-                    extra_args: Optional[Callable] = None, kwargs_from_ns=None) -> int:
-    """`python -m engine.<name>`: parse the shared flags, log to the console and
-    logs/<name>.log, stop cleanly on Ctrl+C (or SIGTERM)."""
+def process_main(name: str, target: Callable, description: str) -> Callable[..., int]:
+    """The `main(argv=None)` of a process module: `python -m engine.<name>` and the
+    `ipcdesk-<name>` command."""
+    def main(argv=None) -> int:
+        return standalone_main(name, target, description, argv)
+    main.__doc__ = description
+    return main
+
+
+def standalone_main(name: str, target: Callable, description: str, argv=None) -> int:
+    """One process on its own: parse the shared flags, log to the console and
+    <log dir>/<name>.log, stop cleanly on Ctrl+C (or SIGTERM)."""
     parser = parser_for(f"python -m engine.{name}", description)
     parser.add_argument("--stats-json", default=None, metavar="FILE.json",
                         help="at exit, write this process's final counters (and, for the "
                              "Strategy, latency percentiles) to this JSON file")
-    if extra_args:
-        extra_args(parser)
     config, ns = parse_args(argv, parser=parser)
     log = setup_logging(name, config.log_dir, console=True)
     stop = threading.Event()
@@ -262,10 +268,9 @@ def standalone_main(name: str, target: Callable, description: str, argv=None,
 
     for signum in stop_signals():  # Ctrl+C, Ctrl+Break, SIGTERM, SIGHUP
         signal.signal(signum, on_signal)
-    kwargs = kwargs_from_ns(ns) if kwargs_from_ns else {}
     reporter = Reporter(None, name)
     try:
-        target(config, stop, reporter=reporter, **kwargs)
+        target(config, stop, reporter=reporter)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     finally:

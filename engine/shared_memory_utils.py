@@ -125,6 +125,11 @@ def segment_exists(name: str) -> bool:
     return True
 
 
+
+def _header_word(index: int, doc: str) -> property:
+    """A read-only view of one word of the segment's header."""
+    return property(lambda self: self._h[index], doc=doc)
+
 class _Book:
     """A seqlocked header plus one structured row per symbol. Subclasses set these."""
 
@@ -278,21 +283,10 @@ class _Book:
         """Bytes the OS reports for the mapping (may be rounded up to a page)."""
         return self._shm.size
 
-    @property
-    def created_ns(self) -> int:
-        return self._h[H_CREATED]
-
-    @property
-    def update_counter(self) -> int:
-        return self._h[H_UPDATES]
-
-    @property
-    def last_update_ns(self) -> int:
-        return self._h[H_LAST]
-
-    @property
-    def writer_pid(self) -> int:
-        return self._h[H_WRITER]
+    created_ns = _header_word(H_CREATED, "time.time_ns() when the segment was created")
+    update_counter = _header_word(H_UPDATES, "rows written since creation (every tick)")
+    last_update_ns = _header_word(H_LAST, "time.time_ns() of the latest write")
+    writer_pid = _header_word(H_WRITER, "pid of the process that holds the writer slot, or 0")
 
     def set_writer(self, pid: int) -> None:
         """Claim (pid) or release (0) the writer slot; repairs a seqlock a dead writer left odd."""

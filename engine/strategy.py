@@ -25,7 +25,7 @@ from .metrics import Latency, Rejections, reason_of
 from .net import ConnectionClosed, Doorbell, Outage, connect, recv_some, udp_port_in_use
 from .order_link import DELIVERED, QUEUED, OrderLink
 from .protocol import Ack, FrameDecoder, Order, RemoteProtocolError, Sentiment
-from .runtime import Reporter, standalone_main
+from .runtime import Reporter, process_main
 from .shared_memory_utils import SharedPriceBook, SignalBook
 from .signals import OrderIntent, SignalEngine, position_label
 from .stats import Stats
@@ -329,10 +329,8 @@ def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None
     StrategyProcess(config, stop_event, reporter, name).run()
 
 
-def main(argv=None) -> int:
-    return standalone_main("strategy", run_strategy,
-                           "Strategy: moving-average crossover gated by news sentiment "
-                           "(Ctrl+C stops it).", argv)
+main = process_main("strategy", run_strategy, "Strategy: moving-average crossover gated by "
+                                              "news sentiment (Ctrl+C stops it).")
 
 
 if __name__ == "__main__":

@@ -399,30 +399,6 @@ class ProcessController:
                     proc.kill()
                     p.stop_deadline = now + 10.0
 
-    # -- results ------------------------------------------------------------------
-    def summary(self) -> dict:
-        g, ob, st, om = (self.totals(n) if n in self.procs else Stats() for n in
-                         ("gateway", "orderbook", "strategy", "order_manager"))
-        latency = st.latency_us or {
-            "tick_to_decision": {"p50": None, "p99": None, "max": None, "count": 0},
-            "tick_to_ack": {"p50": None, "p99": None, "max": None, "count": 0}}
-        return {
-            "ticks_sent": g.ticks_sent,
-            "ticks_applied": ob.ticks_applied,
-            "bad_frames": sum(self.totals(n).bad_frames for n in self.procs),
-            "news_sent": g.news_sent,
-            "orders_sent": st.orders_sent,
-            "orders_acked": st.orders_acked,
-            "orders_rejected": st.orders_rejected,
-            "orders_logged": om.orders_logged,
-            "orders_duplicate": om.orders_duplicate,
-            "latency_us": latency,
-            "positions": st.positions,
-            "shm_bytes": self.shm_bytes,
-            "processes": {n: {"exitcode": p.exitcode, "state": p.state.value,
-                              "restarts": p.restarts} for n, p in self.procs.items()},
-        }
-
     # -- shutdown -----------------------------------------------------------------
     def close(self) -> None:
         """Stop everything (escalating as needed) and release the shared memory."""
@@ -446,3 +422,29 @@ class ProcessController:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def run_summary(ctl: "ProcessController") -> dict:
+    """The run in one dict (headless prints it, the bench reads it): totals across
+    restarts, latency, positions and each process's end."""
+    g, ob, st, om = (ctl.totals(n) if n in ctl.procs else Stats() for n in
+                     ("gateway", "orderbook", "strategy", "order_manager"))
+    latency = st.latency_us or {
+        "tick_to_decision": {"p50": None, "p99": None, "max": None, "count": 0},
+        "tick_to_ack": {"p50": None, "p99": None, "max": None, "count": 0}}
+    return {
+        "ticks_sent": g.ticks_sent,
+        "ticks_applied": ob.ticks_applied,
+        "bad_frames": sum(ctl.totals(n).bad_frames for n in ctl.procs),
+        "news_sent": g.news_sent,
+        "orders_sent": st.orders_sent,
+        "orders_acked": st.orders_acked,
+        "orders_rejected": st.orders_rejected,
+        "orders_logged": om.orders_logged,
+        "orders_duplicate": om.orders_duplicate,
+        "latency_us": latency,
+        "positions": st.positions,
+        "shm_bytes": ctl.shm_bytes,
+        "processes": {n: {"exitcode": p.exitcode, "state": p.state.value,
+                          "restarts": p.restarts} for n, p in ctl.procs.items()},
+    }

@@ -66,11 +66,12 @@ class ControllerAdapter(QObject):
     @property
     def price_book(self):
         """The shared price book (None before the first start)."""
-        return self.model.price_book
+        return self.model.ctl.book
 
     @property
     def signal_book(self):
-        return self.model.signal_book
+        """The Strategy's shared signal book (None before the first start)."""
+        return self.model.ctl.signal_book
 
     def any_active(self) -> bool:
         return self.model.any_active()

@@ -299,7 +299,7 @@ class ChartsPanel(QWidget):
             label.setText(text)
 
     def _update_titles(self, force: bool = False) -> None:
-        feed = self.data.feed if hasattr(self, "data") else "off"
+        feed = self.data.feed
         if not force and feed == self._title_feed:
             return
         self._title_feed = feed

@@ -131,14 +131,6 @@ class DeskModel:
     def names(self) -> Tuple[str, ...]:
         return tuple(self.ctl.procs)
 
-    @property
-    def price_book(self):
-        return self.ctl.book
-
-    @property
-    def signal_book(self):
-        return self.ctl.signal_book
-
     def state(self, name: str) -> Optional[State]:
         return self.ctl.state(name)
 

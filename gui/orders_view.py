@@ -251,6 +251,31 @@ class OrdersModel(QAbstractTableModel):
         self.endResetModel()
 
 
+def _plain_table(table: QTableView) -> None:
+    """The desk's table look: alternating rows, no grid, no row numbers, fixed-width digits."""
+    table.setAlternatingRowColors(True)
+    table.setShowGrid(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(20)
+    table.setFont(theme.mono_font())
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    header = table.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setStretchLastSection(True)
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(2)
+    label = QLabel(title)
+    label.setObjectName("muted")
+    lay.addWidget(label)
+    lay.addWidget(widget)
+    return box
+
+
 class OrdersView(QWidget):
     """Orders table (newest on top) with a running count, and positions per symbol beside it."""
 
@@ -270,52 +295,18 @@ class OrdersView(QWidget):
         top.addWidget(self.link)
 
         self.model = OrdersModel(parent=self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(20)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setFont(theme.mono_font())
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        hh = self.table.horizontalHeader()
-        hh.setHighlightSections(False)
-        hh.setStretchLastSection(True)
-        fixed = _fit_columns(self.table, ("00:00:00.000", "0000", "SELL", "000", "GOOG"))
-        # room for every column, the price too, and the scroll bar: with a font a little
-        # wider than expected (an X11 desktop) the price was clipped behind a scroll bar
-        price = self.table.fontMetrics().horizontalAdvance("00,000.00") + 12
-        self.table.setMinimumWidth(fixed + price + 2 * self.table.frameWidth()
-                                   + self.table.verticalScrollBar().sizeHint().width())
-
+        self.table = self._orders_table()
         self.pos_table = QTableWidget(0, 3)
         self.pos_table.setHorizontalHeaderLabels(["Symbol", "Pos", "Fills"])
-        self.pos_table.verticalHeader().setVisible(False)
-        self.pos_table.verticalHeader().setDefaultSectionSize(20)
-        self.pos_table.setShowGrid(False)
-        self.pos_table.setAlternatingRowColors(True)
         self.pos_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.pos_table.setFont(theme.mono_font())
-        self.pos_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        ph = self.pos_table.horizontalHeader()
-        ph.setStretchLastSection(True)
-        ph.setHighlightSections(False)
+        _plain_table(self.pos_table)
         need = _fit_columns(self.pos_table, ("GOOG", "-000", "000")) + \
             2 * self.pos_table.frameWidth() + 2
         self.pos_table.setMinimumWidth(need)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
-        pos_box = QWidget()
-        pv = QVBoxLayout(pos_box)
-        pv.setContentsMargins(0, 0, 0, 0)
-        pv.setSpacing(2)
-        lbl = QLabel("Positions")
-        lbl.setObjectName("muted")
-        pv.addWidget(lbl)
-        pv.addWidget(self.pos_table)
-        split.addWidget(pos_box)
+        split.addWidget(_titled("Positions", self.pos_table))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setSizes([390, need])
@@ -333,6 +324,19 @@ class OrdersView(QWidget):
         adapter.configChanged.connect(self._on_config_changed)
         self._on_config_changed(adapter.config)
         self._on_connection_changed(listener.connected)
+
+    def _orders_table(self) -> QTableView:
+        table = QTableView()
+        table.setModel(self.model)
+        table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        _plain_table(table)
+        fixed = _fit_columns(table, ("00:00:00.000", "0000", "SELL", "000", "GOOG"))
+        # room for every column, the price too, and the scroll bar: with a font a little
+        # wider than expected (an X11 desktop) the price was clipped behind a scroll bar
+        price = table.fontMetrics().horizontalAdvance("00,000.00") + 12
+        table.setMinimumWidth(fixed + price + 2 * table.frameWidth()
+                              + table.verticalScrollBar().sizeHint().width())
+        return table
 
     # -- handlers -----------------------------------------------------------------------
     def _on_confirms(self, items: list) -> None:

@@ -117,6 +117,21 @@ class ProcessPanel(QWidget):
         top.addWidget(self.stop_all)
         outer.addLayout(top)
 
+        outer.addWidget(self._process_grid())
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        adapter.stateChanged.connect(self._on_state_changed)
+        adapter.configChanged.connect(self._on_config_changed)
+        self._sync_all()
+
+        self.clock = QTimer(self)
+        self.clock.setInterval(500)
+        self.clock.timeout.connect(self._on_clock)
+        self.clock.start()
+
+    def _process_grid(self) -> QFrame:
+        """A card with one row a process: title, role, state, PID, uptime, restarts and
+        its Start/Stop/Restart buttons."""
         card = QFrame()
         card.setObjectName("card")
         grid = QGridLayout(card)
@@ -132,29 +147,16 @@ class ProcessPanel(QWidget):
         for r, name in enumerate(PROCESS_NAMES, start=1):
             row = ProcessRow(name, self)
             self.rows[name] = row
-            grid.addWidget(row.title, r, 0)
-            grid.addWidget(row.role, r, 1)
-            grid.addWidget(row.state, r, 2)
-            grid.addWidget(row.pid, r, 3)
-            grid.addWidget(row.uptime, r, 4)
-            grid.addWidget(row.restarts, r, 5)
+            for col, w in enumerate((row.title, row.role, row.state, row.pid, row.uptime,
+                                     row.restarts)):
+                grid.addWidget(w, r, col)
             buttons = QHBoxLayout()
             buttons.setSpacing(4)
             for b in (row.start, row.stop, row.restart):
                 buttons.addWidget(b)
             grid.addLayout(buttons, r, 6)
         grid.setColumnStretch(1, 1)
-        outer.addWidget(card)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-
-        adapter.stateChanged.connect(self._on_state_changed)
-        adapter.configChanged.connect(self._on_config_changed)
-        self._sync_all()
-
-        self.clock = QTimer(self)
-        self.clock.setInterval(500)
-        self.clock.timeout.connect(self._on_clock)
-        self.clock.start()
+        return card
 
     # -- handlers -----------------------------------------------------------------------
     def _on_state_changed(self, name: str, state: str, pid, exitcode, detail: str) -> None:

@@ -12,34 +12,31 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
+import shutil
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PORTS = ("price_port", "news_port", "order_port", "confirm_port")
 
 
-def _free_ports(n: int):
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+def default_out() -> Path:
+    """The repository's docs/screenshot.png in a checkout; the per-user data folder when the
+    desk is installed (never the working directory)."""
+    if (ROOT / "docs").is_dir() and (ROOT / "launcher.py").is_file():
+        return ROOT / "docs" / "screenshot.png"
+    from engine.oscompat import data_dir
+    return data_dir() / "screenshot.png"
 
 
-def main(argv=None) -> int:
-    from engine.config import add_arguments, from_args, given, parser_for
+def make_parser() -> argparse.ArgumentParser:
+    from engine.config import add_arguments, parser_for
     parser = parser_for("python -m gui.screenshot", __doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
+    parser.add_argument("--out", default=None,
+                        help=f"the picture (default {default_out()})")
     parser.add_argument("--seconds", type=float, default=20.0,
                         help="how long the stack runs before the grab (default %(default)s)")
     parser.add_argument("--width", type=int, default=1400)
@@ -54,85 +51,100 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true",
                         help="keep the run's temporary folder (logs, settings) and print it")
     add_arguments(parser)
-    ns = parser.parse_args(argv)
-    if not ns.show:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return parser
 
-    tmp = Path(tempfile.mkdtemp(prefix="ipcdesk-shot-"))
+
+def private_config(ns, tmp: Path):
+    """The flags' config, with free ports, a private shared-memory name, log folder and seed
+    wherever the user did not say otherwise: the user's own desk is never touched."""
+    from engine.config import from_args, given
+    from engine.testing import free_ports, unique_shm_name
     said = set(given(ns))
-    config = from_args(ns)
     changes = {}
-    if not said & {"price_port", "news_port", "order_port", "confirm_port"}:
-        p = _free_ports(4)
-        changes.update(price_port=p[0], news_port=p[1], order_port=p[2], confirm_port=p[3])
+    if not said & set(PORTS):
+        changes.update(zip(PORTS, free_ports(len(PORTS))))
     if "shm_name" not in said:
-        changes["shm_name"] = "ipcshot_" + uuid.uuid4().hex[:8]
+        changes["shm_name"] = unique_shm_name("ipcshot")
     if "log_dir" not in said:
         changes["log_dir"] = str(tmp / "logs")
     if "seed" not in said:
         changes["seed"] = 11
-    config = config.replace(**changes)
+    return from_args(ns).replace(**changes)
 
-    from PySide6.QtCore import QSettings, QTimer
-    from .app import build_desk, make_app
 
-    app = make_app()
-    settings = QSettings(str(tmp / "desk.ini"), QSettings.Format.IniFormat)
-    adapter, window = build_desk(config, settings=None)
-    window.settings = settings
-    window.resize(ns.width, ns.height)
-    window.default_layout()
-    window.charts.set_window(ns.window)
-    if ns.log_tab in window.log_view.panes:
-        window.log_view.setCurrentWidget(window.log_view.panes[ns.log_tab])
-    window.show()
-    out = Path(ns.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    result = {}
+class Shot:
+    """The desk on a private stack: Start all, run, pick the busiest symbol, crosshair, grab,
+    close the normal way; `result` holds what it measured."""
 
-    def grab():
-        charts = window.charts
-        # show the symbol with the most fills, and the crosshair on its price chart
-        best = max(charts.symbols, key=charts.marker_count)
+    def __init__(self, ns, config, tmp: Path, out: Path):
+        from PySide6.QtCore import QSettings
+        from .app import build_desk, make_app
+        self.ns, self.out, self.result = ns, out, {}
+        self.app = make_app()
+        self.adapter, window = build_desk(config, settings=None)
+        window.settings = QSettings(str(tmp / "desk.ini"), QSettings.Format.IniFormat)
+        window.resize(ns.width, ns.height)
+        window.default_layout()
+        window.charts.set_window(ns.window)
+        if ns.log_tab in window.log_view.panes:
+            window.log_view.setCurrentWidget(window.log_view.panes[ns.log_tab])
+        window.shutdownFinished.connect(self.app.quit)
+        self.window = window
+
+    def run(self) -> dict:
+        from PySide6.QtCore import QTimer
+        self.window.show()
+        self.started = time.monotonic()
+        QTimer.singleShot(200, self.window.process_panel.start_all.click)
+        QTimer.singleShot(int(self.ns.seconds * 1000), self._choose_symbol)
+        try:
+            self.app.exec()
+        finally:
+            self.adapter.close()
+        return self.result
+
+    def _choose_symbol(self) -> None:
+        from PySide6.QtCore import QTimer
+        charts = self.window.charts
+        best = max(charts.symbols, key=charts.marker_count)  # the one with the most fills
         if charts.marker_count(best):
             charts.select_symbol(best)
-        QTimer.singleShot(400, finish_grab)
+        QTimer.singleShot(400, self._grab)
 
-    def finish_grab():
-        charts = window.charts
-        if not ns.no_crosshair:
-            (left, right), _ = charts.price_plot.vb.viewRange()
-            _, (lo, hi) = charts.price_plot.vb.viewRange()
+    def _grab(self) -> None:
+        charts, window = self.window.charts, self.window
+        if not self.ns.no_crosshair:
+            (left, right), (lo, hi) = charts.price_plot.vb.viewRange()
             charts.show_crosshair("price", left + 0.72 * (right - left), lo + 0.6 * (hi - lo))
-        app.processEvents()
-        result["fps"] = charts.fps(over=2.0)
-        result["frame_ms"] = charts.frame_ms
-        result["frames"] = charts.frames_rendered
-        result["paints"] = charts.paints()
-        result["elapsed"] = time.monotonic() - started
-        window.grab().save(str(out))
-        result["orders"] = window.orders_view.row_count()
-        result["status"] = window.status.text
+        self.app.processEvents()
+        self.result.update(fps=charts.fps(over=2.0), frame_ms=charts.frame_ms,
+                           frames=charts.frames_rendered, paints=charts.paints(),
+                           elapsed=time.monotonic() - self.started,
+                           target_fps=charts.target_fps)
+        window.grab().save(str(self.out))
+        self.result.update(orders=window.orders_view.row_count(), status=window.status.text)
         window.close()
 
-    window.shutdownFinished.connect(app.quit)
-    started = time.monotonic()
-    QTimer.singleShot(200, window.process_panel.start_all.click)
-    QTimer.singleShot(int(ns.seconds * 1000), grab)
+
+def main(argv=None) -> int:
+    ns = make_parser().parse_args(argv)
+    if not ns.show:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out = Path(ns.out) if ns.out else default_out()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="ipcdesk-shot-"))
     try:
-        app.exec()
+        result = Shot(ns, private_config(ns, tmp), tmp, out).run()
     finally:
-        adapter.close()
         if ns.keep:
             print(f"logs and settings of this run: {tmp}")
         else:
-            import shutil
             shutil.rmtree(tmp, ignore_errors=True)
     if "fps" not in result:
         print("no screenshot taken", file=sys.stderr)
         return 1
     print(f"saved {out} ({ns.width}x{ns.height}); chart {result['fps']:.1f} fps "
-          f"(target {window.charts.target_fps}), {result['frames']} frames and "
+          f"(target {result['target_fps']}), {result['frames']} frames and "
           f"{result['paints']} paints in {result['elapsed']:.1f} s, "
           f"{result['frame_ms']:.2f} ms a frame; {result['orders']} orders in the table")
     return 0

@@ -26,22 +26,18 @@ def frame_text(rng):
 
 
 def reference(block, cap):
-    """The frame-by-frame rule (PriceScanner.accept) on FrameDecoder.feed() frames."""
+    """The frame-by-frame rule (PriceScanner.accept) on the frames FrameDecoder.feed() finds
+    in the block's whole frames (as feed_block hands them over): an oracle that shares none
+    of the scanner's splitting or counting."""
+    dec = FrameDecoder(cap)
+    frames = dec.feed(block[:block.rfind(b"*") + 1])
     sc = PriceScanner(ROWS, cap)
-    latest, rejected, oversize = {}, [], 0
-    for f in block.split(b"*")[:-1]:
-        if not f:
-            continue
-        if len(f) > cap:
-            oversize += 1
-            continue
-        i, price = sc.accept(f)
-        if i is None:
-            rejected.append(f)
-        else:
-            prev = latest.get(i)
-            latest[i] = (price, prev[1] + 1 if prev else 1)
-    return latest, rejected, oversize
+    decided = [(f, *sc.accept(f)) for f in frames]
+    latest = {}
+    for _, i, price in decided:
+        if i is not None:
+            latest[i] = (price, latest.get(i, (0, 0))[1] + 1)
+    return latest, [f for f, i, _ in decided if i is None], dec.oversize
 
 
 @pytest.mark.parametrize("seed", range(40))

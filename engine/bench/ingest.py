@@ -8,6 +8,7 @@ from functools import partial
 
 from ..gateway import run_gateway
 from ..orderbook import run_orderbook
+from ..supervisor import run_summary
 from .common import BenchContext, pump, wait
 from .procs import price_block, run_blaster
 
@@ -67,7 +68,7 @@ def e2e(ctx: BenchContext) -> dict:
             samples.append((time.perf_counter(), book.update_counter))
         c1, t1 = book.update_counter, time.perf_counter()
         ctl.stop_all_and_wait()
-        s = ctl.summary()
+        s = run_summary(ctl)
     finally:
         ctl.close()
     per_half = []

@@ -14,6 +14,7 @@ from ..config import to_flags
 from ..gateway import run_gateway
 from ..order_manager import run_order_manager
 from ..orderbook import run_orderbook
+from ..supervisor import run_summary
 from .common import ROOT, BenchContext, pcts, pump, stop_subprocess, wait
 from .procs import run_order_manager_traced, run_strategy_traced
 
@@ -34,7 +35,7 @@ def latency(ctx: BenchContext) -> dict:
         pump(ctl, duration)
         rate = (ctl.book.update_counter - c0) / (time.perf_counter() - t0)
         ctl.stop_all_and_wait()
-        s = ctl.summary()
+        s = run_summary(ctl)
     finally:
         ctl.close()
     res = result(s["latency_us"], rate, s.get("orders_acked"))

@@ -46,9 +46,7 @@ def gateway_restart(stack: Stack) -> Result:
             "orderbook logged the outage once")
     r.check(len(stack.lines("strategy", "lost gateway news", mark)) == 1,
             "strategy logged the outage once")
-    r.check(stack.healthy(), "every process running")
-    r.passed = not r.checks
-    return r
+    return r.finish(stack)
 
 
 def orderbook_restart(stack: Stack) -> Result:
@@ -72,9 +70,7 @@ def orderbook_restart(stack: Stack) -> Result:
     r.check(stack.ctl.book.created_ns == created, "same segment")
     stack.wait(lambda: not stack.stats("strategy").stale, 10,
                "strategy to see fresh prices")
-    r.check(stack.healthy(), "every process running")
-    r.passed = not r.checks
-    return r
+    return r.finish(stack)
 
 
 def order_manager_restart(stack: Stack) -> Result:
@@ -123,9 +119,7 @@ def order_manager_restart(stack: Stack) -> Result:
     r.orders_acked = len(acked)
     r.notes.append(f"{pending_while_down} strategy orders were waiting when the restart began, "
                    f"{resent} resent after it (more piled up meanwhile)")
-    r.check(stack.healthy(), "every process running")
-    r.passed = not r.checks
-    return r
+    return r.finish(stack)
 
 
 def strategy_restart(stack: Stack) -> Result:
@@ -149,9 +143,7 @@ def strategy_restart(stack: Stack) -> Result:
     paths = account_positions(stack.orders(), "strategy")
     r.check(all(-qty <= v <= qty for p in paths.values() for v in p),
             "no order for a position already held (positions stay within +-qty)")
-    r.check(stack.healthy(), "every process running")
-    r.passed = not r.checks
-    return r
+    return r.finish(stack)
 
 
 # -- clients that do not read ----------------------------------------------------------------
@@ -160,9 +152,7 @@ def slow_clients(stack: Stack) -> Result:
     mark = len(stack.logs)
     _stalled_price_client(stack, r)
     _stalled_confirmations_listener(stack, r, mark)
-    r.check(stack.healthy(), "every process running")
-    r.passed = not r.checks
-    return r
+    return r.finish(stack)
 
 
 def _stalled_price_client(stack: Stack, r: Result, cap: int = 256 * 1024) -> None:
@@ -292,9 +282,7 @@ def bad_input(stack: Stack, seed: int = 5) -> Result:
     _hostile_orders(stack, r, rng)
     _garbage_at_the_servers(stack, rng)
     _hostile_gateway(stack, r)
-    r.check(stack.healthy(), "every process running")
-    r.passed = not r.checks
-    return r
+    return r.finish(stack)
 
 
 def _hostile_orders(stack: Stack, r: Result, rng: random.Random) -> None:
@@ -436,9 +424,7 @@ def load(stack: Stack, clients: int = 50, per_client: int = 1000) -> Result:
     r.recovery_s = None
     r.notes.append(f"{total} orders from {clients} clients in {elapsed:.2f} s "
                    f"({total / elapsed:,.0f} orders/s)")
-    r.check(stack.healthy(), "every process running")
-    r.passed = not r.checks
-    return r
+    return r.finish(stack)
 
 
 SCENARIOS = [("gateway_restart", gateway_restart), ("orderbook_restart", orderbook_restart),

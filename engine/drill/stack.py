@@ -37,6 +37,13 @@ class Result:
             self.checks.append(what)
         return ok
 
+    def finish(self, stack) -> "Result":
+        """Every scenario ends so: the whole stack still running, and passed when no check
+        failed."""
+        self.check(stack.healthy(), "every process running")
+        self.passed = not self.checks
+        return self
+
 
 class DrillError(AssertionError):
     """A check of the drill could not even be made (a connection closed on it)."""

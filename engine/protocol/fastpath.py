@@ -151,30 +151,13 @@ class PriceScanner:
         starts[1:] = ends[:-1] + 1
         lens = ends - starts
         over = lens > self.max_frame
-        # the first comma of every frame (frames without one get their end)
-        commas = np.flatnonzero(np.equal(a, 44, out=mask))
-        if len(commas) == n and (commas < ends).all() and (commas[1:] > ends[:-1]).all():
-            comma, has = commas, np.ones(n, dtype=bool)  # the usual case: one comma each
-        else:
-            frame_of = np.searchsorted(ends, commas)
-            first = np.searchsorted(frame_of, np.arange(n))
-            has = first < len(commas)
-            has[has] = frame_of[first[has]] == np.flatnonzero(has)
-            comma = ends.copy()
-            comma[has] = commas[first[has]]
+        comma, has = _first_commas(np.flatnonzero(np.equal(a, 44, out=mask)), ends)
         sym_len = comma - starts
         price_len = ends - comma - 1
         fast = has & (sym_len >= 1) & (sym_len <= 8) & (price_len >= 1) \
             & (price_len <= _FAST_PRICE_MAX) & ~over
-        # symbol: its bytes packed little-endian in a uint64 (an unaligned 8-byte window at
-        # every offset of the zero-padded block), then looked up among the known keys
-        padded[:len(a)] = a
-        padded[len(a):] = 0
-        window = np.ndarray((len(a) + 1,), dtype="<u8", buffer=padded, strides=(1,))
-        keys = window[starts] & _KEY_MASKS[np.minimum(sym_len, 8)]
-        slot = self._slot(keys)
-        fast &= (self._slot_key[slot] == keys) & (self._slot_len[slot] == sym_len)
-        row = self._slot_row[slot]
+        row, known = self._symbol_rows(a, padded, starts, sym_len)
+        fast &= known
         # price: digits with at most one dot and a non-zero digit (so float() is finite and
         # positive): one cumulative sum of byte classes counts all three for every frame
         # (indices of frames without a comma or price are wrong, but they are not `fast`)
@@ -186,10 +169,34 @@ class PriceScanner:
         ticks = np.bincount(rows, minlength=self._nrows)
         last = np.full(self._nrows, -1, dtype=np.int64)
         np.maximum.at(last, rows, good)
+        latest: Dict[int, Tuple[float, int]] = {}
+        for i in np.flatnonzero(ticks).tolist():
+            j = int(last[i])
+            latest[i] = (float(block[comma[j] + 1:ends[j]]), int(ticks[i]))
         # everything else (rare): the exact rule, frame by frame
+        slow = np.flatnonzero(~fast & (lens > 0) & ~over).tolist()
+        rejected = self._scan_slow(block, slow, starts, ends, last, latest)
+        return latest, rejected, int(over.sum())
+
+    def _symbol_rows(self, a, padded, starts, sym_len):
+        """Each frame's book row and whether its symbol is known: the symbol's bytes packed
+        little-endian in a uint64 (an unaligned 8-byte window at every offset of the
+        zero-padded block), looked up among the known keys."""
+        padded[:len(a)] = a
+        padded[len(a):] = 0
+        window = np.ndarray((len(a) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+        keys = window[starts] & _KEY_MASKS[np.minimum(sym_len, 8)]
+        slot = self._slot(keys)
+        known = (self._slot_key[slot] == keys) & (self._slot_len[slot] == sym_len)
+        return self._slot_row[slot], known
+
+    def _scan_slow(self, block: bytes, frames: List[int], starts, ends, last,
+                   latest: Dict[int, Tuple[float, int]]) -> List[bytes]:
+        """The frames the fast path left, by the exact rule: merged into `latest` (a later
+        frame's price wins, counts add up); returns the rejected ones."""
         rejected: List[bytes] = []
         slow_latest: Dict[int, Tuple[int, float, int]] = {}
-        for j in np.flatnonzero(~fast & (lens > 0) & ~over).tolist():
+        for j in frames:
             f = block[starts[j]:ends[j]]
             i, price = self.accept(f)
             if i is None:
@@ -197,14 +204,25 @@ class PriceScanner:
             else:
                 prev = slow_latest.get(i)
                 slow_latest[i] = (j, price, prev[2] + 1 if prev else 1)
-        latest: Dict[int, Tuple[float, int]] = {}
-        for i in np.flatnonzero(ticks).tolist():
-            j = int(last[i])
-            latest[i] = (float(block[comma[j] + 1:ends[j]]), int(ticks[i]))
         for i, (j, price, count) in slow_latest.items():
             fast_last, fast_count = (int(last[i]), latest[i][1]) if i in latest else (-1, 0)
             latest[i] = (price if j > fast_last else latest[i][0], fast_count + count)
-        return latest, rejected, int(over.sum())
+        return rejected
+
+
+def _first_commas(commas, ends):
+    """(position of the first comma of every frame, whether it has one); frames without a
+    comma get their end."""
+    n = len(ends)
+    if len(commas) == n and (commas < ends).all() and (commas[1:] > ends[:-1]).all():
+        return commas, np.ones(n, dtype=bool)  # the usual case: one comma each
+    frame_of = np.searchsorted(ends, commas)
+    first = np.searchsorted(frame_of, np.arange(n))
+    has = first < len(commas)
+    has[has] = frame_of[first[has]] == np.flatnonzero(has)
+    comma = ends.copy()
+    comma[has] = commas[first[has]]
+    return comma, has
 
 
 def to_cents(price: float) -> int:

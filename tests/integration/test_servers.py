@@ -199,3 +199,29 @@ def test_csv_replay(config, controller):
     s.close()
     rows = csv_path.read_text().splitlines()[1:11]
     assert frames == [(r.split(",")[1] + "," + r.split(",")[2]).encode() for r in rows]
+
+
+def test_a_process_opens_all_its_servers_or_none():
+    """The second port taken: the first server is closed again (its port free at once) and
+    the PortInUse names the second."""
+    import logging
+    import socket
+
+    from engine.net import EventLoop, PortInUse, open_servers
+    from engine.testing import free_ports
+    first, second = free_ports(2)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", second))
+    busy.listen(1)
+    loop = EventLoop()
+    try:
+        with pytest.raises(PortInUse) as exc:
+            open_servers(loop, logging.getLogger("test"), "127.0.0.1",
+                         [(first, "prices", {}), (second, "news", {})])
+        assert f"port {second} (news)" in str(exc.value)
+        again = socket.socket()
+        again.bind(("127.0.0.1", first))  # closed, not leaked
+        again.close()
+    finally:
+        busy.close()
+        loop.close()

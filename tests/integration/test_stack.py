@@ -15,7 +15,7 @@ import pytest
 from engine.orderbook import run_orderbook
 from engine.runtime import Reporter
 from engine.shared_memory_utils import SharedPriceBook, segment_exists
-from engine.supervisor import ProcessController
+from engine.supervisor import ProcessController, run_summary
 
 from conftest import ROOT
 from .helpers import read_jsonl, wait_for
@@ -187,7 +187,7 @@ def test_strategy_resends_unacknowledged_orders_after_order_manager_restart(conf
                  ctl.status("strategy").stats.orders_pending == 0,
                  timeout=30, what="resent orders acknowledged")
         ctl.stop_all_and_wait()
-        s = ctl.summary()
+        s = run_summary(ctl)
     finally:
         ctl.close()
     records = read_jsonl(f"{cfg.log_dir}/orders.jsonl")
