@@ -7,8 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import launcher  # noqa: E402
+from gui.launch import main  # noqa: E402
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    sys.exit(launcher.main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:], prog="launcher.pyw"))

@@ -1,4 +1,5 @@
-"""`python launcher.py --headless`: the whole stack without a window.
+"""`python launcher.py --headless` (installed: `ipcdesk-headless`, or `python -m
+engine.headless`): the whole stack without a window.
 
 Starts the four processes through one ProcessController, prints every log line prefixed with
 its process name, stops them in order at the end (or on Ctrl+C), unlinks the shared memory,
@@ -99,3 +100,31 @@ def print_summary(s: dict, out) -> None:
     ]
     for line in lines:
         print(f"[{'summary':>{WIDTH}}] {line}", file=out, flush=True)
+
+
+def add_headless_arguments(parser, prefix: str = "") -> None:
+    """--duration and --summary (the launcher adds them too, for --headless)."""
+    parser.add_argument("--duration", type=float, default=None,
+                        help=f"{prefix}stop after this many seconds (default: Ctrl+C)")
+    parser.add_argument("--summary", default=None, metavar="FILE.json",
+                        help=f"{prefix}write the run's figures to this JSON file")
+
+
+def main(argv=None) -> int:
+    from .config import add_arguments, from_args, parser_for
+    parser = parser_for("ipcdesk-headless", "The four processes without a window, every "
+                        "log line on the console; Ctrl+C stops them in order.")
+    add_headless_arguments(parser)
+    add_arguments(parser)
+    ns = parser.parse_args(argv)
+    try:
+        config = from_args(ns)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return run_headless(config, ns.duration, ns.summary)
+
+
+if __name__ == "__main__":
+    import multiprocessing
+    multiprocessing.freeze_support()
+    raise SystemExit(main())

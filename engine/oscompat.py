@@ -44,6 +44,21 @@ def data_dir(platform: str = sys.platform, env=None, home: Optional[Path] = None
     return (Path(base) if base else home / ".local" / "state") / APP_SLUG
 
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkout_root() -> Optional[Path]:
+    """The project folder when this runs from a source checkout (launcher.py beside
+    engine/); None when the package is installed (site-packages is nobody's output folder)."""
+    return PROJECT_ROOT if (PROJECT_ROOT / "launcher.py").is_file() else None
+
+
+def default_output(*parts: str) -> Path:
+    """Where a tool writes by default: inside the checkout, else the per-user data folder
+    (never the working directory)."""
+    return (checkout_root() or data_dir()).joinpath(*parts)
+
+
 def default_log_dir() -> str:
     return str(data_dir() / "logs")
 

@@ -18,17 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 PORTS = ("price_port", "news_port", "order_port", "confirm_port")
 
 
 def default_out() -> Path:
-    """The repository's docs/screenshot.png in a checkout; the per-user data folder when the
-    desk is installed (never the working directory)."""
-    if (ROOT / "docs").is_dir() and (ROOT / "launcher.py").is_file():
-        return ROOT / "docs" / "screenshot.png"
-    from engine.oscompat import data_dir
-    return data_dir() / "screenshot.png"
+    """docs/screenshot.png in a checkout (the README shows it), else in the data folder."""
+    from engine.oscompat import default_output
+    return default_output("docs", "screenshot.png")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -7,8 +7,7 @@ import pytest
 
 from conftest import ROOT
 
-sys.path.insert(0, str(ROOT))
-import launcher  # noqa: E402
+from gui import launch as launcher
 
 
 def _ok():

@@ -143,3 +143,26 @@ def test_a_late_positions_reply_is_still_applied_and_late_acks_count(run_link):
     assert events["positions"] == [({"AAPL": 0}, True)]  # -10 held + 10 bought since
     assert link.peer_acks is True and link.positions_known
     assert link.acked == 1 and link.delivered == 0  # the late ack was counted after all
+
+
+def test_trace_hooks_observe_and_change_nothing(run_link):
+    """The bench's breakdown measures through engine.trace: with the hooks on, send() still
+    returns what it returns without them (the old patched send dropped it, so every order of
+    a measured run read "waiting for the order manager"), and each hook sees its order."""
+    from engine import trace
+    sent, acked = [], []
+    trace.HOOKS.order_sent = lambda coid, tick_ns, t0, t1: sent.append((coid, t0 <= t1))
+    trace.HOOKS.ack_received = lambda coid, t: acked.append(coid)
+    try:
+        link, events = run_link(ScriptedOrderManager(lambda obj: ack(
+            obj, "rejected" if obj.get("type") == "positions" else "accepted")))
+        assert link.positions_ready.wait(5) and link.peer_acks is True
+        assert link.send(*order(7)) == SENT
+        deadline = time.monotonic() + 5
+        while not events["acks"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sent == [("strategy-t-7", True)]
+        assert acked[-1] == "strategy-t-7" and link.acked == 1  # (first: the request's)
+    finally:
+        trace.reset()
+    assert trace.HOOKS.order_sent is None and trace.HOOKS.ack_received is None

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Dict, List
 
 from ..config import parser_for
+from ..oscompat import default_output
 from . import METHOD, QUICK_SKIPS, SECTIONS
-from .common import ROOT, BenchContext
+from .common import BenchContext
 from .report import bounds, figures_table, load_average, machine_info, write_report
 
 
@@ -24,7 +25,7 @@ def parse(argv):
     parser.add_argument("--only", default=None,
                         help="comma-separated sections (default: all; --quick leaves out "
                              "breakdown): " + ", ".join(SECTIONS))
-    parser.add_argument("--out", default=str(ROOT / "performance_report.md"),
+    parser.add_argument("--out", default=str(default_output("performance_report.md")),
                         help="the Markdown report (default %(default)s)")
     parser.add_argument("--json", default=None,
                         help="the raw figures (default: the report's name with .json)")

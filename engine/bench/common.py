@@ -15,10 +15,11 @@ import numpy as np
 
 from ..config import Config
 from ..lifecycle import State
+from ..oscompat import PROJECT_ROOT
 from ..supervisor import LogLine, ProcessController
 from ..testing import WaitTimeout, stack_config, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT  # the folder that holds engine/ (and gui/): `python -m` runs from it
 LATENCY_RATE = 1000  # ticks a second, all symbols together, in the latency sections
 
 

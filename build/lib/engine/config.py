@@ -1,0 +1,310 @@
+"""One frozen Config for every process, each setting declared once.
+
+A setting is a dataclass field whose metadata (`setting(...)`) holds its flag, help text,
+bounds and, for those the desk edits, the label of its field in the Settings panel. The
+command line (`add_arguments`, `from_args`), the saved settings (`settings_fields`,
+`parse_saved`) and the desk's Settings panel are all derived from that: a new setting is one
+field here.
+
+Every process (`python -m engine.<name>`) and the launcher accept the same flags, so a stack
+started one process per terminal agrees on ports, symbols and names with one started by the
+launcher. Flags are never abbreviated (`allow_abbrev=False`): `--short 3` is refused, not
+quietly taken for `--short-window`.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Sequence, Set, Tuple
+
+from .oscompat import default_log_dir
+
+DEFAULT_SYMBOLS = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
+SYMBOL_RE = re.compile(r"^[A-Z0-9.\-]{1,8}$")
+# macOS limits POSIX shared-memory names to 31 bytes including the leading slash.
+MAX_SHM_NAME = 30
+# Longest suffix added to shm_name for the second (signal) segment.
+SIGNAL_SUFFIX = "_s"
+TOKEN_ENV = "IPCDESK_AUTH_TOKEN"
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def numeric_host(host: str) -> str:
+    """'localhost' as the IPv4 address every server and client agrees on: resolving the name
+    may give ::1 first (Windows tries it and adds about a second to every connect) while a
+    server bound through the same name may listen on 127.0.0.1 only."""
+    return "127.0.0.1" if host.lower() == "localhost" else host
+
+
+def parse_symbols(value) -> tuple:
+    """'aapl, MSFT' (a flag, a saved string) or a list -> ('AAPL', 'MSFT')."""
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(s).strip().upper() for s in value if str(s).strip())
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a Config field is to the command line and to the desk."""
+    flag: str
+    help: str
+    parse: Callable = str           # text (a flag, a saved value) -> value
+    label: Optional[str] = None     # the desk's Settings panel shows and remembers it
+    low: Optional[float] = None     # bounds of the panel's field
+    high: Optional[float] = None
+    decimals: int = 0
+    step: float = 1.0
+    suffix: str = ""
+    tip: str = ""                   # the panel's tooltip (default: the help text)
+
+
+def setting(default=None, *, default_factory=None, repr=True, **meta):
+    kwargs = {"default_factory": default_factory} if default_factory else {"default": default}
+    return field(repr=repr, metadata={"setting": Setting(**meta)}, **kwargs)
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = setting("127.0.0.1", flag="--host",
+                        help="address clients connect to; servers listen on it too")
+    bind: Optional[str] = setting(flag="--bind", help="address servers listen on (default: "
+                                  "--host); a non-loopback address needs --auth-token")
+    auth_token: Optional[str] = setting(repr=False, flag="--auth-token",
+                                        help=f"shared secret clients present first (or "
+                                             f"env {TOKEN_ENV})")
+    price_port: int = setting(5001, flag="--price-port", parse=int,
+                              help="Gateway price stream port")
+    news_port: int = setting(5002, flag="--news-port", parse=int,
+                             help="Gateway news sentiment port")
+    order_port: int = setting(5003, flag="--order-port", parse=int,
+                              help="OrderManager order port")
+    confirm_port: int = setting(5004, flag="--confirm-port", parse=int,
+                                help="OrderManager confirmations broadcast port")
+    symbols: tuple = setting(DEFAULT_SYMBOLS, flag="--symbols", parse=parse_symbols,
+                             help="comma-separated symbols", label="Symbols",
+                             tip="Comma-separated symbols, e.g. AAPL,MSFT,GOOG")
+    short_window: int = setting(5, flag="--short-window", parse=int, label="Short MA",
+                                help="short moving-average window, in ticks", low=1,
+                                high=10_000)
+    long_window: int = setting(20, flag="--long-window", parse=int, label="Long MA",
+                               help="long moving-average window, in ticks", low=2,
+                               high=100_000)
+    bullish: int = setting(60, flag="--bullish", parse=int, label="Bullish >", low=0,
+                           high=100, help="buy only when sentiment is above this")
+    bearish: int = setting(40, flag="--bearish", parse=int, label="Bearish <", low=0,
+                           high=100, help="sell only when sentiment is below this")
+    qty: int = setting(10, flag="--qty", parse=int, label="Qty", low=1, high=1_000_000,
+                       help="shares per position")
+    tick_interval: float = setting(0.1, flag="--tick-interval", parse=float,
+                                   help="seconds between price ticks of each symbol; 0 = as "
+                                        "fast as possible", label="Tick every", low=0.0,
+                                   high=60.0, decimals=3, step=0.01, suffix=" s")
+    news_interval: float = setting(1.0, flag="--news-interval", parse=float,
+                                   help="seconds between sentiment values")
+    seed: Optional[int] = setting(flag="--seed", parse=int,
+                                  help="random seed for prices and news (default: random)")
+    shm_name: str = setting("ipcdesk_prices", flag="--shm-name",
+                            help=f"shared-memory price book name, at most "
+                                 f"{MAX_SHM_NAME - len(SIGNAL_SUFFIX)} characters")
+    # the per-user data folder, never the working directory (see oscompat.data_dir)
+    log_dir: str = setting(default_factory=default_log_dir, flag="--log-dir",
+                           help="folder for <process>.log and orders.jsonl (default: the "
+                                "per-user data folder)")
+    prices_csv: Optional[str] = setting(flag="--prices-csv", help="replay timestamp,symbol,"
+                                        "price rows from this CSV instead of a random walk")
+    # Largest frame any decoder accepts, in bytes.
+    max_frame: int = 64 * 1024
+    # Bytes queued for one slow client before the server drops it.
+    client_buffer_cap: int = 1024 * 1024
+
+    def __post_init__(self) -> None:
+        # absolute, so that every process (and a restarted one) means the same folder,
+        # whatever its working directory
+        object.__setattr__(self, "log_dir", str(Path(self.log_dir).expanduser().absolute()))
+        if self.prices_csv:
+            object.__setattr__(self, "prices_csv",
+                               str(Path(self.prices_csv).expanduser().absolute()))
+        object.__setattr__(self, "symbols", tuple(self.symbols))
+        self._check()
+
+    def _check(self) -> None:
+        symbols = self.symbols
+        if not symbols:
+            raise ValueError("at least one symbol is needed")
+        for s in symbols:
+            if not SYMBOL_RE.match(s):
+                raise ValueError(f"bad symbol {s!r}: 1-8 characters of A-Z, 0-9, '.', '-'")
+        if len(set(symbols)) != len(symbols):
+            raise ValueError("symbols must be unique")
+        if len(self.shm_name) + len(SIGNAL_SUFFIX) > MAX_SHM_NAME:
+            raise ValueError(
+                f"--shm-name {self.shm_name!r} is too long: at most "
+                f"{MAX_SHM_NAME - len(SIGNAL_SUFFIX)} characters (macOS limit)")
+        if not re.match(r"^[A-Za-z0-9_]+$", self.shm_name):
+            raise ValueError("--shm-name may hold only letters, digits and '_'")
+        if not (1 <= self.short_window < self.long_window):
+            raise ValueError("need 1 <= --short-window < --long-window")
+        if not (0 <= self.bearish <= self.bullish <= 100):
+            raise ValueError("need 0 <= --bearish <= --bullish <= 100")
+        if self.qty <= 0:
+            raise ValueError("--qty must be positive")
+        if self.tick_interval < 0 or self.news_interval <= 0:
+            raise ValueError("intervals must be positive (tick interval 0 means as fast as possible)")
+        if self.bind and not _is_loopback(self.bind) and not self.auth_token:
+            raise ValueError(
+                f"--bind {self.bind} listens beyond this machine: give --auth-token TOKEN "
+                f"(or set {TOKEN_ENV}) so that only your clients are let in")
+        for name in ("price_port", "news_port", "order_port", "confirm_port"):
+            port = getattr(self, name)
+            if not (0 <= port <= 65535):
+                raise ValueError(f"{name} out of range: {port}")
+
+    # Derived names ---------------------------------------------------------
+    @property
+    def signal_shm_name(self) -> str:
+        return self.shm_name + SIGNAL_SUFFIX
+
+    @property
+    def bind_host(self) -> str:
+        return numeric_host(self.bind or self.host)
+
+    @property
+    def connect_host(self) -> str:
+        """Where clients connect (`host`, with 'localhost' as 127.0.0.1)."""
+        return numeric_host(self.host)
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self.log_dir)
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+
+# -- what is declared ---------------------------------------------------------------------------
+def settings() -> Tuple[Tuple[str, Setting], ...]:
+    """(field name, Setting) of every field with a flag, in declaration order."""
+    return tuple((f.name, f.metadata["setting"]) for f in fields(Config)
+                 if "setting" in f.metadata)
+
+
+def settings_fields() -> Tuple[str, ...]:
+    """The fields the desk edits in its Settings panel and remembers between runs."""
+    return tuple(name for name, s in settings() if s.label)
+
+
+def _default_text(name: str) -> str:
+    f = next(f for f in fields(Config) if f.name == name)
+    value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    if value is None:
+        return ""
+    return f" (default {','.join(value) if isinstance(value, tuple) else value})"
+
+
+# -- the command line ----------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Every setting's flag. A flag not given stays out of the namespace (default SUPPRESS),
+    so `given(ns)` knows what the user said and Config's defaults stay in one place."""
+    g = parser.add_argument_group("stack configuration (the same for every process)")
+    for name, s in settings():
+        g.add_argument(s.flag, dest=name, type=s.parse, default=argparse.SUPPRESS,
+                       help=s.help.replace("%", "%%") + _default_text(name).replace("%", "%%"))
+    return parser
+
+
+def given(ns: argparse.Namespace) -> Dict[str, Any]:
+    """The settings the user gave on the command line, by field name."""
+    names = {name for name, _ in settings()}
+    return {k: v for k, v in vars(ns).items() if k in names}
+
+
+def from_args(ns: argparse.Namespace) -> Config:
+    values = given(ns)
+    if not values.get("auth_token"):
+        token = os.environ.get(TOKEN_ENV)
+        if token:
+            values["auth_token"] = token
+    return Config(**values)
+
+
+def parser_for(prog: str, description: str = "", **kwargs) -> argparse.ArgumentParser:
+    """A parser of ours: flags are never abbreviated (`--short` is not `--short-window`)."""
+    return argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False,
+                                   **kwargs)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None, description: str = "",
+               parser: Optional[argparse.ArgumentParser] = None):
+    """Parse the shared flags (plus any the caller added to `parser`).
+
+    Returns (config, namespace). An invalid combination exits with a one-line message.
+    """
+    parser = parser or parser_for(None, description)
+    add_arguments(parser)
+    ns = parser.parse_args(argv)
+    try:
+        cfg = from_args(ns)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return cfg, ns
+
+
+# -- saved settings (the desk) -------------------------------------------------------------------
+def parse_saved(raw: dict) -> dict:
+    """Typed values of the desk's settings from what a settings store returned (INI files give
+    back strings); unreadable values are left out."""
+    out = {}
+    for name, s in settings():
+        if not s.label or raw.get(name) in (None, ""):
+            continue
+        try:
+            value = s.parse(raw[name])
+        except (TypeError, ValueError):
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            continue
+        out[name] = value
+    return out
+
+
+def merge_saved(config: Config, saved: dict, explicit: Set[str] = frozenset()) -> Config:
+    """Saved settings as defaults: each saved value replaces the config's unless the user gave
+    its flag. An invalid combination is dropped field by field (never fatal)."""
+    wanted = {k: v for k, v in parse_saved(saved).items() if k not in explicit}
+    try:  # fields that only make sense together (short < long, bearish <= bullish)
+        return config.replace(**wanted) if wanted else config
+    except ValueError:
+        pass
+    cfg = config
+    for key, value in wanted.items():
+        try:
+            cfg = cfg.replace(**{key: value})
+        except ValueError:
+            continue
+    return cfg
+
+
+def saved_text(value) -> str:
+    """How a setting is stored: symbols comma-separated, the rest as they print."""
+    return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
+def to_flags(config: Config) -> list:
+    """The command line that rebuilds `config` in a process started on its own (every
+    setting with a value; the auth token travels in the environment, not on a command line
+    anyone can read)."""
+    out = []
+    for name, s in settings():
+        value = getattr(config, name)
+        if value is None or name == "auth_token":
+            continue
+        out += [s.flag, saved_text(value)]
+    return out

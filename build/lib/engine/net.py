@@ -1,0 +1,511 @@
+"""Socket shells: a non-blocking multi-client server, a reconnecting client, OSError translation.
+
+The protocol logic stays in protocol.py; this module only moves bytes. Every server:
+* binds to the configured address (127.0.0.1 by default) and says clearly when the port is taken;
+* keeps a FrameDecoder per client (frames are capped) and a capped output buffer per client:
+  a client that stops reading is dropped when its buffer passes the cap, so it never stalls
+  the others or grows our memory without end;
+* when an auth token is configured, lets a client in only after its first frame is
+  `AUTH <token>`.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import selectors
+import socket
+import time
+from typing import Callable, Dict, List, Optional, Tuple
+
+from . import trace
+from .oscompat import PORT_FORBIDDEN, PORT_TAKEN, port_forbidden_hint
+from .protocol import AUTH_PREFIX, FrameDecoder, auth_frame
+
+RECV_SIZE = 256 * 1024
+
+
+class PortInUse(OSError):
+    """A server port cannot be had (taken by another program, or refused by the OS); the
+    message names the port and the flag that changes it."""
+
+
+class ConnectionClosed(Exception):
+    """The peer went away (EOF, reset, broken pipe): the OSError family, translated."""
+
+
+def port_flag(what: str) -> str:
+    return {"prices": "--price-port", "news": "--news-port", "orders": "--order-port",
+            "confirmations": "--confirm-port"}.get(what, "--port")
+
+
+def listen(host: str, port: int, what: str, backlog: int = 128) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: never share a port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        else:  # POSIX: rebind at once after a restart (TIME_WAIT)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        code = getattr(exc, "winerror", None) or exc.errno
+        if code in PORT_TAKEN or exc.errno in PORT_TAKEN:
+            raise PortInUse(exc.errno, f"port {port} ({what}) is already in use on {host}: "
+                                       f"stop what holds it or choose another with "
+                                       f"{port_flag(what)}") from None
+        if code in PORT_FORBIDDEN or exc.errno in PORT_FORBIDDEN:
+            raise PortInUse(exc.errno, f"port {port} ({what}) cannot be used on {host}: "
+                                       f"{port_forbidden_hint(port)}; choose another with "
+                                       f"{port_flag(what)}") from None
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class Peer:
+    """One connected client of a Server."""
+
+    __slots__ = ("sock", "addr", "decoder", "out", "authed", "id", "connected_at",
+                 "frames_in", "bytes_out", "writing", "discarded")
+
+    def __init__(self, sock, addr, max_frame: int, authed: bool, peer_id: int):
+        self.sock = sock
+        self.addr = addr
+        self.decoder = FrameDecoder(max_frame)
+        self.out = bytearray()
+        self.authed = authed
+        self.id = peer_id
+        self.connected_at = time.monotonic()
+        self.frames_in = 0
+        self.bytes_out = 0
+        self.writing = False
+        self.discarded = 0  # bytes not queued for it (Server.keep_slow_readers)
+
+    def __repr__(self):
+        return f"client#{self.id} {self.addr[0]}:{self.addr[1]}"
+
+
+FramesHandler = Callable[["Server", Peer, List[bytes]], None]
+
+
+class Server:
+    """A listening socket and its clients, driven by a shared selectors loop (`EventLoop`)."""
+
+    def __init__(self, loop: "EventLoop", host: str, port: int, what: str,
+                 log: logging.Logger, *, max_frame: int = 64 * 1024,
+                 out_cap: int = 1024 * 1024, auth_token: Optional[str] = None,
+                 on_frames: Optional[FramesHandler] = None,
+                 on_connect: Optional[Callable[["Server", Peer], None]] = None,
+                 nodelay: bool = False, sndbuf: int = 256 * 1024,
+                 keep_slow_readers: bool = False):
+        self.loop = loop
+        # False: a client whose backlog passes out_cap is dropped (a stalled price or
+        # confirmation reader). True: it is kept and what would pass the cap is discarded
+        # (an order client that never reads its acks, as a Strategy written to the
+        # assignment may: its orders still count, only the replies it ignores are lost)
+        self.keep_slow_readers = keep_slow_readers
+        self.discarded_bytes = 0
+        self.sndbuf = sndbuf
+        self.what = what
+        self.log = log
+        self.max_frame = max_frame
+        self.out_cap = out_cap
+        self.auth_token = auth_token
+        self.on_frames = on_frames
+        self.on_connect = on_connect
+        self.nodelay = nodelay
+        self.sock = listen(host, port, what)
+        self.address = self.sock.getsockname()[:2]
+        self.port = self.address[1]
+        self.peers: Dict[socket.socket, Peer] = {}
+        self._next_id = 1
+        self.dropped_slow = 0
+        self.refused_auth = 0
+        self.peak_backlog = 0  # most bytes ever queued for one client: at most
+        self.largest_send = 0  # out_cap plus the largest single send
+        self.oversize_frames = 0
+        loop.sel.register(self.sock, selectors.EVENT_READ, (self, None))
+        log.info("%s server listening on %s:%d", what, host, self.port)
+
+    # -- events from the loop -----------------------------------------------------
+    def _accept(self):
+        for _ in range(64):
+            try:
+                sock, addr = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. EMFILE: keep serving the others
+                self.log.warning("%s: accept failed: %s", self.what, exc)
+                return
+            sock.setblocking(False)
+            if self.sndbuf:  # bound the kernel's share of a slow client's backlog too
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.sndbuf)
+            if self.nodelay:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            peer = Peer(sock, addr, self.max_frame, self.auth_token is None, self._next_id)
+            self._next_id += 1
+            self.peers[sock] = peer
+            self.loop.sel.register(sock, selectors.EVENT_READ, (self, peer))
+            self.log.info("%s: %r connected (%d connected)", self.what, peer, len(self.peers))
+            if peer.authed and self.on_connect:
+                self.on_connect(self, peer)
+
+    def _readable(self, peer: Peer):
+        hook = trace.HOOKS.frames_read
+        if hook is not None:
+            hook(time.perf_counter_ns())
+        try:
+            data = peer.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self.close_peer(peer, f"read error: {exc}")
+            return
+        if not data:
+            if peer.decoder.eof_partial():
+                self.log.warning("%s: %r disconnected inside a frame (partial frame dropped)",
+                                 self.what, peer)
+            self.close_peer(peer, "disconnected")
+            return
+        before = peer.decoder.oversize
+        frames = peer.decoder.feed(data)
+        if peer.decoder.oversize != before:
+            n = peer.decoder.oversize - before
+            self.oversize_frames += n
+            self.log.warning("%s: %r sent %d frame(s) over %d bytes; dropped", self.what, peer,
+                             n, self.max_frame)
+        if not peer.authed and frames:
+            first = frames.pop(0)
+            if first.startswith(AUTH_PREFIX) and hmac.compare_digest(
+                    first[len(AUTH_PREFIX):], self.auth_token.encode("utf-8")):
+                peer.authed = True
+                self.log.info("%s: %r authenticated", self.what, peer)
+                if self.on_connect:
+                    self.on_connect(self, peer)
+            else:
+                self.refused_auth += 1
+                self.close_peer(peer, "refused: no valid auth token in its first frame",
+                                level=logging.WARNING)
+                return
+        if frames:
+            peer.frames_in += len(frames)
+            if self.on_frames:
+                self.on_frames(self, peer, frames)
+
+    def _writable(self, peer: Peer):
+        self._flush(peer)
+
+    # -- output -------------------------------------------------------------------
+    def send(self, peer: Peer, data: bytes) -> bool:
+        """Queue bytes for one client; False when the client was dropped."""
+        if peer.sock not in self.peers:
+            return False
+        if len(data) > self.largest_send:
+            self.largest_send = len(data)
+        if peer.out and self.keep_slow_readers and len(peer.out) + len(data) > self.out_cap:
+            if not peer.discarded:
+                self.log.warning("%s: %r does not read what it is sent (%d bytes waiting): "
+                                 "replies beyond that are discarded, its input still counts",
+                                 self.what, peer, len(peer.out))
+            peer.discarded += len(data)
+            self.discarded_bytes += len(data)
+            return False
+        if peer.out:
+            peer.out += data
+        else:
+            try:
+                n = peer.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                n = 0
+            except OSError as exc:
+                self.close_peer(peer, f"write error: {exc}")
+                return False
+            peer.bytes_out += n
+            if n == len(data):
+                return True
+            peer.out += data[n:]
+        if len(peer.out) > self.peak_backlog:
+            self.peak_backlog = len(peer.out)
+        if len(peer.out) > self.out_cap:
+            self.dropped_slow += 1
+            self.close_peer(peer, f"too slow: {len(peer.out)} bytes waiting (cap "
+                                  f"{self.out_cap}); dropped", level=logging.WARNING)
+            return False
+        if not peer.writing:
+            peer.writing = True
+            self.loop.sel.modify(peer.sock, selectors.EVENT_READ | selectors.EVENT_WRITE,
+                                 (self, peer))
+        return True
+
+    def _flush(self, peer: Peer):
+        try:
+            n = peer.sock.send(peer.out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self.close_peer(peer, f"write error: {exc}")
+            return
+        peer.bytes_out += n
+        del peer.out[:n]
+        if not peer.out and peer.writing:
+            peer.writing = False
+            self.loop.sel.modify(peer.sock, selectors.EVENT_READ, (self, peer))
+
+    def broadcast(self, data: bytes) -> int:
+        """Send to every authenticated client; returns how many got it queued."""
+        n = 0
+        for peer in list(self.peers.values()):
+            if peer.authed and self.send(peer, data):
+                n += 1
+        return n
+
+    @property
+    def client_count(self) -> int:
+        return sum(1 for p in self.peers.values() if p.authed)
+
+    def max_backlog(self) -> int:
+        return max((len(p.out) for p in self.peers.values()), default=0)
+
+    def close_peer(self, peer: Peer, why: str, level: int = logging.INFO):
+        if self.peers.pop(peer.sock, None) is None:
+            return
+        try:
+            self.loop.sel.unregister(peer.sock)
+        except (KeyError, ValueError):
+            pass
+        peer.sock.close()
+        self.log.log(level, "%s: %r %s (%d connected)", self.what, peer, why, len(self.peers))
+
+    def close(self):
+        for peer in list(self.peers.values()):
+            # give queued bytes one last chance, then go
+            if peer.out:
+                try:
+                    peer.sock.setblocking(True)
+                    peer.sock.settimeout(0.2)
+                    peer.sock.sendall(peer.out)
+                except OSError:
+                    pass
+            self.close_peer(peer, "closed: server stopping")
+        try:
+            self.loop.sel.unregister(self.sock)
+        except (KeyError, ValueError):
+            pass
+        self.sock.close()
+
+
+def open_servers(loop: "EventLoop", log: logging.Logger, host: str,
+                 specs: List[Tuple[int, str, dict]], **common) -> List["Server"]:
+    """All the servers of a process or none: (port, what, options) each, with `common`
+    options for all. On PortInUse the ones already listening are closed and it is raised."""
+    made: List[Server] = []
+    try:
+        for port, what, options in specs:
+            made.append(Server(loop, host, port, what, log, **common, **options))
+    except PortInUse:
+        for server in made:
+            server.close()
+        raise
+    return made
+
+
+class EventLoop:
+    """A selectors loop for one thread's servers."""
+
+    def __init__(self):
+        self.sel = selectors.DefaultSelector()
+
+    def poll(self, timeout: Optional[float]) -> int:
+        if not self.sel.get_map():
+            if timeout:
+                time.sleep(timeout)
+            return 0
+        events = self.sel.select(timeout)
+        for key, mask in events:
+            server, peer = key.data
+            if peer is None:
+                server._accept()
+                continue
+            if mask & selectors.EVENT_WRITE:
+                server._writable(peer)
+            if mask & selectors.EVENT_READ and peer.sock in server.peers:
+                server._readable(peer)
+        return len(events)
+
+    def close(self):
+        self.sel.close()
+
+
+# ---------------------------------------------------------------------------
+# Client side
+# ---------------------------------------------------------------------------
+class Outage:
+    """Logs a lost or refused connection once per outage, not once per retry.
+
+    After a reconnect the outage ends only when `confirmed()` (first bytes from the new
+    connection): a server being killed can still accept a connection from its dying
+    listening socket and reset it a moment later, and that is the same outage."""
+
+    def __init__(self, log: logging.Logger, what: str):
+        self.log = log
+        self.what = what
+        self.down_since: Optional[float] = None
+        self.outages = 0
+        self.ever_connected = False
+
+    def failed(self, exc: BaseException):
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            self.outages += 1
+            verb = "lost" if self.ever_connected else "cannot reach"
+            self.log.warning("%s %s (%s); retrying every <= 0.5 s", verb, self.what,
+                             getattr(exc, "strerror", None) or exc)
+
+    def lost(self, why: str):
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            self.outages += 1
+            self.log.warning("lost %s (%s); reconnecting", self.what, why)
+
+    def connected(self):
+        if not self.ever_connected:
+            self.log.info("connected to %s", self.what)
+            self.down_since = None
+            self.ever_connected = True
+
+    def confirmed(self):
+        """The new connection works (data arrived, or the protocol needs none)."""
+        if self.down_since is not None:
+            self.log.info("reconnected to %s after %.2f s", self.what,
+                          time.monotonic() - self.down_since)
+            self.down_since = None
+
+
+BACKOFF_START = 0.02
+BACKOFF_CAP = 0.5  # reconnect within half a second of a server coming back
+# A connect to this machine succeeds or is refused within a millisecond, except on Windows,
+# where a refused one takes about 2 s (the SYN is retried after the RST): give up on it soon
+# and retry, so that a restarted server is reached within the backoff, not seconds later.
+CONNECT_TIMEOUT_LOCAL = 0.25
+CONNECT_TIMEOUT_REMOTE = 3.0
+
+
+def connect_timeout(host: str) -> float:
+    local = host in ("localhost", "::1") or host.startswith("127.")
+    return CONNECT_TIMEOUT_LOCAL if local else CONNECT_TIMEOUT_REMOTE
+
+
+def connect(host: str, port: int, stop_event, outage: Outage, *, nodelay: bool = False,
+            auth_token: Optional[str] = None) -> Optional[socket.socket]:
+    """Connect, retrying with capped exponential backoff (<= 0.5 s) until connected or stopped.
+    Returns None only when stop_event is set."""
+    delay = BACKOFF_START
+    timeout = connect_timeout(host)
+    while not stop_event.is_set():
+        try:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        except OSError as exc:
+            outage.failed(exc)
+            if stop_event.wait(delay):
+                return None
+            delay = min(delay * 2, BACKOFF_CAP)
+            continue
+        if nodelay:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if auth_token:
+            try:
+                sock.sendall(auth_frame(auth_token))
+            except OSError as exc:
+                sock.close()
+                outage.failed(exc)
+                continue
+        outage.connected()
+        return sock
+    return None
+
+
+def recv_some(sock: socket.socket, size: int = RECV_SIZE) -> Optional[bytes]:
+    """bytes read; None on timeout; raises ConnectionClosed on EOF or a socket error."""
+    try:
+        data = sock.recv(size)
+    except (socket.timeout, BlockingIOError, InterruptedError):
+        return None
+    except OSError as exc:
+        raise ConnectionClosed(str(exc)) from None
+    if not data:
+        raise ConnectionClosed("closed by peer")
+    return data
+
+
+def send_all(sock: socket.socket, data: bytes) -> None:
+    try:
+        sock.sendall(data)
+    except OSError as exc:
+        raise ConnectionClosed(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------
+# Doorbell: a cross-process wake-up that survives kill -9 on either side
+# ---------------------------------------------------------------------------
+class Doorbell:
+    """A reader's UDP socket on 127.0.0.1: the writer sends one byte after each batch and
+    the reader wakes from a blocking recv. Nothing is shared but a port number (in the
+    price book's header), so it works the same for a process started by the launcher and
+    one started in its own terminal, on every OS, and a killed peer leaves no lock held."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def wait(self, timeout: float) -> bool:
+        """Block until rung (True) or timeout (False); swallows any extra rings."""
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.recv(64)
+        except (socket.timeout, BlockingIOError, InterruptedError):
+            return False
+        except OSError:  # e.g. Windows WSAECONNRESET from an old ICMP: treat as a ring
+            return True
+        self.sock.setblocking(False)
+        try:
+            while True:
+                self.sock.recv(64)
+        except OSError:
+            pass
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Ringer:
+    """The writer's side: one unconnected UDP socket that rings every registered port."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+
+    def ring(self, ports) -> None:
+        for port in ports:
+            try:
+                self.sock.sendto(b"!", ("127.0.0.1", port))
+            except OSError:  # nobody there any more, or the buffer is full: a ring is enough
+                pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def udp_port_in_use(port: int) -> bool:
+    """True when some socket holds this UDP port on 127.0.0.1 (we cannot bind it)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.bind(("127.0.0.1", port))
+    except OSError:
+        return True
+    finally:
+        probe.close()
+    return False

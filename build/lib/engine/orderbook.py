@@ -1,0 +1,180 @@
+"""OrderBook: reads the Gateway's price stream and keeps the latest price of every symbol in
+shared memory (SharedPriceBook). Reconnects by itself when the Gateway goes away.
+
+    python -m engine.orderbook [--price-port 5001] [--shm-name NAME]
+
+Under the launcher it attaches to the segment the launcher owns; alone, it attaches to an
+existing segment of that name or creates (and at exit unlinks) its own.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from typing import Optional
+
+from .config import Config
+from .metrics import Rejections, reason_of
+from .net import ConnectionClosed, Outage, Ringer, connect, recv_some
+from .protocol import FrameDecoder, PriceScanner, RemoteProtocolError, parse_price
+from .runtime import Reporter, fatal, process_main
+from .shared_memory_utils import SharedPriceBook, StaleSegmentInUse
+from .stats import Stats
+
+
+
+def open_book(config: Config, lock, log: logging.Logger) -> SharedPriceBook:
+    """Attach to the launcher's segment, or create our own when running alone."""
+    try:
+        book = SharedPriceBook.attach(config.shm_name, lock=lock)
+    except FileNotFoundError:
+        book = SharedPriceBook(config.symbols, name=config.shm_name, lock=lock)
+        log.info("created shared price book %r (%d bytes)%s", book.name, book.nbytes,
+                 ": replaced a stale segment left by a crashed run" if book.replaced_stale
+                 else "")
+        return book
+    missing = [s for s in config.symbols if s not in book.index]
+    if missing:
+        book.close()
+        raise ValueError(f"shared price book {config.shm_name!r} has no row for {missing}; "
+                         f"it was made for {list(book.symbols)}")
+    log.info("attached to shared price book %r (%d bytes, %d symbols)", book.name,
+             book.nbytes, len(book.symbols))
+    return book
+
+
+class PriceIngest:
+    """Decodes price frames, validates each, and applies every chunk to the book as one batch.
+    Sans-socket, so tests and the benchmark drive it with plain bytes.
+
+    A chunk is handled whole: FrameDecoder.feed_block cuts it at the last delimiter and
+    PriceScanner validates all its frames at once (NumPy for big chunks), reducing them to the
+    latest price and tick count of each symbol for one update_many()."""
+
+    def __init__(self, book: SharedPriceBook, symbols, log: logging.Logger, max_frame: int):
+        self.book = book
+        self.log = log
+        self.decoder = FrameDecoder(max_frame)
+        # symbol bytes -> row index, only for the configured symbols
+        self.rows = {s.encode("ascii"): book.index[s] for s in symbols}
+        self.scanner = PriceScanner(self.rows, max_frame)
+        self.rejections = Rejections(log, "price frame")
+        self.applied = 0
+        self._oversize_seen = 0
+
+    def reset(self) -> None:
+        """A new connection: a partial frame of the old one is lost (and counted)."""
+        if self.decoder.eof_partial():
+            self.rejections.reject("partial frame at disconnect")
+        self.decoder = FrameDecoder(self.decoder.max_frame)
+        self._oversize_seen = 0
+
+    def feed(self, data: bytes, recv_ns: int) -> int:
+        block = self.decoder.feed_block(data)
+        latest, rejected, oversize = self.scanner.scan(block) if block else ({}, (), 0)
+        oversize += self.decoder.oversize - self._oversize_seen
+        self._oversize_seen = self.decoder.oversize
+        for _ in range(oversize):
+            self.rejections.reject("frame over the size cap",
+                                   f"more than {self.decoder.max_frame} bytes")
+        for f in rejected:
+            self._reject(f)
+        n = self.book.update_many(latest, recv_ns)
+        self.applied += n
+        return n
+
+    def _reject(self, frame: bytes) -> None:
+        try:
+            sym, _ = parse_price(frame)
+        except RemoteProtocolError as exc:
+            self.rejections.reject(reason_of(exc), str(exc))
+            return
+        self.rejections.reject("unknown symbol", repr(sym))
+
+
+DRAIN_LIMIT_S = 0.5
+
+
+def drain(sock: socket.socket, ingest: PriceIngest, limit_s: float = DRAIN_LIMIT_S) -> None:
+    """Apply what the Gateway sent before it stopped (the launcher stops the Gateway first):
+    until the socket is quiet for 50 ms or closed, and never longer than `limit_s`, since a
+    Gateway that still runs (each process in its own terminal) would keep it busy for ever."""
+    sock.settimeout(0.05)
+    end = time.monotonic() + limit_s
+    try:
+        while time.monotonic() < end:
+            data = recv_some(sock)
+            if not data:
+                return
+            ingest.feed(data, time.perf_counter_ns())
+    except ConnectionClosed:
+        pass
+
+
+def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = None,
+                  lock=None) -> None:
+    log = logging.getLogger("orderbook")
+    reporter = reporter or Reporter(None, "orderbook")
+    try:
+        book = open_book(config, lock, log)
+    except (ValueError, StaleSegmentInUse) as exc:
+        fatal(log, str(exc))
+    book.set_writer(os.getpid())
+    ingest = PriceIngest(book, config.symbols, log, config.max_frame)
+    outage = Outage(log, f"gateway prices at {config.host}:{config.price_port}")
+    reporter.running(shm=book.name, shm_bytes=book.nbytes)
+
+    def stats():
+        return Stats(ticks_applied=ingest.applied, bad_frames=ingest.rejections.total,
+                     reconnects=max(outage.outages - (0 if outage.ever_connected else 1), 0),
+                     connected=outage.down_since is None and outage.ever_connected,
+                     shm_bytes=book.nbytes)
+
+    sock: Optional[socket.socket] = None
+    ringer = Ringer()
+    try:
+        while not stop_event.is_set():
+            if sock is None:
+                sock = connect(config.connect_host, config.price_port, stop_event, outage,
+                               auth_token=config.auth_token)
+                if sock is None:
+                    break
+                sock.settimeout(0.1)
+                ingest.reset()
+            try:
+                data = recv_some(sock)
+            except ConnectionClosed as exc:
+                sock.close()
+                sock = None
+                outage.lost(str(exc))
+                reporter.send(stats())
+                continue
+            if data and outage.down_since is not None:
+                outage.confirmed()
+            if data and ingest.feed(data, time.perf_counter_ns()):
+                ringer.ring(book.doorbell_ports())  # wake the readers waiting for prices
+            reporter.maybe(stats)
+        if sock is not None:  # drain what the Gateway sent before it stopped
+            drain(sock, ingest)
+    finally:
+        if sock is not None:
+            sock.close()
+        ringer.close()
+        final = stats()
+        book.set_writer(0)
+        owner = book.owner
+        book.close()
+        if owner:
+            book.unlink()
+        reporter.send(final)
+        log.info("orderbook stopping: %d ticks applied, %d bad frames rejected",
+                 final.ticks_applied, final.bad_frames)
+
+
+main = process_main("orderbook", run_orderbook,
+                    "OrderBook: Gateway prices into shared memory (Ctrl+C stops it).")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""What differs between Windows, macOS and Linux, in one place (no Qt).
+
+Each function says which platform it is for; code elsewhere calls these instead of testing
+`sys.platform` itself, so every per-platform path can be read (and tested) here.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Optional
+
+APP_NAME = "IPC Trading Desk"
+APP_SLUG = "ipc-trading-desk"
+DATA_ENV = "IPCDESK_DATA"  # overrides the per-user data folder (tests, portable installs)
+
+WINDOWS = sys.platform == "win32"
+MACOS = sys.platform == "darwin"
+
+
+# -- where files go ----------------------------------------------------------------------------
+def data_dir(platform: str = sys.platform, env=None, home: Optional[Path] = None) -> Path:
+    """The per-user folder for logs and the order log, never the working directory (a
+    double-clicked launcher may start in C:\\Windows\\System32 or /):
+
+    Windows  %LOCALAPPDATA%\\IPC Trading Desk
+    macOS    ~/Library/Application Support/IPC Trading Desk
+    Linux    $XDG_STATE_HOME/ipc-trading-desk (default ~/.local/state/ipc-trading-desk)
+
+    IPCDESK_DATA overrides it."""
+    env = os.environ if env is None else env
+    home = Path.home() if home is None else home
+    if env.get(DATA_ENV):
+        return Path(env[DATA_ENV]).expanduser()
+    if platform == "win32":
+        base = env.get("LOCALAPPDATA") or env.get("APPDATA")
+        return (Path(base) if base else home / "AppData" / "Local") / APP_NAME
+    if platform == "darwin":
+        return home / "Library" / "Application Support" / APP_NAME
+    base = env.get("XDG_STATE_HOME")
+    return (Path(base) if base else home / ".local" / "state") / APP_SLUG
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkout_root() -> Optional[Path]:
+    """The project folder when this runs from a source checkout (launcher.py beside
+    engine/); None when the package is installed (site-packages is nobody's output folder)."""
+    return PROJECT_ROOT if (PROJECT_ROOT / "launcher.py").is_file() else None
+
+
+def default_output(*parts: str) -> Path:
+    """Where a tool writes by default: inside the checkout, else the per-user data folder
+    (never the working directory)."""
+    return (checkout_root() or data_dir()).joinpath(*parts)
+
+
+def default_log_dir() -> str:
+    return str(data_dir() / "logs")
+
+
+# -- consoles ----------------------------------------------------------------------------------
+def console_safe(stream):
+    """A text stream that never raises UnicodeEncodeError: on Windows, output redirected to a
+    file or a pipe is encoded in the ANSI code page (cp1252), which has no '→' or 'Ł'; a log
+    line holding one (a hostile order, a user folder) must not end the run. Characters the
+    encoding lacks are written as \\u escapes."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # a closed or detached stream
+            pass
+    return stream
+
+
+def stop_signals() -> tuple:
+    """The signals that ask a terminal program to stop: Ctrl+C everywhere, Ctrl+Break on
+    Windows, SIGTERM and SIGHUP (a logout, `kill`) on macOS and Linux."""
+    names = ("SIGINT", "SIGBREAK", "SIGTERM") if WINDOWS else ("SIGINT", "SIGTERM", "SIGHUP")
+    return tuple(getattr(signal, n) for n in names if hasattr(signal, n))
+
+
+def on_console_close(request_stop: Callable[[], None], stopped: threading.Event,
+                     grace_s: float = 4.5) -> bool:
+    """Windows only: closing the console window (or logging off, shutting down) runs the
+    ordered stop instead of killing every process at once. Windows gives a console handler
+    about 5 s; it asks for the stop and waits for `stopped` up to `grace_s`. Returns True when
+    the handler is installed (False elsewhere: there SIGHUP/SIGTERM do this)."""
+    if not WINDOWS:
+        return False
+    import ctypes
+    from ctypes import wintypes
+    CTRL_CLOSE, CTRL_LOGOFF, CTRL_SHUTDOWN = 2, 5, 6
+    HANDLER = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)
+
+    def handler(kind):
+        if kind not in (CTRL_CLOSE, CTRL_LOGOFF, CTRL_SHUTDOWN):
+            return False  # Ctrl+C and Ctrl+Break go to Python's signal handlers
+        request_stop()
+        stopped.wait(grace_s)
+        return True
+
+    on_console_close._keep = HANDLER(handler)  # the callback must outlive this call
+    return bool(ctypes.windll.kernel32.SetConsoleCtrlHandler(on_console_close._keep, True))
+
+
+# -- processes -----------------------------------------------------------------------------------
+# Windows exit codes of processes that crashed natively (NTSTATUS), shown by name
+NTSTATUS = {0xC0000005: "access violation", 0xC00000FD: "stack overflow",
+            0xC0000409: "stack buffer overrun", 0xC000013A: "Ctrl+C / console closed",
+            0xC0000017: "out of memory", 0xC0000374: "heap corruption",
+            0xC000001D: "illegal instruction", 0xC0000094: "integer divide by zero"}
+
+
+def exit_text(code: Optional[int], killed: bool = False, platform: str = sys.platform) -> str:
+    """How a child's exit reads: `exit 1`, `SIGSEGV`, `killed (SIGKILL)` /
+    `killed (TerminateProcess)`, `0xC0000005 access violation`."""
+    if killed:
+        return "killed (TerminateProcess)" if platform == "win32" else "killed (SIGKILL)"
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    unsigned = code & 0xFFFFFFFF
+    if unsigned >= 0xC0000000:  # a Windows NTSTATUS, not a small exit code
+        name = NTSTATUS.get(unsigned)
+        return f"0x{unsigned:08X}" + (f" {name}" if name else "")
+    return f"exit {code}"
+
+
+# -- sockets -------------------------------------------------------------------------------------
+# errno values that mean "this port cannot be used here", besides "already in use": Windows
+# refuses ports inside a range Hyper-V, WSL or Docker reserved with WSAEACCES (10013)
+PORT_FORBIDDEN = {errno.EACCES, 10013}
+PORT_TAKEN = {errno.EADDRINUSE, 10048}
+
+
+def port_forbidden_hint(port: int) -> str:
+    if WINDOWS:
+        return (f"Windows reserves port {port} (Hyper-V, WSL or Docker; see "
+                "`netsh interface ipv4 show excludedportrange protocol=tcp`)")
+    return f"port {port} needs privileges here"

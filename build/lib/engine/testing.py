@@ -1,0 +1,65 @@
+"""A stack for tests and tools (as trio.testing ships with trio): free ports, a private
+shared-memory name and log folder, and waiting on a condition. The test suite, the fault
+drill and the benchmark all use these, so that they never disturb a desk that is running and
+never collide with each other."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, List, Optional
+
+from .config import Config
+
+
+def free_ports(n: int, host: str = "127.0.0.1") -> List[int]:
+    """n distinct TCP ports the OS just handed out (bound to port 0 together, then released)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind((host, 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def unique_shm_name(prefix: str = "ipct") -> str:
+    """`<prefix><pid>_<8 hex>`: unique on this machine, within the 28 characters a price book
+    name may have (macOS), and recognisable as this process's."""
+    return f"{prefix}{os.getpid() % 100000}_{uuid.uuid4().hex[:8]}"
+
+
+def stack_config(log_dir, shm_prefix: str = "ipct", **overrides) -> Config:
+    """A Config on free ports with a fresh shared-memory name and the given log folder."""
+    price, news, order, confirm = free_ports(4)
+    base = dict(price_port=price, news_port=news, order_port=order, confirm_port=confirm,
+                shm_name=unique_shm_name(shm_prefix), log_dir=str(Path(log_dir)))
+    base.update(overrides)
+    return Config(**base)
+
+
+class WaitTimeout(AssertionError):
+    """A condition did not come true in time (an AssertionError, so a test fails with it)."""
+
+
+def wait_until(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition",
+               pump: Optional[Callable[[float], object]] = None, every: float = 0.02):
+    """cond()'s first true value, checked every `every` seconds; between checks `pump(every)`
+    runs (a controller's poll, which also waits) or, without one, a sleep. WaitTimeout after
+    `timeout` seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise WaitTimeout(f"timed out after {timeout:g} s waiting for {what}")
+        if pump is not None:
+            pump(every)
+        else:
+            time.sleep(every)

@@ -1,0 +1,179 @@
+"""The thin Qt adapter over the controller model: a QTimer calls poll() and the controller's
+typed events come out as Qt signals. Views take the adapter in their constructor and connect
+`_on_*` handlers; they never touch the multiprocessing side themselves.
+
+Every verb returns at once (stop without waiting; restart = stop, then start when the child is
+gone, finished by the next poll), so the GUI thread never blocks on a child.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from typing import Callable, Optional
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from engine.config import Config, saved_text, settings_fields
+from engine.supervisor import LogLine, StateChanged, StatsUpdate
+
+from .model import DeskModel, ProcView, State
+
+POLL_MS = 50
+
+
+class ControllerAdapter(QObject):
+    # name, state, pid (int or None), exit code (int or None), how it ended ("" while alive)
+    stateChanged = Signal(str, str, object, object, str)
+    # name, level (logging level), text, time (epoch seconds)
+    logLine = Signal(str, int, str, float)
+    # name, engine.stats.Stats
+    statsUpdated = Signal(str, object)
+    # the Config the next start uses (after a settings change)
+    configChanged = Signal(object)
+    # a verb failed (e.g. shared memory in use, invalid settings): one line for the user
+    errorOccurred = Signal(str)
+
+    def __init__(self, model, parent: Optional[QObject] = None, poll_ms: int = POLL_MS):
+        super().__init__(parent)
+        self.model: DeskModel = model if isinstance(model, DeskModel) else DeskModel(model)
+        self.model.subscribe(self._on_event)
+        self._config_provider: Optional[Callable[[], Config]] = None
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(poll_ms)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
+        self.polls = 0
+        self.closed = False
+
+    # -- views of the model -----------------------------------------------------------------
+    @property
+    def controller(self):
+        return self.model.ctl
+
+    @property
+    def config(self) -> Config:
+        return self.model.config
+
+    def state(self, name: str) -> Optional[State]:
+        return self.model.state(name)
+
+    def view(self, name: str) -> ProcView:
+        """What a view shows of one process (state, pid, uptime, restarts, how it ended)."""
+        return self.model.view(name)
+
+    @property
+    def price_book(self):
+        """The shared price book (None before the first start)."""
+        return self.model.ctl.book
+
+    @property
+    def signal_book(self):
+        """The Strategy's shared signal book (None before the first start)."""
+        return self.model.ctl.signal_book
+
+    def any_active(self) -> bool:
+        return self.model.any_active()
+
+    # -- the pump ---------------------------------------------------------------------------
+    def poll(self) -> None:
+        if self.closed:
+            return
+        self.polls += 1
+        try:
+            self.model.poll()
+        except Exception as exc:  # never let one bad event kill the timer
+            self._fail(f"poll failed: {exc}", exc)
+
+    def _on_event(self, ev) -> None:
+        if self.closed:  # the final blocking close: the views may be gone
+            return
+        if isinstance(ev, StateChanged):
+            self.stateChanged.emit(ev.name, ev.state, ev.pid, ev.exitcode, ev.detail)
+        elif isinstance(ev, LogLine):
+            self.logLine.emit(ev.name, int(ev.level), ev.text, float(ev.time))
+        elif isinstance(ev, StatsUpdate):
+            self.statsUpdated.emit(ev.name, ev.stats)
+
+    def _fail(self, message: str, exc: Optional[BaseException] = None) -> None:
+        if exc is not None and not isinstance(exc, (ValueError, RuntimeError, OSError)):
+            message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
+        self.logLine.emit("launcher", logging.ERROR, message, time.time())
+        self.errorOccurred.emit(message.splitlines()[0])
+
+    # -- settings ---------------------------------------------------------------------------
+    def set_config_provider(self, provider: Optional[Callable[[], Config]]) -> None:
+        """provider() returns the Config the next start should use (raises ValueError for an
+        invalid one). Applied before a start while every process is stopped."""
+        self._config_provider = provider
+
+    def apply_pending_config(self) -> bool:
+        """Replace the controller when the settings changed and all processes are stopped.
+        False (and an error signal) when the settings are invalid."""
+        if self._config_provider is None or self.model.any_active():
+            return True
+        try:
+            cfg = self._config_provider()
+        except ValueError as exc:
+            self._fail(f"settings not applied: {exc}")
+            return False
+        if cfg is None or cfg == self.model.config:
+            return True
+        return self.replace_config(cfg)
+
+    def replace_config(self, config: Config) -> bool:
+        try:
+            changed = self.model.replace_config(config)
+        except (RuntimeError, ValueError) as exc:
+            self._fail(str(exc))
+            return False
+        if changed:
+            self.logLine.emit("launcher", logging.INFO,
+                              "settings applied: " + ", ".join(
+                                  f"{k}={v}" for k, v in _settings_text(config)),
+                              time.time())
+            self.configChanged.emit(config)
+        return True
+
+    # -- verbs (never block) ----------------------------------------------------------------
+    def _do(self, what: str, fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:
+            self._fail(f"{what} failed: {exc}", exc)
+        self.poll()  # report the new states at once
+
+    def start(self, name: str) -> None:
+        if self.apply_pending_config():
+            self._do(f"start {name}", self.model.start, name)
+
+    def stop(self, name: str) -> None:
+        self._do(f"stop {name}", self.model.stop, name)
+
+    def restart(self, name: str) -> None:
+        if self.apply_pending_config():
+            self._do(f"restart {name}", self.model.restart, name)
+
+    def kill(self, name: str) -> None:
+        self._do(f"kill {name}", self.model.kill, name)
+
+    def start_all(self) -> None:
+        if self.apply_pending_config():
+            self._do("start all", self.model.start_all)
+
+    def stop_all(self) -> None:
+        self._do("stop all", self.model.stop_all)
+
+    def close(self) -> None:
+        """Stop everything (blocking, escalating) and unlink the shared memory. Idempotent."""
+        if self.closed:
+            return
+        self.timer.stop()
+        self.closed = True
+        self.model.close()
+
+
+def _settings_text(config: Config):
+    for name in settings_fields():
+        yield name, saved_text(getattr(config, name))

@@ -1,0 +1,88 @@
+"""`python launcher.py` (no --headless): the desk window.
+
+run_gui(config) creates the QApplication and the window over one ProcessController, runs the
+event loop and, whatever happens, closes the controller on the way out (every child stopped,
+the shared memory unlinked). Saved settings are defaults: a flag given on the command line
+wins over them."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import AbstractSet, Optional, Sequence
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from engine.config import Config, merge_saved
+from engine.oscompat import on_console_close, stop_signals
+
+from .adapter import ControllerAdapter
+from .main_window import MainWindow
+from .model import DeskModel
+from .settings_panel import APPLICATION, ORGANIZATION, load_saved
+from .theme import apply_theme
+
+
+def make_app(argv: Optional[Sequence[str]] = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+        app.setOrganizationName(ORGANIZATION)
+        app.setApplicationName(APPLICATION)
+        app.setApplicationDisplayName("IPC Trading Desk")
+    apply_theme(app)
+    return app
+
+
+def build_desk(config: Config, settings: Optional[QSettings] = None,
+               explicit: AbstractSet[str] = frozenset(), fps: int = 30):
+    """The adapter and the window, with saved settings merged under the command line: the
+    fields in `explicit` (given as flags) keep their value. (Used by run_gui, the screenshot
+    script and the tests.)"""
+    if settings is not None:
+        config = merge_saved(config, load_saved(settings), set(explicit))
+    adapter = ControllerAdapter(DeskModel(config))
+    window = MainWindow(adapter, settings, fps=fps)
+    return adapter, window
+
+
+def run_gui(config: Config, explicit: AbstractSet[str] = frozenset(),
+            settings: Optional[QSettings] = None) -> int:
+    app = make_app()
+    if settings is None:
+        settings = QSettings(ORGANIZATION, APPLICATION)
+    adapter, window = build_desk(config, settings, explicit)
+    window.show()
+
+    # Ctrl+C in the terminal, Ctrl+Break, SIGTERM and SIGHUP (a logout, `kill`), and on
+    # Windows closing the console window, close the window the normal way (ordered stop).
+    # Python runs signal handlers only between bytecodes, and the console handler runs on a
+    # thread of its own: a timer on the GUI thread acts on the request.
+    close_requested = threading.Event()
+    stopped = threading.Event()
+    old = {}
+    for signum in stop_signals():
+        try:
+            old[signum] = signal.signal(signum, lambda *_: close_requested.set())
+        except ValueError:  # not the main thread
+            break
+    on_console_close(close_requested.set, stopped)
+
+    def act_on_request():
+        if close_requested.is_set():  # once per request: a second one forces the stop
+            close_requested.clear()
+            window.close()
+
+    tick = QTimer()
+    tick.timeout.connect(act_on_request)
+    tick.start(200)
+    try:
+        code = app.exec()
+    finally:
+        tick.stop()
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
+        adapter.close()  # idempotent: nothing left after a normal close
+        stopped.set()
+    return code

@@ -1,0 +1,359 @@
+"""Timer-driven charts over the shared-memory books (pyqtgraph).
+
+Every frame (a QTimer at `fps`) the panel has its ChartData (chart_model.py, no Qt) sample
+the books, then calls setData once per curve with the samples in view. Nothing is redrawn per
+message; curves clip to the view and downsample with the 'peak' method.
+
+Three plots share one time axis:
+* all symbols as % change from the left edge of the window (their price levels differ too
+  much for one price axis), with the live price and change in the legend;
+* the selected symbol in price units with the Strategy's short and long moving averages
+  (signal book rows) and BUY / SELL triangles where confirmations arrived;
+* news sentiment with the bullish / bearish thresholds and shaded zones.
+
+Auto-scroll follows the right edge; panning back stops it, returning to the right edge (or
+the Live button) resumes it. Pause freezes the drawing (sampling goes on). A crosshair shows
+the values under the cursor. `fps()` counts frames actually rendered in the last second.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import List, Optional
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QVBoxLayout, QWidget)
+
+from . import theme
+from .chart_model import ChartData
+from .chart_parts import (ChartPlots, ChartToolbar, FrameMeter, ViewportWatcher, fit_y, line_pen,
+                          plot_titles, readout_text, tune)
+from .model import State
+
+DEFAULT_FPS = 30
+DEFAULT_WINDOW_S = 60.0
+HISTORY_S = 600.0
+# with no live feed and nothing new, a frame would draw the same picture again: draw
+# at most this often then (an idle desk used 17% of a core redrawing nothing at 30 fps)
+IDLE_FRAME_S = 0.5
+
+
+class ChartsPanel(QWidget):
+    followingChanged = Signal(bool)
+
+    def __init__(self, adapter, listener=None, fps: int = DEFAULT_FPS,
+                 window_s: float = DEFAULT_WINDOW_S, history_s: float = HISTORY_S,
+                 parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.adapter = adapter
+        self.listener = listener
+        self.target_fps = fps
+        self.window_s = float(window_s)
+        self.history_s = float(history_s)
+        self.paused = False
+        self.following = True
+        self.frames_rendered = 0
+        self.frame_ms = 0.0
+        self.meter = FrameMeter()
+        self._changed = True       # a sample arrived since the last render
+        self._last_render = 0.0    # time.time() of the last render
+        self._markers_dirty = True
+        self._legend_next = 0.0
+        self._title_feed = None
+        self._hover = None  # (plot key, x, y) while the cursor is over a plot
+
+        self._build_toolbar()
+        self._build_plots()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 2)
+        lay.setSpacing(4)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.glw, 1)
+
+        self._apply_config(adapter.config)
+        adapter.configChanged.connect(self._on_config_changed)
+        if listener is not None:
+            listener.confirmsReceived.connect(self._on_confirms)
+
+        self.paint_counter = ViewportWatcher(self.hide_crosshair, self)
+        self.glw.viewport().installEventFilter(self.paint_counter)
+
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(max(1, int(round(1000 / fps))))
+        self.timer.timeout.connect(self._on_frame)
+        self.timer.start()
+
+    # the history, as its model keeps it
+    prices = property(lambda self: self.data.prices)
+    mas = property(lambda self: self.data.mas)
+    sentiment = property(lambda self: self.data.sentiment)
+
+    # -- construction -------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        self.bar = ChartToolbar(self.window_s)
+        self.symbol_box, self.window_box = self.bar.symbol_box, self.bar.window_box
+        self.pause_btn, self.live_btn, self.readout = (self.bar.pause_btn, self.bar.live_btn,
+                                                      self.bar.readout)
+        self.symbol_box.currentTextChanged.connect(self._on_symbol_changed)
+        self.window_box.currentIndexChanged.connect(self._on_window_changed)
+        self.pause_btn.toggled.connect(self.set_paused)
+        self.live_btn.clicked.connect(lambda: self.set_following(True))
+
+    def _build_plots(self) -> None:
+        self.view = ChartPlots(self._on_manual_range, self._on_mouse_moved)
+        for name in ("glw", "plots", "pct_plot", "price_plot", "sent_plot", "pct_legend",
+                     "price_legend", "price_curve", "short_curve", "long_curve", "buy_scatter",
+                     "sell_scatter", "sent_curve", "bands", "bull_line", "bear_line",
+                     "crosshair"):
+            setattr(self, name, getattr(self.view, name))
+        self.pct_curves: List[pg.PlotDataItem] = []
+
+    # -- configuration --------------------------------------------------------------------
+    def _apply_config(self, config) -> None:
+        """New symbols: a new history and one % change curve a symbol."""
+        self.config = config
+        self.symbols: List[str] = list(config.symbols)
+        self.data = ChartData(self.symbols, self.history_s, self.target_fps)
+        self.pct_legend.clear()
+        for c in self.pct_curves:
+            self.pct_plot.removeItem(c)
+        self.pct_curves = [tune(self.pct_plot.plot(pen=line_pen(theme.symbol_color(i)),
+                                                   connect="finite", name=sym))
+                           for i, sym in enumerate(self.symbols)]
+        self._legend_labels = [label for _, label in self.pct_legend.items]
+        current = self.symbol_box.currentText()
+        self.symbol_box.blockSignals(True)
+        self.symbol_box.clear()
+        self.symbol_box.addItems(self.symbols)
+        self.symbol_box.blockSignals(False)
+        self.select_symbol(current if current in self.symbols else self.symbols[0])
+        self._apply_thresholds(config)
+
+    def _apply_thresholds(self, config) -> None:
+        self.config = config
+        self.bands.set(config.bullish, config.bearish)
+        self._set_ma_names()
+        self._update_titles(force=True)
+
+    def _on_config_changed(self, config) -> None:
+        if tuple(config.symbols) != tuple(self.config.symbols):
+            self._apply_config(config)
+        else:
+            self._apply_thresholds(config)
+            self.data.reset_sources()  # new controller: new segments
+
+    def _set_ma_names(self) -> None:
+        cfg = self.config
+        names = {id(self.short_curve): f"MA {cfg.short_window}",
+                 id(self.long_curve): f"MA {cfg.long_window}", id(self.price_curve): self.selected}
+        for sample, label in self.price_legend.items:
+            if id(sample.item) in names:
+                label.setText(names[id(sample.item)])
+
+    # -- user controls --------------------------------------------------------------------
+    def select_symbol(self, symbol: str) -> None:
+        if symbol not in self.symbols:
+            return
+        self.selected = symbol
+        self.sel_index = self.symbols.index(symbol)
+        if self.symbol_box.currentText() != symbol:
+            self.symbol_box.setCurrentText(symbol)
+        self.price_curve.setPen(line_pen(theme.symbol_color(self.sel_index)))
+        self._markers_dirty = True
+        if hasattr(self, "config"):
+            self._set_ma_names()
+            self._update_titles(force=True)
+        if self.paused:
+            self._render(time.time())
+
+    def _on_symbol_changed(self, text: str) -> None:
+        if text:
+            self.select_symbol(text)
+
+    def _on_window_changed(self, i: int) -> None:
+        secs = self.window_box.itemData(i)
+        if secs:
+            self.set_window(float(secs))
+
+    def set_window(self, seconds: float) -> None:
+        self.window_s = float(seconds)
+        i = self.window_box.findData(self.window_s)
+        if i >= 0 and i != self.window_box.currentIndex():
+            self.window_box.blockSignals(True)
+            self.window_box.setCurrentIndex(i)
+            self.window_box.blockSignals(False)
+        self.set_following(True)
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = bool(paused)
+        if self.pause_btn.isChecked() != self.paused:
+            self.pause_btn.setChecked(self.paused)
+        self.pause_btn.setText("\u25b6  Resume" if self.paused else "\u275a\u275a  Pause")
+
+    def set_following(self, following: bool) -> None:
+        changed = following != self.following
+        self.following = following
+        self.live_btn.setChecked(following)
+        if following and not self.paused:
+            self._scroll(time.time())
+        if changed:
+            self.followingChanged.emit(following)
+
+    def _anchor(self, now: float) -> float:
+        """Right edge while following: now while prices flow; the last sample when the feed
+        is stale, so the last prices stay in view."""
+        last = self.data.prices.last()
+        if last is None or self.data.feed in ("live", "waiting"):
+            return now
+        return last[0] + 0.02 * self.window_s
+
+    def _scroll(self, now: float) -> None:
+        right = self._anchor(now)
+        self.pct_plot.setXRange(right - self.window_s, right, padding=0)
+
+    def _on_manual_range(self, *_args) -> None:
+        (left, right), _ = self.pct_plot.vb.viewRange()
+        now = time.time()
+        tol = max(0.5, 0.02 * self.window_s)
+        follow = right >= self._anchor(now) - tol
+        if follow and abs((right - left) - self.window_s) > 0.01 * self.window_s:
+            self.window_s = right - left  # zoomed with the wheel: keep the new width
+        self.set_following(follow)
+        if self.paused:  # curves hold only what was in view: draw the new range
+            self._render(now)
+
+    # -- confirmations --------------------------------------------------------------------
+    def _on_confirms(self, items: list) -> None:
+        for t, c in items:
+            self.data.add_fill(t, c.symbol, c.price, c.side == "BUY")
+            if c.symbol == getattr(self, "selected", None):
+                self._markers_dirty = True
+
+    def marker_count(self, symbol: Optional[str] = None) -> int:
+        return self.data.marker_count(symbol)
+
+    # -- the frame ------------------------------------------------------------------------
+    def _on_frame(self) -> None:
+        t0 = time.perf_counter()
+        now = time.time()
+        running = self.adapter.state("strategy") == State.RUNNING
+        if self.data.sample(now, self.adapter.price_book, self.adapter.signal_book, running):
+            self._changed = True
+        if self.paused:
+            return
+        if (self.data.feed not in ("live", "waiting") and not self._changed
+                and not self._markers_dirty and now - self._last_render < IDLE_FRAME_S):
+            return
+        self._render(now)
+        self._changed, self._last_render = False, now
+        self.frames_rendered += 1
+        self.meter.tick()
+        cost = (time.perf_counter() - t0) * 1000
+        self.frame_ms = cost if self.frame_ms == 0 else 0.9 * self.frame_ms + 0.1 * cost
+
+    def _render(self, now: float) -> None:
+        """setData once per curve with the samples in view (the rings stay untouched)."""
+        if self.following:
+            self._scroll(now)
+        (left, right), _ = self.pct_plot.vb.viewRange()
+        t, pct, v = self.data.pct_view(left, right)
+        for j, c in enumerate(self.pct_curves):
+            c.setData(t, pct[j])
+        price = v[:, self.sel_index] if len(t) else []
+        self.price_curve.setData(t, price)
+        fit_y(self.pct_plot, pct, min_span=0.05)
+        ma = self.data.ma_view(left, right, self.sel_index)
+        self.short_curve.setData(*(ma[:2] if ma else ([], [])))
+        self.long_curve.setData(*((ma[0], ma[2]) if ma else ([], [])))
+        if len(t):
+            fit_y(self.price_plot, price, *(ma[1:] if ma else ()), min_span=0.02)
+        self.sent_curve.setData(*self.data.sentiment_view(left, right))
+        if self._markers_dirty:
+            self._markers_dirty = False
+            buys, sells = self.data.fills(self.selected)
+            self.buy_scatter.setData(buys[:, 0], buys[:, 1])
+            self.sell_scatter.setData(sells[:, 0], sells[:, 1])
+        # pyqtgraph settles auto-range and the view transform lazily at paint time, and what
+        # that changes asks for a second paint: settle them now, one paint per frame
+        for p in self.plots.values():
+            p.vb.prepareForPaint()
+        self._update_titles()  # only when the feed state changed
+        if now >= self._legend_next:
+            self._legend_next = now + 0.5
+            self._update_legend(left)
+            if self._hover is not None:
+                self._update_readout(*self._hover)
+
+    def _update_legend(self, left: float) -> None:
+        for j, (p, ch) in enumerate(self.data.changes(left)):
+            label = self._legend_labels[j]
+            if not math.isfinite(p):
+                label.setText(self.symbols[j])
+                continue
+            col = theme.BUY if ch > 0.0005 else theme.SELL if ch < -0.0005 else theme.MUTED
+            text = f"<b>{self.symbols[j]}</b> <span style='color:{col}'>{ch:+.2f}%</span>"
+            if len(self.symbols) <= 3:
+                text += f" {p:,.2f}"
+            label.setText(text)
+
+    def _update_titles(self, force: bool = False) -> None:
+        feed = self.data.feed
+        if not force and feed == self._title_feed:
+            return
+        self._title_feed = feed
+        for plot, title in zip((self.pct_plot, self.price_plot, self.sent_plot),
+                               plot_titles(feed, self.selected, self.config)):
+            plot.setTitle(title, size="9.5pt")
+
+    # -- crosshair ------------------------------------------------------------------------
+    def _on_mouse_moved(self, evt) -> None:
+        pos = evt[0]
+        for key, p in self.plots.items():
+            if p.vb.sceneBoundingRect().contains(pos):
+                mp = p.vb.mapSceneToView(pos)
+                self.show_crosshair(key, mp.x(), mp.y())
+                return
+        self.hide_crosshair()
+
+    def show_crosshair(self, key: str, x: float, y: float) -> str:
+        """Crosshair at (x, y) of plot `key` ('pct', 'price' or 'sent'); returns the readout."""
+        self.crosshair.show(key, x, y)
+        self._hover = (key, x, y)
+        return self._update_readout(key, x, y)
+
+    def hide_crosshair(self) -> None:
+        self.crosshair.hide()
+        self._hover = None
+        self.readout.setText("")
+        self.readout.setToolTip("")
+
+    def _update_readout(self, key: str, x: float, y: float) -> str:
+        (left, _), _ = self.pct_plot.vb.viewRange()
+        text = readout_text(self.data.values_at(x, left), key, x, y, self.symbols,
+                            self.sel_index, self.config)
+        self.readout.setText(text)
+        # a narrow window clips the line: the tooltip always has all of it
+        self.readout.setToolTip(text)
+        return text
+
+    # -- measuring ------------------------------------------------------------------------
+    def fps(self, over: float = 1.0) -> float:
+        """Frames actually rendered (sampled + setData) per second, over the last `over` s."""
+        return self.meter.rate(over)
+
+    def frame_times(self) -> list:
+        """perf_counter() of the latest rendered frames (up to 1024), oldest first."""
+        return self.meter.times()
+
+    def paints(self) -> int:
+        """Paint events of the plot viewport so far (what reached the screen)."""
+        return self.paint_counter.count
+
+    def point_count(self) -> int:
+        """Samples in the price history (what the price curves draw from)."""
+        return self.data.prices.count
+
+    def stop(self) -> None:
+        self.timer.stop()

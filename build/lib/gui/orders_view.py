@@ -1,0 +1,404 @@
+"""Orders: a confirmation listener on the OrderManager's confirmations port, the orders table
+(newest on top) and the position per symbol beside it.
+
+The listener is a QTcpSocket on the GUI thread's event loop: connecting and reading never
+block. It reconnects with capped backoff (<= 1 s) whenever the OrderManager goes away, and
+decodes `*`-delimited JSON confirm frames with engine.protocol (bad frames are counted and
+skipped)."""
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Deque, List, Optional
+
+import shiboken6
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal)
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSplitter, QTableView,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from engine.net import connect_timeout
+from engine.protocol import auth_frame
+
+from . import theme
+from .guard import guarded
+from .model import ConfirmStream, PositionBook
+
+BACKOFF_START_MS = 50
+BACKOFF_CAP_MS = 1000
+MAX_ROWS = 5000
+
+
+def _fit_columns(table, samples) -> int:
+    """Fixed widths that fit the sample text and the (bold) header; the last column stretches."""
+    data_fm = table.fontMetrics()
+    head = table.horizontalHeader()
+    bold = QFont(head.font())
+    bold.setBold(True)
+    head_fm = QFontMetrics(bold)
+    model = table.model()
+    total = 0
+    for col, sample in enumerate(samples):
+        title = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
+        width = max(data_fm.horizontalAdvance(sample), head_fm.horizontalAdvance(title)) + 12
+        head.resizeSection(col, width)
+        total += width
+    return total
+
+
+class OrdersListener(QObject):
+    """Connects to host:port, reconnects after any loss, emits decoded confirmations."""
+
+    confirmsReceived = Signal(list)       # [(received_epoch_s, Confirm), ...]
+    connectionChanged = Signal(bool)
+
+    def __init__(self, host: str, port: int, auth_token: Optional[str] = None,
+                 max_frame: int = 64 * 1024, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.host, self.port, self.auth_token = host, port, auth_token
+        self.stream = ConfirmStream(max_frame)
+        self.connected = False
+        self.connects = 0          # successful connections (reconnects = connects - 1)
+        self.attempts = 0
+        self._backoff = BACKOFF_START_MS
+        self._running = False
+        self.sock = self._new_socket()
+        self.retry = QTimer(self)
+        self.retry.setSingleShot(True)
+        self.retry.timeout.connect(self._connect)
+        # a connect that neither succeeds nor fails soon is given up and retried (on Windows
+        # a refused connect to this machine takes about 2 s: see engine.net.connect_timeout)
+        self.give_up = QTimer(self)
+        self.give_up.setSingleShot(True)
+        self.give_up.timeout.connect(self._on_connect_timeout)
+
+    def _new_socket(self) -> QTcpSocket:
+        sock = QTcpSocket(self)
+        sock.connected.connect(self._on_connected)
+        sock.disconnected.connect(self._on_disconnected)
+        sock.errorOccurred.connect(self._on_error)
+        sock.readyRead.connect(self._on_ready_read)
+        return sock
+
+    @property
+    def bad_frames(self) -> int:
+        return self.stream.bad_frames
+
+    def start(self) -> None:
+        self._running = True
+        self._connect()
+
+    def stop(self) -> None:
+        self._running = False
+        self.retry.stop()
+        self.give_up.stop()
+        # After a refused connect Qt keeps that attempt's descriptor open until the next
+        # connect (abort() of an unconnected socket does nothing): a stopped listener would
+        # hold it for good. Deleting the socket closes it; a fresh one serves a new start.
+        # (Never called from one of the socket's own signals.)
+        old, self.sock = self.sock, self._new_socket()
+        old.blockSignals(True)
+        old.abort()
+        shiboken6.delete(old)
+        self._set_connected(False)
+
+    def set_endpoint(self, host: str, port: int, auth_token: Optional[str] = None) -> None:
+        if (host, port, auth_token) == (self.host, self.port, self.auth_token):
+            return
+        self.host, self.port, self.auth_token = host, port, auth_token
+        if self._running:
+            self.sock.abort()
+            self._set_connected(False)
+            self._backoff = BACKOFF_START_MS
+            self._connect()
+
+    # -- socket events ------------------------------------------------------------------
+    def _connect(self) -> None:
+        if not self._running:
+            return
+        if self.sock.state() != QAbstractSocket.SocketState.UnconnectedState:
+            self.sock.abort()
+        self.attempts += 1
+        self.give_up.start(int(connect_timeout(self.host) * 1000))
+        self.sock.connectToHost(self.host, self.port)
+
+    def _on_connect_timeout(self) -> None:
+        if self.sock.state() != QAbstractSocket.SocketState.ConnectedState:
+            self.sock.abort()
+            self._set_connected(False)
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._running or self.retry.isActive():
+            return
+        self.retry.start(self._backoff)
+        self._backoff = min(self._backoff * 2, BACKOFF_CAP_MS)
+
+    def _on_connected(self) -> None:
+        self.give_up.stop()
+        s = self.sock
+        # a TCP self-connect (nobody listening, and the kernel picked the target port as
+        # our source port) would squat the OrderManager's port: drop it and retry
+        if s.localPort() == s.peerPort() and s.localAddress() == s.peerAddress():
+            s.abort()
+            self._schedule()
+            return
+        self._backoff = BACKOFF_START_MS
+        self.stream.reset()
+        self.connects += 1
+        if self.auth_token:
+            s.write(auth_frame(self.auth_token))
+        self._set_connected(True)
+
+    def _on_disconnected(self) -> None:
+        self._set_connected(False)
+        self._schedule()
+
+    def _on_error(self, _err) -> None:
+        if self.sock.state() != QAbstractSocket.SocketState.ConnectedState:
+            self._set_connected(False)
+            self._schedule()
+
+    def _on_ready_read(self) -> None:
+        data = bytes(self.sock.readAll())
+        if not data:
+            return
+        confirms = self.stream.feed(data)
+        if confirms:
+            now = time.time()
+            self.confirmsReceived.emit([(now, c) for c in confirms])
+
+    def _set_connected(self, value: bool) -> None:
+        if value != self.connected:
+            self.connected = value
+            self.connectionChanged.emit(value)
+
+
+class OrdersModel(QAbstractTableModel):
+    COLUMNS = ("Time", "Order", "Side", "Qty", "Symbol", "Price")
+
+    def __init__(self, max_rows: int = MAX_ROWS, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.rows: Deque[tuple] = deque()  # newest first: (epoch_s, Confirm)
+        self.max_rows = max_rows
+        self.total = 0
+        self._buy = QColor(theme.BUY)
+        self._sell = QColor(theme.SELL)
+        self._muted = QColor(theme.MUTED)
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        # a C++ virtual: an exception must not escape into Qt
+        return guarded("the orders table's data()", self._data, index, role)
+
+    def _data(self, index, role):
+        if not index.isValid():
+            return None
+        t, c = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
+            return (None, str(c.order_id), c.side, str(c.qty), c.symbol, f"{c.price:,.2f}")[col]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 2:
+                return self._buy if c.side == "BUY" else self._sell
+            if col == 0:
+                return self._muted
+        if role == Qt.ItemDataRole.FontRole and col == 2:
+            return self._bold
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col in (1, 3, 5):
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def add(self, items: List[tuple]) -> None:
+        """items oldest first; they go on top, newest first."""
+        if not items:
+            return
+        items = items[-self.max_rows:]
+        self.beginInsertRows(QModelIndex(), 0, len(items) - 1)
+        for it in items:
+            self.rows.appendleft(it)
+        self.endInsertRows()
+        self.total += len(items)
+        extra = len(self.rows) - self.max_rows
+        if extra > 0:
+            first = len(self.rows) - extra
+            self.beginRemoveRows(QModelIndex(), first, len(self.rows) - 1)
+            for _ in range(extra):
+                self.rows.pop()
+            self.endRemoveRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.rows.clear()
+        self.total = 0
+        self.endResetModel()
+
+
+def _plain_table(table: QTableView) -> None:
+    """The desk's table look: alternating rows, no grid, no row numbers, fixed-width digits."""
+    table.setAlternatingRowColors(True)
+    table.setShowGrid(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(20)
+    table.setFont(theme.mono_font())
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    header = table.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setStretchLastSection(True)
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(2)
+    label = QLabel(title)
+    label.setObjectName("muted")
+    lay.addWidget(label)
+    lay.addWidget(widget)
+    return box
+
+
+class OrdersView(QWidget):
+    """Orders table (newest on top) with a running count, and positions per symbol beside it."""
+
+    def __init__(self, adapter, listener: OrdersListener, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.adapter = adapter
+        self.listener = listener
+        self.positions = PositionBook()
+
+        self.header = QLabel()
+        self.header.setObjectName("heading")
+        self.link = QLabel()
+        self.link.setObjectName("muted")
+        top = QHBoxLayout()
+        top.addWidget(self.header)
+        top.addStretch(1)
+        top.addWidget(self.link)
+
+        self.model = OrdersModel(parent=self)
+        self.table = self._orders_table()
+        self.pos_table = QTableWidget(0, 3)
+        self.pos_table.setHorizontalHeaderLabels(["Symbol", "Pos", "Fills"])
+        self.pos_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        _plain_table(self.pos_table)
+        need = _fit_columns(self.pos_table, ("GOOG", "-000", "000")) + \
+            2 * self.pos_table.frameWidth() + 2
+        self.pos_table.setMinimumWidth(need)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(_titled("Positions", self.pos_table))
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([390, need])
+        split.setChildrenCollapsible(False)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(4)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+
+        self._symbols: List[str] = []
+        listener.confirmsReceived.connect(self._on_confirms)
+        listener.connectionChanged.connect(self._on_connection_changed)
+        adapter.configChanged.connect(self._on_config_changed)
+        self._on_config_changed(adapter.config)
+        self._on_connection_changed(listener.connected)
+
+    def _orders_table(self) -> QTableView:
+        table = QTableView()
+        table.setModel(self.model)
+        table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        _plain_table(table)
+        fixed = _fit_columns(table, ("00:00:00.000", "0000", "SELL", "000", "GOOG"))
+        # room for every column, the price too, and the scroll bar: with a font a little
+        # wider than expected (an X11 desktop) the price was clipped behind a scroll bar
+        price = table.fontMetrics().horizontalAdvance("00,000.00") + 12
+        table.setMinimumWidth(fixed + price + 2 * table.frameWidth()
+                              + table.verticalScrollBar().sizeHint().width())
+        return table
+
+    # -- handlers -----------------------------------------------------------------------
+    def _on_confirms(self, items: list) -> None:
+        self.model.add(items)
+        for _, c in items:
+            self.positions.apply(c)
+            if c.symbol not in self._symbols:
+                self._symbols.append(c.symbol)
+                self._rebuild_positions()
+        self._update_positions()
+        self._update_header()
+
+    def _on_connection_changed(self, connected: bool) -> None:
+        color = theme.GREEN if connected else theme.AMBER
+        text = "connected" if connected else "reconnecting\u2026"
+        self.link.setText(f"<span style='color:{color}'>\u25cf</span> {text}")
+        self.link.setToolTip(f"confirmations from the OrderManager at "
+                             f"{self.listener.host}:{self.listener.port}")
+        self._update_header()
+
+    def _on_config_changed(self, config) -> None:
+        # the configured symbols, plus any other that has fills to show
+        self._symbols = list(config.symbols) + [s for s in self._symbols
+                                                if s not in config.symbols
+                                                and self.positions.fills.get(s)]
+        self._rebuild_positions()
+        self.listener.set_endpoint(config.connect_host, config.confirm_port, config.auth_token)
+        self._update_header()
+
+    # -- drawing ------------------------------------------------------------------------
+    def _rebuild_positions(self) -> None:
+        self.pos_table.setRowCount(len(self._symbols))
+        for r, sym in enumerate(self._symbols):
+            for c in range(3):
+                if self.pos_table.item(r, c) is None:
+                    item = QTableWidgetItem()
+                    if c:
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight |
+                                              Qt.AlignmentFlag.AlignVCenter)
+                    self.pos_table.setItem(r, c, item)
+            self.pos_table.item(r, 0).setText(sym)
+        self._update_positions()
+
+    def _update_positions(self) -> None:
+        for r, sym in enumerate(self._symbols):
+            pos = self.positions.positions.get(sym, 0)
+            item = self.pos_table.item(r, 1)
+            item.setText(f"{pos:+,d}" if pos else "0")
+            item.setForeground(QColor(theme.BUY if pos > 0 else theme.SELL if pos < 0
+                                      else theme.MUTED))
+            self.pos_table.item(r, 2).setText(str(self.positions.fills.get(sym, 0)))
+
+    def _update_header(self) -> None:
+        bad = self.listener.bad_frames
+        extra = f"  \u00b7  <span style='color:{theme.AMBER}'>{bad} bad frames</span>" \
+            if bad else ""
+        self.header.setText(f"Orders  <span style='color:{theme.ACCENT}'>"
+                            f"{self.model.total:,}</span> confirmed{extra}")
+
+    # -- for tests ----------------------------------------------------------------------
+    def row_count(self) -> int:
+        return self.model.rowCount()
+
+    def position(self, symbol: str) -> int:
+        return self.positions.positions.get(symbol, 0)

@@ -1,0 +1,152 @@
+"""Make docs/screenshot.png from a real running stack.
+
+    python -m gui.screenshot --out docs/screenshot.png --seconds 20
+
+Starts the desk off screen (QT_QPA_PLATFORM=offscreen unless --show) on free ports with a
+private shared-memory name, log folder and settings file (your own desk and its settings are
+not touched), clicks Start all, lets the stack run, puts the crosshair on the price chart,
+grabs the window and closes it the normal way. It also prints the chart frame rate measured
+while it ran. Any engine flag (--symbols, --tick-interval, --bullish ...) is accepted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PORTS = ("price_port", "news_port", "order_port", "confirm_port")
+
+
+def default_out() -> Path:
+    """docs/screenshot.png in a checkout (the README shows it), else in the data folder."""
+    from engine.oscompat import default_output
+    return default_output("docs", "screenshot.png")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from engine.config import add_arguments, parser_for
+    parser = parser_for("python -m gui.screenshot", __doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=None,
+                        help=f"the picture (default {default_out()})")
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="how long the stack runs before the grab (default %(default)s)")
+    parser.add_argument("--width", type=int, default=1400)
+    parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--show", action="store_true",
+                        help="use the real display instead of rendering off screen")
+    parser.add_argument("--window", type=float, default=30.0,
+                        help="chart time window in seconds for the picture (default %(default)s)")
+    parser.add_argument("--log-tab", default="order_manager",
+                        help="log pane to show (default %(default)s)")
+    parser.add_argument("--no-crosshair", action="store_true")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the run's temporary folder (logs, settings) and print it")
+    add_arguments(parser)
+    return parser
+
+
+def private_config(ns, tmp: Path):
+    """The flags' config, with free ports, a private shared-memory name, log folder and seed
+    wherever the user did not say otherwise: the user's own desk is never touched."""
+    from engine.config import from_args, given
+    from engine.testing import free_ports, unique_shm_name
+    said = set(given(ns))
+    changes = {}
+    if not said & set(PORTS):
+        changes.update(zip(PORTS, free_ports(len(PORTS))))
+    if "shm_name" not in said:
+        changes["shm_name"] = unique_shm_name("ipcshot")
+    if "log_dir" not in said:
+        changes["log_dir"] = str(tmp / "logs")
+    if "seed" not in said:
+        changes["seed"] = 11
+    return from_args(ns).replace(**changes)
+
+
+class Shot:
+    """The desk on a private stack: Start all, run, pick the busiest symbol, crosshair, grab,
+    close the normal way; `result` holds what it measured."""
+
+    def __init__(self, ns, config, tmp: Path, out: Path):
+        from PySide6.QtCore import QSettings
+        from .app import build_desk, make_app
+        self.ns, self.out, self.result = ns, out, {}
+        self.app = make_app()
+        self.adapter, window = build_desk(config, settings=None)
+        window.settings = QSettings(str(tmp / "desk.ini"), QSettings.Format.IniFormat)
+        window.resize(ns.width, ns.height)
+        window.default_layout()
+        window.charts.set_window(ns.window)
+        if ns.log_tab in window.log_view.panes:
+            window.log_view.setCurrentWidget(window.log_view.panes[ns.log_tab])
+        window.shutdownFinished.connect(self.app.quit)
+        self.window = window
+
+    def run(self) -> dict:
+        from PySide6.QtCore import QTimer
+        self.window.show()
+        self.started = time.monotonic()
+        QTimer.singleShot(200, self.window.process_panel.start_all.click)
+        QTimer.singleShot(int(self.ns.seconds * 1000), self._choose_symbol)
+        try:
+            self.app.exec()
+        finally:
+            self.adapter.close()
+        return self.result
+
+    def _choose_symbol(self) -> None:
+        from PySide6.QtCore import QTimer
+        charts = self.window.charts
+        best = max(charts.symbols, key=charts.marker_count)  # the one with the most fills
+        if charts.marker_count(best):
+            charts.select_symbol(best)
+        QTimer.singleShot(400, self._grab)
+
+    def _grab(self) -> None:
+        charts, window = self.window.charts, self.window
+        if not self.ns.no_crosshair:
+            (left, right), (lo, hi) = charts.price_plot.vb.viewRange()
+            charts.show_crosshair("price", left + 0.72 * (right - left), lo + 0.6 * (hi - lo))
+        self.app.processEvents()
+        self.result.update(fps=charts.fps(over=2.0), frame_ms=charts.frame_ms,
+                           frames=charts.frames_rendered, paints=charts.paints(),
+                           elapsed=time.monotonic() - self.started,
+                           target_fps=charts.target_fps)
+        window.grab().save(str(self.out))
+        self.result.update(orders=window.orders_view.row_count(), status=window.status.text)
+        window.close()
+
+
+def main(argv=None) -> int:
+    ns = make_parser().parse_args(argv)
+    if not ns.show:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out = Path(ns.out) if ns.out else default_out()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="ipcdesk-shot-"))
+    try:
+        result = Shot(ns, private_config(ns, tmp), tmp, out).run()
+    finally:
+        if ns.keep:
+            print(f"logs and settings of this run: {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if "fps" not in result:
+        print("no screenshot taken", file=sys.stderr)
+        return 1
+    print(f"saved {out} ({ns.width}x{ns.height}); chart {result['fps']:.1f} fps "
+          f"(target {result['target_fps']}), {result['frames']} frames and "
+          f"{result['paints']} paints in {result['elapsed']:.1f} s, "
+          f"{result['frame_ms']:.2f} ms a frame; {result['orders']} orders in the table")
+    return 0
+
+
+if __name__ == "__main__":
+    import multiprocessing
+    multiprocessing.freeze_support()
+    sys.exit(main())
