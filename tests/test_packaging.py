@@ -63,8 +63,13 @@ def test_pip_install_into_a_fresh_venv_runs_from_another_folder(tmp_path):
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     exe = ".exe" if os.name == "nt" else ""
     python = bindir / f"python{exe}"
+    import shutil  # a copy: building writes *.egg-info next to the sources
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".ci-venv", "__pycache__", ".hypothesis", ".pytest_cache",
+        ".ruff_cache", "*.egg-info", "build", "logs"))
     res = subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "-q",
-                          "install", "--no-deps", str(ROOT)],
+                          "install", "--no-deps", str(src)],
                          cwd=elsewhere, capture_output=True, text=True, timeout=240)
     if res.returncode and any(s in res.stderr for s in OFFLINE):
         pytest.skip("no package index reachable to build the wheel: " + res.stderr[-300:])
