@@ -117,6 +117,13 @@ def test_encode_price_rounds_is_symbol_comma_price_with_two_decimals():
     ref = b"".join(f"{s},{int(c) // 100}.{int(c) % 100:02d}*".encode()
                    for row in cents for s, c in zip(syms, row))
     assert encode_price_rounds(syms, cents) == ref
+    # a round or two takes the scalar path (the Gateway at its demo rate): the same bytes
+    for n in (1, 2, 16, 17):
+        assert encode_price_rounds(syms, cents[:n]) == ref[:sum(
+            len(f"{s},{int(c) // 100}.{int(c) % 100:02d}*")
+            for row in cents[:n] for s, c in zip(syms, row))]
+    with pytest.raises(Exception):
+        encode_price_rounds(["AAPL", "bad*sym"], cents[:1, :2])  # checked on either path
     assert PriceTick("AAPL", 172.53).encode() == b"AAPL,172.53*"
     assert PriceTick("AAPL", 172.005).encode() in (b"AAPL,172.00*", b"AAPL,172.01*")
     assert parse_price(PriceTick("BRK.B", 0.07).encode()[:-1]) == ("BRK.B", 0.07)
