@@ -44,9 +44,29 @@ def numeric_host(host: str) -> str:
     return "127.0.0.1" if host.lower() == "localhost" else host
 
 
+MAX_UNIVERSE = 17_576  # generated names: every three-letter code
+
+
+def universe(n: int) -> tuple:
+    """`n` symbols: the five defaults first, then three-letter codes spread over the
+    alphabet (BQX, DGM, ...), the same every time."""
+    if not 1 <= n <= MAX_UNIVERSE:
+        raise ValueError(f"a universe has 1 to {MAX_UNIVERSE} symbols, not {n}")
+    names = list(DEFAULT_SYMBOLS[:n])
+    k = 0
+    while len(names) < n:
+        k += 1
+        i = (k * 7919) % MAX_UNIVERSE  # 7919 is prime to 26**3: every code comes once
+        names.append("".join(chr(65 + d) for d in (i // 676, i // 26 % 26, i % 26)))
+    return tuple(names)
+
+
 def parse_symbols(value) -> tuple:
-    """'aapl, MSFT' (a flag, a saved string) or a list -> ('AAPL', 'MSFT')."""
+    """'aapl, MSFT' (a flag, a saved string) or a list -> ('AAPL', 'MSFT'); a count
+    ('500') -> that many generated symbols (see `universe`)."""
     if isinstance(value, str):
+        if value.strip().isdigit():
+            return universe(int(value))
         value = value.split(",")
     return tuple(str(s).strip().upper() for s in value if str(s).strip())
 
@@ -89,8 +109,10 @@ class Config:
     confirm_port: int = setting(5004, flag="--confirm-port", parse=int,
                                 help="OrderManager confirmations broadcast port")
     symbols: tuple = setting(DEFAULT_SYMBOLS, flag="--symbols", parse=parse_symbols,
-                             help="comma-separated symbols", label="Symbols",
-                             tip="Comma-separated symbols, e.g. AAPL,MSFT,GOOG")
+                             help="comma-separated symbols, or a count (500: the five "
+                                  "defaults and 495 generated names)", label="Symbols",
+                             tip="Comma-separated symbols, e.g. AAPL,MSFT,GOOG, or a count "
+                                 "such as 500")
     short_window: int = setting(5, flag="--short-window", parse=int, label="Short MA",
                                 help="short moving-average window, in ticks", low=1,
                                 high=10_000)

@@ -9,6 +9,7 @@ import csv
 import logging
 import math
 import time
+import zlib
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -23,6 +24,16 @@ from .stats import Stats
 START_PRICES = {"AAPL": 172.50, "MSFT": 325.20, "GOOG": 135.40, "AMZN": 145.80,
                 "TSLA": 242.10, "NVDA": 480.00, "META": 310.00, "NFLX": 440.00}
 MIN_PRICE = 0.01
+
+
+def start_price(symbol: str) -> float:
+    """A known symbol's usual price, else one between $10 and $500 drawn from its name (the
+    same every run), so a generated universe does not start as 500 lines at $100."""
+    if symbol in START_PRICES:
+        return START_PRICES[symbol]
+    u = zlib.crc32(symbol.encode("ascii")) / 2**32
+    return round(10.0 * 50.0 ** u, 2)
+
 BATCH_BYTES = 64 * 1024  # about this much per send when the tick interval is 0
 FLOOD_BACKLOG = 256 * 1024  # ... and no more while a client's backlog is larger
 
@@ -34,7 +45,7 @@ class RandomWalk:
         self.symbols = tuple(symbols)
         self.rng = np.random.default_rng(seed)
         self.sigma = sigma
-        self.prices = np.array([START_PRICES.get(s, 100.0) for s in self.symbols])
+        self.prices = np.array([start_price(s) for s in self.symbols])
 
     def _encode(self, path: np.ndarray) -> bytes:
         """Rounds of prices (rows) as frames, in whole cents (the one price encoder)."""

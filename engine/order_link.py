@@ -226,20 +226,27 @@ class OrderLink:
     def send(self, order: Order, intent: OrderIntent) -> str:
         """SENT (its ack will come), DELIVERED (to an OrderManager that sends no acks) or
         QUEUED (no connection now: it is sent as soon as there is one)."""
+        return self.send_many([(order, intent)])[0]
+
+    def send_many(self, orders: List[Tuple[Order, OrderIntent]]) -> List[str]:
+        """Orders made together (one round, one news value) leave in one write, so the
+        OrderManager reads, logs and acks them as one batch; what became of each, in order."""
         with self.lock:
-            data = self.ledger.new_order(order, intent)
+            data = b"".join([self.ledger.new_order(o, i) for o, i in orders])
             if self.sock is None:
-                return QUEUED
+                return [QUEUED] * len(orders)
             t0 = time.perf_counter_ns()
             try:
                 send_all(self.sock, data)
             except ConnectionClosed as exc:
                 self._drop(str(exc))
-                return QUEUED
+                return [QUEUED] * len(orders)
             hook = trace.HOOKS.order_sent
             if hook is not None:
-                hook(order.client_order_id, order.tick_ns or 0, t0, time.perf_counter_ns())
-            return self.ledger.on_wire(order)
+                t1 = time.perf_counter_ns()
+                for o, _ in orders:
+                    hook(o.client_order_id, o.tick_ns or 0, t0, t1)
+            return [self.ledger.on_wire(o) for o, _ in orders]
 
     def _drop(self, why: str) -> None:  # holds self.lock
         if self.sock is not None:

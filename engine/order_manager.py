@@ -29,6 +29,7 @@ from .runtime import Reporter, fatal, process_main
 from .stats import Stats
 
 ORDERS_FILE = "orders.jsonl"
+_LINE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per order
 
 
 class OrderLog:
@@ -81,7 +82,7 @@ class OrderLog:
                "symbol": order.symbol, "qty": order.qty, "price": order.price,
                "account": account, "time": round(time.time(), 6)}
         self._position(rec)
-        self._pending.append(json.dumps(rec, separators=(",", ":")).encode("utf-8") + b"\n")
+        self._pending.append(_LINE(rec).encode("utf-8") + b"\n")
         return oid
 
     def flush(self) -> None:

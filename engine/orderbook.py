@@ -72,7 +72,10 @@ class PriceIngest:
 
     def feed(self, data: bytes, recv_ns: int) -> int:
         block = self.decoder.feed_block(data)
-        latest, rejected, oversize = self.scanner.scan(block) if block else ({}, (), 0)
+        if self.scanner.is_small(block):  # a round of a handful of symbols
+            latest, rejected, oversize = self.scanner.scan(block) if block else ({}, (), 0)
+        else:
+            rows, prices, ticks, rejected, oversize = self.scanner.scan_arrays(block)
         oversize += self.decoder.oversize - self._oversize_seen
         self._oversize_seen = self.decoder.oversize
         for _ in range(oversize):
@@ -80,7 +83,10 @@ class PriceIngest:
                                    f"more than {self.decoder.max_frame} bytes")
         for f in rejected:
             self._reject(f)
-        n = self.book.update_many(latest, recv_ns)
+        if self.scanner.is_small(block):
+            n = self.book.update_many(latest, recv_ns)
+        else:
+            n = self.book.update_rows(rows, prices, ticks, recv_ns)
         self.applied += n
         return n
 

@@ -431,6 +431,24 @@ class SharedPriceBook(_Book):
         self._end()
         return total
 
+    def update_rows(self, rows: np.ndarray, prices: np.ndarray, ticks: np.ndarray,
+                    recv_ns: int) -> int:
+        """`update_many` with arrays (row indexes, each once; their last prices; their tick
+        counts): a round of thousands of symbols in three NumPy writes under one lock."""
+        if not len(rows):
+            return 0
+        r = self.rows
+        total = int(ticks.sum())
+        self._begin()
+        r["price"][rows] = prices
+        r["seq"][rows] += ticks.astype(np.uint64)
+        r["recv_ns"][rows] = recv_ns
+        h = self._h
+        h[H_UPDATES] += total
+        h[H_LAST] = recv_ns
+        self._end()
+        return total
+
     # -- doorbells: how readers learn of new prices without polling ---------------------
     # Header slots 9..15 hold the UDP ports of readers that want a wake-up datagram after
     # every batch the writer applies (see net.Doorbell). A datagram, unlike a shared
@@ -473,6 +491,16 @@ class SharedPriceBook(_Book):
         return self._consistent(
             lambda: [(f[i * s + 1], q[i * s + 2], q[i * s + 3]) for i in rows])
 
+    def read_columns(self, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(prices, seqs, recv_ns) of the row indexes `rows` as arrays, consistent with each
+        other: the Strategy's read of a whole universe after a doorbell (three gathers under
+        the seqlock, whatever the number of rows)."""
+        r = self.rows
+
+        def grab():
+            return r["price"][rows], r["seq"][rows], r["recv_ns"][rows]
+        return self._consistent(grab)
+
     def read(self, symbol: str) -> Optional[float]:
         """Latest price of `symbol`, or None before its first tick."""
         row = self.read_row(symbol)
@@ -514,6 +542,21 @@ class SignalBook(_Book):
         q[i * s + 3] = position
         q[i * s + 4] = decision_ns
         self._h[H_UPDATES] += 1
+        self._h[H_LAST] = decision_ns
+        self._end()
+
+    def publish_rows(self, rows: np.ndarray, short_ma: np.ndarray, long_ma: np.ndarray,
+                     positions: np.ndarray, decision_ns: int) -> None:
+        """`publish` for many rows at once (row indexes, arrays in the same order)."""
+        if not len(rows):
+            return
+        r = self.rows
+        self._begin()
+        r["short_ma"][rows] = short_ma
+        r["long_ma"][rows] = long_ma
+        r["position"][rows] = positions
+        r["decision_ns"][rows] = decision_ns
+        self._h[H_UPDATES] += len(rows)
         self._h[H_LAST] = decision_ns
         self._end()
 

@@ -40,6 +40,14 @@ def reference(block, cap):
     return latest, [f for f, i, _ in decided if i is None], dec.oversize
 
 
+def as_dict(rows, prices, ticks, rejected, oversize):
+    """scan_arrays' answer in scan's shape, checking its arrays on the way."""
+    assert list(rows) == sorted(set(rows.tolist())) and len(prices) == len(ticks) == len(rows)
+    assert prices.dtype == float and (ticks > 0).all()
+    return (dict(zip(rows.tolist(), zip(prices.tolist(), ticks.tolist()))), rejected,
+            oversize)
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_numpy_scan_matches_frame_by_frame(seed):
     rng = random.Random(seed)
@@ -48,8 +56,9 @@ def test_numpy_scan_matches_frame_by_frame(seed):
     if rng.random() < 0.3:
         block = b"*" + block  # an empty first frame
     sc = PriceScanner(ROWS, cap)
-    assert sc._scan_numpy(block) == reference(block, cap)
+    assert as_dict(*sc._scan_numpy(block)) == reference(block, cap)
     assert sc.scan(block) == reference(block, cap)
+    assert as_dict(*sc.scan_arrays(block)) == reference(block, cap)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -62,6 +71,7 @@ def test_big_blocks_scan_in_slices_like_frame_by_frame(seed):
     block = b"*".join(frames) + b"*"
     cap = 200_000
     assert PriceScanner(ROWS, cap).scan(block) == reference(block, cap)
+    assert as_dict(*PriceScanner(ROWS, cap).scan_arrays(block)) == reference(block, cap)
 
 
 @settings(max_examples=300, deadline=None)
@@ -69,7 +79,7 @@ def test_big_blocks_scan_in_slices_like_frame_by_frame(seed):
 def test_numpy_scan_matches_on_arbitrary_bytes(pieces):
     block = b"*".join(pieces) + b"*"
     sc = PriceScanner(ROWS, 32)
-    assert sc._scan_numpy(block) == reference(block, 32)
+    assert as_dict(*sc._scan_numpy(block)) == reference(block, 32)
 
 
 @settings(max_examples=200, deadline=None)
@@ -146,3 +156,24 @@ def test_random_walk_batches_are_valid_ticks():
     walk.prices[:] = MIN_PRICE  # at the floor the walk never goes below a cent
     data, n = walk.next_batch(50)
     assert PriceScanner(rows).scan(data)[1] == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text("0123456789", min_size=0, max_size=20),
+                          st.one_of(st.none(), st.text("0123456789", max_size=20))),
+                min_size=1, max_size=30))
+def test_prices_parsed_at_once_equal_float(parts):
+    """The fast path's arithmetic parse (digits / 10**decimals up to 15 digits, NumPy's
+    conversion beyond) gives float()'s value for every plain decimal text."""
+    import numpy as np
+    from engine.protocol.fastpath import _parse_prices
+    texts = [(a + ("." + b if b is not None else "")).encode() for a, b in parts]
+    texts = [t for t in texts if any(c in b"123456789" for c in t)]  # as the fast path admits
+    if not texts:
+        return
+    block = b"*".join(texts) + b"*"
+    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 42)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    padded = np.frombuffer(block + b"\0" * 8, dtype=np.uint8)
+    got = _parse_prices(padded, starts, ends).tolist()
+    assert got == [float(t) for t in texts]

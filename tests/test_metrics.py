@@ -37,3 +37,20 @@ def test_empty_and_single():
     assert lat.percentiles_us() == {"p50": None, "p99": None, "max": None, "count": 0}
     lat.record(123_456)
     assert lat.percentiles_us() == {"p50": 123.5, "p99": 123.5, "max": 123.5, "count": 1}
+
+
+def test_record_many_buckets_exactly_as_record():
+    """A round's samples recorded at once land in the same buckets as one by one (powers of
+    two and their neighbours are where a bit length computed in floats would go wrong)."""
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.integers(-5, 100, 500), rng.integers(0, 10**12, 5000),
+                             2 ** np.arange(45), 2 ** np.arange(1, 45) - 1,
+                             2 ** np.arange(1, 45) + 1])
+    one, many = Latency(), Latency()
+    for v in values.tolist():
+        one.record(v)
+    many.record_many(values)
+    many.record_many([])
+    assert one._counts == many._counts
+    assert (one.count, one.max_ns, one.min_ns) == (many.count, many.max_ns, many.min_ns)
+    assert one.percentiles_us() == many.percentiles_us()

@@ -40,6 +40,22 @@ def test_update_many_counts_every_tick(shm_name):
         assert book.update_counter == 5 and book.last_update_ns == 7
 
 
+def test_rows_written_and_read_as_arrays_agree_with_one_by_one(shm_name):
+    """update_rows / read_columns (a universe's round) against update_many / read_rows."""
+    import numpy as np
+    with SharedPriceBook(SYMS, name=shm_name) as book:
+        book.update_many({1: (5.0, 1)}, recv_ns=3)
+        assert book.update_rows(np.array([0, 1, 4]), np.array([10.0, 11.0, 20.0]),
+                                np.array([3, 1, 2]), recv_ns=7) == 6
+        assert book.update_rows(np.array([], dtype=int), np.array([]), np.array([]), 9) == 0
+        assert book.read_rows([0, 1, 4]) == [(10.0, 3, 7), (11.0, 2, 7), (20.0, 2, 7)]
+        assert book.read_row("GOOG").seq == 0
+        prices, seqs, recv = book.read_columns(np.array([4, 0, 1]))
+        assert prices.tolist() == [20.0, 10.0, 11.0] and seqs.tolist() == [2, 3, 2]
+        assert recv.tolist() == [7, 7, 7]
+        assert book.update_counter == 7 and book.last_update_ns == 7
+
+
 def test_attach_by_name_sees_symbols_and_prices(shm_name):
     with SharedPriceBook(SYMS, name=shm_name) as book:
         book.update("GOOG", 135.4)

@@ -86,14 +86,30 @@ class PriceScanner:
                 return i, price
         return None, 0.0
 
+    def is_small(self, block: bytes) -> bool:
+        """A block cheaper to check frame by frame than with NumPy (a round of a handful of
+        symbols): `scan` gives it as a dict, which the book applies row by row."""
+        return len(block) < _SCALAR_BELOW or not self._known
+
     def scan(self, block: bytes):
         """-> (latest {row: (price, ticks)}, rejected frames in order, frames over the cap).
         Empty frames are skipped, as FrameDecoder.feed() does."""
-        if len(block) < _SCALAR_BELOW or not self._known:
+        if self.is_small(block):
             return self._scan_frames(block)
+        rows, prices, counts, rejected, oversize = self.scan_arrays(block)
+        return (dict(zip(rows.tolist(), zip(prices.tolist(), counts.tolist()))), rejected,
+                oversize)
+
+    def scan_arrays(self, block: bytes):
+        """-> (rows, latest prices, ticks) as arrays in row order, rejected frames in order,
+        frames over the cap: `scan` without a Python step per symbol (a round of 5,000)."""
+        if self.is_small(block):
+            latest, rejected, oversize = self._scan_frames(block)
+            return (*_arrays(latest), rejected, oversize)
         if len(block) <= _SLICE:
             return self._scan_numpy(block)
-        latest: Dict[int, Tuple[float, int]] = {}
+        price = np.empty(self._nrows)
+        ticks = np.zeros(self._nrows, dtype=np.int64)
         rejected: List[bytes] = []
         oversize = 0
         start = 0
@@ -101,14 +117,14 @@ class PriceScanner:
             end = block.rfind(MESSAGE_DELIMITER, start, start + _SLICE) + 1
             if end <= start:  # one frame longer than a slice
                 end = block.index(MESSAGE_DELIMITER, start + _SLICE) + 1
-            part, rej, over = self._scan_numpy(block[start:end])
-            for i, (price, count) in part.items():
-                prev = latest.get(i)
-                latest[i] = (price, count + prev[1]) if prev else (price, count)
+            rows, prices, counts, rej, over = self._scan_numpy(block[start:end])
+            price[rows] = prices  # a later slice's price wins, the counts add up
+            ticks[rows] += counts
             rejected += rej
             oversize += over
             start = end
-        return latest, rejected, oversize
+        rows = np.flatnonzero(ticks)
+        return rows, price[rows], ticks[rows], rejected, oversize
 
     def _scan_frames(self, block: bytes):
         latest: Dict[int, Tuple[float, int]] = {}
@@ -170,14 +186,17 @@ class PriceScanner:
         ticks = np.bincount(rows, minlength=self._nrows)
         last = np.full(self._nrows, -1, dtype=np.int64)
         np.maximum.at(last, rows, good)
-        latest: Dict[int, Tuple[float, int]] = {}
-        for i in np.flatnonzero(ticks).tolist():
-            j = int(last[i])
-            latest[i] = (float(block[comma[j] + 1:ends[j]]), int(ticks[i]))
+        hit = np.flatnonzero(ticks)
+        j = last[hit]
+        prices = _parse_prices(padded, comma[j] + 1, ends[j])
+        counts = ticks[hit]
         # everything else (rare): the exact rule, frame by frame
         slow = np.flatnonzero(~fast & (lens > 0) & ~over).tolist()
+        if not slow:
+            return hit, prices, counts, [], int(over.sum())
+        latest = dict(zip(hit.tolist(), zip(prices.tolist(), counts.tolist())))
         rejected = self._scan_slow(block, slow, starts, ends, last, latest)
-        return latest, rejected, int(over.sum())
+        return (*_arrays(latest), rejected, int(over.sum()))
 
     def _symbol_rows(self, a, padded, starts, sym_len):
         """Each frame's book row and whether its symbol is known: the symbol's bytes packed
@@ -211,6 +230,50 @@ class PriceScanner:
         return rejected
 
 
+def _arrays(latest: Dict[int, Tuple[float, int]]):
+    """{row: (price, ticks)} -> (rows, prices, ticks) arrays in row order."""
+    rows = np.array(sorted(latest), dtype=np.intp)
+    pairs = [latest[i] for i in rows.tolist()]
+    return (rows, np.array([p for p, _ in pairs], dtype=np.float64),
+            np.array([c for _, c in pairs], dtype=np.int64))
+
+
+_POW10 = 10.0 ** np.arange(23)       # exact in float64 up to 1e22
+
+
+def _parse_prices(padded: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """float() of the price texts padded[starts[i]:ends[i]] (digits with at most one dot, as
+    the fast path checked), all at once. With at most 15 digits the digits' integer and the
+    power of ten are exact in float64, so their quotient is the correctly rounded value that
+    float() gives (the classic fast path of strtod); longer texts go through NumPy's own
+    conversion of fixed-width bytes, which is correctly rounded too."""
+    m = len(starts)
+    if not m:
+        return np.empty(0)
+    lens = ends - starts
+    width = int(lens.max())
+    # column c holds every text's c-th byte: Horner's rule a column at a time
+    text = padded.take(starts[None, :] + np.arange(width)[:, None], mode="clip")
+    value = np.zeros(m, dtype=np.int64)
+    ndigits = np.zeros(m, dtype=np.int64)
+    decimals = np.zeros(m, dtype=np.int64)
+    after_dot = np.zeros(m, dtype=bool)
+    for c in range(width):
+        inside = lens > c
+        digit = inside & (text[c] != 46)  # 46: '.'
+        value = np.where(digit, value * 10 + (text[c].astype(np.int64) - 48), value)
+        ndigits += digit
+        decimals += digit & after_dot
+        after_dot |= inside & ~digit
+    out = value / _POW10[np.minimum(decimals, 22)]  # (rows past 15 digits: below)
+    long_rows = np.flatnonzero(ndigits > 15)
+    if len(long_rows):
+        cols = text[:, long_rows].T.copy()
+        cols[np.arange(width) >= lens[long_rows, None]] = 0  # NUL padding ends each text
+        out[long_rows] = cols.view(f"S{width}").ravel().astype(np.float64)
+    return out
+
+
 def _first_commas(commas, ends):
     """(position of the first comma of every frame, whether it has one); frames without a
     comma get their end."""
@@ -241,6 +304,20 @@ def _prefixes(symbols: tuple) -> tuple:
                  for s in symbols)
 
 
+@functools.lru_cache(maxsize=16)
+def _prefix_block(symbols: tuple):
+    """The prefixes right-aligned in a (symbols x widest) byte array, and where they are
+    (not padding): what every round of these symbols starts its frames with."""
+    prefixes = _prefixes(symbols)
+    pw = max(len(p) for p in prefixes)
+    block = np.zeros((len(prefixes), pw), dtype=np.uint8)
+    keep = np.zeros((len(prefixes), pw), dtype=bool)
+    for c, prefix in enumerate(prefixes):
+        block[c, pw - len(prefix):] = np.frombuffer(prefix, dtype=np.uint8)
+        keep[c, pw - len(prefix):] = True
+    return block, keep
+
+
 def encode_price_rounds(symbols, cents) -> bytes:
     """The `SYMBOL,PRICE*` frames of a (rounds x symbols) array of prices in whole cents, round
     by round in symbol order, made in one go with NumPy: byte for byte what
@@ -262,13 +339,13 @@ def encode_price_rounds(symbols, cents) -> bytes:
     # Every frame gets a row of the same width: its symbol prefix (right-aligned in the
     # widest prefix), its whole part (right-aligned in the most digits), then ".cc*". The
     # padding is marked in `keep` and squeezed out at the end, leaving the frames in order.
-    pw = max(len(p) for p in prefixes)
+    prefix_block, prefix_keep = _prefix_block(tuple(symbols))
+    pw = prefix_block.shape[1]
     width = pw + ndigits + 4
     rows = np.empty((rounds, k, width), dtype=np.uint8)
     keep = np.ones((rounds, k, width), dtype=bool)
-    for c, prefix in enumerate(prefixes):
-        rows[:, c, pw - len(prefix):pw] = np.frombuffer(prefix, dtype=np.uint8)
-        keep[:, c, :pw - len(prefix)] = False
+    rows[:, :, :pw] = prefix_block
+    keep[:, :, :pw] = prefix_keep
     rest = whole
     for d in range(ndigits):  # units digit first, leading zeros dropped
         col = pw + ndigits - 1 - d
