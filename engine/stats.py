@@ -7,7 +7,7 @@ field is a TypeError where the report is made, not a silent zero where it is rea
 value wins)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Dict, Optional
 
 
@@ -63,7 +63,7 @@ class Stats:
 
     def add(self, other: "Stats") -> "Stats":
         """Counters of both runs added; the gauges of `other` (the later run)."""
-        out = Stats(**asdict(other))
+        out = replace(other)  # shallow: asdict() deep-copied a universe's positions each call
         for name in self.COUNTERS:
             setattr(out, name, getattr(self, name) + getattr(other, name))
         return out

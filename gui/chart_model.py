@@ -18,6 +18,15 @@ from .model import Ring, feed_state
 
 MAX_MARKERS = 2000
 SENTIMENT_REPEAT_S = 0.25
+# Up to this many symbols every symbol is a line of its own; past it the desk shows a
+# universe: a watchlist, a map of the whole universe and the top and bottom movers.
+SMALL_UNIVERSE = 10
+MOVERS = 5  # best and worst symbols drawn as lines in a universe
+# Floats the all-symbols history may hold (prices and both MAs; the ring keeps each twice):
+# 3,000,000 are 48 MB. Past that the history of all symbols is sampled less often than
+# every frame (5,000 symbols: every 0.5 s over 10 minutes); the selected symbol is kept
+# at every frame in a history of its own (`focus`).
+HISTORY_VALUES = 3_000_000
 
 
 def first_finite(values: np.ndarray) -> np.ndarray:
@@ -66,14 +75,28 @@ class ChartData:
     def __init__(self, symbols: Sequence[str], history_s: float, fps: int):
         self.symbols: List[str] = list(symbols)
         n = len(self.symbols)
-        cap = int(history_s * fps) + 16
+        self.universe = n > SMALL_UNIVERSE
+        full = int(history_s * fps) + 16
+        cap = max(min(full, HISTORY_VALUES // (3 * n)), 64)
+        # seconds between rows of the all-symbols history (0: every frame that has news)
+        self.sample_every = history_s / cap if cap < full else 0.0
         self.prices = Ring(cap, n)
         self.mas = Ring(cap, 2 * n)  # short MAs, then long MAs
+        self.focus = Ring(full, 3)   # the selected symbol at every frame: price, short, long
+        self.focus_col = 0
         self.sentiment = Ring(int(history_s / SENTIMENT_REPEAT_S * 2) + 16, 1)
         self.markers: Dict[str, deque] = {s: deque(maxlen=MAX_MARKERS) for s in self.symbols}
-        self._pct = np.full((n, 2 * cap), np.nan)
+        self._pct = np.full((min(n, 2 * MOVERS) if self.universe else n, 2 * cap), np.nan)
+        # the latest of everything, for the watchlist and the map
+        self.last = np.full(n, np.nan)
+        self.first = np.full(n, np.nan)  # the first price the desk saw of each symbol
+        self.short = np.full(n, np.nan)
+        self.long = np.full(n, np.nan)
+        self.position = np.zeros(n, dtype=np.int64)
+        self.last_sentiment: Optional[int] = None
         self.feed = "off"
         self.samples = 0
+        self._last_row_t = self._last_ma_t = -math.inf
         self.reset_sources()
 
     def reset_sources(self) -> None:
@@ -99,11 +122,19 @@ class ChartData:
             count = book.update_counter
             if count != self._last_count and count:
                 self._last_count = count
-                self.prices.append(now, book.snapshot()["price"][self._book_rows])
+                self.last = book.snapshot()["price"][self._book_rows]
+                new = np.isnan(self.first)
+                self.first[new] = self.last[new]
+                if now - self._last_row_t >= self.sample_every:
+                    self._last_row_t = now
+                    self.prices.append(now, self.last)
                 self.samples += 1
                 changed = True
         if sig is not None:
             changed |= self._sample_signals(now, sig, strategy_running)
+        if changed:
+            j = self.focus_col
+            self.focus.append(now, (self.last[j], self.short[j], self.long[j]))
         return changed
 
     def _sample_signals(self, now: float, sig, strategy_running: bool) -> bool:
@@ -113,14 +144,60 @@ class ChartData:
         if count != self._last_sig_count and count:
             self._last_sig_count = count
             rows = rows[self._sig_rows]
-            self.mas.append(now, np.concatenate((rows["short_ma"], rows["long_ma"])))
+            self.short, self.long = rows["short_ma"], rows["long_ma"]
+            self.position = rows["position"]
+            if now - self._last_ma_t >= self.sample_every:
+                self._last_ma_t = now
+                self.mas.append(now, np.concatenate((self.short, self.long)))
             changed = True
+        self.last_sentiment = sent
         if sent is not None and (sent != self._last_sent or (
                 strategy_running and now - self._last_sent_t >= SENTIMENT_REPEAT_S)):
             self.sentiment.append(now, (float(sent),))
             self._last_sent, self._last_sent_t = sent, now
             changed = True
         return changed
+
+    def set_focus(self, j: int) -> None:
+        """Keep symbol j at every frame from now on; its history so far comes from the
+        all-symbols history (as often as that was sampled)."""
+        if j == self.focus_col and self.focus.count:
+            return
+        self.focus_col = j
+        self.focus.clear()
+        t, v = self.prices.view()
+        mt, mv = self.mas.view()
+        n = len(self.symbols)
+        for i in range(len(t)):
+            k = min(max(int(np.searchsorted(mt, t[i], side="right")) - 1, 0), len(mt) - 1)
+            short, long_ = (mv[k, j], mv[k, n + j]) if len(mt) else (math.nan, math.nan)
+            self.focus.append(t[i], (v[i, j], short, long_))
+
+    def focus_view(self, left: float, right: float):
+        """(times, price, short MA, long MA) of the selected symbol in view."""
+        t, v = self.focus.view()
+        sl = visible(t, left, right)
+        return t[sl], v[sl, 0], v[sl, 1], v[sl, 2]
+
+    def watch(self) -> dict:
+        """The watchlist's columns, one array each in symbol order: last price, change %
+        since the desk's first price of the symbol, the MAs, the signal (+1 short above long,
+        -1 below) and the Strategy's position."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            change = (self.last / self.first - 1.0) * 100.0
+        signal = np.sign(np.nan_to_num(self.short - self.long)).astype(np.int8)
+        return {"last": self.last, "change": change, "short": self.short, "long": self.long,
+                "signal": signal, "position": self.position}
+
+    def movers(self, left: float, k: int = MOVERS) -> List[int]:
+        """Columns of the k best and the k worst symbols over the window (best first, then
+        worst last): the lines a universe draws."""
+        _, change = self.changes(left)
+        ok = np.flatnonzero(np.isfinite(change))
+        if len(ok) <= 2 * k:
+            return ok[np.argsort(-change[ok], kind="stable")].tolist()
+        order = ok[np.argsort(-change[ok], kind="stable")]
+        return order[:k].tolist() + order[-k:].tolist()
 
     # -- fills --------------------------------------------------------------------------
     def add_fill(self, t: float, symbol: str, price: float, buy: bool) -> None:
@@ -142,18 +219,21 @@ class ChartData:
         return len(self.markers.get(symbol, ()))
 
     # -- what a frame draws ---------------------------------------------------------------
-    def pct_view(self, left: float, right: float):
+    def pct_view(self, left: float, right: float, cols: Optional[List[int]] = None):
         """(times, % change from the window's left edge per symbol [n, k], prices [k, n]) of
-        the samples in view; the % change array is reused from frame to frame."""
+        the samples in view, for every symbol or only `cols` (a universe's movers); the % change
+        array is reused from frame to frame."""
         t, v = self.prices.view()
         sl = visible(t, left, right)
         t, v = t[sl], v[sl]
         k = len(t)
+        rows = len(cols) if cols is not None else v.shape[1]
         if not k:
-            return t, self._pct[:, :0], v
-        base = first_finite(v[1:] if k > 1 and t[0] < left else v)
-        pct = self._pct[:, :k]
-        np.divide(v.T, base[:, None], out=pct)
+            return t, self._pct[:rows, :0], v
+        sub = v if cols is None else v[:, cols]
+        base = first_finite(sub[1:] if k > 1 and t[0] < left else sub)
+        pct = self._pct[:rows, :k]
+        np.divide(sub.T, base[:, None], out=pct)
         pct -= 1.0
         pct *= 100.0
         return t, pct, v
@@ -171,32 +251,37 @@ class ChartData:
         sl = visible(st, left, right)
         return st[sl], sv[sl, 0]
 
-    def changes(self, left: float) -> List[Tuple[float, float]]:
-        """(latest price, % change from the window's left edge) of each symbol."""
+    def changes(self, left: float) -> Tuple[np.ndarray, np.ndarray]:
+        """(latest prices, % change from the window's left edge) of every symbol, as arrays
+        (a change is 0 where there is no price to start from, NaN where there is no price)."""
         t, v = self.prices.view()
         if not len(t):
-            return []
+            empty = np.full(len(self.symbols), np.nan)
+            return empty, empty.copy()
         base = first_finite(v[min(int(np.searchsorted(t, left)), len(t) - 1):])
-        out = []
-        for p, b in zip(v[-1], base):
-            out.append((p, (p / b - 1) * 100 if math.isfinite(b) and b else 0.0))
-        return out
+        last = v[-1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            change = np.where(np.isfinite(base) & (base != 0), (last / base - 1) * 100, 0.0)
+        change[np.isnan(last)] = np.nan
+        return last.copy(), change
 
-    def values_at(self, x: float, left: float) -> dict:
-        """What a crosshair at time x reads: each symbol's price and % change, the MAs, the
-        sentiment (NaN where there was none yet)."""
+    def values_at(self, x: float, left: float, cols: Optional[List[int]] = None) -> dict:
+        """What a crosshair at time x reads: each symbol's (or each of `cols`') price and %
+        change, the MAs, the sentiment (NaN where there was none yet)."""
         out = {"prices": [], "short": [], "long": [], "sentiment": math.nan}
         t, v = self.prices.view()
         if len(t):
             i = min(max(int(np.searchsorted(t, x)) - 1, 0), len(t) - 1)
             base = first_finite(v[min(int(np.searchsorted(t, left)), len(t) - 1):])
-            out["prices"] = [(p, (p / b - 1) * 100 if math.isfinite(b) else 0.0)
-                             for p, b in zip(v[i], base)]
+            out["prices"] = [(v[i, j], (v[i, j] / base[j] - 1) * 100
+                              if math.isfinite(base[j]) else 0.0)
+                             for j in (range(v.shape[1]) if cols is None else cols)]
         mt, mv = self.mas.view()
         if len(mt):
             i = min(max(int(np.searchsorted(mt, x)) - 1, 0), len(mt) - 1)
             n = len(self.symbols)
-            out["short"], out["long"] = list(mv[i, :n]), list(mv[i, n:])
+            js = range(n) if cols is None else cols
+            out["short"], out["long"] = [mv[i, j] for j in js], [mv[i, n + j] for j in js]
         st, sv = self.sentiment.view()
         if len(st):
             i = min(max(int(np.searchsorted(st, x, side="right")) - 1, 0), len(st) - 1)

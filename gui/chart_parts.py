@@ -37,10 +37,62 @@ def line_pen(color: str, style=Qt.PenStyle.SolidLine):
     return pg.mkPen(color, width=LINE_W, style=style)
 
 
-def legend(plot: pg.PlotItem, columns: int = 5):
-    return plot.addLegend(offset=(6, 4), labelTextColor=theme.TEXT,
-                          brush=pg.mkBrush(13, 17, 23, 210), pen=pg.mkPen(theme.BORDER),
-                          labelTextSize="8.5pt", colCount=columns)
+LEGEND_W = 132  # px: the legends' column, beside the plots (a legend never covers data)
+
+
+class SideLegend(pg.LabelItem):
+    """A plot's legend in a column of its own to the right of the plot: one line an entry,
+    a coloured mark (a line, a dash or a triangle) and rich text."""
+
+    def __init__(self):
+        self._html = None
+        super().__init__("", justify="left", size="8.5pt", color=theme.TEXT)
+        self.setFlag(self.GraphicsItemFlag.ItemClipsChildrenToShape)
+
+    def updateMin(self) -> None:
+        """A fixed width whatever the text (pyqtgraph sizes a label to its text): the plots
+        beside it keep their width while the entries change."""
+        super().updateMin()
+        self.setMinimumWidth(LEGEND_W)
+        self.setMaximumWidth(LEGEND_W)
+        height = self._sizeHint[Qt.SizeHint.MinimumSize][1]
+        for hint in (Qt.SizeHint.MinimumSize, Qt.SizeHint.PreferredSize):
+            self._sizeHint[hint] = (LEGEND_W, height)
+        self._sizeHint[Qt.SizeHint.MaximumSize] = (LEGEND_W, -1)
+        self.updateGeometry()
+
+    def set_entries(self, entries) -> None:
+        """entries: (colour, mark, html) each; mark is a few characters such as '\u2501\u2501'."""
+        html = "<br>".join(f"<span style='color:{color}'>{mark}</span>&nbsp;{text}"
+                           for color, mark, text in entries)
+        if html != self._html:  # setText re-lays the item out: only when it changed
+            self._html = html
+            self.setText(html)
+
+    @property
+    def html(self) -> str:
+        return self._html or ""
+
+
+SOLID, DASHED, DOTTED = "\u2501\u2501", "\u2505\u2505", "\u2509\u2509"
+
+
+def shrinkable(label: pg.LabelItem) -> pg.LabelItem:
+    """A LabelItem that never asks for more width than it gets: pyqtgraph makes a label's
+    text width its minimum (on every resize too), so a long plot title widened the charts past
+    the window and pushed the legends out of sight. Its text is clipped instead."""
+    update = label.updateMin
+
+    def update_min():
+        update()
+        label.setMinimumWidth(0)
+        hints = label._sizeHint
+        hints[Qt.SizeHint.MinimumSize] = (0, hints[Qt.SizeHint.MinimumSize][1])
+        label.updateGeometry()
+    label.updateMin = update_min
+    label.setFlag(label.GraphicsItemFlag.ItemClipsChildrenToShape)
+    update_min()
+    return label
 
 
 def new_plot(glw: pg.GraphicsLayoutWidget, row: int, show_time: bool,
@@ -53,6 +105,7 @@ def new_plot(glw: pg.GraphicsLayoutWidget, row: int, show_time: bool,
     p.hideButtons()
     p.setMenuEnabled(False)
     p.setClipToView(True)
+    shrinkable(p.titleLabel)
     p.setDownsampling(auto=True, mode="peak")
     p.getAxis("left").setWidth(AXIS_WIDTH)
     for name in ("left", "bottom"):
@@ -273,10 +326,12 @@ FEED_BADGES = {"live": f"<span style='color:{theme.GREEN}'>\u25cf live</span>",
                "off": f"<span style='color:{theme.MUTED}'>\u25cb feed off</span>"}
 
 
-def plot_titles(feed: str, selected: str, cfg) -> List[str]:
-    """The three plots' titles: what each shows, and the feed's state on the first."""
-    parts = (("All symbols", f" \u00b7 % change from the window start</span> &nbsp; "
-                             f"{FEED_BADGES[feed]}"),
+def plot_titles(feed: str, selected: str, cfg, movers: int = 0) -> List[str]:
+    """The three plots' titles: what each shows, and the feed's state on the first (a
+    universe draws only its `movers` best and worst symbols there)."""
+    first = (f"Best {movers}, worst {movers} of {len(cfg.symbols):,}" if movers
+             else "All symbols")
+    parts = ((first, f" \u00b7 % change in the window</span> &nbsp; {FEED_BADGES[feed]}"),
              (selected, f" \u00b7 price, MA {cfg.short_window} / MA {cfg.long_window}, "
                         f"fills</span>"),
              ("News sentiment", f" \u00b7 buys need &gt; {cfg.bullish}, sells need &lt; "
@@ -341,13 +396,15 @@ class ChartPlots:
         p.getAxis("left").enableAutoSIPrefix(False)
         p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(
             theme.MUTED, width=1, style=Qt.PenStyle.DashLine)))
-        self.pct_legend = legend(p)
+        self.pct_legend = SideLegend()
+        self.glw.addItem(self.pct_legend, row=0, col=1)
 
     def _build_price_plot(self) -> None:
         p = self.price_plot
         p.setLabel("left", "price", units="$")
         p.getAxis("left").enableAutoSIPrefix(False)
-        self.price_legend = legend(p)
+        self.price_legend = SideLegend()
+        self.glw.addItem(self.price_legend, row=1, col=1)
         self.price_curve = tune(p.plot(pen=line_pen(theme.ACCENT), connect="finite"))
         self.short_curve = tune(p.plot(pen=line_pen("#e6edf3", Qt.PenStyle.DashLine),
                                        connect="finite"))
@@ -359,10 +416,6 @@ class ChartPlots:
                                                pen=pg.mkPen("#3a0b0b", width=1))
         p.addItem(self.buy_scatter)
         p.addItem(self.sell_scatter)
-        for item, name in ((self.price_curve, "price"), (self.short_curve, "short MA"),
-                           (self.long_curve, "long MA"), (self.buy_scatter, "BUY"),
-                           (self.sell_scatter, "SELL")):
-            self.price_legend.addItem(item, name)
 
     def _build_sentiment_plot(self) -> None:
         sp = self.sent_plot

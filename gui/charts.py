@@ -26,9 +26,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QVBoxLayout, QWidget)
 
 from . import theme
-from .chart_model import ChartData
-from .chart_parts import (ChartPlots, ChartToolbar, FrameMeter, ViewportWatcher, fit_y, line_pen,
-                          plot_titles, readout_text, tune)
+from .chart_model import MOVERS, ChartData
+from .chart_parts import (DASHED, DOTTED, SOLID, ChartPlots, ChartToolbar, FrameMeter,
+                          ViewportWatcher, fit_y, line_pen, plot_titles, readout_text, tune)
 from .model import State
 
 DEFAULT_FPS = 30
@@ -112,17 +112,22 @@ class ChartsPanel(QWidget):
 
     # -- configuration --------------------------------------------------------------------
     def _apply_config(self, config) -> None:
-        """New symbols: a new history and one % change curve a symbol."""
+        """New symbols: a new history, and one % change curve a symbol (a handful) or one
+        a mover (a universe: the best MOVERS solid, the worst dashed)."""
         self.config = config
         self.symbols: List[str] = list(config.symbols)
         self.data = ChartData(self.symbols, self.history_s, self.target_fps)
-        self.pct_legend.clear()
+        self.universe = self.data.universe
         for c in self.pct_curves:
             self.pct_plot.removeItem(c)
-        self.pct_curves = [tune(self.pct_plot.plot(pen=line_pen(theme.symbol_color(i)),
-                                                   connect="finite", name=sym))
-                           for i, sym in enumerate(self.symbols)]
-        self._legend_labels = [label for _, label in self.pct_legend.items]
+        if self.universe:
+            pens = [line_pen(theme.symbol_color(i), Qt.PenStyle.SolidLine if i < MOVERS
+                             else Qt.PenStyle.DashLine) for i in range(2 * MOVERS)]
+        else:
+            pens = [line_pen(theme.symbol_color(i)) for i in range(len(self.symbols))]
+        self.pct_curves = [tune(self.pct_plot.plot(pen=pen, connect="finite")) for pen in pens]
+        self.movers: List[int] = []
+        self._legend_next = 0.0
         current = self.symbol_box.currentText()
         self.symbol_box.blockSignals(True)
         self.symbol_box.clear()
@@ -146,11 +151,11 @@ class ChartsPanel(QWidget):
 
     def _set_ma_names(self) -> None:
         cfg = self.config
-        names = {id(self.short_curve): f"MA {cfg.short_window}",
-                 id(self.long_curve): f"MA {cfg.long_window}", id(self.price_curve): self.selected}
-        for sample, label in self.price_legend.items:
-            if id(sample.item) in names:
-                label.setText(names[id(sample.item)])
+        self.price_legend.set_entries([
+            (theme.symbol_color(self.sel_index), SOLID, f"<b>{self.selected}</b>"),
+            ("#e6edf3", DASHED, f"MA {cfg.short_window}"),
+            ("#f0883e", DOTTED, f"MA {cfg.long_window}"),
+            (theme.BUY, "\u25b2", "BUY"), (theme.SELL, "\u25bc", "SELL")])
 
     # -- user controls --------------------------------------------------------------------
     def select_symbol(self, symbol: str) -> None:
@@ -158,6 +163,7 @@ class ChartsPanel(QWidget):
             return
         self.selected = symbol
         self.sel_index = self.symbols.index(symbol)
+        self.data.set_focus(self.sel_index)
         if self.symbol_box.currentText() != symbol:
             self.symbol_box.setCurrentText(symbol)
         self.price_curve.setPen(line_pen(theme.symbol_color(self.sel_index)))
@@ -258,17 +264,16 @@ class ChartsPanel(QWidget):
         if self.following:
             self._scroll(now)
         (left, right), _ = self.pct_plot.vb.viewRange()
-        t, pct, v = self.data.pct_view(left, right)
+        if now >= self._legend_next and self.universe:
+            self.movers = self.data.movers(left)
+        t, pct, v = self.data.pct_view(left, right, self.movers if self.universe else None)
         for j, c in enumerate(self.pct_curves):
-            c.setData(t, pct[j])
-        price = v[:, self.sel_index] if len(t) else []
-        self.price_curve.setData(t, price)
+            if j < len(pct):
+                c.setData(t, pct[j])
+            else:
+                c.setData([], [])
         fit_y(self.pct_plot, pct, min_span=0.05)
-        ma = self.data.ma_view(left, right, self.sel_index)
-        self.short_curve.setData(*(ma[:2] if ma else ([], [])))
-        self.long_curve.setData(*((ma[0], ma[2]) if ma else ([], [])))
-        if len(t):
-            fit_y(self.price_plot, price, *(ma[1:] if ma else ()), min_span=0.02)
+        self._render_price(left, right)
         self.sent_curve.setData(*self.data.sentiment_view(left, right))
         if self._markers_dirty:
             self._markers_dirty = False
@@ -286,17 +291,28 @@ class ChartsPanel(QWidget):
             if self._hover is not None:
                 self._update_readout(*self._hover)
 
+    def _render_price(self, left: float, right: float) -> None:
+        """The selected symbol's price and MAs, from its every-frame history."""
+        t, price, short, long_ = self.data.focus_view(left, right)
+        self.price_curve.setData(t, price)
+        self.short_curve.setData(t, short)
+        self.long_curve.setData(t, long_)
+        if len(t):
+            fit_y(self.price_plot, price, short, long_, min_span=0.02)
+
     def _update_legend(self, left: float) -> None:
-        for j, (p, ch) in enumerate(self.data.changes(left)):
-            label = self._legend_labels[j]
-            if not math.isfinite(p):
-                label.setText(self.symbols[j])
-                continue
-            col = theme.BUY if ch > 0.0005 else theme.SELL if ch < -0.0005 else theme.MUTED
-            text = f"<b>{self.symbols[j]}</b> <span style='color:{col}'>{ch:+.2f}%</span>"
-            if len(self.symbols) <= 3:
-                text += f" {p:,.2f}"
-            label.setText(text)
+        last, change = self.data.changes(left)
+        cols = self.movers if self.universe else range(len(self.symbols))
+        entries = []
+        for k, j in enumerate(cols):
+            text = f"<b>{self.symbols[j]}</b>"
+            ch = change[j] if j < len(change) else math.nan
+            if math.isfinite(ch):
+                col = theme.BUY if ch > 0.0005 else theme.SELL if ch < -0.0005 else theme.MUTED
+                text += f" <span style='color:{col}'>{ch:+.2f}%</span>"
+            entries.append((theme.symbol_color(k),
+                            DASHED if self.universe and k >= MOVERS else SOLID, text))
+        self.pct_legend.set_entries(entries)
 
     def _update_titles(self, force: bool = False) -> None:
         feed = self.data.feed
@@ -304,7 +320,8 @@ class ChartsPanel(QWidget):
             return
         self._title_feed = feed
         for plot, title in zip((self.pct_plot, self.price_plot, self.sent_plot),
-                               plot_titles(feed, self.selected, self.config)):
+                               plot_titles(feed, self.selected, self.config,
+                                           MOVERS if self.universe else 0)):
             plot.setTitle(title, size="9.5pt")
 
     # -- crosshair ------------------------------------------------------------------------
@@ -331,8 +348,13 @@ class ChartsPanel(QWidget):
 
     def _update_readout(self, key: str, x: float, y: float) -> str:
         (left, _), _ = self.pct_plot.vb.viewRange()
-        text = readout_text(self.data.values_at(x, left), key, x, y, self.symbols,
-                            self.sel_index, self.config)
+        if self.universe:  # the movers on the first plot, the selected symbol on the second
+            cols = self.movers if key == "pct" else [self.sel_index]
+            text = readout_text(self.data.values_at(x, left, cols), key, x, y,
+                                [self.symbols[j] for j in cols], 0, self.config)
+        else:
+            text = readout_text(self.data.values_at(x, left), key, x, y, self.symbols,
+                                self.sel_index, self.config)
         self.readout.setText(text)
         # a narrow window clips the line: the tooltip always has all of it
         self.readout.setToolTip(text)

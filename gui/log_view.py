@@ -1,6 +1,6 @@
 """Live logs: one bounded, level-coloured pane per process (tabs), plus a Desk pane for the
-launcher's own messages. Lines are buffered and appended in one edit every 100 ms, never one
-repaint per line; each pane keeps at most `max_lines` blocks (QPlainTextEdit drops the oldest).
+launcher's own messages. Lines are buffered and appended in one edit every 100 ms (to the pane
+on screen; a hidden one when its tab is shown), never one repaint per line; each pane keeps at most `max_lines` blocks (QPlainTextEdit drops the oldest).
 The full logs are in <log_dir>/<name>.log, written by the processes themselves; "Open log
 folder" shows that folder in the file manager."""
 from __future__ import annotations
@@ -119,7 +119,7 @@ class LogView(QTabWidget):
         adapter.logLine.connect(self._on_log_line)
         self.timer = QTimer(self)
         self.timer.setInterval(FLUSH_MS)
-        self.timer.timeout.connect(self.flush)
+        self.timer.timeout.connect(self.flush_shown)
         self.timer.start()
 
     def log_folder(self) -> Path:
@@ -153,6 +153,8 @@ class LogView(QTabWidget):
 
     def _on_current_changed(self, i: int) -> None:
         pane = self.widget(i)
+        if isinstance(pane, LogPane):
+            pane.flush()
         if isinstance(pane, LogPane) and pane.worst:
             pane.worst = 0
             self.tabBar().setTabTextColor(i, QColor(theme.TEXT))
@@ -161,6 +163,13 @@ class LogView(QTabWidget):
 
     def flush(self) -> int:
         return sum(p.flush() for p in self.panes.values())
+
+    def flush_shown(self) -> int:
+        """The timer's flush: the pane on screen only. A hidden pane keeps its newest lines
+        (at most max_lines, counting what it had to skip) until its tab is shown, so a
+        universe's thousands of order lines a second cost nothing while nobody reads them."""
+        pane = self.currentWidget()
+        return pane.flush() if isinstance(pane, LogPane) else 0
 
     def text(self, name: str) -> str:
         self.flush()

@@ -1,4 +1,5 @@
-"""The desk window: charts in the middle; processes and settings on top; orders and positions
+"""The desk window: charts in the middle (with the watchlist and the universe map beside them
+when there are more than a handful of symbols); processes and settings on top; orders and positions
 on the right; logs below; the status line at the bottom. Docks can be moved; geometry, dock
 layout and settings are remembered in QSettings.
 
@@ -11,7 +12,7 @@ import time
 from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QWidget
 
 from . import theme
 from .charts import ChartsPanel
@@ -19,9 +20,11 @@ from .log_view import LogView
 from .orders_view import OrdersListener, OrdersView
 from .process_panel import ProcessPanel
 from .settings_panel import SettingsPanel, save_settings
+from .watchlist import WatchlistPanel
 
 TITLE = "IPC Trading Desk"
 STATE_VERSION = 3
+ORDERS_SLACK = 36  # px over the orders table's computed minimum (fonts vary a little)
 SHUTDOWN_LIMIT_S = 15.0  # after this, close() blocks and kills what is left
 
 
@@ -117,7 +120,19 @@ class MainWindow(QMainWindow):
                                                    cfg.max_frame, self)
 
         self.charts = ChartsPanel(adapter, self.listener, fps=fps)
-        self.setCentralWidget(self.charts)
+        # a universe (more than a handful of symbols): the watchlist and its map beside the
+        # charts, which then draw the top and bottom movers and the symbol picked
+        self.watchlist = WatchlistPanel(self.charts)
+        self.watchlist.symbolPicked.connect(self.charts.select_symbol)
+        self.centre = QSplitter(Qt.Orientation.Horizontal)
+        self.centre.setObjectName("centre")
+        self.centre.addWidget(self.watchlist)
+        self.centre.addWidget(self.charts)
+        self.centre.setStretchFactor(0, 2)
+        self.centre.setStretchFactor(1, 3)
+        self.centre.setChildrenCollapsible(False)
+        self.setCentralWidget(self.centre)
+        self._show_universe(cfg)
         self.process_panel = ProcessPanel(adapter)
         self.settings_panel = SettingsPanel(adapter)
         self.orders_view = OrdersView(adapter, self.listener)
@@ -173,6 +188,8 @@ class MainWindow(QMainWindow):
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.orders_dock], [min(560, int(w * 0.4))], Qt.Orientation.Horizontal)
         self.resizeDocks([self.log_dock], [170], Qt.Orientation.Vertical)
+        if self.charts.universe:
+            self._make_room()
 
     def _restore(self) -> bool:
         """Geometry and dock layout of the last run; False when there is none."""
@@ -199,7 +216,25 @@ class MainWindow(QMainWindow):
             return
         save_settings(s, self.settings_panel.user_set)  # never a value from a flag
 
+    def _show_universe(self, config) -> None:
+        was = self.watchlist.isVisibleTo(self)
+        if self.charts.universe:
+            self.watchlist.set_config(config)
+        self.watchlist.setVisible(self.charts.universe)
+        if self.charts.universe and not was:
+            self._make_room()
+
+    def _make_room(self) -> None:
+        """A universe: the orders as narrow as they fit, the watchlist as wide as its columns
+        (at most about half of the middle), the charts the rest."""
+        orders = self.orders_view.minimumSizeHint().width() + ORDERS_SLACK
+        self.resizeDocks([self.orders_dock], [orders], Qt.Orientation.Horizontal)
+        w = max(self.width() - orders, 800)
+        side = min(self.watchlist.wanted_width, int(w * 0.48))
+        self.centre.setSizes([side, w - side])
+
     def _on_config_changed(self, config) -> None:
+        self._show_universe(config)
         self._confirmed_before = self.orders_view.model.total
         if self.settings is not None:
             save_settings(self.settings, self.settings_panel.user_set)

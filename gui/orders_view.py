@@ -1,5 +1,5 @@
 """Orders: a confirmation listener on the OrderManager's confirmations port, the orders table
-(newest on top) and the position per symbol beside it.
+(newest on top) and the position per symbol beside it (models updated in place).
 
 The listener is a QTcpSocket on the GUI thread's event loop: connecting and reading never
 block. It reconnects with capped backoff (<= 1 s) whenever the OrderManager goes away, and
@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Deque, List, Optional
+from typing import Deque, Dict, List, Optional
 
 import shiboken6
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSplitter, QTableView,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from engine.net import connect_timeout
 from engine.protocol import auth_frame
 
 from . import theme
+from .chart_model import SMALL_UNIVERSE
 from .guard import guarded
 from .model import ConfirmStream, PositionBook
 
@@ -251,6 +251,67 @@ class OrdersModel(QAbstractTableModel):
         self.endResetModel()
 
 
+class PositionsModel(QAbstractTableModel):
+    """Position and fills per symbol (a PositionBook), updated in place: a row appears when
+    its symbol first trades (or is configured, for a handful of symbols), and only the rows
+    that traded are redrawn."""
+
+    COLUMNS = ("Symbol", "Pos", "Fills")
+
+    def __init__(self, book: PositionBook, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.book = book
+        self.symbols: List[str] = []
+        self._row: Dict[str, int] = {}
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.symbols)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        return guarded("the positions table's data()", self._data, index, role)
+
+    def _data(self, index, role):
+        if not index.isValid():
+            return None
+        sym, col = self.symbols[index.row()], index.column()
+        pos = self.book.positions.get(sym, 0)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (sym, f"{pos:+,d}" if pos else "0", str(self.book.fills.get(sym, 0)))[col]
+        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+            return QColor(theme.BUY if pos > 0 else theme.SELL if pos < 0 else theme.MUTED)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def set_symbols(self, symbols: List[str]) -> None:
+        self.beginResetModel()
+        self.symbols = list(symbols)
+        self._row = {s: i for i, s in enumerate(self.symbols)}
+        self.endResetModel()
+
+    def changed(self, symbols) -> None:
+        """These symbols traded: new rows for new ones, one redraw of the rows that moved."""
+        new = [s for s in dict.fromkeys(symbols) if s not in self._row]
+        if new:
+            first = len(self.symbols)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for s in new:
+                self._row[s] = len(self.symbols)
+                self.symbols.append(s)
+            self.endInsertRows()
+        rows = [self._row[s] for s in symbols]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 1), self.index(max(rows), 2))
+
+
 def _plain_table(table: QTableView) -> None:
     """The desk's table look: alternating rows, no grid, no row numbers, fixed-width digits."""
     table.setAlternatingRowColors(True)
@@ -296,9 +357,9 @@ class OrdersView(QWidget):
 
         self.model = OrdersModel(parent=self)
         self.table = self._orders_table()
-        self.pos_table = QTableWidget(0, 3)
-        self.pos_table.setHorizontalHeaderLabels(["Symbol", "Pos", "Fills"])
-        self.pos_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.pos_model = PositionsModel(self.positions, self)
+        self.pos_table = QTableView()
+        self.pos_table.setModel(self.pos_model)
         _plain_table(self.pos_table)
         need = _fit_columns(self.pos_table, ("GOOG", "-000", "000")) + \
             2 * self.pos_table.frameWidth() + 2
@@ -306,7 +367,8 @@ class OrdersView(QWidget):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
-        split.addWidget(_titled("Positions", self.pos_table))
+        self.pos_pane = _titled("Positions", self.pos_table)
+        split.addWidget(self.pos_pane)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setSizes([390, need])
@@ -318,7 +380,6 @@ class OrdersView(QWidget):
         lay.addLayout(top)
         lay.addWidget(split, 1)
 
-        self._symbols: List[str] = []
         listener.confirmsReceived.connect(self._on_confirms)
         listener.connectionChanged.connect(self._on_connection_changed)
         adapter.configChanged.connect(self._on_config_changed)
@@ -343,10 +404,7 @@ class OrdersView(QWidget):
         self.model.add(items)
         for _, c in items:
             self.positions.apply(c)
-            if c.symbol not in self._symbols:
-                self._symbols.append(c.symbol)
-                self._rebuild_positions()
-        self._update_positions()
+        self.pos_model.changed([c.symbol for _, c in items])
         self._update_header()
 
     def _on_connection_changed(self, connected: bool) -> None:
@@ -358,37 +416,17 @@ class OrdersView(QWidget):
         self._update_header()
 
     def _on_config_changed(self, config) -> None:
-        # the configured symbols, plus any other that has fills to show
-        self._symbols = list(config.symbols) + [s for s in self._symbols
-                                                if s not in config.symbols
-                                                and self.positions.fills.get(s)]
-        self._rebuild_positions()
+        # a handful of symbols: each has a row from the start; a universe: the ones that
+        # traded (its watchlist shows every position, so the pane makes room for the charts)
+        universe = len(config.symbols) > SMALL_UNIVERSE
+        listed = [] if universe else list(config.symbols)
+        self.pos_model.set_symbols(listed + [s for s in self.pos_model.symbols
+                                             if s not in listed and self.positions.fills.get(s)])
+        self.pos_pane.setVisible(not universe)
         self.listener.set_endpoint(config.connect_host, config.confirm_port, config.auth_token)
         self._update_header()
 
     # -- drawing ------------------------------------------------------------------------
-    def _rebuild_positions(self) -> None:
-        self.pos_table.setRowCount(len(self._symbols))
-        for r, sym in enumerate(self._symbols):
-            for c in range(3):
-                if self.pos_table.item(r, c) is None:
-                    item = QTableWidgetItem()
-                    if c:
-                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight |
-                                              Qt.AlignmentFlag.AlignVCenter)
-                    self.pos_table.setItem(r, c, item)
-            self.pos_table.item(r, 0).setText(sym)
-        self._update_positions()
-
-    def _update_positions(self) -> None:
-        for r, sym in enumerate(self._symbols):
-            pos = self.positions.positions.get(sym, 0)
-            item = self.pos_table.item(r, 1)
-            item.setText(f"{pos:+,d}" if pos else "0")
-            item.setForeground(QColor(theme.BUY if pos > 0 else theme.SELL if pos < 0
-                                      else theme.MUTED))
-            self.pos_table.item(r, 2).setText(str(self.positions.fills.get(sym, 0)))
-
     def _update_header(self) -> None:
         bad = self.listener.bad_frames
         extra = f"  \u00b7  <span style='color:{theme.AMBER}'>{bad} bad frames</span>" \

@@ -35,7 +35,8 @@ def test_sampling_takes_one_row_a_frame_only_when_something_changed(shm_name):
         assert pct[1].tolist() == [0.0, 0.0]
         ts, short, long_ = data.ma_view(99.0, 102.0, 0)
         assert (short[-1], long_[-1]) == (99.0, 98.0)
-        assert data.changes(99.0)[0] == pytest.approx((110.0, 10.0))
+        last, change = data.changes(99.0)
+        assert (last[0], change[0]) == pytest.approx((110.0, 10.0)) and change[1] == 0.0
         at = data.values_at(100.5, 99.0)
         assert at["prices"][0][0] == 100.0 and at["sentiment"] == 70 and at["short"][0] == 99.0
 
@@ -63,3 +64,38 @@ def test_a_new_controller_is_read_afresh(shm_name):
         assert data.sample(time.time(), book, None, False)
         data.reset_sources()
         assert data.sample(time.time(), book, None, False)  # the same counter, read again
+
+
+def test_a_universe_history_fits_its_budget_and_keeps_the_selected_symbol_at_every_frame(
+        shm_name):
+    """5,000 symbols: the all-symbols history is sampled less often so that it stays within
+    HISTORY_VALUES floats; the selected symbol has a history of its own at every frame, begun
+    from the coarse one when it is picked."""
+    from engine.config import universe
+    from gui.chart_model import HISTORY_VALUES
+    syms = universe(5000)
+    data = ChartData(syms, history_s=600, fps=30)
+    assert data.universe and data.sample_every > 0
+    assert 3 * len(syms) * data.prices.capacity <= HISTORY_VALUES
+    assert data.prices.capacity * data.sample_every == pytest.approx(600)
+    small = ChartData(SYMS, history_s=600, fps=30)
+    assert not small.universe and small.sample_every == 0
+    with SharedPriceBook(syms, name=shm_name) as book, \
+            SignalBook(syms, name=shm_name + "_s") as sig:
+        rows = np.arange(len(syms))
+        t = 1000.0
+        for k in range(40):  # 40 frames 1/30 s apart
+            book.update_rows(rows, np.full(len(syms), 100.0 + k), np.ones(len(syms), int), k)
+            sig.publish_rows(rows, np.full(len(syms), 99.0), np.full(len(syms), 98.0),
+                             np.zeros(len(syms), int), k)
+            assert data.sample(t + k / 30, book, sig, True)
+        coarse = data.prices.count
+        assert coarse < 40 and data.focus.count == 40  # every frame for the selected one
+        data.set_focus(17)  # picked: its history so far is the coarse one
+        assert data.focus.count == coarse and data.focus_col == 17
+        t_f, price, short, long_ = data.focus_view(t - 1, t + 2)
+        assert price[-1] == data.prices.view()[1][-1, 17] and (short[-1], long_[-1]) == (99, 98)
+        w = data.watch()
+        assert w["last"][17] == 139.0 and w["change"][17] == pytest.approx(39.0)
+        assert set(w) == {"last", "change", "short", "long", "signal", "position"}
+        assert (w["signal"] == 1).all()

@@ -103,3 +103,21 @@ def test_a_config_survives_its_own_command_line():
     back, _ = parse_args(to_flags(cfg))
     assert back == cfg.replace(auth_token=None)
     assert "s3cret" not in to_flags(cfg)
+
+
+def test_symbols_as_a_count_make_a_universe():
+    """--symbols 500: the five defaults, then three-letter names, the same every run, each
+    once; a start price for each from its name (the same every run, $10 to $500)."""
+    from engine.config import MAX_UNIVERSE, universe
+    from engine.gateway import START_PRICES, start_price
+    cfg, _ = parse_args(["--symbols", "500"])
+    assert len(cfg.symbols) == 500 and len(set(cfg.symbols)) == 500
+    assert cfg.symbols[:5] == ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
+    assert cfg.symbols == universe(500) and universe(3) == cfg.symbols[:3]
+    assert len(set(universe(MAX_UNIVERSE))) == MAX_UNIVERSE
+    assert parse_args(["--symbols", "ibm, aapl"])[0].symbols == ("IBM", "AAPL")
+    with pytest.raises(ValueError):
+        universe(MAX_UNIVERSE + 1)
+    prices = [start_price(s) for s in cfg.symbols[5:]]
+    assert all(10 <= p <= 500 for p in prices) and len(set(prices)) > 400
+    assert start_price("AAPL") == START_PRICES["AAPL"] and start_price("XYZ") == start_price("XYZ")

@@ -296,6 +296,17 @@ def test_log_panes_are_bounded_and_level_coloured(qtbot, bare_adapter):
         assert view.tabText(om).endswith("\u25cf")
         view.setCurrentIndex(om)
         assert view.tabText(om) == "OrderManager"
+        # a hidden tab takes no lines while hidden (a universe logs thousands a second); it
+        # shows its newest (max_lines of them) when its tab is shown
+        strategy = view.panes["strategy"]
+        before = strategy.lines()
+        for i in range(120):
+            bare_adapter.logLine.emit("strategy", logging.INFO, f"order {i}", time.time())
+        qtbot.wait(300)  # three flushes of the timer
+        assert strategy.lines() == before and len(strategy.pending) == 50
+        view.setCurrentWidget(strategy)
+        text = strategy.toPlainText()
+        assert "order 119" in text and "order 70\n" in text and "order 69\n" not in text
     finally:
         view.deleteLater()
 
@@ -325,7 +336,7 @@ def test_settings_apply_on_next_start_and_are_remembered(qtbot, make_desk, confi
     assert [window.charts.symbol_box.itemText(i)
             for i in range(window.charts.symbol_box.count())] == ["AAPL", "MSFT"]
     assert window.charts.bull_line.value() == 70
-    assert window.orders_view.pos_table.rowCount() == 2
+    assert window.orders_view.pos_model.rowCount() == 2
 
     # invalid values: refused with a message, nothing starts
     panel.short_window.setValue(12)
