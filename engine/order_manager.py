@@ -68,21 +68,30 @@ class OrderLog:
 
     def _position(self, rec: dict) -> None:
         account = str(rec.get("account") or "")
-        if not account:
-            return
+        if account:
+            self._add(account, rec["symbol"], rec["qty"] if rec["side"] == "BUY" else -rec["qty"])
+
+    def _move(self, account: str, order: Order) -> None:
+        if account:
+            self._add(account, order.symbol, order.qty if order.side == "BUY" else -order.qty)
+
+    def _add(self, account: str, symbol: str, delta: int) -> None:
         book = self.positions.setdefault(account, {})
-        delta = rec["qty"] if rec["side"] == "BUY" else -rec["qty"]
-        book[rec["symbol"]] = book.get(rec["symbol"], 0) + delta
+        book[symbol] = book.get(symbol, 0) + delta
 
     def add(self, order: Order, account: str) -> int:
         oid = self.next_id
         self.next_id += 1
         self.known[order.client_order_id] = oid
-        rec = {"order_id": oid, "client_order_id": order.client_order_id, "side": order.side,
-               "symbol": order.symbol, "qty": order.qty, "price": order.price,
-               "account": account, "time": round(time.time(), 6)}
-        self._position(rec)
-        self._pending.append(_LINE(rec).encode("utf-8") + b"\n")
+        self._move(account, order)
+        # the line json.dumps would write for {"order_id", "client_order_id", "side",
+        # "symbol", "qty", "price", "account", "time"}, written directly (side and symbol
+        # are checked plain ASCII; the ids go through the JSON encoder)
+        self._pending.append(
+            (f'{{"order_id":{oid},"client_order_id":{_LINE(order.client_order_id)},'
+             f'"side":"{order.side}","symbol":"{order.symbol}","qty":{order.qty},'
+             f'"price":{float(order.price)!r},"account":{_LINE(account)},'
+             f'"time":{round(time.time(), 6)!r}}}\n').encode("utf-8"))
         return oid
 
     def flush(self) -> None:

@@ -136,10 +136,16 @@ def test_the_desk_numbers_logs_and_acks_and_never_logs_a_resend_twice(desk):
                      "Received Order 2: SELL 5 MSFT @ 325.00"]
     logged = [json.loads(l) for l in (folder / "orders.jsonl").read_text().splitlines()]
     assert [r["order_id"] for r in logged] == [1, 2]
+    first = dict(logged[0])
+    assert isinstance(first.pop("time"), float)
+    assert first == {"order_id": 1, "client_order_id": "strategy-a-1", "side": "BUY",
+                     "symbol": "AAPL", "qty": 10, "price": 173.2, "account": "strategy"}
+    assert logged[1]["account"] == "anon" and logged[1]["side"] == "SELL"
     # a restarted OrderManager goes on numbering from the log, and still knows the ids
     again = OrderDesk(Config(log_dir=str(folder)), logging.getLogger("t"),
                       OrderLog(folder / "orders.jsonl", logging.getLogger("t")))
     replies, _ = again.handle([good])
     assert decode_json(replies[0][:-1])["status"] == "duplicate"
     assert again.orders.next_id == 3
+    assert again.orders.positions == {"strategy": {"AAPL": 10}, "anon": {"MSFT": -5}}
     again.orders.close()

@@ -235,3 +235,55 @@ def test_any_chunking_gives_the_same_frames(frames, cuts):
     got += dec.feed(stream[pos:])
     assert got == frames
     assert dec.pending == 0 and dec.oversize == 0
+
+
+# -- the fast paths of orders and acks agree with the generic machinery on any input --------
+from engine.protocol.messages import Message, encode_json  # noqa: E402
+
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 10 ** 12),
+                   st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+                   st.sampled_from(["BUY", "sell", "Buy", "AAPL", "MSFT", "a*b", "x\"y"]),
+                   st.lists(st.integers(), max_size=2))
+KEYS = st.sampled_from(["type", "client_order_id", "side", "action", "symbol", "qty",
+                        "quantity", "price", "tick_ns", "reason"])
+
+
+def generic_or_error(fn):
+    try:
+        return fn()
+    except (RemoteProtocolError, LocalProtocolError) as exc:
+        return (type(exc), str(exc))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.dictionaries(KEYS, VALUES, max_size=8),
+       st.fixed_dictionaries({"side": st.sampled_from(["BUY", "SELL", "buy"]),
+                              "symbol": st.sampled_from(["AAPL", "BRK.B", "aapl", ""]),
+                              "qty": st.one_of(st.integers(-1, 10 ** 10), st.booleans()),
+                              "price": st.one_of(st.floats(-1, 1e6), st.integers(-1, 10))}))
+def test_order_fast_path_reads_as_the_generic_one(extra, usual):
+    """The usual shape (and anything near it): the same Order or the same error."""
+    for obj in (usual, {**usual, **extra}, extra):
+        fast = generic_or_error(lambda: Order.from_dict(obj))
+        slow = generic_or_error(lambda: Message.from_dict.__func__(Order, obj))
+        assert fast == slow, obj
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.none(), st.text(min_size=1, max_size=20).filter(lambda s: "*" not in s)),
+       st.sampled_from(["BUY", "SELL"]), st.sampled_from(["AAPL", "BRK.B", "X"]),
+       st.integers(1, 10 ** 9), st.one_of(st.floats(1e-3, 1e7), st.integers(1, 10 ** 6)),
+       st.one_of(st.none(), st.integers(0, 2 ** 62)),
+       st.one_of(st.none(), st.integers(0, 10 ** 9)),
+       st.sampled_from(["accepted", "duplicate", "rejected"]),
+       st.one_of(st.none(), st.text(max_size=20)))
+def test_order_and_ack_fast_encoders_write_the_generic_bytes(coid, side, sym, qty, price, tick,
+                                                             oid, status, reason):
+    order = Order(client_order_id=coid, side=side, symbol=sym, qty=qty, price=price,
+                  tick_ns=tick)
+    assert order.encode() == encode_json(order.to_dict())
+    assert Order.decode(order.encode()[:-1]) == Order.from_dict(order.to_dict())
+    if status == "rejected" or oid is not None:
+        ack = Ack(client_order_id=coid, order_id=oid if status != "rejected" else None,
+                  status=status, reason=reason)
+        assert ack.encode() == encode_json(ack.to_dict())

@@ -33,6 +33,11 @@ Sections:
               while the engine ingests at full speed: frames/s, and the ingest rate in
               alternating windows with the charts drawing and paused. Over the blaster-fed
               OrderBook, and in full runs over the Gateway at tick interval 0 too.
+  scale       (not in --quick) the whole desk (gui/bench_desk.py) and its stack at the default
+              rates with 5, 50, 500 and 5,000 symbols, 15 s each (5,000: 60 s): tick-to-
+              decision and tick-to-ack p50/p99 (the Strategy's, over the whole run), orders/s,
+              each process's CPU, the desk's frames/s and frame time, and whether anything was
+              lost (ticks sent == applied, every order acked and logged once).
 """
 from __future__ import annotations
 
@@ -41,13 +46,16 @@ from .floor import floor
 from .ingest import e2e, ingest
 from .latency import breakdown, latency, standalone
 from .report import TARGETS, bounds, figures_table, write_report
+from .scale import scale
 from .system import cpu, footprint
 
 # the sections, in the order they run
 SECTIONS = {"ingest": ingest, "e2e": e2e, "floor": floor, "latency": latency,
             "standalone": standalone, "breakdown": breakdown, "cpu": cpu,
-            "footprint": footprint, "charts": charts}
-QUICK_SKIPS = ("breakdown",)  # diagnostic; --quick stays under a minute without it
+            "footprint": footprint, "charts": charts, "scale": scale}
+# diagnostic, or minutes long: --quick stays under a minute without them
+# (`--only scale --quick` runs scale with 4 s a size)
+QUICK_SKIPS = ("breakdown", "scale")
 METHOD = __doc__.split("Sections:", 1)[1].rstrip()
 
 __all__ = ["SECTIONS", "QUICK_SKIPS", "METHOD", "TARGETS", "bounds", "figures_table",
