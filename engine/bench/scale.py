@@ -70,16 +70,32 @@ def order_log_check(log_dir: Path) -> dict:
     """Lines in orders.jsonl, and any order id or client_order_id written twice."""
     path = Path(log_dir) / "orders.jsonl"
     ids, coids = Counter(), Counter()
-    lines = 0
+    times = []
     if path.exists():
         with path.open("rb") as fh:
             for raw in fh:
                 rec = json.loads(raw)
                 ids[rec["order_id"]] += 1
                 coids[rec["client_order_id"]] += 1
-                lines += 1
-    return {"lines": lines, "ids_twice": sum(1 for c in ids.values() if c > 1),
-            "client_ids_twice": sum(1 for c in coids.values() if c > 1)}
+                times.append(rec["time"])
+    return {"lines": len(times), "ids_twice": sum(1 for c in ids.values() if c > 1),
+            "client_ids_twice": sum(1 for c in coids.values() if c > 1),
+            "bursts": bursts(times)}
+
+
+def bursts(times, gap_s: float = 0.02) -> dict:
+    """Orders logged less than `gap_s` apart belong to one burst (one round that made many
+    symbols trade): how many bursts, and their median and largest size."""
+    sizes, last = [], None
+    for t in sorted(times):
+        if last is None or t - last > gap_s:
+            sizes.append(0)
+        sizes[-1] += 1
+        last = t
+    if not sizes:
+        return {"count": 0, "median": 0, "largest": 0}
+    sizes.sort()
+    return {"count": len(sizes), "median": sizes[len(sizes) // 2], "largest": sizes[-1]}
 
 
 def verdict(summary: dict, log: dict) -> dict:
@@ -94,6 +110,7 @@ def verdict(summary: dict, log: dict) -> dict:
             "orders_sent": summary["orders_sent"], "orders_acked": summary["orders_acked"],
             "orders_logged": summary["orders_logged"], "order_log_lines": log["lines"],
             "orders_logged_twice": log["client_ids_twice"], "nothing_lost": ok,
+            "order_bursts": log["bursts"],
             "exit_codes": {n: p["exitcode"] for n, p in summary["processes"].items()}}
 
 
