@@ -36,9 +36,10 @@ from .vector_signals import VectorSignalEngine
 STALE_AFTER_S = 2.0
 DRAIN_TIMEOUT_S = 1.0
 # From this many symbols a round is read, decided and published as arrays
-# (VectorSignalEngine); below, symbol by symbol, which costs less for a handful (see
-# README "A universe of symbols" for the measured crossing point).
-VECTOR_FROM = 24
+# (VectorSignalEngine); below, symbol by symbol, which costs less: NumPy's fixed cost in a
+# process that slept since the last round is ~450 us a round, one symbol ~5-7 us (measured
+# cold: 64 symbols 451 vs 435 us, 80 symbols 444 vs 506 us: python -m engine.bench.thresholds).
+VECTOR_FROM = 64
 # Above this many symbols the stats report only the positions held (a flat universe of
 # 5,000 would send 5,000 zeros twice a second).
 ALL_POSITIONS_UP_TO = 50

@@ -27,7 +27,12 @@ _PRICE_CLASS[ord("0")] = 0
 _PRICE_CLASS[ord("1"):ord("9") + 1] = 1 << 16
 _PRICE_CLASS[ord(".")] = 1 << 8
 _FAST_PRICE_MAX = 32    # longer price texts (and any unusual one) take the scalar path
-_SCALAR_BELOW = 512     # bytes: smaller blocks are cheaper frame by frame than with NumPy
+# bytes: smaller blocks are cheaper frame by frame than with NumPy. NumPy's fixed cost is
+# ~60 us hot but ~600 us in a process that slept since the last round (the demo rate): one
+# round of 300 symbols (3.3 KB) took 512 us frame by frame and 693 us with NumPy, 500 symbols
+# 814 vs 754 us (python -m engine.bench.thresholds). Full-speed chunks are
+# 64-256 KiB and always take NumPy.
+_SCALAR_BELOW = 4096
 _SLICE = 128 * 1024     # bytes NumPy works on at once: its temporaries stay in the CPU cache
 _KEY_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
 
