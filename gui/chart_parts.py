@@ -91,6 +91,7 @@ def shrinkable(label: pg.LabelItem) -> pg.LabelItem:
         label.updateGeometry()
     label.updateMin = update_min
     label.setFlag(label.GraphicsItemFlag.ItemClipsChildrenToShape)
+    label.opts["justify"] = "left"  # clipped, a title keeps its beginning
     update_min()
     return label
 

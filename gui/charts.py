@@ -41,6 +41,7 @@ IDLE_FRAME_S = 0.5
 
 class ChartsPanel(QWidget):
     followingChanged = Signal(bool)
+    symbolSelected = Signal(str)  # the symbol whose price chart is shown
 
     def __init__(self, adapter, listener=None, fps: int = DEFAULT_FPS,
                  window_s: float = DEFAULT_WINDOW_S, history_s: float = HISTORY_S,
@@ -161,9 +162,12 @@ class ChartsPanel(QWidget):
     def select_symbol(self, symbol: str) -> None:
         if symbol not in self.symbols:
             return
+        changed = symbol != getattr(self, "selected", None)
         self.selected = symbol
         self.sel_index = self.symbols.index(symbol)
         self.data.set_focus(self.sel_index)
+        if changed:
+            self.symbolSelected.emit(symbol)
         if self.symbol_box.currentText() != symbol:
             self.symbol_box.setCurrentText(symbol)
         self.price_curve.setPen(line_pen(theme.symbol_color(self.sel_index)))

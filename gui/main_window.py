@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         # charts, which then draw the top and bottom movers and the symbol picked
         self.watchlist = WatchlistPanel(self.charts)
         self.watchlist.symbolPicked.connect(self.charts.select_symbol)
+        self.charts.symbolSelected.connect(self.watchlist.show_symbol)
         self.centre = QSplitter(Qt.Orientation.Horizontal)
         self.centre.setObjectName("centre")
         self.centre.addWidget(self.watchlist)

@@ -400,6 +400,16 @@ class WatchlistPanel(QWidget):
             self.table.scrollTo(self.model.index(row, 0))
         self.map.select(symbol)
 
+    def show_symbol(self, symbol: str) -> None:
+        """The charts show `symbol` (picked anywhere): its row selected, its cell marked."""
+        if self.model is None:
+            return
+        row = self.model.row_of(symbol)
+        if row >= 0 and self.table.currentIndex().row() != row:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+        self.map.select(symbol)
+
     def _on_row(self, current, _previous) -> None:
         sym = self.model.symbol_at(current.row()) if self.model else None
         if sym is not None and sym != getattr(self.charts, "selected", None):

@@ -65,7 +65,8 @@ def test_missed_targets_come_with_what_bounds_them():
 def scale_row(p50_d, p50_a, p99_a, cpu, fps, largest):
     lat = lambda p50, p99: {"p50": p50, "p99": p99, "max": p99, "count": 100}  # noqa: E731
     return {"tick_to_decision_us": lat(p50_d, 2 * p50_d), "tick_to_ack_us": lat(p50_a, p99_a),
-            "orders_per_s": 12.5, "cpu_percent_total": cpu,
+            "orders_per_s": 12.5, "cpu_percent_total": cpu, "shm_bytes": 616,
+            "shm_bytes_per_symbol": 72.0,
             "cpu_percent": {"gateway": 1, "orderbook": 1, "strategy": cpu - 3,
                             "order_manager": 1},
             "desk": {"fps": fps, "frame_ms": 6.5, "cpu_percent": 70, "first_prices_s": 2,
@@ -109,3 +110,4 @@ def test_the_desk_bench_measures_a_universe(tmp_path):
     assert r["ticks_sent"] == r["ticks_applied"] > 0 and r["nothing_lost"]
     assert set(r["cpu_percent"]) == {"gateway", "orderbook", "strategy", "order_manager"}
     assert r["tick_to_decision_us"]["count"] > 0 and r["exit_codes"]["strategy"] == 0
+    assert r["shm_bytes"] == 2 * 128 + 72 * 50 and r["shm_bytes_per_symbol"] == 72.0

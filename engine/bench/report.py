@@ -189,8 +189,8 @@ def _scale(sc: dict) -> List[str]:
     lines = ["## Scale: the whole desk and stack at the default rates", "",
              "| symbols | tick-to-decision p50 / p99 us | tick-to-ack p50 / p99 us | orders/s "
              "(largest burst) | engine CPU % (gateway, orderbook, strategy, order manager) | "
-             "desk frames/s (ms a frame) | nothing lost |",
-             "| ---: | --- | --- | --- | --- | --- | --- |"]
+             "desk frames/s (ms a frame) | shared memory bytes | nothing lost |",
+             "| ---: | --- | --- | --- | --- | --- | ---: | --- |"]
     for n, s in sc["sizes"].items():
         d, a, desk = s["tick_to_decision_us"], s["tick_to_ack_us"], s.get("desk")
         per = ", ".join(str(v) for v in s["cpu_percent"].values())
@@ -199,7 +199,7 @@ def _scale(sc: dict) -> List[str]:
             f"{s['orders_per_s']} ({(s.get('order_bursts') or {}).get('largest', '-')}) | "
             f"{s['cpu_percent_total']} ({per}) | "
             + (f"{desk['fps']} ({desk['frame_ms']})" if desk else "not measured")
-            + f" | {'yes' if s['nothing_lost'] else '**no**'} |")
+            + f" | {s.get('shm_bytes', 0):,} | {'yes' if s['nothing_lost'] else '**no**'} |")
     return lines + ["", "Each row is one run of the desk off screen (1400x900) that starts "
                     "its stack with Start all and is closed the normal way; latencies are the "
                     "Strategy's over the whole run; 'nothing lost': every tick sent was "

@@ -19,6 +19,7 @@ from typing import Callable, Dict, Optional
 
 from ..config import Config, universe
 from ..lifecycle import State
+from ..shared_memory_utils import HEADER_BYTES
 from ..supervisor import ProcessController, run_summary
 from ..testing import stack_config
 from .common import ROOT, BenchContext, cpu_times, pump, wait
@@ -63,7 +64,10 @@ class StackWatch:
                 "cpu_percent": per, "cpu_percent_total": round(sum(per.values()), 2),
                 "orders_per_s": round((ctl.totals("strategy").orders_acked - self.acked0)
                                       / wall, 1),
-                "ticks_per_s": round((ctl.book.update_counter - self.ticks0) / wall)}
+                "ticks_per_s": round((ctl.book.update_counter - self.ticks0) / wall),
+                "shm_bytes": ctl.shm_bytes,
+                "shm_bytes_per_symbol": round((ctl.shm_bytes - 2 * HEADER_BYTES)
+                                              / len(ctl.config.symbols), 1)}
 
 
 def order_log_check(log_dir: Path) -> dict:
@@ -174,4 +178,5 @@ def describe(n: int, r: dict) -> str:
             f"p99 {d['p99']} us; tick-to-ack p50 {a['p50']} / p99 {a['p99']} us; "
             f"{r['orders_per_s']} orders/s; engine {r['cpu_percent_total']}% of a core ("
             + ", ".join(f"{k} {v}%" for k, v in r["cpu_percent"].items())
-            + f"); {desk_text}; nothing lost: {r['nothing_lost']}")
+            + f"); {desk_text}; shared memory {r['shm_bytes']:,} bytes "
+              f"({r['shm_bytes_per_symbol']} a symbol); nothing lost: {r['nothing_lost']}")

@@ -116,6 +116,10 @@ def test_a_universe_shows_the_watchlist_the_map_and_the_movers(qtbot, universe_w
         m._clicked(type("Click", (), {"scenePos": lambda self: scene})())
     assert charts.selected == universe(N)[cell]
     assert math.isfinite(m.scale) and m.scale > 0
+    # a symbol picked on the charts' own selector: the watchlist follows
+    charts.symbol_box.setCurrentText(universe(N)[11])
+    current = watch.table.selectionModel().currentIndex().row()
+    assert model.symbol_at(current) == universe(N)[11] == charts.selected
 
 
 def test_positions_are_a_model_updated_in_place(qtbot, bare_adapter):
