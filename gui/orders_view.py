@@ -175,22 +175,22 @@ class OrdersListener(QObject):
             self.connectionChanged.emit(value)
 
 
-class OrdersModel(QAbstractTableModel):
-    COLUMNS = ("Time", "Order", "Side", "Qty", "Symbol", "Price")
+class ReadOnlyTable(QAbstractTableModel):
+    """A read-only table of COLUMNS over `_len()` rows; data() is a C++ virtual, so it is
+    guarded (an exception must not escape into Qt) and answered by `_data`."""
 
-    def __init__(self, max_rows: int = MAX_ROWS, parent: Optional[QObject] = None):
-        super().__init__(parent)
-        self.rows: Deque[tuple] = deque()  # newest first: (epoch_s, Confirm)
-        self.max_rows = max_rows
-        self.total = 0
-        self._buy = QColor(theme.BUY)
-        self._sell = QColor(theme.SELL)
-        self._muted = QColor(theme.MUTED)
-        self._bold = QFont()
-        self._bold.setBold(True)
+    COLUMNS: tuple = ()
+    WHAT = "a table"
+    # the roles a view asks for that these tables answer; a repaint asks ~14 roles a cell,
+    # and answering the rest with None in C++ terms first keeps a 30-row repaint cheap
+    ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
+                       Qt.ItemDataRole.FontRole, Qt.ItemDataRole.TextAlignmentRole))
+
+    def _len(self) -> int:
+        raise NotImplementedError
 
     def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else self._len()
 
     def columnCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.COLUMNS)
@@ -201,8 +201,32 @@ class OrdersModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        # a C++ virtual: an exception must not escape into Qt
-        return guarded("the orders table's data()", self._data, index, role)
+        if role not in self.ROLES:
+            return None
+        return guarded(f"the {self.WHAT}'s data()", self._data, index, role)
+
+    def _data(self, index, role):
+        raise NotImplementedError
+
+
+class OrdersModel(ReadOnlyTable):
+    COLUMNS = ("Time", "Order", "Side", "Qty", "Symbol", "Price")
+    WHAT = "orders table"
+
+    def __init__(self, max_rows: int = MAX_ROWS, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.rows: Deque[tuple] = deque()  # newest first: (epoch_s, Confirm)
+        self._texts: Deque[tuple] = deque()  # each row's cells, formatted once
+        self.max_rows = max_rows
+        self.total = 0
+        self._buy = QColor(theme.BUY)
+        self._sell = QColor(theme.SELL)
+        self._muted = QColor(theme.MUTED)
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def _len(self) -> int:
+        return len(self.rows)
 
     def _data(self, index, role):
         if not index.isValid():
@@ -210,9 +234,7 @@ class OrdersModel(QAbstractTableModel):
         t, c = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
-            return (None, str(c.order_id), c.side, str(c.qty), c.symbol, f"{c.price:,.2f}")[col]
+            return self._texts[index.row()][col]
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 2:
                 return self._buy if c.side == "BUY" else self._sell
@@ -232,8 +254,11 @@ class OrdersModel(QAbstractTableModel):
             return
         items = items[-self.max_rows:]
         self.beginInsertRows(QModelIndex(), 0, len(items) - 1)
-        for it in items:
-            self.rows.appendleft(it)
+        for t, c in items:  # formatted once, not at every repaint
+            self.rows.appendleft((t, c))
+            self._texts.appendleft((
+                time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}",
+                str(c.order_id), c.side, str(c.qty), c.symbol, f"{c.price:,.2f}"))
         self.endInsertRows()
         self.total += len(items)
         extra = len(self.rows) - self.max_rows
@@ -242,21 +267,24 @@ class OrdersModel(QAbstractTableModel):
             self.beginRemoveRows(QModelIndex(), first, len(self.rows) - 1)
             for _ in range(extra):
                 self.rows.pop()
+                self._texts.pop()
             self.endRemoveRows()
 
     def clear(self) -> None:
         self.beginResetModel()
         self.rows.clear()
+        self._texts.clear()
         self.total = 0
         self.endResetModel()
 
 
-class PositionsModel(QAbstractTableModel):
+class PositionsModel(ReadOnlyTable):
     """Position and fills per symbol (a PositionBook), updated in place: a row appears when
     its symbol first trades (or is configured, for a handful of symbols), and only the rows
     that traded are redrawn."""
 
     COLUMNS = ("Symbol", "Pos", "Fills")
+    WHAT = "positions table"
 
     def __init__(self, book: PositionBook, parent: Optional[QObject] = None):
         super().__init__(parent)
@@ -264,19 +292,8 @@ class PositionsModel(QAbstractTableModel):
         self.symbols: List[str] = []
         self._row: Dict[str, int] = {}
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.symbols)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        return guarded("the positions table's data()", self._data, index, role)
+    def _len(self) -> int:
+        return len(self.symbols)
 
     def _data(self, index, role):
         if not index.isValid():

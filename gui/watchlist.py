@@ -77,7 +77,12 @@ class WatchlistModel(QAbstractTableModel):
                     6: "the Strategy's position (shares)"}.get(section)
         return None
 
+    ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
+                       Qt.ItemDataRole.TextAlignmentRole))
+
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role not in self.ROLES:  # a repaint asks ~14 roles a cell: most are None
+            return None
         return guarded("the watchlist's data()", self._data, index, role)
 
     def _data(self, index, role):
