@@ -77,6 +77,37 @@ class SideLegend(pg.LabelItem):
 SOLID, DASHED, DOTTED = "\u2501\u2501", "\u2505\u2505", "\u2509\u2509"
 
 
+def pct_pens(n: int, universe: bool, movers: int = 5) -> list:
+    """The % change curves' pens: one a symbol, or a universe's best movers solid and its
+    worst dashed."""
+    if universe:
+        return [line_pen(theme.symbol_color(i), Qt.PenStyle.SolidLine if i < movers
+                         else Qt.PenStyle.DashLine) for i in range(2 * movers)]
+    return [line_pen(theme.symbol_color(i)) for i in range(n)]
+
+
+def pct_entries(symbols, change, cols, universe: bool, movers: int = 5) -> list:
+    """The % change legend: each drawn symbol with its change over the window, coloured."""
+    entries = []
+    for k, j in enumerate(cols):
+        text = f"<b>{symbols[j]}</b>"
+        ch = change[j] if j < len(change) else math.nan
+        if math.isfinite(ch):
+            col = theme.BUY if ch > 0.0005 else theme.SELL if ch < -0.0005 else theme.MUTED
+            text += f" <span style='color:{col}'>{ch:+.2f}%</span>"
+        entries.append((theme.symbol_color(k), DASHED if universe and k >= movers else SOLID,
+                        text))
+    return entries
+
+
+def price_entries(selected: str, index: int, cfg) -> list:
+    """The price legend: the symbol, both moving averages, the fills' marks."""
+    return [(theme.symbol_color(index), SOLID, f"<b>{selected}</b>"),
+            ("#e6edf3", DASHED, f"MA {cfg.short_window}"),
+            ("#f0883e", DOTTED, f"MA {cfg.long_window}"),
+            (theme.BUY, "\u25b2", "BUY"), (theme.SELL, "\u25bc", "SELL")]
+
+
 def shrinkable(label: pg.LabelItem) -> pg.LabelItem:
     """A LabelItem that never asks for more width than it gets: pyqtgraph makes a label's
     text width its minimum (on every resize too), so a long plot title widened the charts past

@@ -17,7 +17,6 @@ the values under the cursor. `fps()` counts frames actually rendered in the last
 """
 from __future__ import annotations
 
-import math
 import time
 from typing import List, Optional
 
@@ -27,8 +26,9 @@ from PySide6.QtWidgets import (QVBoxLayout, QWidget)
 
 from . import theme
 from .chart_model import MOVERS, ChartData
-from .chart_parts import (DASHED, DOTTED, SOLID, ChartPlots, ChartToolbar, FrameMeter,
-                          ViewportWatcher, fit_y, line_pen, plot_titles, readout_text, tune)
+from .chart_parts import (ChartPlots, ChartToolbar, FrameMeter, ViewportWatcher, fit_y,
+                          line_pen, pct_entries, pct_pens, plot_titles, price_entries,
+                          readout_text, tune)
 from .model import State
 
 DEFAULT_FPS = 30
@@ -121,12 +121,8 @@ class ChartsPanel(QWidget):
         self.universe = self.data.universe
         for c in self.pct_curves:
             self.pct_plot.removeItem(c)
-        if self.universe:
-            pens = [line_pen(theme.symbol_color(i), Qt.PenStyle.SolidLine if i < MOVERS
-                             else Qt.PenStyle.DashLine) for i in range(2 * MOVERS)]
-        else:
-            pens = [line_pen(theme.symbol_color(i)) for i in range(len(self.symbols))]
-        self.pct_curves = [tune(self.pct_plot.plot(pen=pen, connect="finite")) for pen in pens]
+        self.pct_curves = [tune(self.pct_plot.plot(pen=pen, connect="finite"))
+                           for pen in pct_pens(len(self.symbols), self.universe)]
         self.movers: List[int] = []
         self._legend_next = 0.0
         current = self.symbol_box.currentText()
@@ -151,12 +147,7 @@ class ChartsPanel(QWidget):
             self.data.reset_sources()  # new controller: new segments
 
     def _set_ma_names(self) -> None:
-        cfg = self.config
-        self.price_legend.set_entries([
-            (theme.symbol_color(self.sel_index), SOLID, f"<b>{self.selected}</b>"),
-            ("#e6edf3", DASHED, f"MA {cfg.short_window}"),
-            ("#f0883e", DOTTED, f"MA {cfg.long_window}"),
-            (theme.BUY, "\u25b2", "BUY"), (theme.SELL, "\u25bc", "SELL")])
+        self.price_legend.set_entries(price_entries(self.selected, self.sel_index, self.config))
 
     # -- user controls --------------------------------------------------------------------
     def select_symbol(self, symbol: str) -> None:
@@ -305,18 +296,9 @@ class ChartsPanel(QWidget):
             fit_y(self.price_plot, price, short, long_, min_span=0.02)
 
     def _update_legend(self, left: float) -> None:
-        last, change = self.data.changes(left)
+        _, change = self.data.changes(left)
         cols = self.movers if self.universe else range(len(self.symbols))
-        entries = []
-        for k, j in enumerate(cols):
-            text = f"<b>{self.symbols[j]}</b>"
-            ch = change[j] if j < len(change) else math.nan
-            if math.isfinite(ch):
-                col = theme.BUY if ch > 0.0005 else theme.SELL if ch < -0.0005 else theme.MUTED
-                text += f" <span style='color:{col}'>{ch:+.2f}%</span>"
-            entries.append((theme.symbol_color(k),
-                            DASHED if self.universe and k >= MOVERS else SOLID, text))
-        self.pct_legend.set_entries(entries)
+        self.pct_legend.set_entries(pct_entries(self.symbols, change, cols, self.universe))
 
     def _update_titles(self, force: bool = False) -> None:
         feed = self.data.feed

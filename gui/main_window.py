@@ -120,20 +120,7 @@ class MainWindow(QMainWindow):
                                                    cfg.max_frame, self)
 
         self.charts = ChartsPanel(adapter, self.listener, fps=fps)
-        # a universe (more than a handful of symbols): the watchlist and its map beside the
-        # charts, which then draw the top and bottom movers and the symbol picked
-        self.watchlist = WatchlistPanel(self.charts)
-        self.watchlist.symbolPicked.connect(self.charts.select_symbol)
-        self.charts.symbolSelected.connect(self.watchlist.show_symbol)
-        self.centre = QSplitter(Qt.Orientation.Horizontal)
-        self.centre.setObjectName("centre")
-        self.centre.addWidget(self.watchlist)
-        self.centre.addWidget(self.charts)
-        self.centre.setStretchFactor(0, 2)
-        self.centre.setStretchFactor(1, 3)
-        self.centre.setChildrenCollapsible(False)
-        self.setCentralWidget(self.centre)
-        self._show_universe(cfg)
+        self._build_centre(cfg)
         self.process_panel = ProcessPanel(adapter)
         self.settings_panel = SettingsPanel(adapter)
         self.orders_view = OrdersView(adapter, self.listener)
@@ -172,6 +159,23 @@ class MainWindow(QMainWindow):
             self.default_layout()
         self.update_status()
         self.listener.start()
+
+    def _build_centre(self, cfg) -> None:
+        """The charts in the middle; with a universe (more than a handful of symbols) the
+        watchlist and its map beside them, the charts then drawing the best and worst movers
+        and the symbol picked."""
+        self.watchlist = WatchlistPanel(self.charts)
+        self.watchlist.symbolPicked.connect(self.charts.select_symbol)
+        self.charts.symbolSelected.connect(self.watchlist.show_symbol)
+        self.centre = QSplitter(Qt.Orientation.Horizontal)
+        self.centre.setObjectName("centre")
+        self.centre.addWidget(self.watchlist)
+        self.centre.addWidget(self.charts)
+        self.centre.setStretchFactor(0, 2)
+        self.centre.setStretchFactor(1, 3)
+        self.centre.setChildrenCollapsible(False)
+        self.setCentralWidget(self.centre)
+        self._show_universe(cfg)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         d = QDockWidget(title, self)
