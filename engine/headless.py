@@ -1,9 +1,10 @@
 """`python launcher.py --headless` (installed: `ipcdesk-headless`, or `python -m
 engine.headless`): the whole stack without a window.
 
-Starts the four processes through one ProcessController, prints every log line prefixed with
-its process name, stops them in order at the end (or on Ctrl+C), unlinks the shared memory,
-and optionally writes a JSON summary."""
+A run is a session (engine/session.py): its own folder under the log folder. It starts the
+four processes through one ProcessController, prints every log line prefixed with its process
+name, stops them in order at the end (or on Ctrl+C), unlinks the shared memory, and writes the
+session's summary.json (and `--summary FILE` if given)."""
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ from typing import Optional
 from .config import Config
 from .oscompat import console_safe, on_console_close, stop_signals
 from .lifecycle import State
+from .session import start_session, write_summary
 from .supervisor import LogLine, ProcessController, StateChanged, run_summary
 
 WIDTH = 13
@@ -56,6 +58,9 @@ def run_headless(config: Config, duration: Optional[float] = None,
     old = {s: signal.signal(s, on_signal) for s in stop_signals()}
     stopped = threading.Event()
     on_console_close(lambda: interrupted.append(signal.SIGINT), stopped)
+    session = start_session(config.log_dir)
+    config = config.replace(log_dir=str(session))
+    print(f"[{'launcher':>{WIDTH}}] session {session}", file=out, flush=True)
     ctl = ProcessController(config)
     ctl.subscribe(_printer(out))
     started = time.monotonic()
@@ -69,6 +74,7 @@ def run_headless(config: Config, duration: Optional[float] = None,
         ctl.stop_all_and_wait()
         summary = run_summary(ctl)
         summary["duration_s"] = round(time.monotonic() - started, 2)
+        summary["session"] = str(session)
     finally:
         ctl.close()
         for s, handler in old.items():
@@ -76,6 +82,8 @@ def run_headless(config: Config, duration: Optional[float] = None,
         stopped.set()  # (after an exception too: a console-close handler stops waiting)
     crashed = [n for n in ctl.procs if ctl.state(n) == State.CRASHED]
     print_summary(summary, out)
+    written = write_summary(session, summary)
+    print(f"[{'launcher':>{WIDTH}}] session summary written to {written}", file=out)
     if summary_path:
         Path(summary_path).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         print(f"[{'launcher':>{WIDTH}}] summary written to {summary_path}", file=out)
@@ -93,6 +101,7 @@ def print_summary(s: dict, out) -> None:
         f"ticks sent {s['ticks_sent']}, applied {s['ticks_applied']}, bad frames {s['bad_frames']}, "
         f"news sent {s['news_sent']}",
         f"orders sent {s['orders_sent']}, acked {s['orders_acked']}, logged {s['orders_logged']}",
+        pnl_line(s["pnl"]),
         f"tick-to-decision {l('tick_to_decision')}",
         f"tick-to-ack      {l('tick_to_ack')}",
         f"shared memory {s['shm_bytes']} bytes; exit codes " + ", ".join(
@@ -100,6 +109,12 @@ def print_summary(s: dict, out) -> None:
     ]
     for line in lines:
         print(f"[{'summary':>{WIDTH}}] {line}", file=out, flush=True)
+
+
+def pnl_line(p: dict) -> str:
+    text = (f"P&L ({p['method']}): realized {p['realized']:+,.2f}, unrealized "
+            f"{p['unrealized']:+,.2f}, total {p['total']:+,.2f}")
+    return text + (f" ({len(p['unmarked'])} open without a price)" if p["unmarked"] else "")
 
 
 def add_headless_arguments(parser, prefix: str = "") -> None:

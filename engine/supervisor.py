@@ -18,14 +18,16 @@ import multiprocessing as mp
 import multiprocessing.connection
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from .config import Config
 from .gateway import run_gateway
 from .lifecycle import Change, State, next_state
-from .order_manager import run_order_manager
+from .order_manager import ORDERS_FILE, run_order_manager
 from .orderbook import run_orderbook
 from .oscompat import exit_text
+from .pnl import pnl_of_log
 from .runtime import StopFlag, child_entry
 from .shared_memory_utils import SharedPriceBook, SignalBook
 from .stats import Stats
@@ -124,6 +126,7 @@ class ProcessController:
         self.procs: Dict[str, ProcState] = {n: ProcState(n) for n in self.targets}
         self._listeners: List[Callable] = []
         self.book: Optional[SharedPriceBook] = None
+        self.final_marks: Dict[str, float] = {}  # the prices when the book was released
         self.signal_book: Optional[SignalBook] = None
         self.pending_restart: set = set()   # stopping now, to be started again once exited
         self.stop_queue: List[str] = []     # the ordered stop-all still to do
@@ -164,7 +167,18 @@ class ProcessController:
         if self.signal_book is None:
             self.signal_book = SignalBook(self.config.symbols, name=self.config.signal_shm_name)
 
+    def marks(self) -> Dict[str, float]:
+        """The latest price of every symbol that has one (what P&L is marked to): from the
+        price book while it exists, else as it was when it was released."""
+        if self.book is None:
+            return dict(self.final_marks)
+        rows = self.book.snapshot()
+        return {s.decode("ascii"): float(p) for s, p, seq in
+                zip(rows["symbol"], rows["price"], rows["seq"]) if seq}
+
     def release_shared_memory(self) -> None:
+        if self.book is not None:
+            self.final_marks = self.marks()
         for attr in ("book", "signal_book"):
             b = getattr(self, attr)
             if b is not None:
@@ -444,6 +458,8 @@ def run_summary(ctl: "ProcessController") -> dict:
         "orders_duplicate": om.orders_duplicate,
         "latency_us": latency,
         "positions": st.positions,
+        # from the OrderManager's log (the truth), marked to the last prices
+        "pnl": pnl_of_log(Path(ctl.config.log_dir) / ORDERS_FILE, ctl.marks()),
         "shm_bytes": ctl.shm_bytes,
         "processes": {n: {"exitcode": p.exitcode, "state": p.state.value,
                           "restarts": p.restarts} for n, p in ctl.procs.items()},

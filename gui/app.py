@@ -1,8 +1,9 @@
 """`python launcher.py` (no --headless): the desk window.
 
-run_gui(config) creates the QApplication and the window over one ProcessController, runs the
-event loop and, whatever happens, closes the controller on the way out (every child stopped,
-the shared memory unlinked). Saved settings are defaults: a flag given on the command line
+run_gui(config) starts a session (a folder of its own under the log folder), creates the
+QApplication and the window over one ProcessController, runs the event loop and, whatever
+happens, closes the controller on the way out (every child stopped, the shared memory
+unlinked) and writes the session's summary.json. Saved settings are defaults: a flag given on the command line
 wins over them."""
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import QApplication
 
 from engine.config import Config, merge_saved
 from engine.oscompat import on_console_close, stop_signals
+from engine.session import start_session, write_summary
+from engine.supervisor import run_summary
 
 from .adapter import ControllerAdapter
 from .main_window import MainWindow
@@ -52,6 +55,9 @@ def run_gui(config: Config, explicit: AbstractSet[str] = frozenset(),
     app = make_app()
     if settings is None:
         settings = QSettings(ORGANIZATION, APPLICATION)
+    # this launch is a session: its own folder under the log folder (engine/session.py)
+    session = start_session(config.log_dir)
+    config = config.replace(log_dir=str(session))
     adapter, window = build_desk(config, settings, explicit)
     window.show()
 
@@ -85,4 +91,8 @@ def run_gui(config: Config, explicit: AbstractSet[str] = frozenset(),
             signal.signal(signum, handler)
         adapter.close()  # idempotent: nothing left after a normal close
         stopped.set()
+        try:  # the session's summary, as --headless writes it
+            write_summary(session, dict(run_summary(adapter.controller), session=str(session)))
+        except OSError as exc:
+            print(f"desk: the session summary could not be written: {exc}", file=sys.stderr)
     return code

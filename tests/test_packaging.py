@@ -98,4 +98,6 @@ def test_pip_install_into_a_fresh_venv_runs_from_another_folder(tmp_path):
                                timeout=60).stdout
     assert help_text.startswith("usage: ipcdesk")
     assert not any(elsewhere.iterdir()), "nothing written to the working directory"
-    assert (data / "logs" / "orders.jsonl").is_file()
+    assert (data / "logs" / "latest.txt").is_file(), "the run was a session of the data folder"
+    session = data / "logs" / (data / "logs" / "latest.txt").read_text(encoding="utf-8").strip()
+    assert (session / "orders.jsonl").is_file() and (session / "summary.json").is_file()

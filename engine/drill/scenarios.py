@@ -114,6 +114,9 @@ def order_manager_restart(stack: Stack) -> Result:
             f"(resent {resent})")
     records = stack.orders()
     log_invariants(r, records)
+    r.check(any(x["order_id"] == ack.order_id + 1 for x in records),
+            f"the session's numbering went on after the kill (order {ack.order_id + 1} "
+            f"follows {ack.order_id}, from the session's order log)")
     logged = {x["client_order_id"] for x in records}
     r.check(all(c in logged for c in acked), "every acked drill order is in the log")
     r.orders_acked = len(acked)

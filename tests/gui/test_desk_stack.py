@@ -2,9 +2,11 @@
 Every wait is a condition (qtbot.waitUntil), never a sleep."""
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -245,4 +247,13 @@ def test_run_gui_returns_and_leaves_no_child(qtbot, fast_config, qsettings):
     assert multiprocessing.active_children() == []
     assert not segment_exists(fast_config.shm_name)
     assert seen["window"].shutdown_done
+    # the launch was a session: its own folder (the desk's log folder), summary.json at exit
+    from engine.session import latest_session
+    session = Path(seen["window"].adapter.config.log_dir)
+    assert session.parent == Path(fast_config.log_dir)
+    assert latest_session(fast_config.log_dir) == session
+    summary = json.loads((session / "summary.json").read_text(encoding="utf-8"))
+    assert summary["session"] == str(session) and summary["ticks_applied"] > 0
+    assert all(p["exitcode"] == 0 for p in summary["processes"].values())
+    assert summary["pnl"]["method"] == "average cost"
     seen["window"].deleteLater()

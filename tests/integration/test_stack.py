@@ -61,9 +61,38 @@ def test_headless_run_produces_acked_logged_orders(config, tmp_path):
     for name in ("gateway", "orderbook", "strategy", "order_manager"):
         assert f"] {name} started" in out
     assert "] Received Order 1: " in out
-    assert len(read_jsonl(f"{config.log_dir}/orders.jsonl")) == s["orders_logged"]
+    session = Path(s["session"])  # the run's own folder under --log-dir
+    assert session.parent == Path(config.log_dir) and (session / "summary.json").is_file()
+    assert len(read_jsonl(session / "orders.jsonl")) == s["orders_logged"]
+    assert s["pnl"]["method"] == "average cost" and set(s["pnl"]) >= {"realized", "total"}
     assert not segment_exists(config.shm_name)
     assert not segment_exists(config.signal_shm_name)
+
+
+def test_two_headless_runs_in_a_row_are_two_sessions(config, tmp_path):
+    """Each run numbers its orders from 1 and starts flat, in a folder of its own; `latest`
+    names the second; each session's summary.json carries its P&L from its own order log."""
+    eager = ["--bullish", "50", "--bearish", "50", "--short-window", "2", "--long-window", "4",
+             "--tick-interval", "0.02", "--news-interval", "0.1"]
+    sessions = []
+    for _ in range(2):
+        res = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "--headless",
+                              "--duration", "4"] + flags(config) + eager,
+                             capture_output=True, text=True, timeout=90, cwd=tmp_path)
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+        sessions.append(Path(res.stdout.split("] session ", 1)[1].splitlines()[0]))
+    first, second = sessions
+    assert first != second and first.parent == second.parent == Path(config.log_dir)
+    assert (Path(config.log_dir) / "latest.txt").read_text(encoding="utf-8").strip() == \
+        second.name
+    for folder in sessions:
+        orders = read_jsonl(folder / "orders.jsonl")
+        assert orders and [o["order_id"] for o in orders] == list(range(1, len(orders) + 1))
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        assert summary["orders_logged"] == len(orders) and summary["session"] == str(folder)
+        assert summary["pnl"]["symbols"], "the orders have a P&L"
+    strategy_log = (second / "strategy.log").read_text(encoding="utf-8")
+    assert "positions recovered from the order manager: all flat" in strategy_log
 
 
 def _start(module, config, tmp_path):
