@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from collections import deque
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -24,11 +25,15 @@ from .config import Config
 from .metrics import Rejections, reason_of
 from .net import EventLoop, PortInUse, Server, open_servers
 from .protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest,
-                       RemoteProtocolError, decode_json, format_received, valid_id)
+                       RemoteProtocolError, SessionRequest, SessionState, decode_json,
+                       format_received, valid_id)
 from .runtime import Reporter, fatal, process_main
 from .stats import Stats
 
 ORDERS_FILE = "orders.jsonl"
+# orders sent again to a confirmation listener that connects (with the session's totals
+# first): ~130 bytes each, well inside a client's output cap
+REPLAY_MAX = 1000
 _LINE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per order
 
 
@@ -39,6 +44,11 @@ class OrderLog:
         self.path = path
         self.known: Dict[str, int] = {}
         self.positions: Dict[str, Dict[str, int]] = {}
+        # the session as a listener sees it: every account together, and the latest orders
+        self.count = 0
+        self.net: Dict[str, int] = {}
+        self.fills: Dict[str, int] = {}
+        self.recent: deque = deque(maxlen=REPLAY_MAX)
         self.next_id = 1
         self.loaded = 0
         bad = 0
@@ -54,6 +64,8 @@ class OrderLog:
                     self.known[coid] = oid
                     self.next_id = max(self.next_id, oid + 1)
                     self._position(rec)
+                    self._seen(oid, coid, rec["side"], int(rec["qty"]), rec["symbol"],
+                               float(rec["price"]), float(rec.get("time") or 0.0))
                     self.loaded += 1
             if self.loaded or bad:
                 log.info("order log %s: %d orders, numbering goes on from %d%s", path,
@@ -71,6 +83,23 @@ class OrderLog:
         if account:
             self._add(account, rec["symbol"], rec["qty"] if rec["side"] == "BUY" else -rec["qty"])
 
+    def _seen(self, oid: int, coid: str, side: str, qty: int, symbol: str, price: float,
+              t: float) -> None:
+        self.count += 1
+        self.net[symbol] = self.net.get(symbol, 0) + (qty if side == "BUY" else -qty)
+        self.fills[symbol] = self.fills.get(symbol, 0) + 1
+        self.recent.append((oid, coid, side, qty, symbol, price, t))
+
+    def state(self) -> bytes:
+        """What a confirmation listener gets first: the session's totals, then its latest
+        orders again (replay), oldest first."""
+        frames = [SessionState(orders=self.count, positions=dict(self.net),
+                               fills=dict(self.fills), replay=len(self.recent)).encode()]
+        frames += [Confirm(order_id=oid, side=side, qty=qty, symbol=sym, price=price,
+                           client_order_id=coid, time=t, replay=True).encode()
+                   for oid, coid, side, qty, sym, price, t in self.recent]
+        return b"".join(frames)
+
     def _move(self, account: str, order: Order) -> None:
         if account:
             self._add(account, order.symbol, order.qty if order.side == "BUY" else -order.qty)
@@ -84,6 +113,9 @@ class OrderLog:
         self.next_id += 1
         self.known[order.client_order_id] = oid
         self._move(account, order)
+        now = round(time.time(), 6)
+        self._seen(oid, order.client_order_id, order.side, order.qty, order.symbol,
+                   float(order.price), now)
         # the line json.dumps would write for {"order_id", "client_order_id", "side",
         # "symbol", "qty", "price", "account", "time"}, written directly (side and symbol
         # are checked plain ASCII; the ids go through the JSON encoder)
@@ -91,7 +123,7 @@ class OrderLog:
             (f'{{"order_id":{oid},"client_order_id":{_LINE(order.client_order_id)},'
              f'"side":"{order.side}","symbol":"{order.symbol}","qty":{order.qty},'
              f'"price":{float(order.price)!r},"account":{_LINE(account)},'
-             f'"time":{round(time.time(), 6)!r}}}\n').encode("utf-8"))
+             f'"time":{now!r}}}\n').encode("utf-8"))
         return oid
 
     def flush(self) -> None:
@@ -214,13 +246,14 @@ class OrderManager:
         cfg, log = self.config, self.log
         self.order_log = OrderLog(Path(cfg.log_dir) / ORDERS_FILE, log)
         self.desk = OrderDesk(cfg, log, self.order_log)
+        self.listener_rejections = Rejections(log, "listener frame")
         self.loop = EventLoop()
         try:
             self.orders, self.confirms = open_servers(
                 self.loop, log, cfg.bind_host,
                 [(cfg.order_port, "orders",
                   {"on_frames": self._on_orders, "keep_slow_readers": True}),
-                 (cfg.confirm_port, "confirmations", {})],
+                 (cfg.confirm_port, "confirmations", {"on_frames": self._on_listener})],
                 max_frame=cfg.max_frame, out_cap=cfg.client_buffer_cap,
                 auth_token=cfg.auth_token, nodelay=True)
         except PortInUse as exc:
@@ -238,6 +271,18 @@ class OrderManager:
         self.reporter.send(final)
         self.log.info("order manager stopping: %d orders logged, %d duplicates, %d rejected",
                       final.orders_logged, final.orders_duplicate, final.orders_rejected)
+
+    def _on_listener(self, server: Server, peer, frames: List[bytes]) -> None:
+        """A confirmation listener asks for the session so far (the desk does on every
+        connection, so that what it shows equals the order log); anything else it sends is
+        counted and ignored."""
+        for f in frames:
+            try:
+                SessionRequest.from_dict(decode_json(f))
+            except RemoteProtocolError as exc:
+                self.listener_rejections.reject(reason_of(exc), str(exc))
+                continue
+            server.send(peer, self.order_log.state())
 
     def _on_orders(self, server: Server, peer, frames: List[bytes]) -> None:
         hook = trace.HOOKS.orders_handled
@@ -260,7 +305,8 @@ class OrderManager:
                      orders_rejected=desk.rejections.total,
                      orders_assigned_id=desk.assigned,
                      replies_discarded_bytes=orders.discarded_bytes,
-                     bad_frames=desk.rejections.total + orders.oversize_frames,
+                     bad_frames=desk.rejections.total + orders.oversize_frames
+                     + self.listener_rejections.total,
                      order_clients=orders.client_count,
                      confirm_clients=confirms.client_count,
                      dropped_slow=confirms.dropped_slow + orders.dropped_slow,

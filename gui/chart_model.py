@@ -86,6 +86,7 @@ class ChartData:
         self.focus_col = 0
         self.sentiment = Ring(int(history_s / SENTIMENT_REPEAT_S * 2) + 16, 1)
         self.markers: Dict[str, deque] = {s: deque(maxlen=MAX_MARKERS) for s in self.symbols}
+        self._fill_ids: set = set()
         self._pct = np.full((min(n, 2 * MOVERS) if self.universe else n, 2 * cap), np.nan)
         # the latest of everything, for the watchlist and the map
         self.last = np.full(n, np.nan)
@@ -200,7 +201,13 @@ class ChartData:
         return order[:k].tolist() + order[-k:].tolist()
 
     # -- fills --------------------------------------------------------------------------
-    def add_fill(self, t: float, symbol: str, price: float, buy: bool) -> None:
+    def add_fill(self, t: float, symbol: str, price: float, buy: bool,
+                 order_id: Optional[int] = None) -> None:
+        """A fill marker; an order the OrderManager sends again (on a reconnect) only once."""
+        if order_id is not None:
+            if order_id in self._fill_ids:
+                return
+            self._fill_ids.add(order_id)
         self.markers.setdefault(symbol, deque(maxlen=MAX_MARKERS)).append((t, price, buy))
 
     def fills(self, symbol: str) -> Tuple[np.ndarray, np.ndarray]:

@@ -228,7 +228,7 @@ class ChartsPanel(QWidget):
     # -- confirmations --------------------------------------------------------------------
     def _on_confirms(self, items: list) -> None:
         for t, c in items:
-            self.data.add_fill(t, c.symbol, c.price, c.side == "BUY")
+            self.data.add_fill(t, c.symbol, c.price, c.side == "BUY", c.order_id)
             if c.symbol == getattr(self, "selected", None):
                 self._markers_dirty = True
 

@@ -138,9 +138,6 @@ class MainWindow(QMainWindow):
         self.log_dock = self._dock("Logs", self.log_view, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self.status = StatusLine(self)
-        # confirmations in the Orders table before the current settings took effect: the
-        # status line's count starts again with each new controller
-        self._confirmed_before = 0
         self.listener.confirmsReceived.connect(lambda _items: self.update_status())
         adapter.errorOccurred.connect(self._on_error)
         adapter.configChanged.connect(self._on_config_changed)
@@ -240,7 +237,6 @@ class MainWindow(QMainWindow):
 
     def _on_config_changed(self, config) -> None:
         self._show_universe(config)
-        self._confirmed_before = self.orders_view.model.total
         if self.settings is not None:
             save_settings(self.settings, self.settings_panel.user_set)
 
@@ -249,10 +245,10 @@ class MainWindow(QMainWindow):
         if self.shutdown_done:
             return
         figures = self.adapter.model.figures()
-        # the OrderManager reports what it logged every 0.5 s; each confirmation in the Orders
-        # table is an order it logged too, and arrives at once: never show fewer than those
-        figures["orders"] = max(figures["orders"],
-                                self.orders_view.model.total - self._confirmed_before)
+        # the OrderManager reports what it logged every 0.5 s; the Orders table holds the
+        # session's count (its state on each connection, then every confirmation at once):
+        # never show fewer than those
+        figures["orders"] = max(figures["orders"], self.orders_view.model.total)
         self.status.update(figures, self.charts.fps(), self.charts.paused)
 
     def _on_error(self, text: str) -> None:

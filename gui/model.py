@@ -23,7 +23,8 @@ import numpy as np
 
 from engine.config import Config
 from engine.lifecycle import State
-from engine.protocol import Confirm, FrameDecoder, RemoteProtocolError
+from engine.protocol import (Confirm, FrameDecoder, RemoteProtocolError, SessionState,
+                             decode_json)
 from engine.supervisor import (PROCESS_NAMES, TITLES, LogLine, ProcessController,
                                StatsUpdate)
 
@@ -232,18 +233,22 @@ class ConfirmStream:
         self.decoder = FrameDecoder(self.max_frame)
         self._oversize = 0
 
-    def feed(self, data: bytes) -> List[Confirm]:
-        out: List[Confirm] = []
+    def feed(self, data: bytes) -> list:
+        """Confirm objects, and the SessionState the OrderManager sends first on a connection,
+        in the order they came."""
+        out: list = []
         for f in self.decoder.feed(data):
             try:
-                out.append(Confirm.decode(f))
+                obj = decode_json(f)
+                out.append(SessionState.from_dict(obj) if obj.get("type") == "state"
+                           else Confirm.from_dict(obj))
             except RemoteProtocolError as exc:
                 self.bad_frames += 1
                 self.last_error = str(exc)
         if self.decoder.oversize != self._oversize:
             self.bad_frames += self.decoder.oversize - self._oversize
             self._oversize = self.decoder.oversize
-        self.received += len(out)
+        self.received += sum(1 for x in out if isinstance(x, Confirm))
         return out
 
 
@@ -265,6 +270,13 @@ class PositionBook:
         self.positions.clear()
         self.fills.clear()
         self.last_price.clear()
+
+    def reset_to(self, state: SessionState) -> None:
+        """The OrderManager's totals for the session (every account): what the book holds
+        until the next confirmation."""
+        self.clear()
+        self.positions.update(state.positions)
+        self.fills.update(state.fills)
 
 
 # -- history ----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from engine.net import connect_timeout
-from engine.protocol import auth_frame
+from engine.protocol import Confirm, SessionRequest, auth_frame
 
 from . import theme
 from .chart_model import SMALL_UNIVERSE
@@ -51,6 +51,7 @@ class OrdersListener(QObject):
     """Connects to host:port, reconnects after any loss, emits decoded confirmations."""
 
     confirmsReceived = Signal(list)       # [(received_epoch_s, Confirm), ...]
+    stateReceived = Signal(object)        # the session so far (SessionState), on each connect
     connectionChanged = Signal(bool)
 
     def __init__(self, host: str, port: int, auth_token: Optional[str] = None,
@@ -149,6 +150,9 @@ class OrdersListener(QObject):
         self.connects += 1
         if self.auth_token:
             s.write(auth_frame(self.auth_token))
+        # the session so far first (an OrderManager of ours answers with its state and its
+        # latest orders; another one sends only live confirmations, which is fine)
+        s.write(SessionRequest().encode())
         self._set_connected(True)
 
     def _on_disconnected(self) -> None:
@@ -164,10 +168,17 @@ class OrdersListener(QObject):
         data = bytes(self.sock.readAll())
         if not data:
             return
-        confirms = self.stream.feed(data)
-        if confirms:
-            now = time.time()
-            self.confirmsReceived.emit([(now, c) for c in confirms])
+        now, batch = time.time(), []
+        for item in self.stream.feed(data):
+            if isinstance(item, Confirm):
+                batch.append((item.time if item.replay and item.time else now, item))
+                continue
+            if batch:  # what came before the state, then the state
+                self.confirmsReceived.emit(batch)
+                batch = []
+            self.stateReceived.emit(item)
+        if batch:
+            self.confirmsReceived.emit(batch)
 
     def _set_connected(self, value: bool) -> None:
         if value != self.connected:
@@ -398,6 +409,7 @@ class OrdersView(QWidget):
         lay.addWidget(split, 1)
 
         listener.confirmsReceived.connect(self._on_confirms)
+        listener.stateReceived.connect(self._on_state)
         listener.connectionChanged.connect(self._on_connection_changed)
         adapter.configChanged.connect(self._on_config_changed)
         self._on_config_changed(adapter.config)
@@ -420,8 +432,18 @@ class OrdersView(QWidget):
     def _on_confirms(self, items: list) -> None:
         self.model.add(items)
         for _, c in items:
-            self.positions.apply(c)
+            if not c.replay:  # a replayed order is already in the session's totals
+                self.positions.apply(c)
         self.pos_model.changed([c.symbol for _, c in items])
+        self._update_header()
+
+    def _on_state(self, state) -> None:
+        """A (re)connection: the table starts again from the OrderManager's session (its
+        latest orders follow as replays), positions and the count are the session's own."""
+        self.model.clear()
+        self.model.total = state.orders - state.replay  # the replays count as they come
+        self.positions.reset_to(state)
+        self.pos_model.changed(sorted(state.positions))
         self._update_header()
 
     def _on_connection_changed(self, connected: bool) -> None:

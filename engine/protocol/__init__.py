@@ -3,7 +3,8 @@
     errors     RemoteProtocolError (the peer's fault) and LocalProtocolError (ours)
     framing    `*`-delimited frames: FrameDecoder, frame()
     messages   every message, declared once: PriceTick, Sentiment, Order, Ack, Confirm,
-               PositionsRequest, PositionsReply; JSON decoding with its caps
+               PositionsRequest, PositionsReply, SessionRequest, SessionState; JSON decoding with
+               its caps
     fastpath   NumPy over whole blocks of price frames: PriceScanner, encode_price_rounds
 """
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
@@ -11,12 +12,12 @@ from .fastpath import PriceScanner, encode_price_rounds, to_cents
 from .framing import DEFAULT_MAX_FRAME, MESSAGE_DELIMITER, FrameDecoder, frame
 from .messages import (ACK_STATUSES, AUTH_PREFIX, MAX_JSON_DEPTH, SIDES, Ack, Confirm, Message,
                        Order, PositionsReply, PositionsRequest, PriceTick, Sentiment,
-                       auth_frame, decode_json, encode_json, format_received, parse_price,
+                       SessionRequest, SessionState, auth_frame, decode_json, encode_json, format_received, parse_price,
                        valid_id)
 
 __all__ = ["LocalProtocolError", "ProtocolError", "RemoteProtocolError", "PriceScanner",
            "encode_price_rounds", "to_cents", "DEFAULT_MAX_FRAME", "MESSAGE_DELIMITER",
            "FrameDecoder", "frame", "ACK_STATUSES", "AUTH_PREFIX", "MAX_JSON_DEPTH", "SIDES",
            "Ack", "Confirm", "Message", "Order", "PositionsReply", "PositionsRequest",
-           "PriceTick", "Sentiment", "auth_frame", "decode_json", "encode_json",
+           "PriceTick", "Sentiment", "SessionRequest", "SessionState", "auth_frame", "decode_json", "encode_json",
            "format_received", "parse_price", "valid_id"]

@@ -350,7 +350,9 @@ class Ack(Message):
 
 @dataclass(frozen=True, kw_only=True)
 class Confirm(Message):
-    """What the OrderManager broadcasts to listeners for every order it logged."""
+    """What the OrderManager broadcasts to listeners for every order it logged. Sent again to
+    a listener that connects (after a `SessionState`), it carries `replay` and the `time` the
+    order was logged (epoch seconds)."""
     TYPE: ClassVar[str] = "confirm"
     order_id: int = wire(int)
     side: str = wire(str)
@@ -358,12 +360,40 @@ class Confirm(Message):
     symbol: str = wire(str)
     price: float = wire(int, float, convert=float)
     client_order_id: Optional[str] = wire(str, optional=True)
+    time: Optional[float] = wire(int, float, optional=True, convert=float)
+    replay: Optional[bool] = wire(bool, optional=True)
 
     def check(self, err) -> None:
         if self.side not in SIDES:
             raise err(f"confirm: bad side {self.side!r}")
         check_symbol(self.symbol, err)
         finite_positive(self.price, "confirm: price", err)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionRequest(Message):
+    """A confirmation listener -> the OrderManager: send me the session so far. Optional: a
+    listener that never asks gets the live confirmations only, as a plain one expects."""
+    TYPE: ClassVar[str] = "session"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionState(Message):
+    """OrderManager -> a confirmation listener that sent a SessionRequest: the session so far
+    (orders logged, position and fills per symbol over every account), then the last `replay`
+    orders as Confirm frames with replay set; the live confirmations go on after them."""
+    TYPE: ClassVar[str] = "state"
+    orders: int = wire(int)
+    positions: Dict[str, int] = wire(dict)
+    fills: Dict[str, int] = wire(dict)
+    replay: int = wire(int)
+
+    def check(self, err) -> None:
+        for book in (self.positions, self.fills):
+            for sym, qty in book.items():
+                check_symbol(sym, err)
+                if isinstance(qty, bool) or not isinstance(qty, int):
+                    raise err(f"state: {sym} is not an integer")
 
 
 @dataclass(frozen=True, kw_only=True)

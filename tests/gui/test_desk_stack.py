@@ -257,3 +257,55 @@ def test_run_gui_returns_and_leaves_no_child(qtbot, fast_config, qsettings):
     assert all(p["exitcode"] == 0 for p in summary["processes"].values())
     assert summary["pnl"]["method"] == "average cost"
     seen["window"].deleteLater()
+
+
+def log_truth(window):
+    """orders.jsonl of the running session: the order ids, and BUY - SELL per symbol."""
+    path = Path(window.adapter.config.log_dir) / "orders.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    held = {}
+    for r in records:
+        held[r["symbol"]] = held.get(r["symbol"], 0) + (r["qty"] if r["side"] == "BUY"
+                                                       else -r["qty"])
+    return [r["order_id"] for r in records], {s: q for s, q in held.items() if q}
+
+
+def desk_view(window):
+    orders = window.orders_view
+    ids = sorted(c.order_id for _, c in orders.model.rows)
+    held = {s: q for s, q in orders.positions.positions.items() if q}
+    return ids, orders.model.total, held
+
+
+def test_the_desk_shows_the_order_managers_truth_after_any_reconnect(qtbot, desk):
+    """The desk's orders table, count and positions equal the session's orders.jsonl after
+    its confirmation listener reconnects, and after the OrderManager restarts: the
+    OrderManager sends the session first on every connection; nothing is shown twice."""
+    window = desk
+    start_all(qtbot, window)
+    orders = window.orders_view
+    qtbot.waitUntil(lambda: orders.row_count() >= 6, timeout=20_000)
+
+    def settled_and_equal():
+        ids, held = log_truth(window)
+        got_ids, total, got_held = desk_view(window)
+        return got_ids == ids and total == len(ids) and got_held == held
+
+    # the listener drops and connects again (a desk that lost its connection)
+    window.listener.stop()
+    before = orders.model.total
+    qtbot.waitUntil(lambda: len(log_truth(window)[0]) >= before + 3, timeout=20_000)
+    window.listener.start()
+    qtbot.waitUntil(lambda: window.listener.connected, timeout=5_000)
+    window.process_panel.rows["strategy"].stop.click()  # no new orders: compare at rest
+    qtbot.waitUntil(lambda: window.process_panel.state_of("strategy") == "stopped",
+                    timeout=10_000)
+    qtbot.waitUntil(settled_and_equal, timeout=5_000)
+    assert window.charts.marker_count() == orders.model.total, "no fill marked twice"
+
+    # the OrderManager restarts (its listener reconnects): the same again
+    window.process_panel.rows["order_manager"].restart.click()
+    qtbot.waitUntil(lambda: window.listener.connects >= 3, timeout=20_000)
+    qtbot.waitUntil(settled_and_equal, timeout=5_000)
+    assert window.charts.marker_count() == orders.model.total
+    assert orders.listener.bad_frames == 0

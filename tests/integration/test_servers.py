@@ -75,7 +75,7 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     s.sendall(order_frame("nc-1-1", "BUY", "AAPL", 10, 173.2))
     ack = Ack.decode(read_frames(s, 1)[0])
     assert (ack.status, ack.order_id, ack.client_order_id) == ("accepted", 1, "nc-1-1")
-    raw = read_frames(listener, 1)[0]
+    raw = read_frames(listener, 1)[0]  # a plain listener: live confirmations only
     assert json.loads(raw) == {"type": "confirm", "order_id": 1, "side": "BUY", "qty": 10,
                                "symbol": "AAPL", "price": 173.2,
                                "client_order_id": "nc-1-1"}  # the README's frame
@@ -98,6 +98,15 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     assert acks[0].client_order_id == "nc-1-2" and acks[1].client_order_id is None
     assert acks[5].order_id == 2
     s.close()
+    # a listener that asks for the session (the desk does) gets it: totals, then the orders
+    late = connect(config.confirm_port)
+    late.sendall(b'{"type":"session"}*')
+    frames = [json.loads(f) for f in read_frames(late, 3)]
+    late.close()
+    assert frames[0] == {"type": "state", "orders": 2, "positions": {"AAPL": 10, "MSFT": -5},
+                         "fills": {"AAPL": 1, "MSFT": 1}, "replay": 2}
+    assert [(f["order_id"], f["replay"]) for f in frames[1:]] == [(1, True), (2, True)]
+    assert all(isinstance(f["time"], float) for f in frames[1:])
     listener.close()
     ctl.stop_and_wait("order_manager")
     records = read_jsonl(f"{config.log_dir}/orders.jsonl")
