@@ -24,6 +24,7 @@ from . import trace
 from .config import Config
 from .metrics import Rejections, reason_of
 from .net import EventLoop, PortInUse, Server, open_servers
+from .pnl import PnLBook
 from .protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest,
                        RemoteProtocolError, SessionRequest, SessionState, decode_json,
                        format_received, valid_id)
@@ -49,6 +50,7 @@ class OrderLog:
         self.net: Dict[str, int] = {}
         self.fills: Dict[str, int] = {}
         self.recent: deque = deque(maxlen=REPLAY_MAX)
+        self.pnl = PnLBook()  # every account together, as the listeners see the session
         self.next_id = 1
         self.loaded = 0
         bad = 0
@@ -89,12 +91,15 @@ class OrderLog:
         self.net[symbol] = self.net.get(symbol, 0) + (qty if side == "BUY" else -qty)
         self.fills[symbol] = self.fills.get(symbol, 0) + 1
         self.recent.append((oid, coid, side, qty, symbol, price, t))
+        self.pnl.fill(symbol, side, qty, price)
 
     def state(self) -> bytes:
         """What a confirmation listener gets first: the session's totals, then its latest
         orders again (replay), oldest first."""
+        pnl = {s: [h.average, h.realized_cents] for s, h in self.pnl.holdings.items()}
         frames = [SessionState(orders=self.count, positions=dict(self.net),
-                               fills=dict(self.fills), replay=len(self.recent)).encode()]
+                               fills=dict(self.fills), replay=len(self.recent),
+                               pnl=pnl).encode()]
         frames += [Confirm(order_id=oid, side=side, qty=qty, symbol=sym, price=price,
                            client_order_id=coid, time=t, replay=True).encode()
                    for oid, coid, side, qty, sym, price, t in self.recent]

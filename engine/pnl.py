@@ -78,6 +78,16 @@ class PnLBook:
     def fill(self, symbol: str, side: str, qty: int, price: float) -> int:
         return self.holdings.setdefault(symbol, Holding()).fill(side, qty, price)
 
+    def seed(self, positions: Mapping[str, int], fills: Mapping[str, int],
+             pnl: Mapping[str, list]) -> None:
+        """Start from a session's totals (the OrderManager's state: position, fills, and
+        [average, realized cents] per symbol) instead of its whole history."""
+        self.holdings = {}
+        for sym in set(positions) | set(fills) | set(pnl):
+            average, realized = (pnl.get(sym) or (0.0, 0))[:2]
+            self.holdings[sym] = Holding(int(positions.get(sym, 0)), float(average),
+                                         int(realized), int(fills.get(sym, 0)))
+
     def fills_from(self, records: Iterable[Mapping]) -> "PnLBook":
         """Apply records with side, symbol, qty and price (orders.jsonl lines, confirms)."""
         for r in records:

@@ -235,6 +235,10 @@ class ChartsPanel(QWidget):
     def marker_count(self, symbol: Optional[str] = None) -> int:
         return self.data.marker_count(symbol)
 
+    def marks(self) -> dict:
+        """The latest price of each symbol that has one (what P&L is marked to)."""
+        return {s: float(p) for s, p in zip(self.symbols, self.data.last) if p == p}
+
     # -- the frame ------------------------------------------------------------------------
     def _on_frame(self) -> None:
         t0 = time.perf_counter()

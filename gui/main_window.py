@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self.process_panel = ProcessPanel(adapter)
         self.settings_panel = SettingsPanel(adapter)
         self.orders_view = OrdersView(adapter, self.listener)
+        self.orders_view.marks = self.charts.marks  # P&L marked to what the charts show
         self.log_view = LogView(adapter)
 
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)

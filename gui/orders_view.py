@@ -7,6 +7,7 @@ decodes `*`-delimited JSON confirm frames with engine.protocol (bad frames are c
 skipped)."""
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from typing import Deque, Dict, List, Optional
@@ -18,6 +19,7 @@ from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from engine.net import connect_timeout
+from engine.pnl import PnLBook
 from engine.protocol import Confirm, SessionRequest, auth_frame
 
 from . import theme
@@ -290,16 +292,18 @@ class OrdersModel(ReadOnlyTable):
 
 
 class PositionsModel(ReadOnlyTable):
-    """Position and fills per symbol (a PositionBook), updated in place: a row appears when
-    its symbol first trades (or is configured, for a handful of symbols), and only the rows
-    that traded are redrawn."""
+    """Position, fills and P&L per symbol (a PositionBook and a PnLBook, average cost, marked
+    to `marks()`), updated in place: a row appears when its symbol first trades (or is
+    configured, for a handful of symbols), and only the rows that traded are redrawn."""
 
-    COLUMNS = ("Symbol", "Pos", "Fills")
+    COLUMNS = ("Symbol", "Pos", "P&L", "Fills")
     WHAT = "positions table"
+    ROLES = ReadOnlyTable.ROLES | {Qt.ItemDataRole.ToolTipRole}
 
-    def __init__(self, book: PositionBook, parent: Optional[QObject] = None):
+    def __init__(self, book: PositionBook, pnl: PnLBook, marks=dict,
+                 parent: Optional[QObject] = None):
         super().__init__(parent)
-        self.book = book
+        self.book, self.pnl, self.marks = book, pnl, marks
         self.symbols: List[str] = []
         self._row: Dict[str, int] = {}
 
@@ -311,13 +315,39 @@ class PositionsModel(ReadOnlyTable):
             return None
         sym, col = self.symbols[index.row()], index.column()
         pos = self.book.positions.get(sym, 0)
+        if col == 2:
+            return self._pnl(sym, role)
         if role == Qt.ItemDataRole.DisplayRole:
-            return (sym, f"{pos:+,d}" if pos else "0", str(self.book.fills.get(sym, 0)))[col]
+            return (sym, f"{pos:+,d}" if pos else "0", None, str(self.book.fills.get(sym, 0)))[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
             return QColor(theme.BUY if pos > 0 else theme.SELL if pos < 0 else theme.MUTED)
         if role == Qt.ItemDataRole.TextAlignmentRole and col:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def _pnl(self, sym: str, role):
+        h = self.pnl.holdings.get(sym)
+        if h is None:
+            return "" if role == Qt.ItemDataRole.DisplayRole else None
+        u = h.unrealized(self.marks().get(sym))
+        total = h.realized + (0.0 if math.isnan(u) else u)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{total:+,.2f}"
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor(theme.BUY if total > 0.005 else theme.SELL if total < -0.005
+                          else theme.MUTED)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (f"{sym}: average cost {h.average:,.4f}, realized {h.realized:+,.2f}, "
+                    f"unrealized {'-' if math.isnan(u) else f'{u:+,.2f}'} (marked to the last "
+                    f"price in shared memory)")
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def refresh_pnl(self) -> None:
+        """Prices move: redraw the P&L column (a handful of rows on screen)."""
+        if self.symbols:
+            self.dataChanged.emit(self.index(0, 2), self.index(len(self.symbols) - 1, 2))
 
     def set_symbols(self, symbols: List[str]) -> None:
         self.beginResetModel()
@@ -337,7 +367,7 @@ class PositionsModel(ReadOnlyTable):
             self.endInsertRows()
         rows = [self._row[s] for s in symbols]
         if rows:
-            self.dataChanged.emit(self.index(min(rows), 1), self.index(max(rows), 2))
+            self.dataChanged.emit(self.index(min(rows), 1), self.index(max(rows), 3))
 
 
 def _plain_table(table: QTableView) -> None:
@@ -373,6 +403,8 @@ class OrdersView(QWidget):
         self.adapter = adapter
         self.listener = listener
         self.positions = PositionBook()
+        self.pnl = PnLBook()  # average cost: the OrderManager's session, then every fill
+        self.marks = dict  # symbol -> last price; the window gives the charts' latest
 
         self.header = QLabel()
         self.header.setObjectName("heading")
@@ -385,11 +417,15 @@ class OrdersView(QWidget):
 
         self.model = OrdersModel(parent=self)
         self.table = self._orders_table()
-        self.pos_model = PositionsModel(self.positions, self)
+        self.pos_model = PositionsModel(self.positions, self.pnl, lambda: self.marks(), self)
+        self.pnl_timer = QTimer(self)
+        self.pnl_timer.setInterval(500)
+        self.pnl_timer.timeout.connect(self._refresh_pnl)
+        self.pnl_timer.start()
         self.pos_table = QTableView()
         self.pos_table.setModel(self.pos_model)
         _plain_table(self.pos_table)
-        need = _fit_columns(self.pos_table, ("GOOG", "-000", "000")) + \
+        need = _fit_columns(self.pos_table, ("GOOG", "-000", "-0,000.00", "000")) + \
             2 * self.pos_table.frameWidth() + 2
         self.pos_table.setMinimumWidth(need)
 
@@ -434,6 +470,7 @@ class OrdersView(QWidget):
         for _, c in items:
             if not c.replay:  # a replayed order is already in the session's totals
                 self.positions.apply(c)
+                self.pnl.fill(c.symbol, c.side, c.qty, c.price)
         self.pos_model.changed([c.symbol for _, c in items])
         self._update_header()
 
@@ -443,6 +480,7 @@ class OrdersView(QWidget):
         self.model.clear()
         self.model.total = state.orders - state.replay  # the replays count as they come
         self.positions.reset_to(state)
+        self.pnl.seed(state.positions, state.fills, state.pnl or {})
         self.pos_model.changed(sorted(state.positions))
         self._update_header()
 
@@ -466,12 +504,26 @@ class OrdersView(QWidget):
         self._update_header()
 
     # -- drawing ------------------------------------------------------------------------
+    def _refresh_pnl(self) -> None:
+        self.pos_model.refresh_pnl()
+        self._update_header()
+
+    def pnl_summary(self) -> dict:
+        return self.pnl.summary(self.marks())
+
     def _update_header(self) -> None:
         bad = self.listener.bad_frames
         extra = f"  \u00b7  <span style='color:{theme.AMBER}'>{bad} bad frames</span>" \
             if bad else ""
+        total = self.pnl_summary()["total"] if self.pnl.holdings else None
+        pnl = "" if total is None else (
+            f"  \u00b7  P&amp;L <span style='color:"
+            f"{theme.BUY if total > 0.005 else theme.SELL if total < -0.005 else theme.MUTED}'>"
+            f"{total:+,.2f}</span>")
         self.header.setText(f"Orders  <span style='color:{theme.ACCENT}'>"
-                            f"{self.model.total:,}</span> confirmed{extra}")
+                            f"{self.model.total:,}</span> confirmed{pnl}{extra}")
+        self.header.setToolTip("P&L of the session by average cost: realized, plus the open "
+                               "positions marked to the last prices in shared memory")
 
     # -- for tests ----------------------------------------------------------------------
     def row_count(self) -> int:

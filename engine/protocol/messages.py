@@ -387,6 +387,8 @@ class SessionState(Message):
     positions: Dict[str, int] = wire(dict)
     fills: Dict[str, int] = wire(dict)
     replay: int = wire(int)
+    # per symbol [average entry price, realized P&L in cents] (engine/pnl.py, average cost)
+    pnl: Optional[Dict[str, list]] = wire(dict, optional=True)
 
     def check(self, err) -> None:
         for book in (self.positions, self.fills):
@@ -394,6 +396,12 @@ class SessionState(Message):
                 check_symbol(sym, err)
                 if isinstance(qty, bool) or not isinstance(qty, int):
                     raise err(f"state: {sym} is not an integer")
+        for sym, pair in (self.pnl or {}).items():
+            check_symbol(sym, err)
+            if not (isinstance(pair, list) and len(pair) == 2 and
+                    all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                        for v in pair)):
+                raise err(f"state: the P&L of {sym} is not [average, realized cents]")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -45,8 +45,10 @@ def test_start_all_prices_orders_then_close_leaves_nothing(qtbot, desk):
 
     charts, orders = window.charts, window.orders_view
     qtbot.waitUntil(lambda: charts.point_count() >= 20, timeout=10_000)
-    x, y = charts.pct_curves[0].getData()
-    assert x is not None and len(x) >= 20
+    # what the panel gave the curve (getData() is what is drawn: 'peak' downsampling keeps
+    # about two points a pixel column, so fewer while the samples span a few pixels)
+    qtbot.waitUntil(lambda: charts.pct_curves[0].xData is not None
+                    and len(charts.pct_curves[0].xData) >= 20, timeout=5_000)
     qtbot.waitUntil(lambda: orders.row_count() >= 3, timeout=20_000)
     rows = orders.model.rows
     assert rows[0][1].order_id > rows[-1][1].order_id, "newest on top"
@@ -309,3 +311,14 @@ def test_the_desk_shows_the_order_managers_truth_after_any_reconnect(qtbot, desk
     qtbot.waitUntil(settled_and_equal, timeout=5_000)
     assert window.charts.marker_count() == orders.model.total
     assert orders.listener.bad_frames == 0
+    # P&L: the desk's (the OrderManager's session, then each fill) equals the order log's,
+    # marked to the same prices
+    from engine.pnl import pnl_of_log
+    marks = window.charts.marks()
+    desk_pnl = orders.pnl.summary(marks)
+    log_pnl = pnl_of_log(Path(window.adapter.config.log_dir) / "orders.jsonl", marks)
+    assert desk_pnl == log_pnl and desk_pnl["symbols"]
+    row = orders.pos_model.symbols.index(next(iter(log_pnl["symbols"])))
+    shown = orders.pos_model.data(orders.pos_model.index(row, 2))
+    assert shown == f"{log_pnl['symbols'][orders.pos_model.symbols[row]]['total']:+,.2f}"
+    assert "P&amp;L" in orders.header.text()

@@ -139,7 +139,8 @@ def test_positions_are_a_model_updated_in_place(qtbot, bare_adapter):
             (now, Confirm(order_id=2, side="SELL", qty=20, symbol=configured[0], price=1.0)),
             (now, Confirm(order_id=3, side="BUY", qty=5, symbol="ZZZ", price=2.0))])
         assert not resets and inserts == [(len(configured), len(configured))]
-        assert pm.data(pm.index(0, 1)) == "-10" and pm.data(pm.index(0, 2)) == "2"
+        assert pm.data(pm.index(0, 1)) == "-10" and pm.data(pm.index(0, 3)) == "2"
+        assert pm.data(pm.index(0, 2)) == "+0.00"  # bought 10 and sold 20 at 1.00: even
         assert pm.symbols[-1] == "ZZZ" and pm.data(pm.index(len(configured), 1)) == "+5"
         assert view.position(configured[0]) == -10
     finally:

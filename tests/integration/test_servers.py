@@ -104,7 +104,8 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     frames = [json.loads(f) for f in read_frames(late, 3)]
     late.close()
     assert frames[0] == {"type": "state", "orders": 2, "positions": {"AAPL": 10, "MSFT": -5},
-                         "fills": {"AAPL": 1, "MSFT": 1}, "replay": 2}
+                         "fills": {"AAPL": 1, "MSFT": 1}, "replay": 2,
+                         "pnl": {"AAPL": [173.2, 0], "MSFT": [325.0, 0]}}
     assert [(f["order_id"], f["replay"]) for f in frames[1:]] == [(1, True), (2, True)]
     assert all(isinstance(f["time"], float) for f in frames[1:])
     listener.close()
