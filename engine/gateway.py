@@ -6,8 +6,10 @@ sentiment to any number of TCP clients, as `*`-delimited text frames.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
+import os
 import time
 import zlib
 from pathlib import Path
@@ -36,6 +38,10 @@ def start_price(symbol: str) -> float:
 
 BATCH_BYTES = 64 * 1024  # about this much per send when the tick interval is 0
 FLOOD_BACKLOG = 256 * 1024  # ... and no more while a client's backlog is larger
+# Where the walk is, in the log folder (the session's): a Gateway restarted within a session
+# goes on from the last prices instead of jumping back to the start prices.
+WALK_FILE = "gateway_walk.json"
+WALK_SAVE_S = 1.0
 
 
 class RandomWalk:
@@ -51,6 +57,20 @@ class RandomWalk:
         """Rounds of prices (rows) as frames, in whole cents (the one price encoder)."""
         return encode_price_rounds(self.symbols,
                                    np.maximum(np.rint(path * 100), 1).astype(np.int64))
+
+    def state(self) -> dict:
+        """Where the walk is: each symbol's price and the generator's state (JSON-able)."""
+        return {"symbols": list(self.symbols), "prices": self.prices.tolist(),
+                "rng": self.rng.bit_generator.state}
+
+    def resume(self, state: dict) -> bool:
+        """Go on from `state` (a walk of the same symbols); False when it does not fit."""
+        if state.get("symbols") != list(self.symbols) or \
+                len(state.get("prices") or ()) != len(self.symbols):
+            return False
+        self.prices = np.array(state["prices"], dtype=np.float64)
+        self.rng.bit_generator.state = state["rng"]
+        return True
 
     def next_round(self) -> Tuple[bytes, int]:
         """The next tick of every symbol, encoded; returns (frames, count)."""
@@ -148,6 +168,8 @@ class Gateway:
                 self._prices(now)
                 if now >= self.next_news:
                     self._news(now)
+                if now >= self.next_save:
+                    self._save_walk()
                 self.loop.poll(self._timeout())
                 self.reporter.maybe(self.stats)
         finally:
@@ -172,6 +194,7 @@ class Gateway:
         except (OSError, ValueError) as exc:
             self._close_servers()
             fatal(log, f"cannot replay prices: {exc}")
+        self._resume_walk()
         self.reporter.running(price_port=self.prices.port, news_port=self.news.port)
 
     def _close_servers(self) -> None:
@@ -179,7 +202,36 @@ class Gateway:
         self.news.close()
         self.loop.close()
 
+    def _walk_path(self) -> Path:
+        return Path(self.config.log_dir) / WALK_FILE
+
+    def _resume_walk(self) -> None:
+        self.next_save = time.perf_counter() + WALK_SAVE_S
+        if not isinstance(self.feed, RandomWalk):
+            return
+        try:
+            state = json.loads(self._walk_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # a session's first Gateway: the walk starts at the start prices
+        if self.feed.resume(state):
+            self.log.info("going on with the session's walk from its last prices (%s)",
+                          self._walk_path())
+
+    def _save_walk(self) -> None:
+        """Write where the walk is (atomically: a kill mid-write leaves the last good one)."""
+        self.next_save = time.perf_counter() + WALK_SAVE_S
+        if not isinstance(self.feed, RandomWalk):
+            return
+        path = self._walk_path()
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(self.feed.state()), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            self.log.warning("could not save the walk's state: %s", exc)
+
     def _close(self) -> None:
+        self._save_walk()
         self._close_servers()
         final = self.stats()
         self.reporter.send(final)

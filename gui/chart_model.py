@@ -98,6 +98,7 @@ class ChartData:
         self.feed = "off"
         self.samples = 0
         self._last_row_t = self._last_ma_t = -math.inf
+        self._gap = False
         self.reset_sources()
 
     def reset_sources(self) -> None:
@@ -118,11 +119,15 @@ class ChartData:
             if sig is not None:
                 self._sig_rows = np.array([sig.index.get(s, 0) for s in self.symbols])
         self.feed = feed_state(book)
+        if self.feed in ("stale", "off") and self.prices.count:
+            self._gap = True  # no data now: the lines must not join across it
         changed = False
         if book is not None:
             count = book.update_counter
             if count != self._last_count and count:
                 self._last_count = count
+                if self._gap:
+                    self._break(now)
                 self.last = book.snapshot()["price"][self._book_rows]
                 new = np.isnan(self.first)
                 self.first[new] = self.last[new]
@@ -158,6 +163,16 @@ class ChartData:
             self._last_sent, self._last_sent_t = sent, now
             changed = True
         return changed
+
+    def _break(self, now: float) -> None:
+        """A row of NaN just before the first sample after a gap (feed stale, Gateway or
+        OrderBook stopped): lines drawn with connect="finite" stop at the last sample before
+        the gap and start again after it, never joining both sides."""
+        self._gap = False
+        t = now - 1e-6
+        self.prices.append(t, np.full(len(self.symbols), np.nan))
+        self.mas.append(t, np.full(2 * len(self.symbols), np.nan))
+        self.focus.append(t, (np.nan, np.nan, np.nan))
 
     def set_focus(self, j: int) -> None:
         """Keep symbol j at every frame from now on; its history so far comes from the

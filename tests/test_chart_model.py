@@ -3,6 +3,7 @@ views a frame draws, the y range, fills, and what a crosshair reads."""
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
@@ -17,6 +18,7 @@ SYMS = ("AAPL", "MSFT")
 def test_sampling_takes_one_row_a_frame_only_when_something_changed(shm_name):
     with SharedPriceBook(SYMS, name=shm_name) as book, \
             SignalBook(SYMS, name=shm_name + "_s") as sig:
+        book.set_writer(os.getpid())  # a live OrderBook writes it
         data = ChartData(SYMS, history_s=10, fps=30)
         assert data.sample(100.0, book, sig, True) is False and data.feed == "waiting"
         book.update("AAPL", 100.0)
@@ -82,10 +84,12 @@ def test_a_universe_history_fits_its_budget_and_keeps_the_selected_symbol_at_eve
     assert not small.universe and small.sample_every == 0
     with SharedPriceBook(syms, name=shm_name) as book, \
             SignalBook(syms, name=shm_name + "_s") as sig:
+        book.set_writer(os.getpid())
         rows = np.arange(len(syms))
         t = 1000.0
         for k in range(40):  # 40 frames 1/30 s apart
-            book.update_rows(rows, np.full(len(syms), 100.0 + k), np.ones(len(syms), int), k)
+            book.update_rows(rows, np.full(len(syms), 100.0 + k), np.ones(len(syms), int),
+                             time.perf_counter_ns())  # fresh: the feed is live
             sig.publish_rows(rows, np.full(len(syms), 99.0), np.full(len(syms), 98.0),
                              np.zeros(len(syms), int), k)
             assert data.sample(t + k / 30, book, sig, True)
@@ -99,3 +103,25 @@ def test_a_universe_history_fits_its_budget_and_keeps_the_selected_symbol_at_eve
         assert w["last"][17] == 139.0 and w["change"][17] == pytest.approx(39.0)
         assert set(w) == {"last", "change", "short", "long", "signal", "position"}
         assert (w["signal"] == 1).all()
+
+
+def test_a_stale_feed_leaves_a_gap_that_no_line_crosses(shm_name):
+    """The OrderBook stopped (its writer slot is empty): the next prices come after a row of
+    NaN, so lines drawn with connect="finite" stop before the gap and start after it."""
+    with SharedPriceBook(SYMS, name=shm_name) as book:
+        book.set_writer(os.getpid())
+        data = ChartData(SYMS, history_s=10, fps=30)
+        book.update("AAPL", 100.0)
+        assert data.sample(1.0, book, None, False)
+        book.set_writer(0)  # the OrderBook is gone
+        assert not data.sample(2.0, book, None, False) and data.feed == "stale"
+        book.set_writer(os.getpid())  # a new one writes again
+        book.update("AAPL", 101.0)
+        assert data.sample(3.0, book, None, False)
+        t, v = data.prices.view()
+        assert len(t) == 3 and math.isnan(v[1, 0]) and v[2, 0] == 101.0 and t[1] < 3.0
+        ft, price, _, _ = data.focus_view(0, 4)
+        assert math.isnan(price[1]) and price[2] == 101.0
+        book.update("AAPL", 102.0)  # live again: no more gaps
+        data.sample(3.1, book, None, False)
+        assert data.prices.count == 4

@@ -27,3 +27,19 @@ def test_a_real_folder_named_latest_is_left_alone(tmp_path):
     (tmp_path / LATEST / "mine.txt").write_text("x", encoding="utf-8")
     folder = start_session(tmp_path)
     assert (tmp_path / LATEST / "mine.txt").exists() and latest_session(tmp_path) == folder
+
+
+def test_a_walk_goes_on_from_its_saved_state_and_only_for_its_own_symbols():
+    """What a restarted Gateway does within a session: the same prices and the same next
+    rounds as if it had never stopped (the state survives JSON); another universe's state
+    is refused."""
+    from engine.gateway import RandomWalk
+    walk = RandomWalk(["AAPL", "MSFT"], seed=3)
+    for _ in range(7):
+        walk.next_round()
+    saved = json.loads(json.dumps(walk.state()))
+    expected = [walk.next_round() for _ in range(3)]
+    again = RandomWalk(["AAPL", "MSFT"], seed=None)
+    assert again.resume(saved)
+    assert [again.next_round() for _ in range(3)] == expected
+    assert not RandomWalk(["AAPL"], seed=1).resume(saved)

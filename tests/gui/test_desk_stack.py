@@ -322,3 +322,34 @@ def test_the_desk_shows_the_order_managers_truth_after_any_reconnect(qtbot, desk
     shown = orders.pos_model.data(orders.pos_model.index(row, 2))
     assert shown == f"{log_pnl['symbols'][orders.pos_model.symbols[row]]['total']:+,.2f}"
     assert "P&amp;L" in orders.header.text()
+
+
+def test_a_gateway_restart_is_a_gap_and_the_walk_goes_on(qtbot, desk):
+    """Stop the Gateway until the feed is stale, start it again: the history holds a gap
+    (a NaN row, which lines drawn with connect="finite" do not cross) between the last price
+    before and the first after, and the first price after continues the last one (the walk
+    goes on from the session's saved state instead of its start prices)."""
+    import numpy as np
+    window = desk
+    start_all(qtbot, window)
+    charts, panel = window.charts, window.process_panel
+    qtbot.waitUntil(lambda: charts.point_count() >= 150, timeout=20_000)  # prices have moved
+    panel.rows["gateway"].stop.click()
+    qtbot.waitUntil(lambda: panel.state_of("gateway") == "stopped", timeout=10_000)
+    qtbot.waitUntil(lambda: charts.data.feed == "stale", timeout=5_000)
+    t_before, before = charts.data.prices.last()
+    before = before.copy()
+    panel.rows["gateway"].start.click()
+    qtbot.waitUntil(lambda: charts.data.prices.last()[0] > t_before + 0.001
+                    and np.isfinite(charts.data.prices.last()[1]).all(), timeout=15_000)
+    t, v = charts.data.prices.view()
+    i = int(np.searchsorted(t, t_before, side="right"))
+    assert np.isnan(v[i]).all(), "a gap right after the last price before the stop"
+    after = v[i + 1]
+    assert np.isfinite(after).all()
+    # one tick moves a price by about 0.15 %; the start prices are several % away by now
+    assert np.all(np.abs(np.log(after / before)) < 0.01), (before, after)
+    # the same gap in what the price curve was given (the selected symbol, every frame)
+    qtbot.waitUntil(lambda: charts.price_curve.yData is not None
+                    and np.isnan(charts.price_curve.yData).any(), timeout=5_000)
+    assert "going on with the session's walk" in window.log_view.text("gateway")
