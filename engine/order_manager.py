@@ -308,6 +308,7 @@ class OrderManager:
         desk, orders, confirms = self.desk, self.orders, self.confirms
         return Stats(orders_logged=desk.accepted, orders_duplicate=desk.duplicates,
                      orders_rejected=desk.rejections.total,
+                     rejection_reasons=dict(desk.rejections.by_reason),
                      orders_assigned_id=desk.assigned,
                      replies_discarded_bytes=orders.discarded_bytes,
                      bad_frames=desk.rejections.total + orders.oversize_frames

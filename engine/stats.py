@@ -51,6 +51,7 @@ class Stats:
     next_order_id: int = 0
     # several
     orders_rejected: int = counter()
+    rejection_reasons: Dict[str, int] = field(default_factory=dict)  # reason -> count
     bad_frames: int = counter()
     dropped_slow: int = counter()
     refused_auth: int = counter()
@@ -66,6 +67,11 @@ class Stats:
         out = replace(other)  # shallow: asdict() deep-copied a universe's positions each call
         for name in self.COUNTERS:
             setattr(out, name, getattr(self, name) + getattr(other, name))
+        if self.rejection_reasons:  # reasons add up across runs too
+            merged = dict(self.rejection_reasons)
+            for reason, n in other.rejection_reasons.items():
+                merged[reason] = merged.get(reason, 0) + n
+            out.rejection_reasons = merged
         return out
 
     def as_dict(self) -> dict:

@@ -200,6 +200,9 @@ class DeskModel:
             "ack_p50_us": ack.get("p50"),
             "ack_p99_us": ack.get("p99"),
             "orders": self._total("order_manager", "orders_logged"),
+            "rejected": self._total("order_manager", "orders_rejected"),
+            "rejections": (self.ctl.totals("order_manager").rejection_reasons
+                           if "order_manager" in self.ctl.procs else {}),
             "bad_frames": sum(self.ctl.totals(n).bad_frames for n in self.ctl.procs),
             "shm_bytes": self.ctl.shm_bytes,
             "feed": feed_state(self.ctl.book),

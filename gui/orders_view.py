@@ -520,10 +520,18 @@ class OrdersView(QWidget):
             f"  \u00b7  P&amp;L <span style='color:"
             f"{theme.BUY if total > 0.005 else theme.SELL if total < -0.005 else theme.MUTED}'>"
             f"{total:+,.2f}</span>")
+        figures = self.adapter.model.figures()
+        refused, reasons = figures["rejected"], figures["rejections"]
+        rejected = (f"  \u00b7  <span style='color:{theme.AMBER}'>{refused:,} rejected</span>"
+                    if refused else "")
         self.header.setText(f"Orders  <span style='color:{theme.ACCENT}'>"
-                            f"{self.model.total:,}</span> confirmed{pnl}{extra}")
-        self.header.setToolTip("P&L of the session by average cost: realized, plus the open "
-                               "positions marked to the last prices in shared memory")
+                            f"{self.model.total:,}</span> confirmed{rejected}{pnl}{extra}")
+        tip = ("P&L of the session by average cost: realized, plus the open positions marked "
+               "to the last prices in shared memory.")
+        if reasons:
+            tip += "\n\nOrders the OrderManager rejected, by reason:\n" + "\n".join(
+                f"  {n:,}  {why}" for why, n in sorted(reasons.items(), key=lambda x: -x[1]))
+        self.header.setToolTip(tip)
 
     # -- for tests ----------------------------------------------------------------------
     def row_count(self) -> int:
