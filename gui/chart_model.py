@@ -17,6 +17,7 @@ import numpy as np
 from .model import Ring, feed_state
 
 MAX_MARKERS = 2000
+EQUITY_EVERY_S = 0.5
 SENTIMENT_REPEAT_S = 0.25
 # Up to this many symbols every symbol is a line of its own; past it the desk shows a
 # universe: a watchlist, a map of the whole universe and the top and bottom movers.
@@ -85,6 +86,9 @@ class ChartData:
         self.focus = Ring(full, 3)   # the selected symbol at every frame: price, short, long
         self.focus_col = 0
         self.sentiment = Ring(int(history_s / SENTIMENT_REPEAT_S * 2) + 16, 1)
+        # the session's total P&L (an equity curve), sampled twice a second
+        self.equity = Ring(int(history_s / EQUITY_EVERY_S) + 16, 1)
+        self.equity_fills: deque = deque(maxlen=MAX_MARKERS)  # (time, buy)
         self.markers: Dict[str, deque] = {s: deque(maxlen=MAX_MARKERS) for s in self.symbols}
         self._fill_ids: set = set()
         self._pct = np.full((min(n, 2 * MOVERS) if self.universe else n, 2 * cap), np.nan)
@@ -174,6 +178,22 @@ class ChartData:
         self.mas.append(t, np.full(2 * len(self.symbols), np.nan))
         self.focus.append(t, (np.nan, np.nan, np.nan))
 
+    def add_equity(self, now: float, total: float) -> None:
+        """The session's total P&L at `now` (NaN while nothing has traded)."""
+        self.equity.append(now, (total,))
+
+    def equity_view(self, left: float, right: float):
+        """(times, total P&L) in view, and the fills in view as (times, P&L there, buy)."""
+        t, v = self.equity.view()
+        sl = visible(t, left, right)
+        t, v = t[sl], v[sl, 0]
+        fills = [(ft, b) for ft, b in self.equity_fills if left <= ft <= right]
+        if not len(t) or not fills:
+            return t, v, (np.empty(0), np.empty(0), np.empty(0, dtype=bool))
+        ft = np.array([f for f, _ in fills])
+        at = np.interp(ft, t, np.nan_to_num(v, nan=0.0))
+        return t, v, (ft, at, np.array([b for _, b in fills]))
+
     def set_focus(self, j: int) -> None:
         """Keep symbol j at every frame from now on; its history so far comes from the
         all-symbols history (as often as that was sampled)."""
@@ -223,6 +243,7 @@ class ChartData:
             if order_id in self._fill_ids:
                 return
             self._fill_ids.add(order_id)
+        self.equity_fills.append((t, buy))
         self.markers.setdefault(symbol, deque(maxlen=MAX_MARKERS)).append((t, price, buy))
 
     def fills(self, symbol: str) -> Tuple[np.ndarray, np.ndarray]:
@@ -308,4 +329,9 @@ class ChartData:
         if len(st):
             i = min(max(int(np.searchsorted(st, x, side="right")) - 1, 0), len(st) - 1)
             out["sentiment"] = sv[i, 0]
+        et, ev = self.equity.view()
+        out["pnl"] = math.nan
+        if len(et):
+            i = min(max(int(np.searchsorted(et, x, side="right")) - 1, 0), len(et) - 1)
+            out["pnl"] = ev[i, 0]
         return out

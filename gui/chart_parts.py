@@ -367,7 +367,9 @@ def plot_titles(feed: str, selected: str, cfg, movers: int = 0) -> List[str]:
              (selected, f" \u00b7 price, MA {cfg.short_window} / MA {cfg.long_window}, "
                         f"fills</span>"),
              ("News sentiment", f" \u00b7 buys need &gt; {cfg.bullish}, sells need &lt; "
-                                f"{cfg.bearish}</span>"))
+                                f"{cfg.bearish}</span>"),
+             ("Session P&amp;L", " \u00b7 average cost, open positions marked to the last "
+                                 "prices; dots: fills</span>"))
     return [f"<span style='color:{theme.TEXT}'>{title}</span>"
             f"<span style='color:{theme.MUTED}'>{what}" for title, what in parts]
 
@@ -391,6 +393,10 @@ def readout_text(at: dict, key: str, x: float, y: float, symbols, sel: int, cfg)
         for name, window in (("short", cfg.short_window), ("long", cfg.long_window)):
             if at[name] and math.isfinite(at[name][sel]):
                 parts.append(f"MA {window} {at[name][sel]:,.2f}")
+    elif key == "pnl":
+        parts.append(f"cursor {y:+,.2f}")
+        if math.isfinite(at.get("pnl", math.nan)):
+            parts.append(f"P&L {at['pnl']:+,.2f}")
     else:
         parts.append(f"cursor {y:.1f}")
         if math.isfinite(at["sentiment"]):
@@ -399,24 +405,26 @@ def readout_text(at: dict, key: str, x: float, y: float, symbols, sel: int, cfg)
 
 
 class ChartPlots:
-    """The column of three plots on one time axis, with their curves, legends, threshold
-    bands and crosshair lines (what ChartsPanel draws into)."""
+    """The column of plots on one time axis (% change, the picked symbol's price, sentiment,
+    the session's P&L), with their curves, legends, threshold bands and crosshair lines (what
+    ChartsPanel draws into)."""
 
     def __init__(self, on_manual_range, on_mouse_moved):
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.ci.setContentsMargins(2, 2, 6, 2)
         self.glw.ci.setSpacing(2)
-        rows = {"pct": (False, 5), "price": (False, 5), "sent": (True, 3)}
+        rows = {"pct": (False, 5), "price": (False, 5), "sent": (False, 3), "pnl": (True, 3)}
         self.plots = {}
         for i, (key, (show_time, stretch)) in enumerate(rows.items()):
             self.plots[key] = new_plot(self.glw, i, show_time, on_manual_range)
             self.glw.ci.layout.setRowStretchFactor(i, stretch)
-        self.pct_plot, self.price_plot, self.sent_plot = self.plots.values()
-        self.price_plot.setXLink(self.pct_plot)
-        self.sent_plot.setXLink(self.pct_plot)
+        self.pct_plot, self.price_plot, self.sent_plot, self.pnl_plot = self.plots.values()
+        for plot in (self.price_plot, self.sent_plot, self.pnl_plot):
+            plot.setXLink(self.pct_plot)
         self._build_pct_plot()
         self._build_price_plot()
         self._build_sentiment_plot()
+        self._build_pnl_plot()
         self.crosshair = CrosshairLines(self.plots)
         self._mouse_proxy = pg.SignalProxy(self.glw.scene().sigMouseMoved, rateLimit=60,
                                            slot=on_mouse_moved)
@@ -458,6 +466,19 @@ class ChartPlots:
         self.bands = ThresholdBands(sp)
         self.bull_line, self.bear_line = self.bands.bull_line, self.bands.bear_line
         self.sent_curve = tune(sp.plot(pen=line_pen("#e6edf3"), stepMode="left"))
+
+    def _build_pnl_plot(self) -> None:
+        """The session's total P&L over time (an equity curve), the fills marked on it."""
+        p = self.pnl_plot
+        p.setLabel("left", "P&L", units="$")
+        p.getAxis("left").enableAutoSIPrefix(False)
+        p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(
+            theme.MUTED, width=1, style=Qt.PenStyle.DashLine)))
+        self.pnl_curve = tune(p.plot(pen=line_pen(theme.ACCENT), connect="finite"))
+        self.pnl_buys = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.BUY))
+        self.pnl_sells = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.SELL))
+        p.addItem(self.pnl_buys)
+        p.addItem(self.pnl_sells)
 
 
 def fit_y(plot, *arrays, min_span: float) -> None:

@@ -17,6 +17,7 @@ the values under the cursor. `fps()` counts frames actually rendered in the last
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import List, Optional
 
@@ -25,7 +26,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QVBoxLayout, QWidget)
 
 from . import theme
-from .chart_model import MOVERS, ChartData
+from .chart_model import EQUITY_EVERY_S, MOVERS, ChartData, visible
 from .chart_parts import (ChartPlots, ChartToolbar, FrameMeter, ViewportWatcher, fit_y,
                           line_pen, pct_entries, pct_pens, plot_titles, price_entries,
                           readout_text, tune)
@@ -63,6 +64,8 @@ class ChartsPanel(QWidget):
         self._legend_next = 0.0
         self._title_feed = None
         self._hover = None  # (plot key, x, y) while the cursor is over a plot
+        self.pnl_source = None  # () -> the session's total P&L; the window sets it
+        self._equity_next = 0.0
 
         self._build_toolbar()
         self._build_plots()
@@ -104,7 +107,8 @@ class ChartsPanel(QWidget):
 
     def _build_plots(self) -> None:
         self.view = ChartPlots(self._on_manual_range, self._on_mouse_moved)
-        for name in ("glw", "plots", "pct_plot", "price_plot", "sent_plot", "pct_legend",
+        for name in ("glw", "plots", "pct_plot", "price_plot", "sent_plot", "pnl_plot",
+                     "pnl_curve", "pnl_buys", "pnl_sells", "pct_legend",
                      "price_legend", "price_curve", "short_curve", "long_curve", "buy_scatter",
                      "sell_scatter", "sent_curve", "bands", "bull_line", "bear_line",
                      "crosshair"):
@@ -274,6 +278,7 @@ class ChartsPanel(QWidget):
         fit_y(self.pct_plot, pct, min_span=0.05)
         self._render_price(left, right)
         self.sent_curve.setData(*self.data.sentiment_view(left, right))
+        self._render_equity(now, left, right)
         if self._markers_dirty:
             self._markers_dirty = False
             buys, sells = self.data.fills(self.selected)
@@ -289,6 +294,23 @@ class ChartsPanel(QWidget):
             self._update_legend(left)
             if self._hover is not None:
                 self._update_readout(*self._hover)
+
+    def _render_equity(self, now: float, left: float, right: float) -> None:
+        """The session's P&L (from `pnl_source`, the Orders view's), sampled and drawn twice a
+        second: its whole history (at most 10 minutes of 2 points a second; the plot clips
+        to the view), the fills as dots on it."""
+        if now < self._equity_next and not self.paused:
+            return
+        self._equity_next = now + EQUITY_EVERY_S
+        if self.pnl_source is not None:
+            self.data.add_equity(now, self.pnl_source())
+        t, v, (ft, at, buy) = self.data.equity_view(-math.inf, math.inf)
+        self.pnl_curve.setData(t, v)
+        self.pnl_buys.setData(ft[buy], at[buy])
+        self.pnl_sells.setData(ft[~buy], at[~buy])
+        sl = visible(t, left, right)
+        if len(t[sl]):
+            fit_y(self.pnl_plot, v[sl], min_span=1.0)
 
     def _render_price(self, left: float, right: float) -> None:
         """The selected symbol's price and MAs, from its every-frame history."""
@@ -309,7 +331,7 @@ class ChartsPanel(QWidget):
         if not force and feed == self._title_feed:
             return
         self._title_feed = feed
-        for plot, title in zip((self.pct_plot, self.price_plot, self.sent_plot),
+        for plot, title in zip((self.pct_plot, self.price_plot, self.sent_plot, self.pnl_plot),
                                plot_titles(feed, self.selected, self.config,
                                            MOVERS if self.universe else 0)):
             plot.setTitle(title, size="9.5pt")

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.settings_panel = SettingsPanel(adapter)
         self.orders_view = OrdersView(adapter, self.listener)
         self.orders_view.marks = self.charts.marks  # P&L marked to what the charts show
+        self.charts.pnl_source = self.orders_view.pnl_total  # the equity curve
         self.log_view = LogView(adapter)
 
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -189,7 +190,9 @@ class MainWindow(QMainWindow):
         w = max(self.width(), 1000)
         self.resizeDocks([self.process_dock, self.settings_dock], [w - 430, 430],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.orders_dock], [min(560, int(w * 0.4))], Qt.Orientation.Horizontal)
+        orders = max(min(560, int(w * 0.4)),
+                     self.orders_view.minimumSizeHint().width() + ORDERS_SLACK)
+        self.resizeDocks([self.orders_dock], [orders], Qt.Orientation.Horizontal)
         self.resizeDocks([self.log_dock], [170], Qt.Orientation.Vertical)
         if self.charts.universe:
             self._make_room()

@@ -511,6 +511,10 @@ class OrdersView(QWidget):
     def pnl_summary(self) -> dict:
         return self.pnl.summary(self.marks())
 
+    def pnl_total(self) -> float:
+        """The session's total P&L, NaN before its first order (the equity curve's value)."""
+        return self.pnl_summary()["total"] if self.pnl.holdings else float("nan")
+
     def _update_header(self) -> None:
         bad = self.listener.bad_frames
         extra = f"  \u00b7  <span style='color:{theme.AMBER}'>{bad} bad frames</span>" \

@@ -125,3 +125,20 @@ def test_a_stale_feed_leaves_a_gap_that_no_line_crosses(shm_name):
         book.update("AAPL", 102.0)  # live again: no more gaps
         data.sample(3.1, book, None, False)
         assert data.prices.count == 4
+
+
+def test_the_equity_curve_and_its_fills():
+    """The session's P&L sampled over time, and each fill marked at the curve's value."""
+    data = ChartData(SYMS, history_s=10, fps=30)
+    t, v, (ft, at, buy) = data.equity_view(0, 10)
+    assert not len(t) and not len(ft)
+    data.add_equity(1.0, math.nan)  # nothing traded yet
+    data.add_equity(2.0, 10.0)
+    data.add_fill(2.5, "AAPL", 100.0, True, order_id=1)
+    data.add_fill(2.5, "AAPL", 100.0, True, order_id=1)  # the same order again: once
+    data.add_equity(3.0, 20.0)
+    data.add_fill(9.0, "MSFT", 100.0, False, order_id=2)  # out of view
+    t, v, (ft, at, buy) = data.equity_view(0, 5)
+    assert list(t) == [1.0, 2.0, 3.0] and math.isnan(v[0]) and list(v[1:]) == [10.0, 20.0]
+    assert list(ft) == [2.5] and list(at) == [15.0] and list(buy) == [True]
+    assert data.values_at(2.5, 0)["pnl"] == 10.0

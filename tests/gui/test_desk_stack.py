@@ -322,6 +322,14 @@ def test_the_desk_shows_the_order_managers_truth_after_any_reconnect(qtbot, desk
     shown = orders.pos_model.data(orders.pos_model.index(row, 2))
     assert shown == f"{log_pnl['symbols'][orders.pos_model.symbols[row]]['total']:+,.2f}"
     assert "P&amp;L" in orders.header.text()
+    # the equity curve under the charts: the session's total P&L, the fills marked on it
+    import numpy as np
+    charts = window.charts
+    qtbot.waitUntil(lambda: charts.pnl_curve.yData is not None
+                    and np.isfinite(charts.pnl_curve.yData).any(), timeout=5_000)
+    qtbot.waitUntil(lambda: abs(charts.pnl_curve.yData[-1] - orders.pnl_total()) < 1e-6,
+                    timeout=5_000)  # (the Strategy stopped: nothing trades; prices move)
+    assert len(charts.pnl_buys.data) + len(charts.pnl_sells.data) > 0
 
 
 def test_a_gateway_restart_is_a_gap_and_the_walk_goes_on(qtbot, desk):
