@@ -404,6 +404,14 @@ def readout_text(at: dict, key: str, x: float, y: float, symbols, sel: int, cfg)
     return "  \u2502  ".join(parts)
 
 
+def axis_with_zero(p: pg.PlotItem, label: str, units: str) -> None:
+    """A y axis in plain units (no SI prefix) and a dashed line at zero."""
+    p.setLabel("left", label, units=units)
+    p.getAxis("left").enableAutoSIPrefix(False)
+    p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(
+        theme.MUTED, width=1, style=Qt.PenStyle.DashLine)))
+
+
 class ChartPlots:
     """The column of plots on one time axis (% change, the picked symbol's price, sentiment,
     the session's P&L), with their curves, legends, threshold bands and crosshair lines (what
@@ -432,10 +440,7 @@ class ChartPlots:
 
     def _build_pct_plot(self) -> None:
         p = self.pct_plot
-        p.setLabel("left", "change", units="%")
-        p.getAxis("left").enableAutoSIPrefix(False)
-        p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(
-            theme.MUTED, width=1, style=Qt.PenStyle.DashLine)))
+        axis_with_zero(p, "change", units="%")
         self.pct_legend = SideLegend()
         self.glw.addItem(self.pct_legend, row=0, col=1)
 
@@ -470,10 +475,7 @@ class ChartPlots:
     def _build_pnl_plot(self) -> None:
         """The session's total P&L over time (an equity curve), the fills marked on it."""
         p = self.pnl_plot
-        p.setLabel("left", "P&L", units="$")
-        p.getAxis("left").enableAutoSIPrefix(False)
-        p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(
-            theme.MUTED, width=1, style=Qt.PenStyle.DashLine)))
+        axis_with_zero(p, "P&L", units="$")
         self.pnl_curve = tune(p.plot(pen=line_pen(theme.ACCENT), connect="finite"))
         self.pnl_buys = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.BUY))
         self.pnl_sells = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.SELL))
