@@ -126,16 +126,11 @@ def add_headless_arguments(parser, prefix: str = "") -> None:
 
 
 def main(argv=None) -> int:
-    from .config import add_arguments, from_args, parser_for
+    from .config import parse_args, parser_for
     parser = parser_for("ipcdesk-headless", "The four processes without a window, every "
                         "log line on the console; Ctrl+C stops them in order.")
     add_headless_arguments(parser)
-    add_arguments(parser)
-    ns = parser.parse_args(argv)
-    try:
-        config = from_args(ns)
-    except ValueError as exc:
-        parser.error(str(exc))
+    config, ns = parse_args(argv, parser=parser)
     return run_headless(config, ns.duration, ns.summary)
 
 

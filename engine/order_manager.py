@@ -45,12 +45,11 @@ class OrderLog:
         self.path = path
         self.known: Dict[str, int] = {}
         self.positions: Dict[str, Dict[str, int]] = {}
-        # the session as a listener sees it: every account together, and the latest orders
+        # the session as a listener sees it: every account together (position, fills and
+        # P&L per symbol in one book), and the latest orders
         self.count = 0
-        self.net: Dict[str, int] = {}
-        self.fills: Dict[str, int] = {}
         self.recent: deque = deque(maxlen=REPLAY_MAX)
-        self.pnl = PnLBook()  # every account together, as the listeners see the session
+        self.pnl = PnLBook()
         self.next_id = 1
         self.loaded = 0
         bad = 0
@@ -88,18 +87,19 @@ class OrderLog:
     def _seen(self, oid: int, coid: str, side: str, qty: int, symbol: str, price: float,
               t: float) -> None:
         self.count += 1
-        self.net[symbol] = self.net.get(symbol, 0) + (qty if side == "BUY" else -qty)
-        self.fills[symbol] = self.fills.get(symbol, 0) + 1
         self.recent.append((oid, coid, side, qty, symbol, price, t))
         self.pnl.fill(symbol, side, qty, price)
 
     def state(self) -> bytes:
         """What a confirmation listener gets first: the session's totals, then its latest
         orders again (replay), oldest first."""
-        pnl = {s: [h.average, h.realized_cents] for s, h in self.pnl.holdings.items()}
-        frames = [SessionState(orders=self.count, positions=dict(self.net),
-                               fills=dict(self.fills), replay=len(self.recent),
-                               pnl=pnl).encode()]
+        held = self.pnl.holdings
+        frames = [SessionState(orders=self.count,
+                               positions={s: h.position for s, h in held.items()},
+                               fills={s: h.fills for s, h in held.items()},
+                               replay=len(self.recent),
+                               pnl={s: [h.average, h.realized_cents] for s, h in held.items()}
+                               ).encode()]
         frames += [Confirm(order_id=oid, side=side, qty=qty, symbol=sym, price=price,
                            client_order_id=coid, time=t, replay=True).encode()
                    for oid, coid, side, qty, sym, price, t in self.recent]

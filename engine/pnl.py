@@ -21,7 +21,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 
 @dataclass
@@ -94,27 +94,41 @@ class PnLBook:
             self.fill(r["symbol"], r["side"], int(r["qty"]), float(r["price"]))
         return self
 
-    def summary(self, marks: Mapping[str, float]) -> dict:
-        """Per symbol and in total: position, average, realized, unrealized (at `marks`),
-        total P&L; what the headless summary writes as `pnl`."""
-        rows = {}
+    def totals(self, marks: Mapping[str, float]) -> Tuple[float, float, List[str]]:
+        """(realized, unrealized at `marks`, symbols open without a mark): the session's
+        figures without a row per symbol (the desk asks twice a second, 5,000 symbols too)."""
         realized = unrealized = 0.0
         unmarked = []
         for sym, h in sorted(self.holdings.items()):
             u = h.unrealized(marks.get(sym))
             if math.isnan(u):
                 unmarked.append(sym)
-                u_total = 0.0
             else:
-                u_total = u
+                unrealized += u
+            realized += h.realized
+        return round(realized, 2), round(unrealized, 2), unmarked
+
+    def total(self, marks: Mapping[str, float]) -> float:
+        """Realized plus unrealized P&L of the session (NaN before its first fill)."""
+        if not self.holdings:
+            return math.nan
+        realized, unrealized, _ = self.totals(marks)
+        return round(realized + unrealized, 2)
+
+    def summary(self, marks: Mapping[str, float]) -> dict:
+        """Per symbol and in total: position, average, realized, unrealized (at `marks`),
+        total P&L; what the headless summary writes as `pnl`."""
+        rows = {}
+        for sym, h in sorted(self.holdings.items()):
+            u = h.unrealized(marks.get(sym))
             rows[sym] = {"position": h.position, "average": round(h.average, 4),
                          "realized": h.realized, "unrealized": None if math.isnan(u) else u,
-                         "total": round(h.realized + u_total, 2), "fills": h.fills}
-            realized += h.realized
-            unrealized += u_total
-        return {"method": "average cost", "symbols": rows,
-                "realized": round(realized, 2), "unrealized": round(unrealized, 2),
-                "total": round(realized + unrealized, 2), "unmarked": unmarked}
+                         "total": round(h.realized + (0.0 if math.isnan(u) else u), 2),
+                         "fills": h.fills}
+        realized, unrealized, unmarked = self.totals(marks)
+        return {"method": "average cost", "symbols": rows, "realized": realized,
+                "unrealized": unrealized, "total": round(realized + unrealized, 2),
+                "unmarked": unmarked}
 
 
 def pnl_of_log(path, marks: Mapping[str, float]) -> dict:

@@ -508,19 +508,16 @@ class OrdersView(QWidget):
         self.pos_model.refresh_pnl()
         self._update_header()
 
-    def pnl_summary(self) -> dict:
-        return self.pnl.summary(self.marks())
-
     def pnl_total(self) -> float:
         """The session's total P&L, NaN before its first order (the equity curve's value)."""
-        return self.pnl_summary()["total"] if self.pnl.holdings else float("nan")
+        return self.pnl.total(self.marks())
 
     def _update_header(self) -> None:
         bad = self.listener.bad_frames
         extra = f"  \u00b7  <span style='color:{theme.AMBER}'>{bad} bad frames</span>" \
             if bad else ""
-        total = self.pnl_summary()["total"] if self.pnl.holdings else None
-        pnl = "" if total is None else (
+        total = self.pnl_total()
+        pnl = "" if math.isnan(total) else (
             f"  \u00b7  P&amp;L <span style='color:"
             f"{theme.BUY if total > 0.005 else theme.SELL if total < -0.005 else theme.MUTED}'>"
             f"{total:+,.2f}</span>")

@@ -391,11 +391,8 @@ class SessionState(Message):
     pnl: Optional[Dict[str, list]] = wire(dict, optional=True)
 
     def check(self, err) -> None:
-        for book in (self.positions, self.fills):
-            for sym, qty in book.items():
-                check_symbol(sym, err)
-                if isinstance(qty, bool) or not isinstance(qty, int):
-                    raise err(f"state: {sym} is not an integer")
+        _check_counts(self.positions, "state", err)
+        _check_counts(self.fills, "state", err)
         for sym, pair in (self.pnl or {}).items():
             check_symbol(sym, err)
             if not (isinstance(pair, list) and len(pair) == 2 and
@@ -424,10 +421,15 @@ class PositionsReply(Message):
     positions: Dict[str, int] = wire(dict)
 
     def check(self, err) -> None:
-        for sym, qty in self.positions.items():
-            check_symbol(sym, err)
-            if isinstance(qty, bool) or not isinstance(qty, int):
-                raise err(f"positions: {sym} is not an integer")
+        _check_counts(self.positions, "positions", err)
+
+
+def _check_counts(book: Dict[str, int], what: str, err) -> None:
+    """{symbol: whole number}: a valid symbol each, an int each (not a bool)."""
+    for sym, qty in book.items():
+        check_symbol(sym, err)
+        if isinstance(qty, bool) or not isinstance(qty, int):
+            raise err(f"{what}: {sym} is not an integer")
 
 
 def format_received(order_id: int, order: Order) -> str:
