@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import time
+from functools import partial
 from typing import Optional
 
 from .config import Config
@@ -72,10 +73,12 @@ class PriceIngest:
 
     def feed(self, data: bytes, recv_ns: int) -> int:
         block = self.decoder.feed_block(data)
-        if self.scanner.is_small(block):  # a round of a handful of symbols
+        if self.scanner.is_small(block):  # a round of a handful of symbols: a dict
             latest, rejected, oversize = self.scanner.scan(block) if block else ({}, (), 0)
-        else:
+            apply = partial(self.book.update_many, latest)
+        else:  # a universe, or a full-speed chunk: arrays, no Python step per symbol
             rows, prices, ticks, rejected, oversize = self.scanner.scan_arrays(block)
+            apply = partial(self.book.update_rows, rows, prices, ticks)
         oversize += self.decoder.oversize - self._oversize_seen
         self._oversize_seen = self.decoder.oversize
         for _ in range(oversize):
@@ -83,10 +86,7 @@ class PriceIngest:
                                    f"more than {self.decoder.max_frame} bytes")
         for f in rejected:
             self._reject(f)
-        if self.scanner.is_small(block):
-            n = self.book.update_many(latest, recv_ns)
-        else:
-            n = self.book.update_rows(rows, prices, ticks, recv_ns)
+        n = apply(recv_ns)
         self.applied += n
         return n
 
