@@ -225,10 +225,10 @@ class ChartData:
         return {"last": self.last, "change": change, "short": self.short, "long": self.long,
                 "signal": signal, "position": self.position}
 
-    def movers(self, left: float, k: int = MOVERS) -> List[int]:
-        """Columns of the k best and the k worst symbols over the window (best first, then
-        worst last): the lines a universe draws."""
-        _, change = self.changes(left)
+    @staticmethod
+    def movers(change: np.ndarray, k: int = MOVERS) -> List[int]:
+        """Columns of the k best and the k worst symbols by `change` (from `changes`; best
+        first, then worst last): the lines a universe draws."""
         ok = np.flatnonzero(np.isfinite(change))
         if len(ok) <= 2 * k:
             return ok[np.argsort(-change[ok], kind="stable")].tolist()

@@ -267,8 +267,10 @@ class ChartsPanel(QWidget):
         if self.following:
             self._scroll(now)
         (left, right), _ = self.pct_plot.vb.viewRange()
-        if now >= self._legend_next and self.universe:
-            self.movers = self.data.movers(left)
+        legend_due = now >= self._legend_next  # twice a second: the changes, computed once
+        change = self.data.changes(left)[1] if legend_due else None
+        if legend_due and self.universe:
+            self.movers = self.data.movers(change)
         t, pct, v = self.data.pct_view(left, right, self.movers if self.universe else None)
         for j, c in enumerate(self.pct_curves):
             if j < len(pct):
@@ -289,9 +291,9 @@ class ChartsPanel(QWidget):
         for p in self.plots.values():
             p.vb.prepareForPaint()
         self._update_titles()  # only when the feed state changed
-        if now >= self._legend_next:
+        if legend_due:
             self._legend_next = now + 0.5
-            self._update_legend(left)
+            self._update_legend(change)
             if self._hover is not None:
                 self._update_readout(*self._hover)
 
@@ -321,8 +323,7 @@ class ChartsPanel(QWidget):
         if len(t):
             fit_y(self.price_plot, price, short, long_, min_span=0.02)
 
-    def _update_legend(self, left: float) -> None:
-        _, change = self.data.changes(left)
+    def _update_legend(self, change) -> None:
         cols = self.movers if self.universe else range(len(self.symbols))
         self.pct_legend.set_entries(pct_entries(self.symbols, change, cols, self.universe))
 
