@@ -32,7 +32,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from . import trace
 from .config import Config
 from .metrics import Rejections, reason_of
-from .net import ConnectionClosed, Outage, connect, recv_some, send_all
+from .net import BACKOFF_CAP, ConnectionClosed, Outage, connect, recv_some, send_all
 from .protocol import (Ack, FrameDecoder, Order, PositionsReply, PositionsRequest,
                        RemoteProtocolError, decode_json)
 from .signals import OrderIntent
@@ -285,8 +285,16 @@ class OrderLink:
                 return
             sock.settimeout(0.1)
             self.outage.confirmed()  # acks come only for orders: nothing to wait for
-            if self._greet(sock):
-                self._read(sock)
+            try:
+                if self._greet(sock):
+                    self._read(sock)
+            except Exception:  # a bug here must not leave the Strategy without orders
+                self.log.exception("order link: unexpected error; reconnecting")
+                with self.lock:
+                    if self.sock is sock:
+                        self._drop("unexpected error")
+                if self.stop.wait(BACKOFF_CAP):
+                    break
         with self.lock:
             if self.sock is not None:
                 self.sock.close()

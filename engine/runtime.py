@@ -130,6 +130,22 @@ class ConsoleFormatter(logging.Formatter):
         return f"{record.levelname}: {msg}"
 
 
+def log_thread_crashes(log: logging.Logger) -> None:
+    """A thread of this process that dies of an exception says so in the process's log, with
+    its traceback (by default it goes to stderr only, which a process started by the desk
+    does not show, and the process would go on without the thread, saying nothing)."""
+    before = threading.excepthook
+    before = getattr(before, "chained", before)  # set up again: replace ours, not chain it
+
+    def hook(args) -> None:
+        if not issubclass(args.exc_type, SystemExit):
+            log.error("thread %s crashed", args.thread.name if args.thread else "?",
+                      exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+        before(args)
+    hook.chained = before
+    threading.excepthook = hook
+
+
 def setup_logging(name: str, log_dir: str, sender: Optional[ReportSender] = None,
                   console: bool = False, level: int = logging.INFO) -> logging.Logger:
     log = logging.getLogger(name)
@@ -149,6 +165,7 @@ def setup_logging(name: str, log_dir: str, sender: Optional[ReportSender] = None
         ch = logging.StreamHandler(console_safe(sys.stdout))
         ch.setFormatter(ConsoleFormatter())
         log.addHandler(ch)
+    log_thread_crashes(log)
     return log
 
 

@@ -24,7 +24,8 @@ import numpy as np
 from . import trace
 from .config import Config
 from .metrics import Latency, Rejections, reason_of
-from .net import ConnectionClosed, Doorbell, Outage, connect, recv_some, udp_port_in_use
+from .net import (BACKOFF_CAP, ConnectionClosed, Doorbell, Outage, connect, recv_some,
+                  udp_port_in_use)
 from .order_link import DELIVERED, QUEUED, OrderLink
 from .protocol import Ack, FrameDecoder, Order, RemoteProtocolError, Sentiment
 from .runtime import Reporter, process_main
@@ -79,6 +80,11 @@ class NewsReader(threading.Thread):
                         self.on_value(value)
             except ConnectionClosed as exc:
                 self.outage.lost(str(exc))
+            except Exception:  # a bug here must not leave the Strategy without news
+                self.log.exception("news reader: unexpected error; reconnecting")
+                self.outage.lost("unexpected error")
+                if self.stop_event.wait(BACKOFF_CAP):
+                    return
             finally:
                 sock.close()
 

@@ -47,18 +47,34 @@ class WaitTimeout(AssertionError):
     """A condition did not come true in time (an AssertionError, so a test fails with it)."""
 
 
+def log_tails(log_dir, lines: int = 12) -> str:
+    """The last `lines` lines of every process log in `log_dir`, for a failure message: a
+    timed-out wait on a stack says what each process was doing."""
+    out = []
+    for path in sorted(Path(log_dir).glob("*.log")):
+        try:
+            tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+        except OSError as exc:
+            tail = [f"(unreadable: {exc})"]
+        out.append(f"--- {path.name}\n" + "\n".join(tail))
+    return "\n".join(out)
+
+
 def wait_until(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition",
-               pump: Optional[Callable[[float], object]] = None, every: float = 0.02):
+               pump: Optional[Callable[[float], object]] = None, every: float = 0.02,
+               logs=None):
     """cond()'s first true value, checked every `every` seconds; between checks `pump(every)`
     runs (a controller's poll, which also waits) or, without one, a sleep. WaitTimeout after
-    `timeout` seconds."""
+    `timeout` seconds; with `logs` (a stack's log folder) its message ends with each
+    process's latest log lines."""
     end = time.monotonic() + timeout
     while True:
         value = cond()
         if value:
             return value
         if time.monotonic() > end:
-            raise WaitTimeout(f"timed out after {timeout:g} s waiting for {what}")
+            detail = f"\n{log_tails(logs)}" if logs is not None else ""
+            raise WaitTimeout(f"timed out after {timeout:g} s waiting for {what}{detail}")
         if pump is not None:
             pump(every)
         else:

@@ -19,7 +19,8 @@ from engine.order_link import DELIVERED, SENT, OrderLink
 
 
 class ScriptedOrderManager(threading.Thread):
-    """Accepts one client and answers each frame with `reply(obj)` (bytes or None)."""
+    """Accepts clients one after another and answers each frame with `reply(obj)` (bytes or
+    None); `connections` counts them."""
 
     def __init__(self, reply, delay_positions: float = 0.0):
         super().__init__(daemon=True)
@@ -27,17 +28,25 @@ class ScriptedOrderManager(threading.Thread):
         self.srv = socket.socket()
         self.srv.bind(("127.0.0.1", 0))
         self.srv.listen()
+        self.srv.settimeout(0.1)
         self.port = self.srv.getsockname()[1]
         self.frames = []
+        self.connections = 0
         self.done = threading.Event()
 
     def run(self):
-        self.srv.settimeout(10)
         try:
-            conn, _ = self.srv.accept()
-        except OSError:
+            while not self.done.is_set():
+                try:
+                    conn, _ = self.srv.accept()
+                except socket.timeout:
+                    continue
+                self.connections += 1
+                self._serve(conn)
+        finally:
             self.srv.close()
-            return
+
+    def _serve(self, conn):
         conn.settimeout(0.1)
         dec = FrameDecoder()
         while not self.done.is_set():
@@ -58,7 +67,6 @@ class ScriptedOrderManager(threading.Thread):
                 if out:
                     conn.sendall(out)
         conn.close()
-        self.srv.close()
 
 
 def ack(obj, status="accepted"):
@@ -72,12 +80,12 @@ def ack(obj, status="accepted"):
 def run_link():
     made = []
 
-    def make(server, wait=1.0):
+    def make(server, wait=1.0, on_ack=None):
         server.start()
         cfg = Config(order_port=server.port, price_port=free_ports(1)[0])
         events = {"acks": [], "positions": [], "delivered": []}
         log = logging.getLogger("test-link")
-        link = OrderLink(cfg, log, lambda a, o, i, t: events["acks"].append((a, o)),
+        link = OrderLink(cfg, log, on_ack or (lambda a, o, i, t: events["acks"].append((a, o))),
                          Rejections(log, "frame"),
                          on_positions=lambda held, late: events["positions"].append(
                              (held, late)),
@@ -166,3 +174,39 @@ def test_trace_hooks_observe_and_change_nothing(run_link):
     finally:
         trace.reset()
     assert trace.HOOKS.order_sent is None and trace.HOOKS.ack_received is None
+
+
+def test_an_error_in_the_link_is_logged_and_the_link_reconnects(run_link, caplog):
+    """A bug met while reading acks (here: the Strategy's ack callback raises once) must not
+    kill the link's thread, which would leave the Strategy queueing orders forever: it is
+    logged with its traceback and the link connects again and goes on."""
+    acks = []
+
+    def on_ack(a, o, i, t):
+        acks.append(a)
+        if len(acks) == 1:
+            raise RuntimeError("a bug in on_ack")
+
+    def reply(obj):
+        return ack(obj, "rejected") if obj.get("type") == "positions" else ack(obj)
+    server = ScriptedOrderManager(reply)
+    with caplog.at_level(logging.ERROR, logger="test-link"):
+        link, events = run_link(server, on_ack=on_ack)
+        assert link.positions_ready.wait(5)
+        assert link.send(*order(1)) == SENT
+        deadline = time.monotonic() + 10
+        while server.connections < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.connections == 2, "the link did not connect again"
+        assert link.thread.is_alive()
+        deadline = time.monotonic() + 10
+        while link.sock is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert link.send(*order(2)) == SENT
+        deadline = time.monotonic() + 10
+        while len(acks) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert [a.client_order_id for a in acks] == ["strategy-t-1", "strategy-t-2"]
+    assert not link.pending
+    crash = [r for r in caplog.records if "unexpected error" in r.getMessage()]
+    assert crash and crash[0].exc_info and "a bug in on_ack" in str(crash[0].exc_info[1])

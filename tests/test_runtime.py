@@ -32,3 +32,29 @@ def test_set_in_another_process_wakes_a_waiter():
     finally:
         proc.join(10)
     assert proc.exitcode == 0
+
+
+def test_a_thread_that_crashes_says_so_in_the_process_log(tmp_path, monkeypatch):
+    """Without the hook a crashed thread prints to stderr only (which the desk does not
+    show) and the process goes on without it, silently."""
+    import threading
+    from engine.runtime import setup_logging
+    seen = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.exc_type))
+    log = setup_logging("crashy", str(tmp_path))
+    setup_logging("crashy", str(tmp_path))  # set up again: one line, not two
+
+    def boom():
+        raise ValueError("went wrong in a thread")
+    t = threading.Thread(target=boom, name="feed-reader")
+    t.start()
+    t.join(5)
+    for h in log.handlers:
+        h.flush()
+    text = (tmp_path / "crashy.log").read_text(encoding="utf-8")
+    assert text.count("thread feed-reader crashed") == 1
+    assert "ValueError: went wrong in a thread" in text and "Traceback" in text
+    assert seen == [ValueError]  # the hook that was there before still runs
+    for h in list(log.handlers):
+        log.removeHandler(h)
+        h.close()

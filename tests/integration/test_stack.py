@@ -205,16 +205,16 @@ def test_strategy_resends_unacknowledged_orders_after_order_manager_restart(conf
         ctl.start_all()
         wait_for(lambda: ctl.poll() is not None and
                  ctl.status("order_manager").stats.orders_logged >= 2,
-                 timeout=30, what="first orders")
+                 timeout=30, what="first orders", logs=cfg.log_dir)
         ctl.stop_and_wait("order_manager")
         wait_for(lambda: ctl.poll() is not None and
                  ctl.status("strategy").stats.orders_pending >= 2,
-                 timeout=30, what="orders waiting while the OrderManager is down")
+                 timeout=30, what="orders waiting while the OrderManager is down", logs=cfg.log_dir)
         ctl.start("order_manager")
         wait_for(lambda: ctl.poll() is not None and
                  ctl.status("strategy").stats.orders_resent >= 2 and
                  ctl.status("strategy").stats.orders_pending == 0,
-                 timeout=30, what="resent orders acknowledged")
+                 timeout=30, what="resent orders acknowledged", logs=cfg.log_dir)
         ctl.stop_all_and_wait()
         s = run_summary(ctl)
     finally:
