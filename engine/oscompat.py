@@ -148,3 +148,17 @@ def port_forbidden_hint(port: int) -> str:
         return (f"Windows reserves port {port} (Hyper-V, WSL or Docker; see "
                 "`netsh interface ipv4 show excludedportrange protocol=tcp`)")
     return f"port {port} needs privileges here"
+
+
+def kill_from_outside(pid: int) -> str:
+    """Do what `kill -9 <pid>` (Task Manager's End task on Windows) does to a process: no
+    chance to clean up. Returns how the desk then names the exit. (The fault drill's tests
+    and the demo tour kill a child this way, from outside the controller.)"""
+    if os.name == "nt":  # pragma: no cover - TerminateProcess with exit code 1
+        import ctypes
+        handle = ctypes.windll.kernel32.OpenProcess(1, False, pid)  # PROCESS_TERMINATE
+        ctypes.windll.kernel32.TerminateProcess(handle, 1)
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return "exit 1"
+    os.kill(pid, signal.SIGKILL)
+    return "SIGKILL"

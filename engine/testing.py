@@ -43,6 +43,21 @@ def stack_config(log_dir, shm_prefix: str = "ipct", **overrides) -> Config:
     return Config(**base)
 
 
+PORTS = ("price_port", "news_port", "order_port", "confirm_port")
+
+
+def private_stack(config: Config, said=frozenset(), shm_prefix: str = "ipcd") -> Config:
+    """`config` on ports nobody uses and a shared-memory name of its own, except where the
+    user said otherwise (`said`: the fields given as flags), so that a tool's stack (the
+    screenshot, the demo video) never meets a desk that is running."""
+    changes = {}
+    if not set(said) & set(PORTS):
+        changes.update(zip(PORTS, free_ports(len(PORTS))))
+    if "shm_name" not in said:
+        changes["shm_name"] = unique_shm_name(shm_prefix)
+    return config.replace(**changes)
+
+
 class WaitTimeout(AssertionError):
     """A condition did not come true in time (an AssertionError, so a test fails with it)."""
 

@@ -3,6 +3,7 @@
     ipcdesk                                 the desk window (PySide6 + pyqtgraph)
     ipcdesk --headless [--duration S] [--summary FILE.json]
                                             the same four processes without a window
+    ipcdesk --demo-video demo.mp4           the desk plays a tour of itself and records it
 
 Every flag of the processes (ports, symbols, windows, thresholds...) is accepted here too;
 `--help` lists them. Qt is imported only once the window is wanted, so --headless, --help
@@ -28,6 +29,11 @@ def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     parser.add_argument("--headless", action="store_true",
                         help="run the stack without a window, printing every process's log")
     add_headless_arguments(parser, "with --headless: ")
+    parser.add_argument("--demo-video", metavar="FILE.mp4", default=None,
+                        help="play a scripted tour of the desk (start all, orders, stop and "
+                             "restart the Gateway, kill and restart the OrderBook, the logs, "
+                             "stop all; about 70 s) and record it, with captions, to this "
+                             "MP4 file; works off screen (QT_QPA_PLATFORM=offscreen)")
     add_arguments(parser)
     return parser
 
@@ -111,6 +117,10 @@ def main(argv=None, prog: str = DEFAULT_PROG) -> int:
         print(problem, file=sys.stderr)
         _show_plain_dialog(problem)
         return 2
+    if ns.demo_video:  # on ports and shared memory of its own unless given
+        from engine.testing import private_stack
+        from gui.demo import run_demo
+        return run_demo(private_stack(config, set(given(ns))), ns.demo_video)
     # the settings the user gave on the command line win over the desk's saved ones
     return run_gui(config, explicit=set(given(ns)))
 

@@ -19,6 +19,7 @@ from .charts import ChartsPanel
 from .log_view import LogView
 from .orders_view import OrdersListener, OrdersView
 from .process_panel import ProcessPanel
+from .recorder import RecordControls
 from .settings_panel import SettingsPanel, save_settings
 from .watchlist import WatchlistPanel
 
@@ -74,6 +75,7 @@ class StatusLine:
             bar.addWidget(lbl)
         self.message = QLabel()
         self.message.setStyleSheet("QLabel { border: none; }")
+        self.message.setOpenExternalLinks(True)  # "video saved: <file>" opens it
         bar.addWidget(self.message, 1)
         self._message_until = 0.0
         self.text = ""
@@ -140,6 +142,8 @@ class MainWindow(QMainWindow):
         self.log_dock = self._dock("Logs", self.log_view, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self.status = StatusLine(self)
+        self.record = RecordControls(self)
+        self._build_menu()
         self.listener.confirmsReceived.connect(lambda _items: self.update_status())
         adapter.errorOccurred.connect(self._on_error)
         adapter.configChanged.connect(self._on_config_changed)
@@ -175,6 +179,21 @@ class MainWindow(QMainWindow):
         self.centre.setChildrenCollapsible(False)
         self.setCentralWidget(self.centre)
         self._show_universe(cfg)
+
+    def _build_menu(self) -> None:
+        """The Desk menu: record, the videos and log folders, quit (the normal close)."""
+        from PySide6.QtGui import QAction, QKeySequence
+        desk = self.menuBar().addMenu("&Desk")
+        self.record.add_to(desk)
+        logs = QAction("Open log folder", self)
+        logs.triggered.connect(self.log_view.open_log_folder)
+        desk.addAction(logs)
+        desk.addSeparator()
+        quit_ = QAction("Quit", self)
+        quit_.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_.triggered.connect(self.close)
+        desk.addAction(quit_)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         d = QDockWidget(title, self)
@@ -288,6 +307,7 @@ class MainWindow(QMainWindow):
         if self.closing:
             return
         self.closing = True
+        self.record.stop()  # the video ends here, complete, before anything stops
         self.save()
         self.status.show_message("stopping\u2026 (every process is asked to stop; close again "
                                  "to force)", theme.AMBER, 60.0)

@@ -18,9 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-PORTS = ("price_port", "news_port", "order_port", "confirm_port")
-
-
 def default_out() -> Path:
     """docs/screenshot.png in a checkout (the README shows it), else in the data folder."""
     from engine.oscompat import default_output
@@ -54,18 +51,14 @@ def private_config(ns, tmp: Path):
     """The flags' config, with free ports, a private shared-memory name, log folder and seed
     wherever the user did not say otherwise: the user's own desk is never touched."""
     from engine.config import from_args, given
-    from engine.testing import free_ports, unique_shm_name
+    from engine.testing import private_stack
     said = set(given(ns))
     changes = {}
-    if not said & set(PORTS):
-        changes.update(zip(PORTS, free_ports(len(PORTS))))
-    if "shm_name" not in said:
-        changes["shm_name"] = unique_shm_name("ipcshot")
     if "log_dir" not in said:
         changes["log_dir"] = str(tmp / "logs")
     if "seed" not in said:
         changes["seed"] = 11
-    return from_args(ns).replace(**changes)
+    return private_stack(from_args(ns).replace(**changes), said, "ipcshot")
 
 
 class Shot:

@@ -81,6 +81,16 @@ QLineEdit:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled {{ color: #6e7681
 QComboBox QAbstractItemView {{ background: {PANEL}; selection-background-color: #1f6feb; }}
 QStatusBar {{ background: {PANEL}; border-top: 1px solid {BORDER}; color: {TEXT}; }}
 QStatusBar QLabel {{ padding: 0 8px; border-right: 1px solid {BORDER}; }}
+QStatusBar QLabel#rec {{ border-right: none; }}
+QToolButton#record {{ background: #21262d; border: 1px solid #363b42; border-radius: 4px;
+               padding: 1px 10px; margin: 2px 4px; color: {TEXT}; }}
+QToolButton#record:hover {{ background: #2d333b; }}
+QToolButton#record:checked {{ background: #3d1518; border-color: #8e2c2c; }}
+QMenuBar {{ background: {PANEL}; color: {TEXT}; border-bottom: 1px solid {BORDER}; }}
+QMenuBar::item:selected {{ background: #2d333b; }}
+QMenu {{ background: {PANEL}; color: {TEXT}; border: 1px solid {BORDER}; }}
+QMenu::item:selected {{ background: #1f6feb; }}
+QMenu::separator {{ height: 1px; background: {BORDER}; margin: 4px 8px; }}
 QToolTip {{ background: #1c2128; color: {TEXT}; border: 1px solid {BORDER}; }}
 QScrollBar:vertical {{ background: {PANEL}; width: 10px; }}
 QScrollBar::handle:vertical {{ background: #30363d; border-radius: 4px; min-height: 20px; }}

@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:
 from engine.config import Config  # noqa: E402
 from engine.testing import free_ports, wait_until  # noqa: E402,F401  (tests import them from here)
 from engine import testing  # noqa: E402
+from engine.oscompat import kill_from_outside  # noqa: E402,F401  (tests import it from here)
 
 SHM_PREFIX = "ipct"
 
@@ -36,20 +37,6 @@ def shm_segments() -> set:
         return set()
     prefix = _prefix()
     return {p.name for p in shm.iterdir() if p.name.startswith(prefix)}
-
-
-def kill_from_outside(pid: int) -> str:
-    """What `kill -9 <pid>` (Task Manager's End task on Windows) does to a child; returns
-    how the desk then names the exit."""
-    if os.name == "nt":  # pragma: no cover - TerminateProcess with exit code 1
-        import ctypes
-        handle = ctypes.windll.kernel32.OpenProcess(1, False, pid)  # PROCESS_TERMINATE
-        ctypes.windll.kernel32.TerminateProcess(handle, 1)
-        ctypes.windll.kernel32.CloseHandle(handle)
-        return "exit 1"
-    import signal
-    os.kill(pid, signal.SIGKILL)
-    return "SIGKILL"
 
 
 @pytest.fixture
