@@ -50,7 +50,7 @@ class VideoWriter:
     CODEC = "libx264"
 
     def __init__(self, path, width: int, height: int, fps: int = 30, crf: int = 23,
-                 preset: str = "veryfast", backlog: int = 4):
+                 preset: str = "superfast", backlog: int = 4):
         av = _codec_module()
         self.path = Path(path)
         self.width, self.height, self.fps = even(width), even(height), int(fps)

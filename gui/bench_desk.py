@@ -3,6 +3,7 @@ starts its stack with Start all (default rates), runs, and reports the desk's fr
 its frame time and CPU, with the engine's figures (engine/bench/scale.py measures those).
 
     python -m gui.bench_desk --symbols 500 --seconds 15 --json OUT.json
+    python -m gui.bench_desk --symbols 5 --record /tmp/r.mp4 --json OUT.json   (while recording)
 
 `python -m engine.bench` runs it once per size in its `scale` section (a process of its own:
 the engine never imports Qt)."""
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the same measurement everywhere
 
@@ -42,7 +44,8 @@ def run_until(cond, timeout: float, what: str) -> None:
         run_qt(0.05)
 
 
-def measure(n: int, seconds: float, workdir: Path, shm_name: str) -> dict:
+def measure(n: int, seconds: float, workdir: Path, shm_name: str,
+            record: Optional[Path] = None) -> dict:
     cfg = scale_config(workdir, n, shm_name)
     app = make_app(["bench"])
     adapter, window = build_desk(cfg, settings=None)
@@ -59,11 +62,17 @@ def measure(n: int, seconds: float, workdir: Path, shm_name: str) -> dict:
         first_prices_s = time.monotonic() - started
         run_qt(WARMUP_S)
         charts = window.charts
+        if record is not None:  # the desk recording itself the whole measured window
+            window.record.recorder.start(record)
         watch = StackWatch(ctl)
         watch.begin()
         f0, p0, cpu0 = charts.frames_rendered, charts.paints(), sum(os.times()[:2])
         run_qt(seconds)
         res = watch.end()
+        if record is not None:
+            window.record.recorder.stopped.connect(lambda _p, figures: res.update(
+                recording=figures))
+            window.record.recorder.stop()
         wall = res["window_s"]
         desk = {"fps": round((charts.frames_rendered - f0) / wall, 1),
                 "paints_per_s": round((charts.paints() - p0) / wall, 1),
@@ -89,16 +98,19 @@ def main(argv=None) -> int:
     parser.add_argument("--symbols", type=int, required=True, help="how many symbols")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured window")
     parser.add_argument("--json", required=True, help="write the figures here")
+    parser.add_argument("--record", default=None, metavar="FILE.mp4",
+                        help="record the desk to this file while measuring")
     parser.add_argument("--shm-name", default=f"ipcdesk{os.getpid() % 100000}")
     parser.add_argument("--workdir", default=None,
                         help="logs and settings of the run (default: a temporary folder)")
     ns = parser.parse_args(argv)
+    record = Path(ns.record).absolute() if ns.record else None
     if ns.workdir:
         Path(ns.workdir).mkdir(parents=True, exist_ok=True)
-        res = measure(ns.symbols, ns.seconds, Path(ns.workdir), ns.shm_name)
+        res = measure(ns.symbols, ns.seconds, Path(ns.workdir), ns.shm_name, record)
     else:
         with tempfile.TemporaryDirectory(prefix="ipcdesk-scale-") as tmp:
-            res = measure(ns.symbols, ns.seconds, Path(tmp), ns.shm_name)
+            res = measure(ns.symbols, ns.seconds, Path(tmp), ns.shm_name, record)
     Path(ns.json).write_text(json.dumps(res, indent=2), encoding="utf-8")
     return 0
 

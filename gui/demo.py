@@ -82,9 +82,15 @@ class DemoTour(QObject):
         def show():
             window = self.window
             window.log_view.setCurrentWidget(window.log_view.panes[name])
-            # taller logs while they are the subject, so a line can be read in the video
-            window.resizeDocks([window.log_dock], [300], Qt.Orientation.Vertical)
+            self.logs_height(300)  # taller while they are the subject: lines to read
         return show
+
+    def logs_height(self, px: int) -> None:
+        self.window.resizeDocks([self.window.log_dock], [px], Qt.Orientation.Vertical)
+
+    def stop_all(self) -> None:
+        self.logs_height(170)  # the charts their room again
+        self.adapter.stop_all()
 
     def script(self) -> List[Step]:
         a, R = self.adapter, State.RUNNING
@@ -115,7 +121,7 @@ class DemoTour(QObject):
                               self.show_log(name), hold=3.5))
         steps += [
             Step("Stop all: the Strategy first, the OrderManager last, so every order is "
-                 "acknowledged and logged", a.stop_all, hold=3,
+                 "acknowledged and logged", self.stop_all, hold=3,
                  until=lambda: not a.any_active(), limit=30),
             Step("Every order is in the session's orders.jsonl, each process's log beside it",
                  hold=4),
@@ -126,6 +132,7 @@ class DemoTour(QObject):
     def start(self) -> bool:
         self.started = time.monotonic()
         self.recorder.captions = True
+        self.recorder.caption = f"1/{len(self.steps)}  {self.steps[0].caption}"
         if not self.recorder.start(self.path):
             self.finished.emit(False, ["the video could not be started (see the message)"])
             return False
