@@ -200,6 +200,23 @@ def fmt_clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
+def dot_icon(color: str, round_: bool = False, size: int = 12):
+    """A record button's icon: a round dot (record) or a square (stop)."""
+    from PySide6.QtGui import QIcon, QPixmap
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(color))
+    if round_:
+        p.drawEllipse(1, 1, size - 2, size - 2)
+    else:
+        p.drawRect(2, 2, size - 4, size - 4)
+    p.end()
+    return QIcon(pm)
+
+
 class RecordControls(QObject):
     """The Record button and REC indicator in the status line, the Desk menu's "Record video"
     (Ctrl+R, Cmd+R on macOS) and "Open videos folder", over one Recorder of `window`."""
@@ -225,7 +242,8 @@ class RecordControls(QObject):
         self.button = QToolButton()
         self.button.setObjectName("record")
         self.button.setDefaultAction(self.action)
-        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.icons = {False: dot_icon("#f85149", round_=True), True: dot_icon("#e6edf3")}
         self.indicator = QLabel()
         self.indicator.setObjectName("rec")
         self.indicator.hide()
@@ -268,7 +286,8 @@ class RecordControls(QObject):
         self.action.blockSignals(True)
         self.action.setChecked(on)
         self.action.blockSignals(False)
-        self.button.setText("\u25a0 Stop recording" if on else "\u25cf Record")
+        self.action.setText("Stop recording" if on else "Record video")  # the button too
+        self.action.setIcon(self.icons[on])
         self.indicator.setVisible(on)
         self._show_time()
 

@@ -16,7 +16,7 @@ def test_the_record_button_records_the_window_while_the_user_works(qtbot, make_d
     adapter, window = make_desk(config)
     controls = window.record
     controls.folder = tmp_path / "videos"
-    assert controls.button.text() == "\u25cf Record" and not controls.indicator.isVisible()
+    assert controls.button.text() == "Record video" and not controls.indicator.isVisible()
     controls.button.click()
     assert controls.recorder.recording
     assert controls.action.isChecked() and controls.indicator.isVisible()
