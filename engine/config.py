@@ -84,6 +84,7 @@ class Setting:
     step: float = 1.0
     suffix: str = ""
     tip: str = ""                   # the panel's tooltip (default: the help text)
+    switch: bool = False            # a flag without a value (--sync-orders)
 
 
 def setting(default=None, *, default_factory=None, repr=True, **meta):
@@ -142,6 +143,17 @@ class Config:
                                 "per-user data folder)")
     prices_csv: Optional[str] = setting(flag="--prices-csv", help="replay timestamp,symbol,"
                                         "price rows from this CSV instead of a random walk")
+    sync_orders: bool = setting(False, flag="--sync-orders", switch=True,
+                                help="wait for the disk (fsync) before acknowledging orders, "
+                                     "one fsync per batch that arrived together: orders then "
+                                     "survive an OS crash or power cut, not only a crash of "
+                                     "the OrderManager (costs: README)")
+    log_max_mb: float = setting(10.0, flag="--log-max-mb", parse=float,
+                                help="each process log is rotated past this many MB, 3 old "
+                                     "files kept (<name>.log.1 ...); the order log never is")
+    max_clients: int = setting(1000, flag="--max-clients", parse=int,
+                               help="clients each server holds at most; past it a new "
+                                    "connection is closed at once (logged and counted)")
     # Largest frame any decoder accepts, in bytes.
     max_frame: int = 64 * 1024
     # Bytes queued for one slow client before the server drops it.
@@ -184,6 +196,10 @@ class Config:
             raise ValueError(
                 f"--bind {self.bind} listens beyond this machine: give --auth-token TOKEN "
                 f"(or set {TOKEN_ENV}) so that only your clients are let in")
+        if self.log_max_mb <= 0:
+            raise ValueError("--log-max-mb must be positive")
+        if self.max_clients < 1:
+            raise ValueError("--max-clients must be at least 1")
         for name in ("price_port", "news_port", "order_port", "confirm_port"):
             port = getattr(self, name)
             if not (0 <= port <= 65535):
@@ -237,8 +253,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     so `given(ns)` knows what the user said and Config's defaults stay in one place."""
     g = parser.add_argument_group("stack configuration (the same for every process)")
     for name, s in settings():
+        text = s.help.replace("%", "%%")
+        if s.switch:
+            g.add_argument(s.flag, dest=name, action="store_true", default=argparse.SUPPRESS,
+                           help=text)
+            continue
         g.add_argument(s.flag, dest=name, type=s.parse, default=argparse.SUPPRESS,
-                       help=s.help.replace("%", "%%") + _default_text(name).replace("%", "%%"))
+                       help=text + _default_text(name).replace("%", "%%"))
     return parser
 
 
@@ -327,6 +348,9 @@ def to_flags(config: Config) -> list:
     for name, s in settings():
         value = getattr(config, name)
         if value is None or name == "auth_token":
+            continue
+        if s.switch:
+            out += [s.flag] if value else []
             continue
         out += [s.flag, saved_text(value)]
     return out

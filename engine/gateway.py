@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .config import Config
-from .net import EventLoop, PortInUse, Server, open_servers
+from .net import EventLoop, PortInUse, Server, open_servers, shedding
 from .protocol import Sentiment, encode_price_rounds, to_cents
 from .runtime import Reporter, fatal, process_main
 from .stats import Stats
@@ -184,7 +184,7 @@ class Gateway:
                 [(cfg.price_port, "prices", {}),
                  (cfg.news_port, "news", {"on_connect": self._greet_news})],
                 max_frame=cfg.max_frame, out_cap=cfg.client_buffer_cap,
-                auth_token=cfg.auth_token)
+                auth_token=cfg.auth_token, max_clients=cfg.max_clients)
         except PortInUse as exc:
             self.loop.close()
             fatal(log, str(exc))
@@ -286,6 +286,7 @@ class Gateway:
                      price_clients=prices.client_count, news_clients=news.client_count,
                      dropped_slow=prices.dropped_slow + news.dropped_slow,
                      refused_auth=prices.refused_auth + news.refused_auth,
+                     **shedding(prices, news),
                      max_backlog=max(prices.max_backlog(), news.max_backlog()),
                      peak_backlog=max(prices.peak_backlog, news.peak_backlog))
 

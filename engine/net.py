@@ -6,10 +6,19 @@ The protocol logic stays in protocol.py; this module only moves bytes. Every ser
   a client that stops reading is dropped when its buffer passes the cap, so it never stalls
   the others or grows our memory without end;
 * when an auth token is configured, lets a client in only after its first frame is
-  `AUTH <token>`.
+  `AUTH <token>` (within AUTH_TIMEOUT_S);
+* sheds load instead of spinning: when accept() fails for want of descriptors or memory
+  (EMFILE, ENFILE, ENOBUFS, ENOMEM) it stops accepting for 0.1 s, doubling to 1 s while that
+  lasts (or until one of its clients goes, freeing a descriptor), and says so once per
+  episode; past `max_clients` a new connection is accepted and
+  closed at once; while it is under pressure (accepts paused lately, or more than half the cap
+  held) an input port drops connections that never sent a byte within SILENT_TIMEOUT_S;
+* logs each kind of connection event at most LOG_BURST times in LOG_WINDOW_S, then how many
+  more there were.
 """
 from __future__ import annotations
 
+import errno
 import hmac
 import logging
 import selectors
@@ -22,6 +31,53 @@ from .oscompat import PORT_FORBIDDEN, PORT_TAKEN, port_forbidden_hint
 from .protocol import AUTH_PREFIX, FrameDecoder, auth_frame
 
 RECV_SIZE = 256 * 1024
+MAX_CLIENTS = 1000           # per server, unless --max-clients says otherwise
+ACCEPT_PAUSE_S = (0.1, 1.0)  # accepts paused this long when descriptors run out, doubling
+OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+AUTH_TIMEOUT_S = 5.0         # a client with a token to give gives it at once
+SILENT_TIMEOUT_S = 10.0      # under pressure: an input port's client that never sent a byte
+PRESSURE_MEMORY_S = 30.0     # accepts paused within this long: still under pressure
+LOG_WINDOW_S, LOG_BURST = 10.0, 20
+
+
+class LogLimiter:
+    """At most `burst` lines of one kind every `window` seconds; past that the lines are
+    counted, and the count is said when the window ends ("... 4,112 more in the last 10 s"),
+    so that a flood of connections cannot become a flood of log lines."""
+
+    def __init__(self, log: logging.Logger, window: float = LOG_WINDOW_S, burst: int = LOG_BURST):
+        self.log, self.window, self.burst = log, window, burst
+        self.kinds: Dict[str, list] = {}  # kind -> [window start, shown, held back, level]
+        self.held_total = 0
+
+    def __call__(self, kind: str, level: int, msg: str, *args) -> None:
+        now = time.monotonic()
+        w = self.kinds.get(kind)
+        if w is None or now - w[0] >= self.window:
+            if w is not None:
+                self._say_held(kind, w, now)
+            w = self.kinds[kind] = [now, 0, 0, level]
+        if w[1] < self.burst:
+            w[1] += 1
+            self.log.log(level, msg, *args)
+        else:
+            w[2] += 1
+            w[3] = max(w[3], level)
+            self.held_total += 1
+
+    def _say_held(self, kind: str, w: list, now: float) -> None:
+        if w[2]:
+            self.log.log(w[3], "%s: %s more in the last %.0f s", kind, f"{w[2]:,}",
+                         now - w[0])
+
+    def flush(self, all_: bool = False) -> None:
+        """Say the counts of windows that have ended (the loop calls this now and then), or
+        of every window (`all_`: the server is closing)."""
+        now = time.monotonic()
+        for kind, w in list(self.kinds.items()):
+            if all_ or now - w[0] >= self.window:
+                self._say_held(kind, w, now)
+                del self.kinds[kind]
 
 
 class PortInUse(OSError):
@@ -68,7 +124,7 @@ class Peer:
     """One connected client of a Server."""
 
     __slots__ = ("sock", "addr", "decoder", "out", "authed", "id", "connected_at",
-                 "frames_in", "bytes_out", "writing", "discarded")
+                 "frames_in", "bytes_out", "writing", "discarded", "heard")
 
     def __init__(self, sock, addr, max_frame: int, authed: bool, peer_id: int):
         self.sock = sock
@@ -82,6 +138,7 @@ class Peer:
         self.bytes_out = 0
         self.writing = False
         self.discarded = 0  # bytes not queued for it (Server.keep_slow_readers)
+        self.heard = False  # it has sent at least one byte
 
     def __repr__(self):
         return f"client#{self.id} {self.addr[0]}:{self.addr[1]}"
@@ -99,8 +156,13 @@ class Server:
                  on_frames: Optional[FramesHandler] = None,
                  on_connect: Optional[Callable[["Server", Peer], None]] = None,
                  nodelay: bool = False, sndbuf: int = 256 * 1024,
-                 keep_slow_readers: bool = False):
+                 keep_slow_readers: bool = False, max_clients: int = MAX_CLIENTS,
+                 input_port: bool = False):
         self.loop = loop
+        self.max_clients = max_clients
+        # clients are expected to send (orders): one that never does may be dropped when
+        # the server is under pressure
+        self.input_port = input_port
         # False: a client whose backlog passes out_cap is dropped (a stalled price or
         # confirmation reader). True: it is kept and what would pass the cap is discarded
         # (an order client that never reads its acks, as a Strategy written to the
@@ -126,7 +188,17 @@ class Server:
         self.peak_backlog = 0  # most bytes ever queued for one client: at most
         self.largest_send = 0  # out_cap plus the largest single send
         self.oversize_frames = 0
+        self.refused_full = 0     # connections closed at once: max_clients held
+        self.dropped_idle = 0     # never authenticated, or silent on an input port
+        self.accept_pauses = 0    # times accepting was paused for want of descriptors
+        self.limited = LogLimiter(log)
+        self._paused_until = 0.0  # accepting again at this time (0: accepting)
+        self._pause_s = ACCEPT_PAUSE_S[0]
+        self._episode: Optional[list] = None  # [start, pauses] of descriptors running out
+        self._pressure_until = 0.0
+        self._next_sweep = 0.0
         loop.sel.register(self.sock, selectors.EVENT_READ, (self, None))
+        loop.servers.append(self)
         log.info("%s server listening on %s:%d", what, host, self.port)
 
     # -- events from the loop -----------------------------------------------------
@@ -136,9 +208,28 @@ class Server:
                 sock, addr = self.sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:  # e.g. EMFILE: keep serving the others
-                self.log.warning("%s: accept failed: %s", self.what, exc)
+            except OSError as exc:
+                if exc.errno in OUT_OF_DESCRIPTORS:  # the backlog waits; the clients held
+                    self._pause_accepting(exc)       # are served meanwhile
+                else:
+                    self.limited(f"{self.what}: accept failed", logging.WARNING,
+                                 "%s: accept failed: %s", self.what, exc)
                 return
+            if self._episode is not None:
+                start, pauses = self._episode
+                self._episode = None
+                self._pause_s = ACCEPT_PAUSE_S[0]
+                self.log.info("%s: accepting again after %.1f s (%d pauses); %d clients "
+                              "connected", self.what, time.monotonic() - start, pauses,
+                              len(self.peers))
+            if len(self.peers) >= self.max_clients:
+                self.refused_full += 1
+                self._pressure_until = time.monotonic() + PRESSURE_MEMORY_S
+                sock.close()
+                self.limited(f"{self.what}: refused (full)", logging.WARNING,
+                             "%s: refused %s:%s: %d clients connected, the cap (--max-clients)",
+                             self.what, addr[0], addr[1], len(self.peers))
+                continue
             sock.setblocking(False)
             if self.sndbuf:  # bound the kernel's share of a slow client's backlog too
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.sndbuf)
@@ -148,9 +239,59 @@ class Server:
             self._next_id += 1
             self.peers[sock] = peer
             self.loop.sel.register(sock, selectors.EVENT_READ, (self, peer))
-            self.log.info("%s: %r connected (%d connected)", self.what, peer, len(self.peers))
+            self.limited(f"{self.what}: connected", logging.INFO,
+                         "%s: %r connected (%d connected)", self.what, peer, len(self.peers))
             if peer.authed and self.on_connect:
                 self.on_connect(self, peer)
+
+    def _pause_accepting(self, exc: OSError) -> None:
+        now = time.monotonic()
+        self.accept_pauses += 1
+        self._pressure_until = now + PRESSURE_MEMORY_S
+        if self._episode is None:
+            self._episode = [now, 0]
+            self.log.warning("%s: cannot accept (%s): pausing accepts for %.1f s, doubling to "
+                             "%.0f s while it lasts; the %d clients connected are served",
+                             self.what, exc.strerror or exc, self._pause_s, ACCEPT_PAUSE_S[1],
+                             len(self.peers))
+        self._episode[1] += 1
+        self._paused_until = now + self._pause_s
+        self._pause_s = min(self._pause_s * 2, ACCEPT_PAUSE_S[1])
+        try:
+            self.loop.sel.unregister(self.sock)
+        except (KeyError, ValueError):
+            pass
+
+    def under_pressure(self, now: float) -> bool:
+        return now < self._pressure_until or len(self.peers) > self.max_clients // 2
+
+    def tick(self, now: float) -> float:
+        """Timers: accepting again after a pause, dropping clients past their time, the log
+        counts. Returns the seconds until it wants to run again."""
+        if self._paused_until and now >= self._paused_until:
+            self._paused_until = 0.0
+            self.loop.sel.register(self.sock, selectors.EVENT_READ, (self, None))
+        if now >= self._next_sweep:
+            self._next_sweep = now + 0.5
+            self._sweep(now)
+            self.limited.flush()
+        wake = self._next_sweep - now
+        if self._paused_until:
+            wake = min(wake, self._paused_until - now)
+        return max(wake, 0.0)
+
+    def _sweep(self, now: float) -> None:
+        silent_too = self.input_port and self.under_pressure(now)
+        for peer in list(self.peers.values()):
+            age = now - peer.connected_at
+            if not peer.authed and age > AUTH_TIMEOUT_S:
+                why = f"dropped: no auth token within {AUTH_TIMEOUT_S:g} s"
+            elif silent_too and not peer.heard and age > SILENT_TIMEOUT_S:
+                why = f"dropped: silent for {SILENT_TIMEOUT_S:g} s while the server is busy"
+            else:
+                continue
+            self.dropped_idle += 1
+            self.close_peer(peer, why, level=logging.WARNING, kind="dropped (idle)")
 
     def _readable(self, peer: Peer):
         hook = trace.HOOKS.frames_read
@@ -165,17 +306,20 @@ class Server:
             return
         if not data:
             if peer.decoder.eof_partial():
-                self.log.warning("%s: %r disconnected inside a frame (partial frame dropped)",
-                                 self.what, peer)
+                self.limited(f"{self.what}: partial frame", logging.WARNING,
+                             "%s: %r disconnected inside a frame (partial frame dropped)",
+                             self.what, peer)
             self.close_peer(peer, "disconnected")
             return
+        peer.heard = True
         before = peer.decoder.oversize
         frames = peer.decoder.feed(data)
         if peer.decoder.oversize != before:
             n = peer.decoder.oversize - before
             self.oversize_frames += n
-            self.log.warning("%s: %r sent %d frame(s) over %d bytes; dropped", self.what, peer,
-                             n, self.max_frame)
+            self.limited(f"{self.what}: oversize frames", logging.WARNING,
+                         "%s: %r sent %d frame(s) over %d bytes; dropped", self.what, peer,
+                         n, self.max_frame)
         if not peer.authed and frames:
             first = frames.pop(0)
             if first.startswith(AUTH_PREFIX) and hmac.compare_digest(
@@ -187,7 +331,7 @@ class Server:
             else:
                 self.refused_auth += 1
                 self.close_peer(peer, "refused: no valid auth token in its first frame",
-                                level=logging.WARNING)
+                                level=logging.WARNING, kind="refused (auth)")
                 return
         if frames:
             peer.frames_in += len(frames)
@@ -268,7 +412,8 @@ class Server:
     def max_backlog(self) -> int:
         return max((len(p.out) for p in self.peers.values()), default=0)
 
-    def close_peer(self, peer: Peer, why: str, level: int = logging.INFO):
+    def close_peer(self, peer: Peer, why: str, level: int = logging.INFO,
+                   kind: str = "disconnected"):
         if self.peers.pop(peer.sock, None) is None:
             return
         try:
@@ -276,7 +421,10 @@ class Server:
         except (KeyError, ValueError):
             pass
         peer.sock.close()
-        self.log.log(level, "%s: %r %s (%d connected)", self.what, peer, why, len(self.peers))
+        if self._paused_until:  # a descriptor came free: accept again at the next turn
+            self._paused_until = time.monotonic()
+        self.limited(f"{self.what}: {kind}", level, "%s: %r %s (%d connected)", self.what,
+                     peer, why, len(self.peers))
 
     def close(self):
         for peer in list(self.peers.values()):
@@ -293,7 +441,18 @@ class Server:
             self.loop.sel.unregister(self.sock)
         except (KeyError, ValueError):
             pass
+        self.limited.flush(all_=True)
+        if self in self.loop.servers:
+            self.loop.servers.remove(self)
         self.sock.close()
+
+
+def shedding(*servers: "Server") -> dict:
+    """What a process's servers turned away, for its Stats."""
+    return {"refused_full": sum(s.refused_full for s in servers),
+            "dropped_idle": sum(s.dropped_idle for s in servers),
+            "accept_pauses": sum(s.accept_pauses for s in servers),
+            "log_lines_held": sum(s.limited.held_total for s in servers)}
 
 
 def open_servers(loop: "EventLoop", log: logging.Logger, host: str,
@@ -316,8 +475,13 @@ class EventLoop:
 
     def __init__(self):
         self.sel = selectors.DefaultSelector()
+        self.servers: List[Server] = []
 
     def poll(self, timeout: Optional[float]) -> int:
+        now = time.monotonic()
+        for server in self.servers:  # their timers: never later than they ask
+            wake = server.tick(now)
+            timeout = wake if timeout is None else min(timeout, wake)
         if not self.sel.get_map():
             if timeout:
                 time.sleep(timeout)

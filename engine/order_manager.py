@@ -23,7 +23,7 @@ from typing import Dict, List, Optional
 from . import trace
 from .config import Config
 from .metrics import Rejections, reason_of
-from .net import EventLoop, PortInUse, Server, open_servers
+from .net import EventLoop, PortInUse, Server, open_servers, shedding
 from .pnl import PnLBook
 from .protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest,
                        RemoteProtocolError, SessionRequest, SessionState, decode_json,
@@ -39,10 +39,17 @@ _LINE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one p
 
 
 class OrderLog:
-    """The durable order log: one JSON object a line, appended and flushed before any ack."""
+    """The durable order log: one JSON object a line, appended and flushed before any ack.
 
-    def __init__(self, path: Path, log: logging.Logger):
+    Flushed means handed to the operating system: an acknowledged order survives the
+    OrderManager crashing or being killed, not an OS crash or a power cut. With `sync` (the
+    --sync-orders flag) each flush also waits for the disk (fsync): one fsync for all the
+    orders that arrived together (group commit), so it costs a batch, not an order."""
+
+    def __init__(self, path: Path, log: logging.Logger, sync: bool = False):
         self.path = path
+        self.sync = sync
+        self.syncs = 0
         self.known: Dict[str, int] = {}
         self.positions: Dict[str, Dict[str, int]] = {}
         # the session as a listener sees it: every account together (position, fills and
@@ -137,6 +144,9 @@ class OrderLog:
             self._fh.write(b"".join(self._pending))
             self._pending.clear()
             self._fh.flush()
+            if self.sync:
+                os.fsync(self._fh.fileno())
+                self.syncs += 1
 
     def close(self) -> None:
         self.flush()
@@ -249,7 +259,7 @@ class OrderManager:
 
     def _open(self) -> None:
         cfg, log = self.config, self.log
-        self.order_log = OrderLog(Path(cfg.log_dir) / ORDERS_FILE, log)
+        self.order_log = OrderLog(Path(cfg.log_dir) / ORDERS_FILE, log, sync=cfg.sync_orders)
         self.desk = OrderDesk(cfg, log, self.order_log)
         self.listener_rejections = Rejections(log, "listener frame")
         self.loop = EventLoop()
@@ -257,10 +267,11 @@ class OrderManager:
             self.orders, self.confirms = open_servers(
                 self.loop, log, cfg.bind_host,
                 [(cfg.order_port, "orders",
-                  {"on_frames": self._on_orders, "keep_slow_readers": True}),
+                  {"on_frames": self._on_orders, "keep_slow_readers": True,
+                   "input_port": True}),
                  (cfg.confirm_port, "confirmations", {"on_frames": self._on_listener})],
                 max_frame=cfg.max_frame, out_cap=cfg.client_buffer_cap,
-                auth_token=cfg.auth_token, nodelay=True)
+                auth_token=cfg.auth_token, nodelay=True, max_clients=cfg.max_clients)
         except PortInUse as exc:
             self.loop.close()
             self.order_log.close()
@@ -316,6 +327,8 @@ class OrderManager:
                      order_clients=orders.client_count,
                      confirm_clients=confirms.client_count,
                      dropped_slow=confirms.dropped_slow + orders.dropped_slow,
+                     refused_auth=confirms.refused_auth + orders.refused_auth,
+                     **shedding(orders, confirms),
                      peak_backlog=max(confirms.peak_backlog, orders.peak_backlog),
                      largest_send=max(confirms.largest_send, orders.largest_send),
                      next_order_id=self.order_log.next_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from logging.handlers import RotatingFileHandler
 import os
 import signal
 import sys
@@ -146,8 +147,14 @@ def log_thread_crashes(log: logging.Logger) -> None:
     threading.excepthook = hook
 
 
+LOG_KEEP = 3  # rotated files kept beside <name>.log
+
+
 def setup_logging(name: str, log_dir: str, sender: Optional[ReportSender] = None,
-                  console: bool = False, level: int = logging.INFO) -> logging.Logger:
+                  console: bool = False, level: int = logging.INFO,
+                  max_mb: float = 10.0) -> logging.Logger:
+    """The process's logger: <log_dir>/<name>.log, rotated past `max_mb` MB (LOG_KEEP older
+    files kept, so a long or noisy run never fills a disk), the desk's channel, the console."""
     log = logging.getLogger(name)
     log.setLevel(level)
     log.propagate = False
@@ -156,7 +163,8 @@ def setup_logging(name: str, log_dir: str, sender: Optional[ReportSender] = None
         h.close()
     folder = Path(log_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    fh = logging.FileHandler(folder / f"{name}.log", encoding="utf-8")
+    fh = RotatingFileHandler(folder / f"{name}.log", maxBytes=int(max_mb * 1024 * 1024),
+                             backupCount=LOG_KEEP, encoding="utf-8")
     fh.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
     log.addHandler(fh)
     if sender is not None:
@@ -215,7 +223,7 @@ def child_entry(name: str, target: Callable, config, stop_flag, report_conn,
             except (ValueError, OSError):  # pragma: no cover
                 pass
     sender = ReportSender(report_conn)
-    log = setup_logging(name, config.log_dir, sender=sender)
+    log = setup_logging(name, config.log_dir, sender=sender, max_mb=config.log_max_mb)
     log.info("%s started (pid %d)", name, os.getpid())
     _stop_with_parent(stop_flag, log)
     reporter = Reporter(sender, name)
@@ -273,7 +281,7 @@ def standalone_main(name: str, target: Callable, description: str, argv=None) ->
                         help="at exit, write this process's final counters (and, for the "
                              "Strategy, latency percentiles) to this JSON file")
     config, ns = parse_args(argv, parser=parser)
-    log = setup_logging(name, config.log_dir, console=True)
+    log = setup_logging(name, config.log_dir, console=True, max_mb=config.log_max_mb)
     stop = threading.Event()
     stopped = threading.Event()
     on_console_close(stop.set, stopped)  # Windows: closing the console stops us in order

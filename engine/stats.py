@@ -55,6 +55,10 @@ class Stats:
     bad_frames: int = counter()
     dropped_slow: int = counter()
     refused_auth: int = counter()
+    refused_full: int = counter()    # connections past --max-clients, closed at once
+    dropped_idle: int = counter()    # no token in time, or silent while the server was busy
+    accept_pauses: int = counter()   # accepts paused for want of descriptors
+    log_lines_held: int = counter()  # connection log lines counted instead of written
     peak_backlog: int = 0           # most bytes ever queued for one client
     largest_send: int = 0
     cpu_s: float = 0.0              # CPU seconds of the process so far (os.times)

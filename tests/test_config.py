@@ -10,7 +10,7 @@ from conftest import ROOT
 FLAGS = ["--host", "--bind", "--auth-token", "--price-port", "--news-port", "--order-port",
          "--confirm-port", "--symbols", "--shm-name", "--log-dir", "--tick-interval",
          "--news-interval", "--short-window", "--long-window", "--bullish", "--bearish", "--qty",
-         "--seed", "--prices-csv"]
+         "--seed", "--prices-csv", "--sync-orders", "--log-max-mb", "--max-clients"]
 
 
 def test_defaults_run_out_of_the_box():
@@ -99,7 +99,8 @@ def test_every_setting_is_declared_once_with_its_flag():
 def test_a_config_survives_its_own_command_line():
     from engine.config import to_flags
     cfg = Config(symbols=("AAPL", "X"), short_window=3, long_window=9, seed=4,
-                 prices_csv="p.csv", tick_interval=0.25, auth_token="s3cret")
+                 prices_csv="p.csv", tick_interval=0.25, auth_token="s3cret",
+                 sync_orders=True, log_max_mb=2.5, max_clients=50)
     back, _ = parse_args(to_flags(cfg))
     assert back == cfg.replace(auth_token=None)
     assert "s3cret" not in to_flags(cfg)

@@ -149,3 +149,31 @@ def test_the_desk_numbers_logs_and_acks_and_never_logs_a_resend_twice(desk):
     assert again.orders.next_id == 3
     assert again.orders.positions == {"strategy": {"AAPL": 10}, "anon": {"MSFT": -5}}
     again.orders.close()
+
+
+def test_sync_orders_fsyncs_once_per_batch_before_the_acks(tmp_path, monkeypatch):
+    """--sync-orders: the orders that arrived together are on disk (one fsync: group
+    commit) before handle() returns the acks; without it nothing waits for the disk."""
+    import os
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    log = logging.getLogger("test-sync")
+    for sync, want in ((False, 0), (True, 2)):
+        orders = OrderLog(tmp_path / f"orders-{sync}.jsonl", log, sync=sync)
+        d = OrderDesk(Config(log_dir=str(tmp_path)), log, orders)
+        batch = [frame(type="order", client_order_id=f"s-{sync}-{i}", side="BUY",
+                       symbol="AAPL", qty=1, price=100.0) for i in range(10)]
+        d.handle(batch[:7])
+        d.handle(batch[7:])
+        d.handle([b"junk"])  # nothing new to write: nothing to wait for
+        assert orders.syncs == want and len(synced) == want
+        orders.close()
+    assert len((tmp_path / "orders-True.jsonl").read_text().splitlines()) == 10
+
+
+def test_the_sync_orders_switch_takes_no_value():
+    from engine.config import add_arguments, from_args, parser_for
+    parser = add_arguments(parser_for("t"))
+    assert from_args(parser.parse_args(["--sync-orders"])).sync_orders is True
+    assert from_args(parser.parse_args([])).sync_orders is False

@@ -58,3 +58,19 @@ def test_a_thread_that_crashes_says_so_in_the_process_log(tmp_path, monkeypatch)
     for h in list(log.handlers):
         log.removeHandler(h)
         h.close()
+
+
+def test_process_logs_rotate_and_keep_three_old_files(tmp_path):
+    """A long or noisy run never fills a disk: past --log-max-mb the log moves to .1 (.2,
+    .3), and the oldest goes."""
+    from engine.runtime import LOG_KEEP, setup_logging
+    log = setup_logging("noisy", str(tmp_path), max_mb=0.01)  # 10 KiB a file
+    for i in range(2000):
+        log.info("line %05d %s", i, "x" * 40)
+    for h in list(log.handlers):
+        log.removeHandler(h)
+        h.close()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["noisy.log"] + [f"noisy.log.{k}" for k in range(1, LOG_KEEP + 1)]
+    assert all(p.stat().st_size <= int(0.01 * 1024 * 1024) for p in tmp_path.iterdir())
+    assert "line 01999" in (tmp_path / "noisy.log").read_text(encoding="utf-8")

@@ -21,9 +21,17 @@ disturbs a desk that is running) and runs, in order:
                         count, every rejection is counted.
 7. load                 50 clients x 1,000 orders at once: exactly 50,000 logged and acked,
                         no duplicates, ids strictly increasing.
+8. descriptor_flood     a Gateway and an OrderManager limited to 256 open files, 600 idle
+                        connections against each for 10 s: accepts pause instead of spinning,
+                        logs grow < 1 MB, CPU stays low, held clients keep their data, a new
+                        order client is served within 1 s after.
+9. connection_cap       past --max-clients a connection is closed at once, counted and said
+                        in a bounded number of log lines; the clients held keep their ticks.
+10. log_rotation        a process log rotates at --log-max-mb, three old files kept; the order
+                        log keeps every order.
 
-The scenario functions (engine/drill/scenarios.py) are what tests/integration/test_faults.py
-runs too; the live stack and its tools are in engine/drill/stack.py.
+The scenario functions (engine/drill/scenarios.py and limits.py) are what
+tests/integration/test_faults.py runs too; the live stack and its tools are in engine/drill/stack.py.
 """
 from __future__ import annotations
 
@@ -32,9 +40,14 @@ import time
 from typing import Callable, List, Optional
 
 from ..config import Config
-from .scenarios import (HOSTILE_NEWS, HOSTILE_ORDERS, HOSTILE_PRICES, SCENARIOS, bad_input,
+from .limits import connection_cap, descriptor_flood, log_rotation
+from .scenarios import (HOSTILE_NEWS, HOSTILE_ORDERS, HOSTILE_PRICES, bad_input,
                         gateway_restart, load, order_manager_restart, orderbook_restart,
                         slow_clients, strategy_restart)
+from .scenarios import SCENARIOS as FIRST
+
+SCENARIOS = FIRST + [("descriptor_flood", descriptor_flood),
+                     ("connection_cap", connection_cap), ("log_rotation", log_rotation)]
 from .stack import (DrillError, OrderClient, Result, Stack, account_positions, drill_config,
                     duplicates_in)
 
@@ -42,7 +55,7 @@ __all__ = ["SCENARIOS", "run_scenario", "run_drill", "format_table", "drill_conf
            "Result", "DrillError", "OrderClient", "duplicates_in", "account_positions",
            "HOSTILE_ORDERS", "HOSTILE_PRICES", "HOSTILE_NEWS", "gateway_restart",
            "orderbook_restart", "order_manager_restart", "strategy_restart", "slow_clients",
-           "bad_input", "load"]
+           "bad_input", "load", "descriptor_flood", "connection_cap", "log_rotation"]
 
 
 def run_scenario(stack: Stack, name: str, fn: Callable, *args) -> Result:

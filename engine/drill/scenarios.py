@@ -1,4 +1,4 @@
-"""The drill's seven scenarios: each takes the live Stack, tries to break it in one way and
+"""The drill's first seven scenarios: each takes the live Stack, tries to break it in one way and
 returns a Result whose checks say what held. (The table and the order of play are in
 engine/drill/__init__.py.)"""
 from __future__ import annotations
@@ -434,5 +434,6 @@ SCENARIOS = [("gateway_restart", gateway_restart), ("orderbook_restart", orderbo
              ("order_manager_restart", order_manager_restart),
              ("strategy_restart", strategy_restart), ("slow_clients", slow_clients),
              ("bad_input", bad_input), ("load", load)]
+# (engine/drill/__init__.py adds the limits of engine/drill/limits.py)
 
 

@@ -205,9 +205,14 @@ def test_killed_process_shows_crashed_within_a_second(qtbot, desk):
     qtbot.waitUntil(lambda: panel.state_of("strategy") == "running", timeout=START_MS)
 
 
-def test_run_gui_returns_and_leaves_no_child(qtbot, fast_config, qsettings):
+@pytest.mark.parametrize("how", ["close", "SIGTERM", "SIGHUP"])
+def test_run_gui_returns_and_leaves_no_child(qtbot, fast_config, qsettings, how):
     """launcher.py's entry: run_gui(config) runs the event loop and, on exit, stops every
-    process and unlinks the shared memory."""
+    process and unlinks the shared memory. A SIGTERM or SIGHUP to the desk (`kill`, a
+    logout, a shutdown) ends it the same way as its close button."""
+    import signal
+    if how != "close" and (os.name == "nt" or not hasattr(signal, how)):
+        pytest.skip(f"no {how} to send to oneself here")
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -234,7 +239,10 @@ def test_run_gui_returns_and_leaves_no_child(qtbot, fast_config, qsettings):
         w = seen["window"]
         if all(w.process_panel.state_of(n) == "running" for n in PROCESS_NAMES):
             seen["pids"] = [p.pid for p in w.adapter.controller.procs.values()]
-            w.close()
+            if how == "close":
+                w.close()
+            else:
+                os.kill(os.getpid(), getattr(signal, how))
         elif time.monotonic() - t0 > 30:
             w.close()
         else:

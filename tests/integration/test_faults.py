@@ -76,6 +76,22 @@ def test_load_50_clients_1000_orders(stack):
     assert abs(r.orders_acked - r.orders_logged) <= 3, (r.orders_acked, r.orders_logged)
 
 
+def test_a_descriptor_flood_is_shed_not_spun(stack):
+    """600 idle connections against each of two servers limited to 256 open files (where
+    the limit can be lowered): logs grow < 1 MB, CPU stays low, the clients held keep their
+    data, a new order client is served within 1 s of the flood ending."""
+    r = run(stack, drill.descriptor_flood)
+    assert r.recovery_s < 1.0
+
+
+def test_past_the_connection_cap_clients_are_closed_at_once(stack):
+    run(stack, drill.connection_cap)
+
+
+def test_process_logs_rotate_and_the_order_log_never_does(stack):
+    run(stack, drill.log_rotation)
+
+
 def test_drill_table_format():
     rows = [drill.Result("a", passed=True, recovery_s=0.25, orders_acked=3, orders_logged=3),
             drill.Result("b", passed=False, checks=["x"])]

@@ -1,0 +1,116 @@
+"""What --sync-orders costs: the OrderManager waits for the disk (fsync, one per batch of orders
+that arrived together) before it acknowledges. Measured with and without it:
+
+* orders/s: `clients` clients send `orders` orders each at once, to an OrderManager of its own;
+* one order at a time: a client sends an order and waits for its ack, `single` times (every
+  order is then a batch of one: an fsync each), the ack's round trip p50 / p99;
+* tick to ack: the whole stack at its default rates for `seconds`, as the Strategy measures it.
+
+    python -m engine.bench.durability [--seconds 15] [--clients 20] [--orders 500]
+
+The log folder is a temporary folder: on the disk that holds it (`--dir` chooses another)."""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ..drill.stack import OrderClient
+from ..lifecycle import State
+from ..order_manager import run_order_manager
+from ..supervisor import ProcessController
+from ..testing import stack_config, wait_until
+
+
+def _order_manager(folder: Path, sync: bool):
+    cfg = stack_config(folder, shm_prefix="ipcdur", sync_orders=sync)
+    ctl = ProcessController(cfg, targets={"order_manager": run_order_manager})
+    ctl.start("order_manager")
+    wait_until(lambda: ctl.state("order_manager") == State.RUNNING, 20, "order manager",
+               ctl.poll)
+    return cfg, ctl
+
+
+def throughput(folder: Path, sync: bool, clients: int, orders: int, single: int) -> dict:
+    cfg, ctl = _order_manager(folder, sync)
+    try:
+        conns = [OrderClient(cfg.order_port, f"dur{k}") for k in range(clients)]
+        batches = [b"".join(c.order_frame(price=100.0 + i % 9)[1] for i in range(orders))
+                   for c in conns]
+        go = threading.Event()
+
+        def run(k):
+            go.wait()
+            conns[k].send(batches[k])
+            conns[k].acks(orders, timeout=120)
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
+        for t in threads:
+            t.start()
+        t0 = time.perf_counter()
+        go.set()
+        for t in threads:
+            t.join(180)
+        per_s = clients * orders / (time.perf_counter() - t0)
+        for c in conns:
+            c.close()
+        one = OrderClient(cfg.order_port, "dur-one")
+        rtt = []
+        for _ in range(single):
+            t = time.perf_counter()
+            one.send(one.order_frame()[1])
+            one.acks(1)
+            rtt.append((time.perf_counter() - t) * 1e6)
+        one.close()
+        rtt.sort()
+        return {"orders_per_s": round(per_s), "ack_p50_us": round(rtt[len(rtt) // 2]),
+                "ack_p99_us": round(rtt[int(len(rtt) * 0.99)])}
+    finally:
+        ctl.close()
+
+
+def tick_to_ack(folder: Path, sync: bool, seconds: float) -> dict:
+    cfg = stack_config(folder, shm_prefix="ipcdur", sync_orders=sync)
+    ctl = ProcessController(cfg)
+    try:
+        ctl.start_all()
+        wait_until(lambda: all(ctl.state(n) == State.RUNNING for n in ctl.procs), 30,
+                   "the stack", ctl.poll)
+        ctl.wait_until(lambda: False, seconds)
+        lat = ctl.status("strategy").stats.latency_us.get("tick_to_ack", {})
+        return {"tick_to_ack_p50_us": lat.get("p50"), "tick_to_ack_p99_us": lat.get("p99"),
+                "orders": lat.get("count")}
+    finally:
+        ctl.stop_all_and_wait()
+        ctl.close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.bench.durability",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--orders", type=int, default=500)
+    parser.add_argument("--single", type=int, default=500)
+    parser.add_argument("--dir", default=None, help="where the order logs go")
+    ns = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="ipcdesk-dur-", dir=ns.dir) as tmp:
+        for sync in (False, True):
+            name = "--sync-orders" if sync else "default (flush)"
+            t = throughput(Path(tmp) / f"t{sync}", sync, ns.clients, ns.orders, ns.single)
+            k = tick_to_ack(Path(tmp) / f"k{sync}", sync, ns.seconds)
+            print(f"{name:16s} {t['orders_per_s']:>7,} orders/s ({ns.clients} x {ns.orders} "
+                  f"at once); one at a time: ack p50 {t['ack_p50_us'] / 1e3:.2f} ms, p99 "
+                  f"{t['ack_p99_us'] / 1e3:.2f} ms; stack tick->ack p50 "
+                  f"{(k['tick_to_ack_p50_us'] or 0) / 1e3:.2f} ms, p99 "
+                  f"{(k['tick_to_ack_p99_us'] or 0) / 1e3:.2f} ms ({k['orders']} orders)",
+                  flush=True)
+    if hasattr(os, "getloadavg"):
+        print("load average: %.2f %.2f %.2f" % os.getloadavg())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
