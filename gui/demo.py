@@ -59,6 +59,7 @@ class DemoTour(QObject):
         self.timer.setInterval(100)
         self.timer.timeout.connect(self._advance)
         self.recorder.stopped.connect(lambda _path, figures: self.video.update(figures))
+        self.recorder.failed.connect(self.report.append)  # why, for the command line too
 
     # -- the script -------------------------------------------------------------------------
     def state(self, name: str) -> State:
@@ -134,7 +135,7 @@ class DemoTour(QObject):
         self.recorder.captions = True
         self.recorder.caption = f"1/{len(self.steps)}  {self.steps[0].caption}"
         if not self.recorder.start(self.path):
-            self.finished.emit(False, ["the video could not be started (see the message)"])
+            self.finished.emit(False, self.report or ["the video could not be started"])
             return False
         self.timer.start()
         self._advance()

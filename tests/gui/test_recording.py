@@ -101,3 +101,16 @@ def test_the_demo_tour_plays_every_step_and_records_it_with_captions(qtbot, make
         frame = next(c.decode(video=0)).to_ndarray(format="gray")
     strip = frame[-CAPTION_STRIP + 8:, :]
     assert strip.max() > 200 and np.median(strip) < 40
+
+
+def test_a_demo_that_cannot_record_says_why(qtbot, make_desk, config, tmp_path):
+    from gui.demo import DemoTour
+    adapter, window = make_desk(config)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    tour = DemoTour(window, blocker / "demo.mp4")
+    with qtbot.waitSignal(tour.finished, timeout=10_000) as done:
+        assert not tour.start()
+    ok, report = done.args
+    assert not ok and any("cannot write" in line for line in report)
+    assert not adapter.any_active()  # nothing was started
