@@ -94,7 +94,15 @@ def port_flag(what: str) -> str:
             "confirmations": "--confirm-port"}.get(what, "--port")
 
 
-def listen(host: str, port: int, what: str, backlog: int = 128) -> socket.socket:
+# Connections the kernel completes and queues for accept(). A full queue drops a new client's
+# SYN, and the client only tries again a second later (TCP's first retransmission): so that a
+# flood held in the queue while descriptors have run out does not keep out the clients that
+# come after it, the queue holds 1,024 (the OS may cap it lower: Linux's net.core.somaxconn
+# is 4,096 by default, macOS's kern.ipc.somaxconn 128).
+LISTEN_BACKLOG = 1024
+
+
+def listen(host: str, port: int, what: str, backlog: int = LISTEN_BACKLOG) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
