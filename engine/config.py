@@ -97,7 +97,8 @@ class Config:
     host: str = setting("127.0.0.1", flag="--host",
                         help="address clients connect to; servers listen on it too")
     bind: Optional[str] = setting(flag="--bind", help="address servers listen on (default: "
-                                  "--host); a non-loopback address needs --auth-token")
+                                  "--host); a non-loopback address needs --auth-token, and "
+                                  "--tls-cert/--tls-key or --insecure")
     auth_token: Optional[str] = setting(repr=False, flag="--auth-token",
                                         help=f"shared secret clients present first (or "
                                              f"env {TOKEN_ENV})")
@@ -143,6 +144,17 @@ class Config:
                                 "per-user data folder)")
     prices_csv: Optional[str] = setting(flag="--prices-csv", help="replay timestamp,symbol,"
                                         "price rows from this CSV instead of a random walk")
+    tls_cert: Optional[str] = setting(flag="--tls-cert", help="servers: their TLS "
+                                      "certificate chain (PEM); with --tls-key")
+    tls_key: Optional[str] = setting(flag="--tls-key", help="servers: the certificate's "
+                                     "private key (PEM)")
+    tls_ca: Optional[str] = setting(flag="--tls-ca", help="clients: connect with TLS and "
+                                    "accept only a server certificate signed by this CA "
+                                    "(PEM) for the --host they connect to")
+    insecure: bool = setting(False, flag="--insecure", switch=True,
+                             help="let servers listen beyond this machine without TLS: "
+                                  "the token and every order then cross the network in "
+                                  "clear text")
     sync_orders: bool = setting(False, flag="--sync-orders", switch=True,
                                 help="wait for the disk (fsync) before acknowledging orders, "
                                      "one fsync per batch that arrived together: orders then "
@@ -167,6 +179,10 @@ class Config:
             object.__setattr__(self, "prices_csv",
                                str(Path(self.prices_csv).expanduser().absolute()))
         object.__setattr__(self, "symbols", tuple(self.symbols))
+        for name in ("tls_cert", "tls_key", "tls_ca"):  # every process means the same file
+            if getattr(self, name):
+                object.__setattr__(self, name,
+                                   str(Path(getattr(self, name)).expanduser().absolute()))
         self._check()
 
     def _check(self) -> None:
@@ -196,6 +212,13 @@ class Config:
             raise ValueError(
                 f"--bind {self.bind} listens beyond this machine: give --auth-token TOKEN "
                 f"(or set {TOKEN_ENV}) so that only your clients are let in")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("--tls-cert and --tls-key go together")
+        if self.bind and not _is_loopback(self.bind) and not (self.tls_cert or self.insecure):
+            raise ValueError(
+                f"--bind {self.bind} listens beyond this machine: give --tls-cert and "
+                f"--tls-key (python -m engine.tls lab makes them), or --insecure to send the "
+                f"token and the orders in clear text")
         if self.log_max_mb <= 0:
             raise ValueError("--log-max-mb must be positive")
         if self.max_clients < 1:

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import tls
 from .config import Config
 from .net import EventLoop, PortInUse, Server, open_servers, shedding
 from .protocol import Sentiment, encode_price_rounds, to_cents
@@ -177,6 +178,10 @@ class Gateway:
 
     def _open(self) -> None:
         cfg, log = self.config, self.log
+        try:
+            context = tls.for_server(cfg)
+        except tls.TlsSetupError as exc:
+            fatal(log, str(exc))
         self.loop = EventLoop()
         try:
             self.prices, self.news = open_servers(
@@ -184,7 +189,7 @@ class Gateway:
                 [(cfg.price_port, "prices", {}),
                  (cfg.news_port, "news", {"on_connect": self._greet_news})],
                 max_frame=cfg.max_frame, out_cap=cfg.client_buffer_cap,
-                auth_token=cfg.auth_token, max_clients=cfg.max_clients)
+                auth_token=cfg.auth_token, max_clients=cfg.max_clients, tls=context)
         except PortInUse as exc:
             self.loop.close()
             fatal(log, str(exc))

@@ -7,6 +7,10 @@ The protocol logic stays in protocol.py; this module only moves bytes. Every ser
   the others or grows our memory without end;
 * when an auth token is configured, lets a client in only after its first frame is
   `AUTH <token>` (within AUTH_TIMEOUT_S);
+* with a TLS context (engine/tls.py), speaks TLS: the handshake is driven by the loop like
+  any read or write (never blocking the other clients), must end within AUTH_TIMEOUT_S, and
+  a client that fails it (plain text, a certificate it does not trust) is refused and
+  counted;
 * sheds load instead of spinning: when accept() fails for want of descriptors or memory
   (EMFILE, ENFILE, ENOBUFS, ENOMEM) it stops accepting for 0.1 s, doubling to 1 s while that
   lasts (or until one of its clients goes, freeing a descriptor), and says so once per
@@ -23,6 +27,7 @@ import hmac
 import logging
 import selectors
 import socket
+import ssl
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -132,7 +137,7 @@ class Peer:
     """One connected client of a Server."""
 
     __slots__ = ("sock", "addr", "decoder", "out", "authed", "id", "connected_at",
-                 "frames_in", "bytes_out", "writing", "discarded", "heard")
+                 "frames_in", "bytes_out", "writing", "discarded", "heard", "handshaking")
 
     def __init__(self, sock, addr, max_frame: int, authed: bool, peer_id: int):
         self.sock = sock
@@ -147,6 +152,7 @@ class Peer:
         self.writing = False
         self.discarded = 0  # bytes not queued for it (Server.keep_slow_readers)
         self.heard = False  # it has sent at least one byte
+        self.handshaking = False  # TLS: its handshake is not done yet
 
     def __repr__(self):
         return f"client#{self.id} {self.addr[0]}:{self.addr[1]}"
@@ -165,8 +171,9 @@ class Server:
                  on_connect: Optional[Callable[["Server", Peer], None]] = None,
                  nodelay: bool = False, sndbuf: int = 256 * 1024,
                  keep_slow_readers: bool = False, max_clients: int = MAX_CLIENTS,
-                 input_port: bool = False):
+                 input_port: bool = False, tls: Optional[ssl.SSLContext] = None):
         self.loop = loop
+        self.tls = tls
         self.max_clients = max_clients
         # clients are expected to send (orders): one that never does may be dropped when
         # the server is under pressure
@@ -199,6 +206,7 @@ class Server:
         self.refused_full = 0     # connections closed at once: max_clients held
         self.dropped_idle = 0     # never authenticated, or silent on an input port
         self.accept_pauses = 0    # times accepting was paused for want of descriptors
+        self.refused_tls = 0      # TLS handshakes that failed (plain text, untrusted...)
         self.limited = LogLimiter(log)
         self._paused_until = 0.0  # accepting again at this time (0: accepting)
         self._pause_s = ACCEPT_PAUSE_S[0]
@@ -243,7 +251,12 @@ class Server:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.sndbuf)
             if self.nodelay:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            peer = Peer(sock, addr, self.max_frame, self.auth_token is None, self._next_id)
+            if self.tls is not None:
+                sock = self.tls.wrap_socket(sock, server_side=True,
+                                            do_handshake_on_connect=False)
+            peer = Peer(sock, addr, self.max_frame,
+                        self.auth_token is None and self.tls is None, self._next_id)
+            peer.handshaking = self.tls is not None
             self._next_id += 1
             self.peers[sock] = peer
             self.loop.sel.register(sock, selectors.EVENT_READ, (self, peer))
@@ -292,7 +305,9 @@ class Server:
         silent_too = self.input_port and self.under_pressure(now)
         for peer in list(self.peers.values()):
             age = now - peer.connected_at
-            if not peer.authed and age > AUTH_TIMEOUT_S:
+            if peer.handshaking and age > AUTH_TIMEOUT_S:
+                why = f"dropped: no TLS handshake within {AUTH_TIMEOUT_S:g} s"
+            elif not peer.authed and age > AUTH_TIMEOUT_S:
                 why = f"dropped: no auth token within {AUTH_TIMEOUT_S:g} s"
             elif silent_too and not peer.heard and age > SILENT_TIMEOUT_S:
                 why = f"dropped: silent for {SILENT_TIMEOUT_S:g} s while the server is busy"
@@ -301,13 +316,44 @@ class Server:
             self.dropped_idle += 1
             self.close_peer(peer, why, level=logging.WARNING, kind="dropped (idle)")
 
+    def _handshake(self, peer: Peer) -> None:
+        try:
+            peer.sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self._watch(peer, selectors.EVENT_READ)
+            return
+        except ssl.SSLWantWriteError:
+            self._watch(peer, selectors.EVENT_READ | selectors.EVENT_WRITE)
+            return
+        except (ssl.SSLError, OSError) as exc:
+            self.refused_tls += 1
+            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+            self.close_peer(peer, f"refused: TLS handshake failed ({reason})",
+                            level=logging.WARNING, kind="refused (TLS)")
+            return
+        peer.handshaking = False
+        peer.authed = self.auth_token is None
+        self._watch(peer, selectors.EVENT_READ | (selectors.EVENT_WRITE if peer.out else 0))
+        if peer.authed and self.on_connect:
+            self.on_connect(self, peer)
+        if peer.sock.pending():
+            self._readable(peer)
+
+    def _watch(self, peer: Peer, events: int) -> None:
+        peer.writing = bool(events & selectors.EVENT_WRITE)
+        self.loop.sel.modify(peer.sock, events, (self, peer))
+
     def _readable(self, peer: Peer):
         hook = trace.HOOKS.frames_read
         if hook is not None:
             hook(time.perf_counter_ns())
         try:
             data = peer.sock.recv(RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
+            if self.tls is not None:  # TLS hands over a record at a time: take them all
+                while data and peer.sock.pending():
+                    data += peer.sock.recv(peer.sock.pending())
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                ssl.SSLWantWriteError):
             return
         except OSError as exc:
             self.close_peer(peer, f"read error: {exc}")
@@ -369,7 +415,8 @@ class Server:
         else:
             try:
                 n = peer.sock.send(data)
-            except (BlockingIOError, InterruptedError):
+            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError,
+                    ssl.SSLWantReadError):
                 n = 0
             except OSError as exc:
                 self.close_peer(peer, f"write error: {exc}")
@@ -394,7 +441,8 @@ class Server:
     def _flush(self, peer: Peer):
         try:
             n = peer.sock.send(peer.out)
-        except (BlockingIOError, InterruptedError):
+        except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError,
+                ssl.SSLWantReadError):
             return
         except OSError as exc:
             self.close_peer(peer, f"write error: {exc}")
@@ -460,6 +508,7 @@ def shedding(*servers: "Server") -> dict:
     return {"refused_full": sum(s.refused_full for s in servers),
             "dropped_idle": sum(s.dropped_idle for s in servers),
             "accept_pauses": sum(s.accept_pauses for s in servers),
+            "refused_tls": sum(s.refused_tls for s in servers),
             "log_lines_held": sum(s.limited.held_total for s in servers)}
 
 
@@ -499,6 +548,10 @@ class EventLoop:
             server, peer = key.data
             if peer is None:
                 server._accept()
+                continue
+            if peer.handshaking:
+                if peer.sock in server.peers:
+                    server._handshake(peer)
                 continue
             if mask & selectors.EVENT_WRITE:
                 server._writable(peer)
@@ -570,15 +623,23 @@ def connect_timeout(host: str) -> float:
 
 
 def connect(host: str, port: int, stop_event, outage: Outage, *, nodelay: bool = False,
-            auth_token: Optional[str] = None) -> Optional[socket.socket]:
+            auth_token: Optional[str] = None,
+            tls: Optional[ssl.SSLContext] = None) -> Optional[socket.socket]:
     """Connect, retrying with capped exponential backoff (<= 0.5 s) until connected or stopped.
-    Returns None only when stop_event is set."""
+    With `tls`, the server must show a certificate the context trusts, for `host`. Returns
+    None only when stop_event is set."""
     delay = BACKOFF_START
     timeout = connect_timeout(host)
     while not stop_event.is_set():
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
-        except OSError as exc:
+            if tls is not None:
+                try:
+                    sock = tls.wrap_socket(sock, server_hostname=host)
+                except OSError:
+                    sock.close()
+                    raise
+        except OSError as exc:  # refused, timed out, or a TLS certificate not trusted
             outage.failed(exc)
             if stop_event.wait(delay):
                 return None

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import trace
+from . import tls, trace
 from .config import Config
 from .metrics import Rejections, reason_of
 from .net import BACKOFF_CAP, ConnectionClosed, Outage, connect, recv_some, send_all
@@ -280,7 +280,8 @@ class OrderLink:
     def _run(self) -> None:
         while not self.stop.is_set():
             sock = connect(self.config.connect_host, self.config.order_port, self.stop,
-                           self.outage, nodelay=True, auth_token=self.config.auth_token)
+                           self.outage, nodelay=True, auth_token=self.config.auth_token,
+                           tls=tls.for_client(self.config))
             if sock is None:
                 return
             sock.settimeout(0.1)

@@ -20,7 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import trace
+from . import tls, trace
 from .config import Config
 from .metrics import Rejections, reason_of
 from .net import EventLoop, PortInUse, Server, open_servers, shedding
@@ -259,6 +259,10 @@ class OrderManager:
 
     def _open(self) -> None:
         cfg, log = self.config, self.log
+        try:
+            context = tls.for_server(cfg)
+        except tls.TlsSetupError as exc:
+            fatal(log, str(exc))
         self.order_log = OrderLog(Path(cfg.log_dir) / ORDERS_FILE, log, sync=cfg.sync_orders)
         self.desk = OrderDesk(cfg, log, self.order_log)
         self.listener_rejections = Rejections(log, "listener frame")
@@ -271,7 +275,8 @@ class OrderManager:
                    "input_port": True}),
                  (cfg.confirm_port, "confirmations", {"on_frames": self._on_listener})],
                 max_frame=cfg.max_frame, out_cap=cfg.client_buffer_cap,
-                auth_token=cfg.auth_token, nodelay=True, max_clients=cfg.max_clients)
+                auth_token=cfg.auth_token, nodelay=True, max_clients=cfg.max_clients,
+                tls=context)
         except PortInUse as exc:
             self.loop.close()
             self.order_log.close()

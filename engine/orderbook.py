@@ -15,6 +15,7 @@ import time
 from functools import partial
 from typing import Optional
 
+from . import tls
 from .config import Config
 from .metrics import Rejections, reason_of
 from .net import ConnectionClosed, Outage, Ringer, connect, recv_some
@@ -123,6 +124,7 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
     log = logging.getLogger("orderbook")
     reporter = reporter or Reporter(None, "orderbook")
     try:
+        tls.for_client(config)  # a CA file that cannot be used: said now, in one line
         book = open_book(config, lock, log)
     except (ValueError, StaleSegmentInUse) as exc:
         fatal(log, str(exc))
@@ -143,7 +145,7 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
         while not stop_event.is_set():
             if sock is None:
                 sock = connect(config.connect_host, config.price_port, stop_event, outage,
-                               auth_token=config.auth_token)
+                               auth_token=config.auth_token, tls=tls.for_client(config))
                 if sock is None:
                     break
                 sock.settimeout(0.1)

@@ -58,6 +58,7 @@ class Stats:
     refused_full: int = counter()    # connections past --max-clients, closed at once
     dropped_idle: int = counter()    # no token in time, or silent while the server was busy
     accept_pauses: int = counter()   # accepts paused for want of descriptors
+    refused_tls: int = counter()     # TLS handshakes that failed
     log_lines_held: int = counter()  # connection log lines counted instead of written
     peak_backlog: int = 0           # most bytes ever queued for one client
     largest_send: int = 0

@@ -21,14 +21,14 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from . import trace
+from . import tls, trace
 from .config import Config
 from .metrics import Latency, Rejections, reason_of
 from .net import (BACKOFF_CAP, ConnectionClosed, Doorbell, Outage, connect, recv_some,
                   udp_port_in_use)
 from .order_link import DELIVERED, QUEUED, OrderLink
 from .protocol import Ack, FrameDecoder, Order, RemoteProtocolError, Sentiment
-from .runtime import Reporter, process_main
+from .runtime import Reporter, fatal, process_main
 from .shared_memory_utils import SharedPriceBook, SignalBook
 from .signals import OrderIntent, SignalEngine, position_label
 from .stats import Stats
@@ -58,7 +58,8 @@ class NewsReader(threading.Thread):
     def run(self) -> None:
         while not self.stop_event.is_set():
             sock = connect(self.config.connect_host, self.config.news_port, self.stop_event,
-                           self.outage, auth_token=self.config.auth_token)
+                           self.outage, auth_token=self.config.auth_token,
+                           tls=tls.for_client(self.config))
             if sock is None:
                 return
             sock.settimeout(0.2)
@@ -144,6 +145,10 @@ class StrategyProcess:
 
     def _open(self) -> bool:
         cfg, log = self.config, self.log
+        try:
+            tls.for_client(cfg)  # a CA file that cannot be used: said now, in one line
+        except tls.TlsSetupError as exc:
+            fatal(log, str(exc))
         self.book = attach_book(SharedPriceBook, cfg.shm_name, self.stop_event, log,
                                 "shared price book")
         if self.book is None:

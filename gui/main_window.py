@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self.restored_geometry = False
         cfg = adapter.config
         self.listener = listener or OrdersListener(cfg.connect_host, cfg.confirm_port, cfg.auth_token,
-                                                   cfg.max_frame, self)
+                                                   cfg.max_frame, self, tls_ca=cfg.tls_ca)
 
         self.charts = ChartsPanel(adapter, self.listener, fps=fps)
         self._build_centre(cfg)

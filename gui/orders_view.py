@@ -15,7 +15,7 @@ from typing import Deque, Dict, List, Optional
 import shiboken6
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics
-from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
+from PySide6.QtNetwork import QAbstractSocket, QSslCertificate, QSslSocket, QTcpSocket
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from engine.net import connect_timeout
@@ -57,9 +57,11 @@ class OrdersListener(QObject):
     connectionChanged = Signal(bool)
 
     def __init__(self, host: str, port: int, auth_token: Optional[str] = None,
-                 max_frame: int = 64 * 1024, parent: Optional[QObject] = None):
+                 max_frame: int = 64 * 1024, parent: Optional[QObject] = None,
+                 tls_ca: Optional[str] = None):
         super().__init__(parent)
         self.host, self.port, self.auth_token = host, port, auth_token
+        self.tls_ca = tls_ca  # TLS (QSslSocket) to an OrderManager whose certificate it signs
         self.stream = ConfirmStream(max_frame)
         self.connected = False
         self.connects = 0          # successful connections (reconnects = connects - 1)
@@ -77,8 +79,16 @@ class OrdersListener(QObject):
         self.give_up.timeout.connect(self._on_connect_timeout)
 
     def _new_socket(self) -> QTcpSocket:
-        sock = QTcpSocket(self)
-        sock.connected.connect(self._on_connected)
+        if self.tls_ca:
+            sock = QSslSocket(self)
+            tls = sock.sslConfiguration()
+            tls.setCaCertificates(QSslCertificate.fromPath(self.tls_ca))
+            tls.setPeerVerifyMode(QSslSocket.PeerVerifyMode.VerifyPeer)
+            sock.setSslConfiguration(tls)
+            sock.encrypted.connect(self._on_connected)  # talk only once it is encrypted
+        else:
+            sock = QTcpSocket(self)
+            sock.connected.connect(self._on_connected)
         sock.disconnected.connect(self._on_disconnected)
         sock.errorOccurred.connect(self._on_error)
         sock.readyRead.connect(self._on_ready_read)
@@ -124,7 +134,10 @@ class OrdersListener(QObject):
             self.sock.abort()
         self.attempts += 1
         self.give_up.start(int(connect_timeout(self.host) * 1000))
-        self.sock.connectToHost(self.host, self.port)
+        if self.tls_ca:
+            self.sock.connectToHostEncrypted(self.host, self.port)
+        else:
+            self.sock.connectToHost(self.host, self.port)
 
     def _on_connect_timeout(self) -> None:
         if self.sock.state() != QAbstractSocket.SocketState.ConnectedState:

@@ -10,7 +10,8 @@ from conftest import ROOT
 FLAGS = ["--host", "--bind", "--auth-token", "--price-port", "--news-port", "--order-port",
          "--confirm-port", "--symbols", "--shm-name", "--log-dir", "--tick-interval",
          "--news-interval", "--short-window", "--long-window", "--bullish", "--bearish", "--qty",
-         "--seed", "--prices-csv", "--sync-orders", "--log-max-mb", "--max-clients"]
+         "--seed", "--prices-csv", "--sync-orders", "--log-max-mb", "--max-clients",
+         "--tls-cert", "--tls-key", "--tls-ca", "--insecure"]
 
 
 def test_defaults_run_out_of_the_box():
@@ -32,7 +33,7 @@ def test_flags_build_the_config():
     assert (c.short_window, c.long_window, c.bullish, c.bearish, c.qty, c.seed) == \
         (3, 9, 70, 30, 5, 1)
     assert c.shm_name == "desk2" and c.tick_interval == 0.5
-    c, _ = parse_args(["--bind", "0.0.0.0", "--auth-token", "s3cret", "--prices-csv",
+    c, _ = parse_args(["--bind", "0.0.0.0", "--auth-token", "s3cret", "--insecure", "--prices-csv",
                        "p.csv", "--host", "localhost", "--news-port", "6002", "--order-port",
                        "6003", "--confirm-port", "6004", "--news-interval", "0.5"])
     assert (c.bind, c.auth_token, Path(c.prices_csv).name) == ("0.0.0.0", "s3cret", "p.csv")
@@ -51,10 +52,16 @@ def test_invalid_flags_exit_with_a_message(argv, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def test_non_loopback_bind_needs_a_token():
+def test_non_loopback_bind_needs_a_token_and_tls_or_insecure():
     with pytest.raises(ValueError, match="auth-token"):
         Config(bind="0.0.0.0")
-    assert Config(bind="0.0.0.0", auth_token="s3cret").bind_host == "0.0.0.0"
+    with pytest.raises(ValueError, match="--tls-cert and\n?.*--tls-key|--insecure"):
+        Config(bind="0.0.0.0", auth_token="s3cret")
+    with pytest.raises(ValueError, match="go together"):
+        Config(tls_cert="server.pem")
+    assert Config(bind="0.0.0.0", auth_token="s3cret", insecure=True).bind_host == "0.0.0.0"
+    tls = Config(bind="0.0.0.0", auth_token="s3cret", tls_cert="s.pem", tls_key="s.key")
+    assert Path(tls.tls_cert).is_absolute() and tls.bind_host == "0.0.0.0"
 
 
 @pytest.mark.parametrize("module", ["engine.gateway", "engine.orderbook", "engine.strategy",

@@ -18,15 +18,19 @@ import threading
 import time
 from pathlib import Path
 
+from functools import partial
+
+from .. import tls
 from ..drill.stack import OrderClient
+from ..protocol import auth_frame
 from ..lifecycle import State
 from ..order_manager import run_order_manager
 from ..supervisor import ProcessController
 from ..testing import stack_config, wait_until
 
 
-def _order_manager(folder: Path, sync: bool):
-    cfg = stack_config(folder, shm_prefix="ipcdur", sync_orders=sync)
+def _order_manager(folder: Path, **changes):
+    cfg = stack_config(folder, shm_prefix="ipcdur", **changes)
     ctl = ProcessController(cfg, targets={"order_manager": run_order_manager})
     ctl.start("order_manager")
     wait_until(lambda: ctl.state("order_manager") == State.RUNNING, 20, "order manager",
@@ -34,10 +38,13 @@ def _order_manager(folder: Path, sync: bool):
     return cfg, ctl
 
 
-def throughput(folder: Path, sync: bool, clients: int, orders: int, single: int) -> dict:
-    cfg, ctl = _order_manager(folder, sync)
+def throughput(folder: Path, clients: int, orders: int, single: int, **changes) -> dict:
+    """Orders/s and one-at-a-time acks against an OrderManager of its own (`changes`: its
+    settings, e.g. sync_orders=True, or TLS with tls_cert/tls_key/tls_ca)."""
+    cfg, ctl = _order_manager(folder, **changes)
+    client = partial(_client, cfg)
     try:
-        conns = [OrderClient(cfg.order_port, f"dur{k}") for k in range(clients)]
+        conns = [client(f"dur{k}") for k in range(clients)]
         batches = [b"".join(c.order_frame(price=100.0 + i % 9)[1] for i in range(orders))
                    for c in conns]
         go = threading.Event()
@@ -56,7 +63,7 @@ def throughput(folder: Path, sync: bool, clients: int, orders: int, single: int)
         per_s = clients * orders / (time.perf_counter() - t0)
         for c in conns:
             c.close()
-        one = OrderClient(cfg.order_port, "dur-one")
+        one = client("dur-one")
         rtt = []
         for _ in range(single):
             t = time.perf_counter()
@@ -71,8 +78,19 @@ def throughput(folder: Path, sync: bool, clients: int, orders: int, single: int)
         ctl.close()
 
 
-def tick_to_ack(folder: Path, sync: bool, seconds: float) -> dict:
-    cfg = stack_config(folder, shm_prefix="ipcdur", sync_orders=sync)
+def _client(cfg, tag: str) -> OrderClient:
+    """A drill order client; over TLS (with the token) when the config says so."""
+    c = OrderClient(cfg.order_port, tag)
+    context = tls.for_client(cfg)
+    if context is not None:
+        c.sock = context.wrap_socket(c.sock, server_hostname="127.0.0.1")
+    if cfg.auth_token:
+        c.send(auth_frame(cfg.auth_token))
+    return c
+
+
+def tick_to_ack(folder: Path, seconds: float, **changes) -> dict:
+    cfg = stack_config(folder, shm_prefix="ipcdur", **changes)
     ctl = ProcessController(cfg)
     try:
         ctl.start_all()
@@ -99,8 +117,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="ipcdesk-dur-", dir=ns.dir) as tmp:
         for sync in (False, True):
             name = "--sync-orders" if sync else "default (flush)"
-            t = throughput(Path(tmp) / f"t{sync}", sync, ns.clients, ns.orders, ns.single)
-            k = tick_to_ack(Path(tmp) / f"k{sync}", sync, ns.seconds)
+            t = throughput(Path(tmp) / f"t{sync}", ns.clients, ns.orders, ns.single,
+                           sync_orders=sync)
+            k = tick_to_ack(Path(tmp) / f"k{sync}", ns.seconds, sync_orders=sync)
             print(f"{name:16s} {t['orders_per_s']:>7,} orders/s ({ns.clients} x {ns.orders} "
                   f"at once); one at a time: ack p50 {t['ack_p50_us'] / 1e3:.2f} ms, p99 "
                   f"{t['ack_p99_us'] / 1e3:.2f} ms; stack tick->ack p50 "

@@ -28,7 +28,7 @@ def test_servers_bind_loopback_by_default(config):
 
 
 def test_auth_token_refuses_clients_without_it(config):
-    cfg = config.replace(bind="0.0.0.0", auth_token="s3cret-token")
+    cfg = config.replace(bind="0.0.0.0", auth_token="s3cret-token", insecure=True)
     ctl = ProcessController(cfg, targets={"gateway": run_gateway, "orderbook": run_orderbook})
     lines = []
     ctl.subscribe(lambda ev: lines.append(getattr(ev, "text", "")))
