@@ -71,6 +71,22 @@ def parse_symbols(value) -> tuple:
     return tuple(str(s).strip().upper() for s in value if str(s).strip())
 
 
+PROCESSES = ("gateway", "orderbook", "strategy", "order_manager")
+
+
+def parse_remote(value) -> tuple:
+    """'gateway,order-manager' (a flag) or a list -> ('gateway', 'order_manager')."""
+    if isinstance(value, str):
+        value = value.split(",")
+    names = []
+    for v in value:
+        name = str(v).strip().lower().replace("-", "_")
+        name = {"ordermanager": "order_manager", "om": "order_manager"}.get(name, name)
+        if name:
+            names.append(name)
+    return tuple(names)
+
+
 @dataclass(frozen=True)
 class Setting:
     """What a Config field is to the command line and to the desk."""
@@ -155,6 +171,10 @@ class Config:
                              help="let servers listen beyond this machine without TLS: "
                                   "the token and every order then cross the network in "
                                   "clear text")
+    remote: tuple = setting((), flag="--remote", parse=parse_remote,
+                            help="processes that run on another machine (at --host), e.g. "
+                                 "gateway,order_manager: the launcher and the desk neither "
+                                 "start nor stop them")
     sync_orders: bool = setting(False, flag="--sync-orders", switch=True,
                                 help="wait for the disk (fsync) before acknowledging orders, "
                                      "one fsync per batch that arrived together: orders then "
@@ -179,6 +199,7 @@ class Config:
             object.__setattr__(self, "prices_csv",
                                str(Path(self.prices_csv).expanduser().absolute()))
         object.__setattr__(self, "symbols", tuple(self.symbols))
+        object.__setattr__(self, "remote", parse_remote(self.remote))
         for name in ("tls_cert", "tls_key", "tls_ca"):  # every process means the same file
             if getattr(self, name):
                 object.__setattr__(self, name,
@@ -219,6 +240,10 @@ class Config:
                 f"--bind {self.bind} listens beyond this machine: give --tls-cert and "
                 f"--tls-key (python -m engine.tls lab makes them), or --insecure to send the "
                 f"token and the orders in clear text")
+        unknown = set(self.remote) - set(PROCESSES)
+        if unknown:
+            raise ValueError(f"--remote: no process called {', '.join(sorted(unknown))} "
+                             f"(choose from {', '.join(PROCESSES)})")
         if self.log_max_mb <= 0:
             raise ValueError("--log-max-mb must be positive")
         if self.max_clients < 1:
@@ -370,7 +395,7 @@ def to_flags(config: Config) -> list:
     out = []
     for name, s in settings():
         value = getattr(config, name)
-        if value is None or name == "auth_token":
+        if value is None or value == () or name == "auth_token":
             continue
         if s.switch:
             out += [s.flag] if value else []

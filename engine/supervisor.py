@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from .config import Config
+from .config import Config, PROCESSES
 from .gateway import run_gateway
 from .lifecycle import Change, State, next_state
 from .order_manager import ORDERS_FILE, run_order_manager
@@ -33,7 +33,7 @@ from .shared_memory_utils import SharedPriceBook, SignalBook
 from .stats import Stats
 from .strategy import run_strategy
 
-PROCESS_NAMES = ("gateway", "orderbook", "strategy", "order_manager")
+PROCESS_NAMES = PROCESSES  # in start order
 TITLES = {"gateway": "Gateway", "orderbook": "OrderBook", "strategy": "Strategy",
           "order_manager": "OrderManager"}
 # Servers first so clients connect at once (they would retry anyway).
@@ -121,8 +121,10 @@ class ProcessController:
         self.config = config
         self.ctx = ctx or mp.get_context("spawn")
         self.book_lock = self.ctx.Lock()
-        self.targets = targets or {"gateway": run_gateway, "orderbook": run_orderbook,
-                                   "strategy": run_strategy, "order_manager": run_order_manager}
+        # the processes of this machine: those --remote names run elsewhere
+        self.targets = targets or {n: t for n, t in (
+            ("gateway", run_gateway), ("orderbook", run_orderbook), ("strategy", run_strategy),
+            ("order_manager", run_order_manager)) if n not in config.remote}
         self.procs: Dict[str, ProcState] = {n: ProcState(n) for n in self.targets}
         self._listeners: List[Callable] = []
         self.book: Optional[SharedPriceBook] = None

@@ -114,6 +114,10 @@ class LogView(QTabWidget):
         self.folder_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.folder_button.clicked.connect(self.open_log_folder)
         self.setCornerWidget(self.folder_button, Qt.Corner.TopRightCorner)
+        for name in adapter.config.remote:  # its log is where it runs
+            self.panes[name].queue(logging.INFO, f"{TITLES.get(name, name)} runs on "
+                                   f"{adapter.config.host} (--remote): its log is in the log "
+                                   f"folder of that machine", time.time())
         self._on_config_changed(adapter.config)
         adapter.configChanged.connect(self._on_config_changed)
         adapter.logLine.connect(self._on_log_line)

@@ -97,6 +97,7 @@ class ProcessPanel(QWidget):
         super().__init__(parent)
         self.adapter = adapter
         self.rows: Dict[str, ProcessRow] = {}
+        self.remote: Dict[str, QLabel] = {}  # --remote processes: their state labels
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 6, 8, 6)
@@ -144,7 +145,11 @@ class ProcessPanel(QWidget):
             if col >= 3:
                 h.setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(h, 0, col)
+        remote = self.adapter.config.remote
         for r, name in enumerate(PROCESS_NAMES, start=1):
+            if name in remote:  # runs on another machine: shown, never started from here
+                self.remote[name] = self._remote_row(grid, r, name)
+                continue
             row = ProcessRow(name, self)
             self.rows[name] = row
             for col, w in enumerate((row.title, row.role, row.state, row.pid, row.uptime,
@@ -157,6 +162,22 @@ class ProcessPanel(QWidget):
             grid.addLayout(buttons, r, 6)
         grid.setColumnStretch(1, 1)
         return card
+
+    def _remote_row(self, grid: QGridLayout, r: int, name: str) -> QLabel:
+        title = QLabel(TITLES.get(name, name))
+        title.setObjectName("heading")
+        role = QLabel(f"{ROLES.get(name, '')} (on {self.adapter.config.host})")
+        role.setObjectName("muted")
+        state = QLabel("\u25cb  remote")
+        state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        state.setToolTip(f"{TITLES.get(name, name)} runs on {self.adapter.config.host} "
+                         f"(--remote): this desk neither starts nor stops it")
+        state.setStyleSheet(
+            f"QLabel {{ color: {theme.ACCENT}; border: 1px solid {theme.ACCENT}; border-radius: "
+            f"9px; padding: 1px 8px; font-weight: 600; }}")
+        for col, w in enumerate((title, role, state)):
+            grid.addWidget(w, r, col)
+        return state
 
     # -- handlers -----------------------------------------------------------------------
     def _on_state_changed(self, name: str, state: str, pid, exitcode, detail: str) -> None:
@@ -186,6 +207,8 @@ class ProcessPanel(QWidget):
         running = states.count(State.RUNNING)
         crashed = states.count(State.CRASHED)
         text = f"{running} of {len(states)} running"
+        if self.remote:
+            text += f"  \u00b7  {len(self.remote)} remote"
         if crashed:
             text += f"  \u00b7  <span style='color:{theme.RED}'>{crashed} crashed</span>"
         self.summary.setText(text)

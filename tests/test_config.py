@@ -11,7 +11,7 @@ FLAGS = ["--host", "--bind", "--auth-token", "--price-port", "--news-port", "--o
          "--confirm-port", "--symbols", "--shm-name", "--log-dir", "--tick-interval",
          "--news-interval", "--short-window", "--long-window", "--bullish", "--bearish", "--qty",
          "--seed", "--prices-csv", "--sync-orders", "--log-max-mb", "--max-clients",
-         "--tls-cert", "--tls-key", "--tls-ca", "--insecure"]
+         "--tls-cert", "--tls-key", "--tls-ca", "--insecure", "--remote"]
 
 
 def test_defaults_run_out_of_the_box():

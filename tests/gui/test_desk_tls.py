@@ -28,3 +28,34 @@ def test_the_desk_shows_orders_confirmed_over_tls(qtbot, make_desk, fast_config,
                     timeout=START_MS)
     assert window.listener.sock.isEncrypted()
     assert adapter.controller.status("order_manager").stats.refused_tls == 0
+
+
+def test_a_desk_with_remote_servers_starts_only_its_own(qtbot, make_desk, fast_config):
+    """--remote gateway,order_manager: the Processes panel shows them as remote without a
+    button, Start all starts the OrderBook and the Strategy only, and the desk shows the
+    orders of the OrderManager that runs elsewhere (here: under a controller of its own, on
+    the same ports, as another machine would)."""
+    from engine.gateway import run_gateway
+    from engine.order_manager import run_order_manager
+    from engine.supervisor import ProcessController
+    from gui.model import State
+    # the other machine's books are its own (here: another shared-memory name)
+    there = fast_config.replace(shm_name=fast_config.shm_name[:20] + "x")
+    elsewhere = ProcessController(there, targets={"gateway": run_gateway,
+                                                  "order_manager": run_order_manager})
+    try:
+        elsewhere.start_all()
+        adapter, window = make_desk(fast_config.replace(remote="gateway,order_manager"))
+        panel = window.process_panel
+        assert set(panel.rows) == {"orderbook", "strategy"}
+        assert set(panel.remote) == {"gateway", "order_manager"}
+        assert "remote" in panel.remote["gateway"].text()
+        assert "remote" in window.log_view.text("gateway")
+        panel.start_all.click()
+        qtbot.waitUntil(lambda: window.orders_view.model.total >= 2, timeout=START_MS)
+        assert set(adapter.controller.procs) == {"orderbook", "strategy"}
+        assert panel.state_of("strategy") == State.RUNNING
+        assert "2 of 2 running" in panel.summary.text() and "2 remote" in panel.summary.text()
+    finally:
+        elsewhere.stop_all_and_wait()
+        elsewhere.close()
