@@ -29,6 +29,9 @@ disturbs a desk that is running) and runs, in order:
                         in a bounded number of log lines; the clients held keep their ticks.
 10. log_rotation        a process log rotates at --log-max-mb, three old files kept; the order
                         log keeps every order.
+11. tls_refusals        an OrderManager speaking TLS: plain text, another CA and the wrong
+                        token are refused and counted; the right client is served throughout
+                        (skipped, and said, without the openssl command).
 
 The scenario functions (engine/drill/scenarios.py and limits.py) are what
 tests/integration/test_faults.py runs too; the live stack and its tools are in engine/drill/stack.py.
@@ -40,14 +43,15 @@ import time
 from typing import Callable, List, Optional
 
 from ..config import Config
-from .limits import connection_cap, descriptor_flood, log_rotation
+from .limits import connection_cap, descriptor_flood, log_rotation, tls_refusals
 from .scenarios import (HOSTILE_NEWS, HOSTILE_ORDERS, HOSTILE_PRICES, bad_input,
                         gateway_restart, load, order_manager_restart, orderbook_restart,
                         slow_clients, strategy_restart)
 from .scenarios import SCENARIOS as FIRST
 
 SCENARIOS = FIRST + [("descriptor_flood", descriptor_flood),
-                     ("connection_cap", connection_cap), ("log_rotation", log_rotation)]
+                     ("connection_cap", connection_cap), ("log_rotation", log_rotation),
+                     ("tls_refusals", tls_refusals)]
 from .stack import (DrillError, OrderClient, Result, Stack, account_positions, drill_config,
                     duplicates_in)
 
@@ -55,7 +59,8 @@ __all__ = ["SCENARIOS", "run_scenario", "run_drill", "format_table", "drill_conf
            "Result", "DrillError", "OrderClient", "duplicates_in", "account_positions",
            "HOSTILE_ORDERS", "HOSTILE_PRICES", "HOSTILE_NEWS", "gateway_restart",
            "orderbook_restart", "order_manager_restart", "strategy_restart", "slow_clients",
-           "bad_input", "load", "descriptor_flood", "connection_cap", "log_rotation"]
+           "bad_input", "load", "descriptor_flood", "connection_cap", "log_rotation",
+           "tls_refusals"]
 
 
 def run_scenario(stack: Stack, name: str, fn: Callable, *args) -> Result:
@@ -87,7 +92,8 @@ def format_table(results: List[Result]) -> str:
     for r in results:
         rows.append((r.scenario, "-" if r.recovery_s is None else f"{r.recovery_s:.2f} s",
                      str(r.orders_acked), str(r.orders_logged), str(r.duplicates),
-                     str(r.bad_rejected), "passed" if r.passed else "FAILED"))
+                     str(r.bad_rejected),
+                     "skipped" if r.skipped else "passed" if r.passed else "FAILED"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")

@@ -13,6 +13,7 @@ connection_cap    a Gateway holding at most 20 clients, 60 connecting: 40 are cl
 log_rotation      an OrderManager whose log rotates past 50 kB, 3,000 orders: its log is
                   order_manager.log and three older files, none past the size; orders.jsonl
                   keeps every order (it is never rotated).
+tls_refusals      an OrderManager speaking TLS: strangers refused, the right client served.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from ..net import LOG_BURST
 from ..order_manager import run_order_manager
 from ..supervisor import ProcessController
 from ..testing import free_ports, wait_until
-from .stack import OrderClient, Result, Stack
+from .stack import DrillError, OrderClient, Result, Stack
 
 try:  # POSIX: the open-file limit a child inherits
     import resource
@@ -288,3 +289,80 @@ def log_rotation(stack: Stack, orders: int = 3000, max_mb: float = 0.05) -> Resu
     finally:
         ctl.close()
     return r.finish(stack)
+
+
+def tls_refusals(stack: Stack) -> Result:
+    """An OrderManager of its own speaking TLS (a lab CA made for the run): a client with the
+    CA and the token is served; plain text, a client trusting another CA and the wrong token
+    are refused and counted; the served client's orders keep being acknowledged throughout."""
+    import shutil
+    import ssl
+    from ..tls import make_lab
+    r = Result("tls_refusals")
+    if shutil.which("openssl") is None:
+        r.skipped = True
+        r.notes.append("skipped: the openssl command makes the run's certificates")
+        return r.finish(stack)
+    folder = Path(stack.config.log_dir) / "tls-lab"
+    lab, other = make_lab(folder / "lab", ["127.0.0.1"]), make_lab(folder / "other",
+                                                                    ["127.0.0.1"])
+    cfg, ctl = _private_servers(stack, "t", auth_token="drill-token", tls_cert=str(lab["cert"]),
+                                tls_key=str(lab["key"]), tls_ca=str(lab["ca"]))
+
+    def client(ca, token):
+        c = OrderClient(cfg.order_port, f"tls{random_tag()}")
+        c.sock = ssl.create_default_context(cafile=str(ca)).wrap_socket(
+            c.sock, server_hostname="127.0.0.1")
+        c.send(b"AUTH " + token.encode() + b"*")
+        return c
+    try:
+        ctl.start("order_manager")
+        wait_until(lambda: ctl.state("order_manager") == State.RUNNING, 20,
+                   "an order manager speaking TLS", ctl.poll)
+        good = client(lab["ca"], "drill-token")
+        good.send(good.order_frame()[1])
+        r.check(good.acks(1)[0].status == "accepted", "the client with the CA and the token "
+                                                      "is served")
+        plain = socket.create_connection(("127.0.0.1", cfg.order_port), timeout=5)
+        plain.sendall(b"AUTH drill-token*")
+        plain.settimeout(5)
+        try:
+            plain_refused = plain.recv(1 << 16) == b""
+        except OSError:
+            plain_refused = True
+        plain.close()
+        try:
+            client(other["ca"], "drill-token").close()
+            other_refused = False
+        except ssl.SSLCertVerificationError:
+            other_refused = True
+        wrong = client(lab["ca"], "wrong-token")
+        wrong.send(wrong.order_frame()[1])
+        try:
+            wrong.acks(1, timeout=5)
+            wrong_refused = False
+        except (DrillError, OSError):
+            wrong_refused = True
+        wrong.close()
+        good.send(good.order_frame()[1])
+        still = good.acks(1)[0].status == "accepted"
+        good.close()
+        ctl.wait_until(lambda: ctl.status("order_manager").stats.refused_tls >= 2 and
+                       ctl.status("order_manager").stats.refused_auth >= 1, 5)
+        om = ctl.status("order_manager").stats
+        r.check(plain_refused, "a plain-text client is refused")
+        r.check(other_refused, "a client trusting another CA will not talk to it")
+        r.check(wrong_refused, "the wrong token is refused inside TLS")
+        r.check(still, "the served client's orders are still acknowledged")
+        r.check(om.refused_tls >= 2 and om.refused_auth >= 1,
+                f"refusals counted (TLS {om.refused_tls}, token {om.refused_auth})")
+        r.notes.append(f"TLS refusals {om.refused_tls}, token refusals {om.refused_auth}; "
+                       f"the client with the CA and the token served throughout")
+    finally:
+        ctl.close()
+    return r.finish(stack)
+
+
+def random_tag() -> str:
+    import random
+    return f"{random.randrange(1 << 24):x}"

@@ -31,6 +31,7 @@ class Result:
     bad_rejected: int = 0
     checks: List[str] = field(default_factory=list)   # failed checks, if any
     notes: List[str] = field(default_factory=list)
+    skipped: bool = False  # what it needs is not on this machine (its note says what)
 
     def check(self, ok: bool, what: str) -> bool:
         if not ok:

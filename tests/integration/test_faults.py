@@ -92,6 +92,12 @@ def test_process_logs_rotate_and_the_order_log_never_does(stack):
     run(stack, drill.log_rotation)
 
 
+def test_tls_strangers_are_refused_and_the_right_client_served(stack):
+    r = run(stack, drill.tls_refusals)
+    if r.skipped:
+        pytest.skip(r.notes[0])
+
+
 def test_drill_table_format():
     rows = [drill.Result("a", passed=True, recovery_s=0.25, orders_acked=3, orders_logged=3),
             drill.Result("b", passed=False, checks=["x"])]
