@@ -323,27 +323,9 @@ def tls_refusals(stack: Stack) -> Result:
         good.send(good.order_frame()[1])
         r.check(good.acks(1)[0].status == "accepted", "the client with the CA and the token "
                                                       "is served")
-        plain = socket.create_connection(("127.0.0.1", cfg.order_port), timeout=5)
-        plain.sendall(b"AUTH drill-token*")
-        plain.settimeout(5)
-        try:
-            plain_refused = plain.recv(1 << 16) == b""
-        except OSError:
-            plain_refused = True
-        plain.close()
-        try:
-            client(other["ca"], "drill-token").close()
-            other_refused = False
-        except ssl.SSLCertVerificationError:
-            other_refused = True
-        wrong = client(lab["ca"], "wrong-token")
-        wrong.send(wrong.order_frame()[1])
-        try:
-            wrong.acks(1, timeout=5)
-            wrong_refused = False
-        except (DrillError, OSError):
-            wrong_refused = True
-        wrong.close()
+        plain_refused, other_refused, wrong_refused = _strangers(
+            cfg.order_port, lambda: client(other["ca"], "drill-token"),
+            lambda: client(lab["ca"], "wrong-token"))
         good.send(good.order_frame()[1])
         still = good.acks(1)[0].status == "accepted"
         good.close()
@@ -361,6 +343,34 @@ def tls_refusals(stack: Stack) -> Result:
     finally:
         ctl.close()
     return r.finish(stack)
+
+
+def _strangers(port: int, other_ca_client, wrong_token_client):
+    """(a plain-text client refused, a client trusting another CA refused, the wrong token
+    refused) against a server speaking TLS on `port`."""
+    import ssl
+    plain = socket.create_connection(("127.0.0.1", port), timeout=5)
+    plain.sendall(b"AUTH drill-token*")
+    plain.settimeout(5)
+    try:
+        plain_refused = plain.recv(1 << 16) == b""
+    except OSError:
+        plain_refused = True
+    plain.close()
+    try:
+        other_ca_client().close()
+        other_refused = False
+    except ssl.SSLCertVerificationError:
+        other_refused = True
+    wrong = wrong_token_client()
+    wrong.send(wrong.order_frame()[1])
+    try:
+        wrong.acks(1, timeout=5)
+        wrong_refused = False
+    except (DrillError, OSError):
+        wrong_refused = True
+    wrong.close()
+    return plain_refused, other_refused, wrong_refused
 
 
 def random_tag() -> str:
