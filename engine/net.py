@@ -161,7 +161,63 @@ class Peer:
 FramesHandler = Callable[["Server", Peer, List[bytes]], None]
 
 
-class Server:
+class ShedsLoad:
+    """A Server's timers, apart from its per-client work: accepts paused when descriptors
+    run out (and started again), clients dropped past their time, the log counts said."""
+
+    def _pause_accepting(self, exc: OSError) -> None:
+        now = time.monotonic()
+        self.accept_pauses += 1
+        self._pressure_until = now + PRESSURE_MEMORY_S
+        if self._episode is None:
+            self._episode = [now, 0]
+            self.log.warning("%s: cannot accept (%s): pausing accepts for %.1f s, doubling to "
+                             "%.0f s while it lasts; the %d clients connected are served",
+                             self.what, exc.strerror or exc, self._pause_s, ACCEPT_PAUSE_S[1],
+                             len(self.peers))
+        self._episode[1] += 1
+        self._paused_until = now + self._pause_s
+        self._pause_s = min(self._pause_s * 2, ACCEPT_PAUSE_S[1])
+        try:
+            self.loop.sel.unregister(self.sock)
+        except (KeyError, ValueError):
+            pass
+
+    def under_pressure(self, now: float) -> bool:
+        return now < self._pressure_until or len(self.peers) > self.max_clients // 2
+
+    def tick(self, now: float) -> float:
+        """Timers: accepting again after a pause, dropping clients past their time, the log
+        counts. Returns the seconds until it wants to run again."""
+        if self._paused_until and now >= self._paused_until:
+            self._paused_until = 0.0
+            self.loop.sel.register(self.sock, selectors.EVENT_READ, (self, None))
+        if now >= self._next_sweep:
+            self._next_sweep = now + 0.5
+            self._sweep(now)
+            self.limited.flush()
+        wake = self._next_sweep - now
+        if self._paused_until:
+            wake = min(wake, self._paused_until - now)
+        return max(wake, 0.0)
+
+    def _sweep(self, now: float) -> None:
+        silent_too = self.input_port and self.under_pressure(now)
+        for peer in list(self.peers.values()):
+            age = now - peer.connected_at
+            if peer.handshaking and age > AUTH_TIMEOUT_S:
+                why = f"dropped: no TLS handshake within {AUTH_TIMEOUT_S:g} s"
+            elif not peer.authed and age > AUTH_TIMEOUT_S:
+                why = f"dropped: no auth token within {AUTH_TIMEOUT_S:g} s"
+            elif silent_too and not peer.heard and age > SILENT_TIMEOUT_S:
+                why = f"dropped: silent for {SILENT_TIMEOUT_S:g} s while the server is busy"
+            else:
+                continue
+            self.dropped_idle += 1
+            self.close_peer(peer, why, level=logging.WARNING, kind="dropped (idle)")
+
+
+class Server(ShedsLoad):
     """A listening socket and its clients, driven by a shared selectors loop (`EventLoop`)."""
 
     def __init__(self, loop: "EventLoop", host: str, port: int, what: str,
@@ -264,57 +320,6 @@ class Server:
                          "%s: %r connected (%d connected)", self.what, peer, len(self.peers))
             if peer.authed and self.on_connect:
                 self.on_connect(self, peer)
-
-    def _pause_accepting(self, exc: OSError) -> None:
-        now = time.monotonic()
-        self.accept_pauses += 1
-        self._pressure_until = now + PRESSURE_MEMORY_S
-        if self._episode is None:
-            self._episode = [now, 0]
-            self.log.warning("%s: cannot accept (%s): pausing accepts for %.1f s, doubling to "
-                             "%.0f s while it lasts; the %d clients connected are served",
-                             self.what, exc.strerror or exc, self._pause_s, ACCEPT_PAUSE_S[1],
-                             len(self.peers))
-        self._episode[1] += 1
-        self._paused_until = now + self._pause_s
-        self._pause_s = min(self._pause_s * 2, ACCEPT_PAUSE_S[1])
-        try:
-            self.loop.sel.unregister(self.sock)
-        except (KeyError, ValueError):
-            pass
-
-    def under_pressure(self, now: float) -> bool:
-        return now < self._pressure_until or len(self.peers) > self.max_clients // 2
-
-    def tick(self, now: float) -> float:
-        """Timers: accepting again after a pause, dropping clients past their time, the log
-        counts. Returns the seconds until it wants to run again."""
-        if self._paused_until and now >= self._paused_until:
-            self._paused_until = 0.0
-            self.loop.sel.register(self.sock, selectors.EVENT_READ, (self, None))
-        if now >= self._next_sweep:
-            self._next_sweep = now + 0.5
-            self._sweep(now)
-            self.limited.flush()
-        wake = self._next_sweep - now
-        if self._paused_until:
-            wake = min(wake, self._paused_until - now)
-        return max(wake, 0.0)
-
-    def _sweep(self, now: float) -> None:
-        silent_too = self.input_port and self.under_pressure(now)
-        for peer in list(self.peers.values()):
-            age = now - peer.connected_at
-            if peer.handshaking and age > AUTH_TIMEOUT_S:
-                why = f"dropped: no TLS handshake within {AUTH_TIMEOUT_S:g} s"
-            elif not peer.authed and age > AUTH_TIMEOUT_S:
-                why = f"dropped: no auth token within {AUTH_TIMEOUT_S:g} s"
-            elif silent_too and not peer.heard and age > SILENT_TIMEOUT_S:
-                why = f"dropped: silent for {SILENT_TIMEOUT_S:g} s while the server is busy"
-            else:
-                continue
-            self.dropped_idle += 1
-            self.close_peer(peer, why, level=logging.WARNING, kind="dropped (idle)")
 
     def _handshake(self, peer: Peer) -> None:
         try:
