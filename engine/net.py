@@ -584,14 +584,24 @@ class Outage:
         self.down_since: Optional[float] = None
         self.outages = 0
         self.ever_connected = False
+        self._kinds: set = set()  # the kinds of failure said in this outage
 
     def failed(self, exc: BaseException):
+        # a new kind of failure within one outage is said too, once: refused while the
+        # server starts, then a certificate it is not trusted for, is two reasons to know
+        kind = (type(exc).__name__, getattr(exc, "errno", None))
         if self.down_since is None:
             self.down_since = time.monotonic()
             self.outages += 1
+            self._kinds = set()
             verb = "lost" if self.ever_connected else "cannot reach"
-            self.log.warning("%s %s (%s); retrying every <= 0.5 s", verb, self.what,
-                             getattr(exc, "strerror", None) or exc)
+        elif kind in self._kinds:
+            return
+        else:
+            verb = "still cannot reach"
+        self._kinds.add(kind)
+        self.log.warning("%s %s (%s); retrying every <= 0.5 s", verb, self.what,
+                         getattr(exc, "strerror", None) or exc)
 
     def lost(self, why: str):
         if self.down_since is None:

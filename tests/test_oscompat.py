@@ -239,3 +239,22 @@ def test_clients_retry_with_a_backoff_capped_at_half_a_second(monkeypatch):
     assert gaps[0] < 0.05 and max(gaps) <= net.BACKOFF_CAP + 0.05
     assert sum(1 for g in gaps if g > 0.45) >= 2  # it got to the cap and stayed there
     assert outage.outages == 1
+
+
+def test_an_outage_says_each_kind_of_failure_once(caplog):
+    """Refused while the server starts, then a certificate the client does not trust: both
+    reasons are said, each once, however many retries fail."""
+    import ssl
+    log = logging.getLogger("test-outage-kinds")
+    outage = net.Outage(log, "order manager")
+    refused = ConnectionRefusedError(111, "Connection refused")
+    distrust = ssl.SSLCertVerificationError(1, "certificate verify failed: unable to get "
+                                               "local issuer certificate")
+    with caplog.at_level(logging.WARNING, logger="test-outage-kinds"):
+        for exc in [refused] * 3 + [distrust] * 5 + [refused] * 2:
+            outage.failed(exc)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and outage.outages == 1
+    assert lines[0].startswith("cannot reach order manager (Connection refused)")
+    assert lines[1].startswith("still cannot reach order manager") and \
+        "certificate verify failed" in lines[1]

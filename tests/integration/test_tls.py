@@ -99,8 +99,13 @@ def test_a_client_given_another_ca_keeps_retrying_and_says_why(config, labs):
     lines = []
     ctl.subscribe(lambda ev: lines.append(getattr(ev, "text", "")))
     try:
-        ctl.start("gateway")
+        # the OrderBook first: refused while the Gateway is not there yet, then distrusted
+        # once it is; the outage is one, and each reason is said
         ctl.start("orderbook")
+        wait_for(lambda: ctl.poll() is not None and
+                 any("cannot reach gateway prices" in line for line in lines), 20,
+                 what="the OrderBook finding no Gateway yet")
+        ctl.start("gateway")
         wait_for(lambda: ctl.poll() is not None and
                  any("certificate verify failed" in line for line in lines), 20,
                  what="the OrderBook saying why it cannot connect")
