@@ -345,6 +345,7 @@ class Server(ShedsLoad):
             self._readable(peer)
 
     def _watch(self, peer: Peer, events: int) -> None:
+        """What the loop waits for on `peer`: reading always, writing while bytes wait."""
         peer.writing = bool(events & selectors.EVENT_WRITE)
         self.loop.sel.modify(peer.sock, events, (self, peer))
 
@@ -438,9 +439,7 @@ class Server(ShedsLoad):
                                   f"{self.out_cap}); dropped", level=logging.WARNING)
             return False
         if not peer.writing:
-            peer.writing = True
-            self.loop.sel.modify(peer.sock, selectors.EVENT_READ | selectors.EVENT_WRITE,
-                                 (self, peer))
+            self._watch(peer, selectors.EVENT_READ | selectors.EVENT_WRITE)
         return True
 
     def _flush(self, peer: Peer):
@@ -455,8 +454,7 @@ class Server(ShedsLoad):
         peer.bytes_out += n
         del peer.out[:n]
         if not peer.out and peer.writing:
-            peer.writing = False
-            self.loop.sel.modify(peer.sock, selectors.EVENT_READ, (self, peer))
+            self._watch(peer, selectors.EVENT_READ)
 
     def broadcast(self, data: bytes) -> int:
         """Send to every authenticated client; returns how many got it queued."""

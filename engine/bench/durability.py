@@ -14,27 +14,21 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import threading
 import time
 from pathlib import Path
-
-from functools import partial
+from typing import Iterable, Tuple
 
 from .. import tls
-from ..drill.stack import OrderClient
-from ..protocol import auth_frame
-from ..lifecycle import State
+from ..drill.stack import OrderClient, all_at_once, start_running
 from ..order_manager import run_order_manager
 from ..supervisor import ProcessController
-from ..testing import stack_config, wait_until
+from ..testing import stack_config
 
 
 def _order_manager(folder: Path, **changes):
     cfg = stack_config(folder, shm_prefix="ipcdur", **changes)
     ctl = ProcessController(cfg, targets={"order_manager": run_order_manager})
-    ctl.start("order_manager")
-    wait_until(lambda: ctl.state("order_manager") == State.RUNNING, 20, "order manager",
-               ctl.poll)
+    start_running(ctl, what="order manager")
     return cfg, ctl
 
 
@@ -42,25 +36,17 @@ def throughput(folder: Path, clients: int, orders: int, single: int, **changes) 
     """Orders/s and one-at-a-time acks against an OrderManager of its own (`changes`: its
     settings, e.g. sync_orders=True, or TLS with tls_cert/tls_key/tls_ca)."""
     cfg, ctl = _order_manager(folder, **changes)
-    client = partial(_client, cfg)
+
+    def client(tag: str) -> OrderClient:  # over TLS and with the token when cfg says so
+        return OrderClient(cfg.order_port, tag).secured(tls.for_client(cfg), cfg.auth_token)
     try:
         conns = [client(f"dur{k}") for k in range(clients)]
         batches = [b"".join(c.order_frame(price=100.0 + i % 9)[1] for i in range(orders))
                    for c in conns]
-        go = threading.Event()
-
-        def run(k):
-            go.wait()
-            conns[k].send(batches[k])
-            conns[k].acks(orders, timeout=120)
-        threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
-        for t in threads:
-            t.start()
-        t0 = time.perf_counter()
-        go.set()
-        for t in threads:
-            t.join(180)
-        per_s = clients * orders / (time.perf_counter() - t0)
+        elapsed, _, errors = all_at_once(conns, batches, orders)
+        if errors:
+            raise RuntimeError("; ".join(errors[:3]))
+        per_s = clients * orders / elapsed
         for c in conns:
             c.close()
         one = client("dur-one")
@@ -78,24 +64,11 @@ def throughput(folder: Path, clients: int, orders: int, single: int, **changes) 
         ctl.close()
 
 
-def _client(cfg, tag: str) -> OrderClient:
-    """A drill order client; over TLS (with the token) when the config says so."""
-    c = OrderClient(cfg.order_port, tag)
-    context = tls.for_client(cfg)
-    if context is not None:
-        c.sock = context.wrap_socket(c.sock, server_hostname="127.0.0.1")
-    if cfg.auth_token:
-        c.send(auth_frame(cfg.auth_token))
-    return c
-
-
 def tick_to_ack(folder: Path, seconds: float, **changes) -> dict:
     cfg = stack_config(folder, shm_prefix="ipcdur", **changes)
     ctl = ProcessController(cfg)
     try:
-        ctl.start_all()
-        wait_until(lambda: all(ctl.state(n) == State.RUNNING for n in ctl.procs), 30,
-                   "the stack", ctl.poll)
+        start_running(ctl, what="the stack", timeout=30)
         ctl.wait_until(lambda: False, seconds)
         lat = ctl.status("strategy").stats.latency_us.get("tick_to_ack", {})
         return {"tick_to_ack_p50_us": lat.get("p50"), "tick_to_ack_p99_us": lat.get("p99"),
@@ -115,21 +88,26 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", default=None, help="where the order logs go")
     ns = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ipcdesk-dur-", dir=ns.dir) as tmp:
-        for sync in (False, True):
-            name = "--sync-orders" if sync else "default (flush)"
-            t = throughput(Path(tmp) / f"t{sync}", ns.clients, ns.orders, ns.single,
-                           sync_orders=sync)
-            k = tick_to_ack(Path(tmp) / f"k{sync}", ns.seconds, sync_orders=sync)
-            print(f"{name:16s} {t['orders_per_s']:>7,} orders/s ({ns.clients} x {ns.orders} "
-                  f"at once); one at a time: ack p50 {t['ack_p50_us'] / 1e3:.2f} ms, p99 "
-                  f"{t['ack_p99_us'] / 1e3:.2f} ms; stack tick->ack p50 "
-                  f"{(k['tick_to_ack_p50_us'] or 0) / 1e3:.2f} ms, p99 "
-                  f"{(k['tick_to_ack_p99_us'] or 0) / 1e3:.2f} ms ({k['orders']} orders)",
-                  flush=True)
-    if hasattr(os, "getloadavg"):
-        print("load average: %.2f %.2f %.2f" % os.getloadavg())
+        compare(Path(tmp), [("default (flush)", {}), ("--sync-orders", {"sync_orders": True})],
+                ns.clients, ns.orders, ns.single, ns.seconds)
     return 0
 
+
+def compare(folder: Path, variants: Iterable[Tuple[str, dict]], clients: int, orders: int,
+            single: int, seconds: float) -> None:
+    """Each (name, settings) measured by throughput() and tick_to_ack(), a line each, then
+    the load average (the durability and TLS benches)."""
+    for k, (name, changes) in enumerate(variants):
+        t = throughput(folder / f"t{k}", clients, orders, single, **changes)
+        a = tick_to_ack(folder / f"k{k}", seconds, **changes)
+        print(f"{name:16s} {t['orders_per_s']:>7,} orders/s ({clients} x {orders} at once); "
+              f"one at a time: ack p50 {t['ack_p50_us'] / 1e3:.2f} ms, p99 "
+              f"{t['ack_p99_us'] / 1e3:.2f} ms; stack tick->ack p50 "
+              f"{(a['tick_to_ack_p50_us'] or 0) / 1e3:.2f} ms, p99 "
+              f"{(a['tick_to_ack_p99_us'] or 0) / 1e3:.2f} ms ({a['orders']} orders)",
+              flush=True)
+    if hasattr(os, "getloadavg"):
+        print("load average: %.2f %.2f %.2f" % os.getloadavg())
 
 if __name__ == "__main__":
     raise SystemExit(main())

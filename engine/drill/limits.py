@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..gateway import run_gateway
-from ..lifecycle import State
 from ..net import LOG_BURST
 from ..order_manager import run_order_manager
 from ..supervisor import ProcessController
-from ..testing import free_ports, wait_until
-from .stack import DrillError, OrderClient, Result, Stack
+from ..testing import free_ports
+from .stack import (DrillError, OrderClient, Result, Stack, start_running,
+                    wait_running)
 
 try:  # POSIX: the open-file limit a child inherits
     import resource
@@ -151,11 +151,10 @@ def descriptor_flood(stack: Stack, per_port: int = 600, hold_s: float = 10.0) ->
     reader = trader = None
     flood: List[socket.socket] = []
     try:
-        with open_file_limit(FD_LIMIT) as lowered:
+        with open_file_limit(FD_LIMIT) as lowered:  # inherited by the two servers alone
             ctl.start("order_manager")
             ctl.start("gateway")
-        wait_until(lambda: all(ctl.state(n) == State.RUNNING for n in ctl.procs), 20,
-                   "the flood's servers", ctl.poll)
+        wait_running(ctl, ctl.procs, "the flood's servers")
         reader = _GapReader(cfg.price_port)
         trader = _Trader(cfg.order_port)
         trader.start()
@@ -217,9 +216,7 @@ def connection_cap(stack: Stack, cap: int = 20, extra: int = 40) -> Result:
     cfg, ctl = _private_servers(stack, "c", max_clients=cap)
     readers: List[_GapReader] = []
     try:
-        ctl.start("gateway")
-        wait_until(lambda: ctl.state("gateway") == State.RUNNING, 20, "a capped gateway",
-                   ctl.poll)
+        start_running(ctl, "gateway", what="a capped gateway")
         readers = [_GapReader(cfg.price_port) for _ in range(cap)]
         ctl.wait_until(lambda: ctl.status("gateway").stats is not None and
                        ctl.status("gateway").stats.price_clients == cap, 10)
@@ -259,9 +256,7 @@ def log_rotation(stack: Stack, orders: int = 3000, max_mb: float = 0.05) -> Resu
     r = Result("log_rotation")
     cfg, ctl = _private_servers(stack, "r", log_max_mb=max_mb)
     try:
-        ctl.start("order_manager")
-        wait_until(lambda: ctl.state("order_manager") == State.RUNNING, 20,
-                   "an order manager with a small log", ctl.poll)
+        start_running(ctl, "order_manager", what="an order manager with a small log")
         client = OrderClient(cfg.order_port, "rotation")
         try:
             for start in range(0, orders, 500):
@@ -310,15 +305,10 @@ def tls_refusals(stack: Stack) -> Result:
                                 tls_key=str(lab["key"]), tls_ca=str(lab["ca"]))
 
     def client(ca, token):
-        c = OrderClient(cfg.order_port, f"tls{random_tag()}")
-        c.sock = ssl.create_default_context(cafile=str(ca)).wrap_socket(
-            c.sock, server_hostname="127.0.0.1")
-        c.send(b"AUTH " + token.encode() + b"*")
-        return c
+        return OrderClient(cfg.order_port, f"tls{random_tag()}").secured(
+            ssl.create_default_context(cafile=str(ca)), token)
     try:
-        ctl.start("order_manager")
-        wait_until(lambda: ctl.state("order_manager") == State.RUNNING, 20,
-                   "an order manager speaking TLS", ctl.poll)
+        start_running(ctl, "order_manager", what="an order manager speaking TLS")
         good = client(lab["ca"], "drill-token")
         good.send(good.order_frame()[1])
         r.check(good.acks(1)[0].status == "accepted", "the client with the CA and the token "

@@ -8,17 +8,16 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 from ..gateway import BATCH_BYTES, run_gateway
 from ..lifecycle import State
-from ..protocol import Ack
 from ..shared_memory_utils import SharedPriceBook
 from ..signals import position_label
 from ..supervisor import ProcessController
 from ..testing import free_ports, wait_until
 from .stack import (HostileGateway, OrderClient, Result, Stack, account_positions,
-                    duplicates_in, log_invariants)
+                    all_at_once, duplicates_in, log_invariants)
 
 RUNNING, CRASHED = State.RUNNING, State.CRASHED
 
@@ -385,30 +384,11 @@ def _settle(stack: Stack, cond, timeout: float) -> None:
 def load(stack: Stack, clients: int = 50, per_client: int = 1000) -> Result:
     r = Result("load")
     tag = f"drill-load{random.randrange(1 << 20):x}"
-    results: List[Optional[List[Ack]]] = [None] * clients
-    errors: List[str] = []
     conns = [OrderClient(stack.config.order_port, f"{tag}c{k}") for k in range(clients)]
     batches = [b"".join(c.order_frame(symbol="AMZN", side="SELL" if i % 2 else "BUY",
                                       qty=1 + i % 7, price=140.0 + i % 10)[1]
                         for i in range(per_client)) for c in conns]
-    go = threading.Event()
-
-    def run(k):
-        try:
-            go.wait()
-            conns[k].send(batches[k])
-            results[k] = conns[k].acks(per_client, timeout=120)
-        except Exception as exc:  # reported, not raised: the check below fails
-            errors.append(f"client {k}: {exc}")
-
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    t0 = time.monotonic()
-    go.set()
-    for t in threads:
-        t.join(180)
-    elapsed = time.monotonic() - t0
+    elapsed, results, errors = all_at_once(conns, batches, per_client)
     for c in conns:
         c.close()
     acks = [a for res in results if res for a in res]

@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional
 from ..config import Config
 from ..lifecycle import State
 from ..order_manager import ORDERS_FILE
-from ..protocol import Ack, FrameDecoder
+from ..protocol import Ack, FrameDecoder, auth_frame
 from ..stats import Stats
 from ..supervisor import LogLine, ProcessController, StatsUpdate
 from ..testing import stack_config, wait_until
@@ -152,6 +152,15 @@ class OrderClient:
         return coid, json.dumps({"type": "order", "client_order_id": coid, "side": side,
                                  "symbol": symbol, "qty": qty, "price": price}).encode() + b"*"
 
+    def secured(self, context=None, token: Optional[str] = None) -> "OrderClient":
+        """The same client speaking TLS with `context` (for 127.0.0.1), then giving `token`
+        first, as a client of a server that asks for them does."""
+        if context is not None:
+            self.sock = context.wrap_socket(self.sock, server_hostname="127.0.0.1")
+        if token:
+            self.send(auth_frame(token))
+        return self
+
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
@@ -168,6 +177,47 @@ class OrderClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def all_at_once(conns: List[OrderClient], batches: List[bytes], per_client: int,
+                timeout: float = 120.0):
+    """Every client sends its batch at the same moment and waits for its acks, on a thread
+    each: (seconds from the start to the last ack, each client's acks or None, errors)."""
+    results: List[Optional[List[Ack]]] = [None] * len(conns)
+    errors: List[str] = []
+    go = threading.Event()
+
+    def run(k):
+        try:
+            go.wait()
+            conns[k].send(batches[k])
+            results[k] = conns[k].acks(per_client, timeout=timeout)
+        except Exception as exc:  # reported, not raised: the caller's check says it
+            errors.append(f"client {k}: {exc}")
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(conns))]
+    for t in threads:
+        t.start()
+    t0 = time.perf_counter()
+    go.set()
+    for t in threads:
+        t.join(timeout + 60)
+    return time.perf_counter() - t0, results, errors
+
+
+def start_running(ctl: ProcessController, *names: str, what: str,
+                  timeout: float = 20.0) -> None:
+    """Start `names` (all of the controller's processes when none) and wait until they run;
+    WaitTimeout naming `what` otherwise."""
+    names = names or tuple(ctl.procs)
+    for name in names:
+        ctl.start(name)
+    wait_running(ctl, names, what, timeout)
+
+
+def wait_running(ctl: ProcessController, names, what: str, timeout: float = 20.0) -> None:
+    wait_until(lambda: all(ctl.state(n) == State.RUNNING for n in names), timeout, what,
+               ctl.poll)
 
 
 def duplicates_in(records: List[dict]) -> int:
