@@ -17,11 +17,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import tls
 from .config import Config
 from .net import EventLoop, PortInUse, Server, open_servers, shedding
 from .protocol import Sentiment, encode_price_rounds, to_cents
-from .runtime import Reporter, fatal, process_main
+from .runtime import Reporter, ServerProcess, fatal, process_main, server_tls
 from .stats import Stats
 
 START_PRICES = {"AAPL": 172.50, "MSFT": 325.20, "GOOG": 135.40, "AMZN": 145.80,
@@ -146,14 +145,13 @@ class CsvReplay:
         return r
 
 
-class Gateway:
+class Gateway(ServerProcess):
     """One run of the Gateway: its price and news servers, its feed (a random walk or a
     replay) and the loop that paces them."""
+    name = "gateway"
 
     def __init__(self, config: Config, stop_event, reporter: Optional[Reporter] = None):
-        self.config, self.stop_event = config, stop_event
-        self.log = logging.getLogger("gateway")
-        self.reporter = reporter or Reporter(None, "gateway")
+        super().__init__(config, stop_event, reporter)
         self.rng = np.random.default_rng(None if config.seed is None else config.seed + 1)
         self.latest_news: Optional[int] = None
         self.ticks_sent = self.news_sent = self.rounds = 0
@@ -161,27 +159,18 @@ class Gateway:
         self.batch_rounds = max(1, BATCH_BYTES // (12 * len(config.symbols)))  # ~12 B a frame
         self.next_tick = self.next_news = time.perf_counter()
 
-    def run(self) -> None:
-        self._open()
-        try:
-            while not self.stop_event.is_set():
-                now = time.perf_counter()
-                self._prices(now)
-                if now >= self.next_news:
-                    self._news(now)
-                if now >= self.next_save:
-                    self._save_walk()
-                self.loop.poll(self._timeout())
-                self.reporter.maybe(self.stats)
-        finally:
-            self._close()
+    def _step(self) -> float:
+        now = time.perf_counter()
+        self._prices(now)
+        if now >= self.next_news:
+            self._news(now)
+        if now >= self.next_save:
+            self._save_walk()
+        return self._timeout()
 
     def _open(self) -> None:
         cfg, log = self.config, self.log
-        try:
-            context = tls.for_server(cfg)
-        except tls.TlsSetupError as exc:
-            fatal(log, str(exc))
+        context = server_tls(cfg, log)
         self.loop = EventLoop()
         try:
             self.prices, self.news = open_servers(

@@ -36,6 +36,8 @@ from .oscompat import PORT_FORBIDDEN, PORT_TAKEN, port_forbidden_hint
 from .protocol import AUTH_PREFIX, FrameDecoder, auth_frame
 
 RECV_SIZE = 256 * 1024
+# a non-blocking socket (plain or TLS) that cannot go on now: try again when it is ready
+WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 MAX_CLIENTS = 1000           # per server, unless --max-clients says otherwise
 ACCEPT_PAUSE_S = (0.1, 1.0)  # accepts paused this long when descriptors run out, doubling
 OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -358,8 +360,7 @@ class Server(ShedsLoad):
             if self.tls is not None:  # TLS hands over a record at a time: take them all
                 while data and peer.sock.pending():
                     data += peer.sock.recv(peer.sock.pending())
-        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
-                ssl.SSLWantWriteError):
+        except WOULD_BLOCK:
             return
         except OSError as exc:
             self.close_peer(peer, f"read error: {exc}")
@@ -421,8 +422,7 @@ class Server(ShedsLoad):
         else:
             try:
                 n = peer.sock.send(data)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError,
-                    ssl.SSLWantReadError):
+            except WOULD_BLOCK:
                 n = 0
             except OSError as exc:
                 self.close_peer(peer, f"write error: {exc}")
@@ -445,8 +445,7 @@ class Server(ShedsLoad):
     def _flush(self, peer: Peer):
         try:
             n = peer.sock.send(peer.out)
-        except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError,
-                ssl.SSLWantReadError):
+        except WOULD_BLOCK:
             return
         except OSError as exc:
             self.close_peer(peer, f"write error: {exc}")

@@ -20,7 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import tls, trace
+from . import trace
 from .config import Config
 from .metrics import Rejections, reason_of
 from .net import EventLoop, PortInUse, Server, open_servers, shedding
@@ -28,7 +28,7 @@ from .pnl import PnLBook
 from .protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest,
                        RemoteProtocolError, SessionRequest, SessionState, decode_json,
                        format_received, valid_id)
-from .runtime import Reporter, fatal, process_main
+from .runtime import Reporter, ServerProcess, fatal, process_main, server_tls
 from .stats import Stats
 
 ORDERS_FILE = "orders.jsonl"
@@ -239,30 +239,14 @@ def _coid_of(obj: Optional[dict]) -> Optional[str]:
     return coid if valid_id(coid) else None
 
 
-class OrderManager:
+class OrderManager(ServerProcess):
     """One run of the OrderManager: the order server (orders in, acks out), the
     confirmation server, the durable order log and the OrderDesk that decides."""
-
-    def __init__(self, config: Config, stop_event, reporter: Optional[Reporter] = None):
-        self.config, self.stop_event = config, stop_event
-        self.log = logging.getLogger("order_manager")
-        self.reporter = reporter or Reporter(None, "order_manager")
-
-    def run(self) -> None:
-        self._open()
-        try:
-            while not self.stop_event.is_set():
-                self.loop.poll(0.1)
-                self.reporter.maybe(self.stats)
-        finally:
-            self._close()
+    name = "order_manager"
 
     def _open(self) -> None:
         cfg, log = self.config, self.log
-        try:
-            context = tls.for_server(cfg)
-        except tls.TlsSetupError as exc:
-            fatal(log, str(exc))
+        context = server_tls(cfg, log)
         self.order_log = OrderLog(Path(cfg.log_dir) / ORDERS_FILE, log, sync=cfg.sync_orders)
         self.desk = OrderDesk(cfg, log, self.order_log)
         self.listener_rejections = Rejections(log, "listener frame")

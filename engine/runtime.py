@@ -311,3 +311,39 @@ def fatal(log: logging.Logger, message: str, code: int = 2):
     """One clear line, no traceback, and a non-zero exit code."""
     log.error(message)
     raise SystemExit(code)
+
+
+def server_tls(config, log: logging.Logger):
+    """A server's TLS context from its flags (None without --tls-cert), or a fatal line
+    saying which certificate or key cannot be used."""
+    from . import tls
+    try:
+        return tls.for_server(config)
+    except tls.TlsSetupError as exc:
+        fatal(log, str(exc))
+
+
+class ServerProcess:
+    """A process around an event loop of servers (the Gateway, the OrderManager): opened,
+    polled until its stop flag is set, closed; its stats reported on the way. A subclass
+    names itself and gives _open, _close, stats and, if it has work of its own, _step."""
+    name = ""
+
+    def __init__(self, config, stop_event, reporter: Optional["Reporter"] = None):
+        self.config, self.stop_event = config, stop_event
+        self.log = logging.getLogger(self.name)
+        self.reporter = reporter or Reporter(None, self.name)
+
+    def run(self) -> None:
+        self._open()
+        try:
+            while not self.stop_event.is_set():
+                self.loop.poll(self._step())
+                self.reporter.maybe(self.stats)
+        finally:
+            self._close()
+
+    def _step(self) -> float:
+        """The work due now; returns how long the loop may wait for the sockets."""
+        return 0.1
+

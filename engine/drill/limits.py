@@ -142,6 +142,30 @@ def _served(port: int):
     return ok, time.monotonic() - t0
 
 
+def _judge_flood(r: Result, gw, om, *, lowered: bool, grew: int, cpu: dict, gap: float,
+                 trader, during: int, served: bool) -> None:
+    """The descriptor flood's checks: what the servers did while it lasted and after."""
+    if lowered:
+        r.check(gw.accept_pauses > 0 and om.accept_pauses > 0,
+                f"both servers ran out of descriptors and paused accepting (gateway "
+                f"{gw.accept_pauses}, order manager {om.accept_pauses} pauses)")
+    r.check(grew < 1_000_000, f"logs grew by {grew:,} bytes (< 1 MB)")
+    r.check(max(cpu.values()) < 5.0,
+            f"servers' CPU during the flood: {_cpu_text(cpu)} (< 5 %)")
+    r.check(gap < 0.5, f"the price client held before the flood kept its ticks "
+                       f"(worst gap {gap * 1000:.0f} ms)")
+    r.check(not trader.errors and during > 0,
+            f"the order client held before the flood kept trading ({during} orders "
+            f"acked during it, slowest ack {trader.slowest * 1000:.0f} ms)"
+            + (f": {trader.errors[0]}" if trader.errors else ""))
+    r.check(served and r.recovery_s < 1.0, f"a new order client was served "
+                                           f"{r.recovery_s:.2f} s after the flood ended")
+
+
+def _cpu_text(cpu: dict) -> str:
+    return ", ".join(f"{k} {v:.1f} %" for k, v in cpu.items())
+
+
 def descriptor_flood(stack: Stack, per_port: int = 600, hold_s: float = 10.0) -> Result:
     from .scenarios import _GapReader
     r = Result("descriptor_flood")
@@ -177,28 +201,15 @@ def descriptor_flood(stack: Stack, per_port: int = 600, hold_s: float = 10.0) ->
         trader.stop()
         ctl.poll(0.6)
         gw, om = ctl.status("gateway").stats, ctl.status("order_manager").stats
-        if lowered:
-            r.check(gw.accept_pauses > 0 and om.accept_pauses > 0,
-                    f"both servers ran out of descriptors and paused accepting (gateway "
-                    f"{gw.accept_pauses}, order manager {om.accept_pauses} pauses)")
-        r.check(grew < 1_000_000, f"logs grew by {grew:,} bytes (< 1 MB)")
-        cpu_text = ", ".join(f"{k} {v:.1f} %" for k, v in cpu.items())
-        r.check(max(cpu.values()) < 5.0, f"servers' CPU during the flood: {cpu_text} (< 5 %)")
-        r.check(worst_gap < 0.5, f"the price client held before the flood kept its ticks "
-                                 f"(worst gap {worst_gap * 1000:.0f} ms)")
-        r.check(not trader.errors and during > 0,
-                f"the order client held before the flood kept trading ({during} orders "
-                f"acked during it, slowest ack {trader.slowest * 1000:.0f} ms)"
-                + (f": {trader.errors[0]}" if trader.errors else ""))
-        r.check(ok and r.recovery_s < 1.0, f"a new order client was served "
-                                           f"{r.recovery_s:.2f} s after the flood ended")
+        _judge_flood(r, gw, om, lowered=lowered, grew=grew, cpu=cpu, gap=worst_gap,
+                     trader=trader, during=during, served=ok)
         r.notes.append(
             f"{n} + {n} idle connections for {held:.0f} s"
             + (f" against servers limited to {FD_LIMIT} open files" if lowered else
                " (the open-file limit cannot be lowered here)")
-            + f": logs +{grew:,} bytes, CPU {cpu_text}, accept pauses {gw.accept_pauses} + "
-              f"{om.accept_pauses}, idle clients dropped {om.dropped_idle}; new client "
-              f"served in {r.recovery_s:.2f} s")
+            + f": logs +{grew:,} bytes, CPU {_cpu_text(cpu)}, accept pauses "
+              f"{gw.accept_pauses} + {om.accept_pauses}, idle clients dropped "
+              f"{om.dropped_idle}; new client served in {r.recovery_s:.2f} s")
     finally:
         for s in flood:
             s.close()
