@@ -635,11 +635,12 @@ def connect_timeout(host: str) -> float:
 
 
 def connect(host: str, port: int, stop_event, outage: Outage, *, nodelay: bool = False,
-            auth_token: Optional[str] = None,
-            tls: Optional[ssl.SSLContext] = None) -> Optional[socket.socket]:
+            auth_token: Optional[str] = None, tls: Optional[ssl.SSLContext] = None,
+            while_waiting: Optional[Callable[[], None]] = None) -> Optional[socket.socket]:
     """Connect, retrying with capped exponential backoff (<= 0.5 s) until connected or stopped.
     With `tls`, the server must show a certificate the context trusts, for `host`. Returns
-    None only when stop_event is set."""
+    None only when stop_event is set. `while_waiting` is called between attempts (a process
+    whose loop this is goes on reporting, so it is not taken for a hung one)."""
     delay = BACKOFF_START
     timeout = connect_timeout(host)
     while not stop_event.is_set():
@@ -653,6 +654,8 @@ def connect(host: str, port: int, stop_event, outage: Outage, *, nodelay: bool =
                     raise
         except OSError as exc:  # refused, timed out, or a TLS certificate not trusted
             outage.failed(exc)
+            if while_waiting is not None:
+                while_waiting()
             if stop_event.wait(delay):
                 return None
             delay = min(delay * 2, BACKOFF_CAP)

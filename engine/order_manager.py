@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -25,7 +26,7 @@ from .config import Config
 from .metrics import Rejections, reason_of
 from .net import EventLoop, PortInUse, Server, open_servers, shedding
 from .pnl import PnLBook
-from .protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest,
+from .protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest, Rejection,
                        RemoteProtocolError, SessionRequest, SessionState, decode_json,
                        format_received, valid_id)
 from .runtime import Reporter, ServerProcess, fatal, process_main, server_tls
@@ -35,6 +36,7 @@ ORDERS_FILE = "orders.jsonl"
 # orders sent again to a confirmation listener that connects (with the session's totals
 # first): ~130 bytes each, well inside a client's output cap
 REPLAY_MAX = 1000
+REFUSED_KEPT = 200  # rejected order frames sent again to a desk that connects (<= ~400 B each)
 _LINE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per order
 
 
@@ -173,6 +175,8 @@ class OrderDesk:
         self.accepted = 0
         self.duplicates = 0
         self.assigned = 0  # orders that came without a client_order_id
+        self.refused: List[Rejection] = []  # handle()'s rejections, until take_refused()
+        self.recent_refused: deque = deque(maxlen=REFUSED_KEPT)  # a desk's replay
         # ids this OrderManager gives such orders: anon-<run>.<client>-<n>, unique for the
         # connection and, with a random token per run, for the whole order log
         self._run = os.urandom(3).hex()
@@ -202,6 +206,7 @@ class OrderDesk:
                 self.rejections.reject(reason_of(exc), str(exc))
                 replies.append(Ack(client_order_id=_coid_of(obj), status="rejected",
                                    reason=str(exc)).encode())
+                self.refused.append(Rejection.of(str(exc), f, time.time()))
                 continue
             if order.client_order_id is None:  # an order written to the assignment
                 order = order.with_id(self.assign_id(peer_id))
@@ -217,6 +222,15 @@ class OrderDesk:
             accepted.append((oid, order))
         self.orders.flush()  # on disk (in the OS) before any ack leaves
         return replies, accepted
+
+    def take_refused(self) -> List[Rejection]:
+        """The rejections since the last call (for the desks listening), kept for a replay."""
+        out, self.refused = self.refused, []
+        self.recent_refused.extend(out)
+        return out
+
+    def refused_replay(self) -> bytes:
+        return b"".join(replace(r, replay=True).encode() for r in self.recent_refused)
 
     @staticmethod
     def announce(accepted: List[tuple]):
@@ -250,6 +264,7 @@ class OrderManager(ServerProcess):
         self.order_log = OrderLog(Path(cfg.log_dir) / ORDERS_FILE, log, sync=cfg.sync_orders)
         self.desk = OrderDesk(cfg, log, self.order_log)
         self.listener_rejections = Rejections(log, "listener frame")
+        self.session_listeners: set = set()  # ids of listeners that asked for the session
         self.loop = EventLoop()
         try:
             self.orders, self.confirms = open_servers(
@@ -287,7 +302,8 @@ class OrderManager(ServerProcess):
             except RemoteProtocolError as exc:
                 self.listener_rejections.reject(reason_of(exc), str(exc))
                 continue
-            server.send(peer, self.order_log.state())
+            self.session_listeners.add(peer.id)
+            server.send(peer, self.order_log.state() + self.desk.refused_replay())
 
     def _on_orders(self, server: Server, peer, frames: List[bytes]) -> None:
         hook = trace.HOOKS.orders_handled
@@ -297,12 +313,22 @@ class OrderManager(ServerProcess):
             hook(frames, t_in, time.perf_counter_ns())
         if replies:
             server.send(peer, b"".join(replies))
+        if self.desk.refused:
+            self._tell_desks(self.desk.take_refused())
         if not accepted:
             return
         confirms, lines = self.desk.announce(accepted)
         for line in lines:
             self.log.info(line)
         self.confirms.broadcast(b"".join(confirms))
+
+    def _tell_desks(self, refused: List[Rejection]) -> None:
+        """Rejections go to the listeners that asked for the session (desks) only."""
+        live = {p.id: p for p in self.confirms.peers.values() if p.authed}
+        self.session_listeners &= live.keys()
+        data = b"".join(r.encode() for r in refused)
+        for pid in self.session_listeners:
+            self.confirms.send(live[pid], data)
 
     def stats(self) -> Stats:
         desk, orders, confirms = self.desk, self.orders, self.confirms

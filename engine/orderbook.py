@@ -145,7 +145,8 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
         while not stop_event.is_set():
             if sock is None:
                 sock = connect(config.connect_host, config.price_port, stop_event, outage,
-                               auth_token=config.auth_token, tls=tls.for_client(config))
+                               auth_token=config.auth_token, tls=tls.for_client(config),
+                               while_waiting=lambda: reporter.maybe(stats))
                 if sock is None:
                     break
                 sock.settimeout(0.1)

@@ -136,6 +136,44 @@ def exit_text(code: Optional[int], killed: bool = False, platform: str = sys.pla
     return f"exit {code}"
 
 
+def rss_bytes(platform: str = sys.platform) -> int:
+    """This process's resident memory in bytes, as each platform offers it without a
+    dependency: Linux the current RSS (/proc/self/statm), Windows the working set
+    (GetProcessMemoryInfo), macOS and other Unixes the peak RSS (getrusage; macOS gives
+    bytes, the others KiB). 0 when it cannot be read."""
+    try:
+        if platform.startswith("linux"):
+            pages = int(Path("/proc/self/statm").read_text(encoding="ascii").split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE")
+        if platform == "win32":  # pragma: no cover - Windows only
+            return _windows_working_set()
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if platform == "darwin" else peak * 1024
+    except (OSError, ValueError, ImportError, AttributeError):
+        return 0
+
+
+def _windows_working_set() -> int:  # pragma: no cover - Windows only
+    import ctypes
+    from ctypes import wintypes
+
+    class Counters(ctypes.Structure):
+        _fields_ = [("cb", wintypes.DWORD), ("PageFaultCount", wintypes.DWORD),
+                    ("PeakWorkingSetSize", ctypes.c_size_t), ("WorkingSetSize", ctypes.c_size_t),
+                    ("QuotaPeakPagedPoolUsage", ctypes.c_size_t),
+                    ("QuotaPagedPoolUsage", ctypes.c_size_t),
+                    ("QuotaPeakNonPagedPoolUsage", ctypes.c_size_t),
+                    ("QuotaNonPagedPoolUsage", ctypes.c_size_t),
+                    ("PagefileUsage", ctypes.c_size_t), ("PeakPagefileUsage", ctypes.c_size_t)]
+    c = Counters()
+    c.cb = ctypes.sizeof(c)
+    process = ctypes.windll.kernel32.GetCurrentProcess()
+    if not ctypes.windll.psapi.GetProcessMemoryInfo(process, ctypes.byref(c), c.cb):
+        return 0
+    return int(c.WorkingSetSize)
+
+
 # -- sockets -------------------------------------------------------------------------------------
 # errno values that mean "this port cannot be used here", besides "already in use": Windows
 # refuses ports inside a range Hyper-V, WSL or Docker reserved with WSAEACCES (10013)

@@ -17,11 +17,11 @@ do not drift; the average entry price is a float (a mean of cent prices).
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+
+from .order_records import read_order_log
 
 
 @dataclass
@@ -135,13 +135,9 @@ def pnl_of_log(path, marks: Mapping[str, float]) -> dict:
     """`PnLBook.summary` of an order log (orders.jsonl; an unreadable line, e.g. one cut short
     by a crash, is skipped as the OrderManager skips it)."""
     book = PnLBook()
-    path = Path(path)
-    if path.exists():
-        with path.open("rb") as fh:
-            for raw in fh:
-                try:
-                    rec = json.loads(raw)
-                    book.fill(rec["symbol"], rec["side"], int(rec["qty"]), float(rec["price"]))
-                except (ValueError, KeyError, TypeError):
-                    continue
+    for rec in read_order_log(path):
+        try:
+            book.fill(rec["symbol"], rec["side"], int(rec["qty"]), float(rec["price"]))
+        except (ValueError, KeyError, TypeError):
+            continue
     return book.summary(marks)

@@ -63,6 +63,7 @@ class Stats:
     peak_backlog: int = 0           # most bytes ever queued for one client
     largest_send: int = 0
     cpu_s: float = 0.0              # CPU seconds of the process so far (os.times)
+    rss_bytes: int = 0              # resident memory now (peak on macOS): oscompat.rss_bytes
     extra: dict = field(default_factory=dict)  # a tool's own figures (the benchmark's)
 
     COUNTERS = ()  # filled below

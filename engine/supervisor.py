@@ -32,6 +32,7 @@ from .runtime import StopFlag, child_entry
 from .shared_memory_utils import SharedPriceBook, SignalBook
 from .stats import Stats
 from .strategy import run_strategy
+from .supervision import Restarts, unresponsive_for
 
 PROCESS_NAMES = PROCESSES  # in start order
 TITLES = {"gateway": "Gateway", "orderbook": "OrderBook", "strategy": "Strategy",
@@ -45,6 +46,7 @@ STOP_ORDER = ("strategy", "gateway", "orderbook", "order_manager")
 GRACE_S = 3.0       # polite stop -> terminate()
 KILL_AFTER_S = 2.0  # terminate() -> kill()
 WAIT_S = GRACE_S + KILL_AFTER_S + 2.0  # the longest a blocking stop waits
+CPU_WINDOW_S = 2.0  # a process's CPU % is over its reports of about this long
 
 
 # -- events ---------------------------------------------------------------------------
@@ -91,6 +93,10 @@ class ProcState:
     stats: Stats = field(default_factory=Stats)    # this run's latest report
     earlier: Stats = field(default_factory=Stats)  # counters of the runs before it
     last_report: Optional[float] = None            # time.time() of the latest report
+    ready_at: Optional[float] = None               # time.time() it said it runs
+    cpu_percent: float = 0.0                       # of one core, over CPU_WINDOW_S
+    cpu_mark: Optional[tuple] = None               # (time, cpu_s) where that window began
+    auto: Restarts = field(default_factory=Restarts)  # restart on crash (never by default)
 
     @property
     def alive(self) -> bool:
@@ -114,6 +120,11 @@ class ProcState:
     def totals(self) -> Stats:
         """Counters over every run of the process (the latest run's gauges)."""
         return self.earlier.add(self.stats)
+
+    def unresponsive(self, now: Optional[float] = None) -> float:
+        """Seconds since it last reported while it runs, once that is too long (else 0)."""
+        return unresponsive_for(self.state == State.RUNNING, self.last_report, self.ready_at,
+                                time.time() if now is None else now)
 
 
 class ProcessController:
@@ -196,6 +207,10 @@ class ProcessController:
     def start(self, name: str) -> bool:
         """Start one process; False when it is still running or on its way out (a process
         still stopping is started again once it has exited)."""
+        self.procs[name].auto.reset()
+        return self._start(name)
+
+    def _start(self, name: str) -> bool:
         p = self.procs[name]
         self._forget_stop(name)
         if p.state == State.STOPPING:
@@ -220,6 +235,7 @@ class ProcessController:
         child_end.close()  # the child has its own copy: an EOF now means it is gone
         p.process, p.pid, p.exitcode = proc, proc.pid, None
         p.started_at, p.stop_deadline, p.last_report = time.monotonic(), None, None
+        p.ready_at, p.cpu_percent, p.cpu_mark = None, 0.0, None
         p.terminated = p.killed = False
         self._change(p, Change.START)
         return True
@@ -239,6 +255,7 @@ class ProcessController:
         """Ask one process to stop; poll() escalates when it does not in time."""
         p = self.procs[name]
         self.pending_restart.discard(name)
+        p.auto.reset()
         self._request_stop(p)
 
     def _request_stop(self, p: ProcState) -> None:
@@ -263,6 +280,7 @@ class ProcessController:
         """Hard kill (SIGKILL / TerminateProcess)."""
         p = self.procs[name]
         self.pending_restart.discard(name)
+        p.auto.reset()  # a kill from here is the user's: never restarted on its own
         if p.alive:
             p.killed = True
             p.process.kill()
@@ -278,6 +296,8 @@ class ProcessController:
         before has exited, so the Strategy still gets its acks and the OrderBook drains the
         Gateway's last ticks."""
         self.pending_restart.clear()
+        for p in self.procs.values():
+            p.auto.reset()
         self.stop_queue = [n for n in STOP_ORDER if n in self.procs
                            and self.procs[n].state.active]
         self._advance_stop()
@@ -332,7 +352,7 @@ class ProcessController:
 
     def any_active(self) -> bool:
         """True while any process is starting, running or stopping (or about to restart)."""
-        return bool(self.pending_restart) or any(p.state.active or p.alive
+        return bool(self.pending_restart) or any(p.state.active or p.alive or p.auto.due
                                                  for p in self.procs.values())
 
     def totals(self, name: str) -> Stats:
@@ -358,6 +378,10 @@ class ProcessController:
         for name in sorted(self.pending_restart):
             if self.procs[name].state.finished:
                 self.start(name)
+        now = time.monotonic()
+        for name, p in self.procs.items():
+            if p.state.finished and p.auto.take_due(now):
+                self._start(name)
         return handled
 
     def _drain(self, limit: int = 5000) -> int:
@@ -383,9 +407,17 @@ class ProcessController:
         if kind == "log":
             self._emit(LogLine(p.name, msg[2], msg[3], msg[4]))
         elif kind == "stats":
-            p.stats, p.last_report = msg[2], msg[3]
+            stats, t = msg[2], msg[3]
+            if p.cpu_mark is None:
+                p.cpu_mark = (t, stats.cpu_s)
+            elif t - p.cpu_mark[0] >= CPU_WINDOW_S:
+                p.cpu_percent = max(0.0, 100 * (stats.cpu_s - p.cpu_mark[1]) /
+                                    (t - p.cpu_mark[0]))
+                p.cpu_mark = (t, stats.cpu_s)
+            p.stats, p.last_report = stats, t
             self._emit(StatsUpdate(p.name, msg[2], msg[3]))
         elif kind == "ready":
+            p.ready_at = time.time()
             self._change(p, Change.READY)
 
     def _check_processes(self) -> None:
@@ -399,10 +431,13 @@ class ProcessController:
                 self._drain_one(p)  # its last words first
                 p.exitcode = proc.exitcode
                 failed = p.exitcode != 0
-                if failed and p.state != State.STOPPING:
+                crashed = failed and p.state != State.STOPPING
+                if crashed:
                     self._log(p.name, 40, f"{TITLES.get(p.name, p.name)} ended: "
                                           f"{p.exit_detail}")
                 self._change(p, Change.EXIT_ERROR if failed else Change.EXIT_OK)
+                if crashed and not p.killed:
+                    self._auto_restart(p, now)
                 continue
             if p.state == State.STOPPING and p.stop_deadline and now > p.stop_deadline:
                 if not p.terminated:
@@ -414,6 +449,20 @@ class ProcessController:
                     self._log(p.name, 30, "still alive after terminate(): killing")
                     proc.kill()
                     p.stop_deadline = now + 10.0
+
+    def _auto_restart(self, p: ProcState, now: float) -> None:
+        """A crash under the restart-on-crash policy: schedule the restart, or give up."""
+        delay = p.auto.crashed(now, now - (p.started_at or now), p.exit_detail)
+        if delay is not None:
+            self._log(p.name, 30, f"restart on crash: {p.auto.waiting(now)}")
+        elif p.auto.gave_up:
+            self._log(p.name, 40, f"restart on crash: {p.auto.gave_up}")
+            self._emit(StateChanged(p.name, p.state, p.pid, p.exitcode, time.time(),
+                                    p.exit_detail))
+
+    def set_restart_policy(self, name: str, policy: str) -> None:
+        """'never' (the default) or 'on crash', for one process."""
+        self.procs[name].auto.set_policy(policy)
 
     # -- shutdown -----------------------------------------------------------------
     def close(self) -> None:

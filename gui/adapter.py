@@ -158,6 +158,9 @@ class ControllerAdapter(QObject):
     def kill(self, name: str) -> None:
         self._do(f"kill {name}", self.model.kill, name)
 
+    def set_restart_policy(self, name: str, policy: str) -> None:
+        self._do(f"restart policy of {name}", self.model.set_restart_policy, name, policy)
+
     def start_all(self) -> None:
         if self.apply_pending_config():
             self._do("start all", self.model.start_all)

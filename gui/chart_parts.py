@@ -46,8 +46,12 @@ class SideLegend(pg.LabelItem):
 
     def __init__(self):
         self._html = None
+        self._entries: list = []
+        self.hidden: set = set()  # entries whose series the user hid (drawn struck through)
+        self.on_click = None  # (entry index) -> None: a click on an entry
         super().__init__("", justify="left", size="8.5pt", color=theme.TEXT)
         self.setFlag(self.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self.setToolTip("Click an entry to hide or show its series")
 
     def updateMin(self) -> None:
         """A fixed width whatever the text (pyqtgraph sizes a label to its text): the plots
@@ -62,12 +66,38 @@ class SideLegend(pg.LabelItem):
         self.updateGeometry()
 
     def set_entries(self, entries) -> None:
-        """entries: (colour, mark, html) each; mark is a few characters such as '\u2501\u2501'."""
-        html = "<br>".join(f"<span style='color:{color}'>{mark}</span>&nbsp;{text}"
-                           for color, mark, text in entries)
+        """entries: (colour, mark, html) each; mark is a few characters such as '\u2501\u2501'.
+        A hidden entry is drawn muted and struck through."""
+        self._entries = list(entries)
+        html = "<br>".join(
+            f"<span style='color:{theme.GREY}'>{mark}&nbsp;<s>{text}</s></span>"
+            if i in self.hidden else f"<span style='color:{color}'>{mark}</span>&nbsp;{text}"
+            for i, (color, mark, text) in enumerate(self._entries))
         if html != self._html:  # setText re-lays the item out: only when it changed
             self._html = html
             self.setText(html)
+
+    def entry_at(self, y: float) -> int:
+        """The entry at height `y` (the legend's own coordinates), or -1."""
+        n = len(self._entries)
+        rect = self.item.mapRectToParent(self.item.boundingRect())
+        if not n or not rect.top() <= y < rect.bottom():
+            return -1
+        return min(int((y - rect.top()) / (rect.height() / n)), n - 1)
+
+    def toggle(self, index: int) -> bool:
+        """Hide or show entry `index`; returns whether it is shown now."""
+        self.hidden ^= {index}
+        self.set_entries(self._entries)
+        return index not in self.hidden
+
+    def mouseClickEvent(self, ev) -> None:  # pyqtgraph's click, not a C++ virtual
+        i = self.entry_at(ev.pos().y())
+        if i < 0 or self.on_click is None:
+            ev.ignore()
+            return
+        ev.accept()
+        self.on_click(i)
 
     @property
     def html(self) -> str:

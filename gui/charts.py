@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (QVBoxLayout, QWidget)
 
 from . import theme
 from .chart_model import EQUITY_EVERY_S, MOVERS, ChartData, visible
+from .chart_tools import ChartTools
 from .chart_parts import (ChartPlots, ChartToolbar, FrameMeter, ViewportWatcher, fit_y,
                           line_pen, pct_entries, pct_pens, plot_titles, price_entries,
                           readout_text, tune)
@@ -80,6 +81,7 @@ class ChartsPanel(QWidget):
         if listener is not None:
             listener.confirmsReceived.connect(self._on_confirms)
 
+        self.tools = ChartTools(self)  # export, the price's y zoom, legend clicks
         self.paint_counter = ViewportWatcher(self.hide_crosshair, self)
         self.glw.viewport().installEventFilter(self.paint_counter)
 
@@ -320,7 +322,7 @@ class ChartsPanel(QWidget):
         self.price_curve.setData(t, price)
         self.short_curve.setData(t, short)
         self.long_curve.setData(t, long_)
-        if len(t):
+        if len(t) and not self.tools.price_y_manual:
             fit_y(self.price_plot, price, short, long_, min_span=0.02)
 
     def _update_legend(self, change) -> None:

@@ -1,8 +1,12 @@
 """Live logs: one bounded, level-coloured pane per process (tabs), plus a Desk pane for the
 launcher's own messages. Lines are buffered and appended in one edit every 100 ms (to the pane
-on screen; a hidden one when its tab is shown), never one repaint per line; each pane keeps at most `max_lines` blocks (QPlainTextEdit drops the oldest).
-The full logs are in <log_dir>/<name>.log, written by the processes themselves; "Open log
-folder" shows that folder in the file manager."""
+on screen; a hidden one when its tab is shown), never one repaint per line; each pane keeps at
+most `max_lines` lines (QPlainTextEdit drops the oldest).
+
+Above the panes: a filter (text, and the lowest level shown) that applies to every pane, Pause
+(the pane on screen stops moving; what arrives meanwhile waits and comes in on Resume), Clear,
+Save (the pane's lines as shown, to a text file) and Open log folder. The full logs are in
+<log_dir>/<name>.log, written by the processes themselves."""
 from __future__ import annotations
 
 import logging
@@ -14,7 +18,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QTabWidget, QWidget
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPlainTextEdit,
+                               QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
 from . import theme
 from .model import PROCESS_NAMES, TITLES
@@ -26,6 +31,26 @@ DESK = "launcher"
 LEVEL_COLORS = {logging.DEBUG: theme.MUTED, logging.INFO: theme.TEXT,
                 logging.WARNING: "#e3b341", logging.ERROR: theme.RED,
                 logging.CRITICAL: theme.RED}
+
+
+# the level box: the lowest level a pane shows
+LEVELS = (("All levels", logging.NOTSET), ("Info and up", logging.INFO),
+          ("Warnings and up", logging.WARNING), ("Errors only", logging.ERROR))
+
+
+class LineFilter:
+    """Which lines a pane shows: those at `level` or above whose text holds `text` (any
+    case). Pure, so the panes and their tests agree on what matches."""
+
+    def __init__(self, text: str = "", level: int = logging.NOTSET):
+        self.text, self.level = text.casefold(), level
+
+    def __call__(self, level: int, text: str) -> bool:
+        return level >= self.level and (not self.text or self.text in text.casefold())
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text) or self.level > logging.NOTSET
 
 
 def level_color(level: int) -> str:
@@ -47,8 +72,11 @@ class LogPane(QPlainTextEdit):
         self.setFont(theme.mono_font())
         self.setUndoRedoEnabled(False)
         self.pending: Deque[tuple] = deque(maxlen=max_lines)
+        self.kept: Deque[tuple] = deque(maxlen=max_lines)  # every line shown or filtered out
         self.dropped = 0
         self.worst = 0  # highest level since the tab was last looked at
+        self.filter = LineFilter()
+        self.paused = False
         self._formats: Dict[str, QTextCharFormat] = {}
         self._time_fmt = self._fmt(theme.GREY)
 
@@ -66,8 +94,17 @@ class LogPane(QPlainTextEdit):
         self.pending.append((level, text, t))
 
     def flush(self) -> int:
-        if not self.pending and not self.dropped:
+        """Lines waiting come in (those the filter lets through are drawn); none while
+        paused. Returns how many were drawn."""
+        if self.paused or (not self.pending and not self.dropped):
             return 0
+        lines = list(self.pending)
+        self.pending.clear()
+        self.kept.extend(lines)
+        skipped, self.dropped = self.dropped, 0
+        return self._draw([ln for ln in lines if self.filter(ln[0], ln[1])], skipped)
+
+    def _draw(self, lines, skipped: int = 0) -> int:
         bar = self.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 2
         doc = self.document()
@@ -75,14 +112,11 @@ class LogPane(QPlainTextEdit):
         cur.movePosition(QTextCursor.MoveOperation.End)
         cur.beginEditBlock()
         first = doc.isEmpty()
-        n = 0
-        if self.dropped:
-            cur.insertText(f"... {self.dropped} older lines skipped (see the .log file)",
+        if skipped:
+            cur.insertText(f"... {skipped} older lines skipped (see the .log file)",
                            self._fmt(theme.MUTED))
             first = False
-            self.dropped = 0
-        while self.pending:
-            level, text, t = self.pending.popleft()
+        for level, text, t in lines:
             if not first:
                 cur.insertBlock()
             first = False
@@ -90,11 +124,34 @@ class LogPane(QPlainTextEdit):
             cur.insertText(stamp, self._time_fmt)
             tag = "" if level == logging.INFO else f"{logging.getLevelName(level)}: "
             cur.insertText(tag + text, self._fmt(level_color(level)))
-            n += 1
         cur.endEditBlock()
         if at_bottom:
             bar.setValue(bar.maximum())
-        return n
+        return len(lines)
+
+    def set_filter(self, line_filter: LineFilter) -> None:
+        """Show the kept lines that match, drawn again from the start."""
+        self.filter = line_filter
+        self.clear_view()
+        self._draw([ln for ln in self.kept if line_filter(ln[0], ln[1])])
+
+    def clear_view(self) -> None:
+        self.document().clear()
+
+    def clear_lines(self) -> None:
+        """Clear: what was shown and kept goes (the .log file keeps everything)."""
+        self.kept.clear()
+        self.pending.clear()
+        self.dropped = 0
+        self.clear_view()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if not paused:
+            self.flush()
+
+    def waiting(self) -> int:
+        return len(self.pending)
 
     def lines(self) -> int:
         return self.document().blockCount()
@@ -110,10 +167,7 @@ class LogView(QTabWidget):
             self.panes[name] = pane
             self.addTab(pane, self._title(name))
         self.currentChanged.connect(self._on_current_changed)
-        self.folder_button = QPushButton("Open log folder")
-        self.folder_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self.folder_button.clicked.connect(self.open_log_folder)
-        self.setCornerWidget(self.folder_button, Qt.Corner.TopRightCorner)
+        self.tools = self._tools()  # the row above the tabs (panel() puts them together)
         for name in adapter.config.remote:  # its log is where it runs
             self.panes[name].queue(logging.INFO, f"{TITLES.get(name, name)} runs on "
                                    f"{adapter.config.host} (--remote): its log is in the log "
@@ -125,6 +179,90 @@ class LogView(QTabWidget):
         self.timer.setInterval(FLUSH_MS)
         self.timer.timeout.connect(self.flush_shown)
         self.timer.start()
+
+    def _tools(self) -> QWidget:
+        """The row above the panes: filter, level, Pause, Clear, Save, Open log folder."""
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(4, 0, 4, 0)
+        row.setSpacing(4)
+        self.filter_box = QLineEdit()
+        self.filter_box.setPlaceholderText("Filter lines\u2026")
+        self.filter_box.setClearButtonEnabled(True)
+        self.filter_box.setToolTip("Show only the lines that contain this text (any case), "
+                                   "in every pane")
+        self.filter_box.setMinimumWidth(160)
+        self.filter_box.setMaximumWidth(320)
+        self.level_box = QComboBox()
+        for text, level in LEVELS:
+            self.level_box.addItem(text, level)
+        self.level_box.setToolTip("The lowest level shown, in every pane")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Hold the pane still; what arrives meanwhile comes in on "
+                                     "Resume")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Clear this pane (its .log file keeps every line)")
+        self.save_button = QPushButton("Save\u2026")
+        self.save_button.setToolTip("Save this pane's lines, as shown, to a text file")
+        self.folder_button = QPushButton("Open log folder")
+        for w in (self.filter_box, self.level_box, self.pause_button, self.clear_button,
+                  self.save_button, self.folder_button):
+            w.setFocusPolicy(Qt.FocusPolicy.StrongFocus if w is self.filter_box
+                             else Qt.FocusPolicy.TabFocus)
+            row.addWidget(w)
+            if w is self.level_box:
+                row.addStretch(1)
+        self.filter_box.textChanged.connect(self._on_filter)
+        self.level_box.currentIndexChanged.connect(self._on_filter)
+        self.pause_button.toggled.connect(self.set_paused)
+        self.clear_button.clicked.connect(lambda: self.current_pane().clear_lines())
+        self.save_button.clicked.connect(self._on_save)
+        self.folder_button.clicked.connect(self.open_log_folder)
+        return box
+
+    def panel(self) -> QWidget:
+        """The tools row above the tabs: what the Logs dock shows."""
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 2, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.tools)
+        lay.addWidget(self, 1)
+        return box
+
+    def current_pane(self) -> LogPane:
+        return self.currentWidget()
+
+    def _on_filter(self, *_args) -> None:
+        f = LineFilter(self.filter_box.text(), self.level_box.currentData())
+        for pane in self.panes.values():
+            pane.set_filter(f)
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume the panes (the button's state follows)."""
+        for pane in self.panes.values():
+            pane.set_paused(paused)
+        if self.pause_button.isChecked() != paused:
+            self.pause_button.setChecked(paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
+
+    def save_pane(self, name: str, path: Path) -> int:
+        """Write pane `name`'s lines as shown to `path`; returns how many lines."""
+        pane = self.panes[name]
+        pane.flush()
+        text = pane.toPlainText()
+        Path(path).write_text(text + ("\n" if text else ""), encoding="utf-8")
+        return text.count("\n") + 1 if text else 0
+
+    def _on_save(self) -> None:
+        name = next(n for n, p in self.panes.items() if p is self.current_pane())
+        stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save log pane", str(self.log_folder() / f"{name}-pane-{stamp}.txt"),
+            "Text files (*.txt);;All files (*)")
+        if path:
+            self.save_pane(name, Path(path))
 
     def log_folder(self) -> Path:
         return Path(self.adapter.config.log_dir)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QWidg
 from . import theme
 from .charts import ChartsPanel
 from .log_view import LogView
+from .menus import DeskMenus
 from .orders_view import OrdersListener, OrdersView
 from .process_panel import ProcessPanel
 from .recorder import RecordControls
@@ -139,7 +140,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.process_dock, self.settings_dock, Qt.Orientation.Horizontal)
         self.orders_dock = self._dock("Orders", self.orders_view,
                                       Qt.DockWidgetArea.RightDockWidgetArea)
-        self.log_dock = self._dock("Logs", self.log_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.log_dock = self._dock("Logs", self.log_view.panel(),
+                                   Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self.status = StatusLine(self)
         self.record = RecordControls(self)
@@ -181,28 +183,28 @@ class MainWindow(QMainWindow):
         self._show_universe(cfg)
 
     def _build_menu(self) -> None:
-        """The Desk menu: record, the videos and log folders, quit (the normal close)."""
-        from PySide6.QtGui import QAction, QKeySequence
-        desk = self.menuBar().addMenu("&Desk")
-        self.record.add_to(desk)
-        logs = QAction("Open log folder", self)
-        logs.triggered.connect(self.log_view.open_log_folder)
-        desk.addAction(logs)
-        desk.addSeparator()
-        quit_ = QAction("Quit", self)
-        quit_.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
-        quit_.setMenuRole(QAction.MenuRole.QuitRole)
-        quit_.triggered.connect(self.close)
-        desk.addAction(quit_)
+        """File, View, Processes and Help (gui/menus.py)."""
+        self.menus = DeskMenus(self)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         d = QDockWidget(title, self)
         d.setObjectName(f"dock_{title.lower()}")
         d.setWidget(widget)
         d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
-                      QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+                      QDockWidget.DockWidgetFeature.DockWidgetFloatable |
+                      QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        d.default_area = area
         self.addDockWidget(area, d)
         return d
+
+    def reset_layout(self) -> None:
+        """Every dock shown, docked where it starts and at its first size (View menu)."""
+        for d in (self.process_dock, self.settings_dock, self.orders_dock, self.log_dock):
+            d.setFloating(False)
+            self.addDockWidget(d.default_area, d)
+            d.show()
+        self.splitDockWidget(self.process_dock, self.settings_dock, Qt.Orientation.Horizontal)
+        self.default_layout()
 
     # -- settings -----------------------------------------------------------------------
     def default_layout(self) -> None:
@@ -212,7 +214,7 @@ class MainWindow(QMainWindow):
         orders = max(min(560, int(w * 0.4)),
                      self.orders_view.minimumSizeHint().width() + ORDERS_SLACK)
         self.resizeDocks([self.orders_dock], [orders], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.log_dock], [170], Qt.Orientation.Vertical)
+        self.resizeDocks([self.log_dock], [196], Qt.Orientation.Vertical)
         if self.charts.universe:
             self._make_room()
 

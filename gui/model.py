@@ -23,8 +23,9 @@ import numpy as np
 
 from engine.config import Config
 from engine.lifecycle import State
-from engine.protocol import (Confirm, FrameDecoder, RemoteProtocolError, SessionState,
-                             decode_json)
+from engine.protocol import (Confirm, FrameDecoder, Rejection, RemoteProtocolError,
+                             SessionState, decode_json)
+from engine.supervision import NEVER
 from engine.supervisor import (PROCESS_NAMES, TITLES, LogLine, ProcessController,
                                StatsUpdate)
 
@@ -32,6 +33,7 @@ __all__ = ["DeskModel", "ProcView", "RateMeter", "ConfirmStream", "PositionBook"
            "feed_state", "PROCESS_NAMES", "TITLES", "State"]
 
 STALE_AFTER_S = 2.0  # prices older than this are "stale" (same as the Strategy's rule)
+LAST_LINES = 6  # a process's latest log lines kept for the row of a crashed one
 
 
 class RateMeter:
@@ -91,6 +93,12 @@ class ProcView:
     uptime: float
     restarts: int
     detail: str  # how its last run ended ('' while running or after a clean exit)
+    cpu_percent: float = 0.0   # of one core, between its last two reports
+    rss_bytes: int = 0         # resident memory at its last report (peak on macOS)
+    unresponsive_s: float = 0.0  # running but silent this long (0 while it reports)
+    policy: str = NEVER        # restart on crash: 'never' or 'on crash'
+    auto: str = ""             # 'restart 1 of 3 in 0.4 s', 'gave up after 3 restarts: ...'
+    last_lines: Tuple[str, ...] = ()  # its latest log lines (shown beside a crash)
 
 
 class DeskModel:
@@ -102,6 +110,7 @@ class DeskModel:
         self._factory = controller_factory
         self._listeners: List[Callable] = []
         self.tick_rate = RateMeter()
+        self.recent: Dict[str, deque] = {}  # name -> its latest log lines
         self.ctl = self._new_controller(config)
 
     def _new_controller(self, config: Config) -> ProcessController:
@@ -117,6 +126,11 @@ class DeskModel:
     def _on_event(self, ev) -> None:
         if isinstance(ev, StatsUpdate) and ev.name == "orderbook":
             self.tick_rate.add(ev.time, self.ctl.totals("orderbook").ticks_applied)
+        elif isinstance(ev, LogLine):
+            lines = self.recent.get(ev.name)
+            if lines is None:
+                lines = self.recent[ev.name] = deque(maxlen=LAST_LINES)
+            lines.append(ev.text)
         for cb in list(self._listeners):
             cb(ev)
 
@@ -140,8 +154,15 @@ class DeskModel:
 
     def view(self, name: str) -> ProcView:
         p = self.ctl.status(name)
-        return ProcView(name, p.state, p.pid if p.state.active else None, p.uptime,
-                        p.restarts, p.exit_detail if p.state.finished else "")
+        running = p.state.active
+        now = time.monotonic()
+        return ProcView(name, p.state, p.pid if running else None, p.uptime,
+                        p.restarts, p.exit_detail if p.state.finished else "",
+                        cpu_percent=p.cpu_percent if running else 0.0,
+                        rss_bytes=p.stats.rss_bytes if running else 0,
+                        unresponsive_s=p.unresponsive(), policy=p.auto.policy,
+                        auto=p.auto.waiting(now) or p.auto.gave_up,
+                        last_lines=tuple(self.recent.get(name, ())))
 
     def any_active(self) -> bool:
         """True while any process is starting, running or stopping (or about to restart)."""
@@ -162,6 +183,9 @@ class DeskModel:
 
     def kill(self, name: str) -> None:
         self.ctl.kill(name)
+
+    def set_restart_policy(self, name: str, policy: str) -> None:
+        self.ctl.set_restart_policy(name, policy)
 
     def start_all(self) -> None:
         self.ctl.start_all()
@@ -185,6 +209,9 @@ class DeskModel:
             raise RuntimeError("stop every process before changing the settings")
         old = self.ctl
         self.ctl = self._new_controller(config)
+        for name, p in old.procs.items():  # the restart policies the user chose stay
+            if name in self.ctl.procs:
+                self.ctl.set_restart_policy(name, p.auto.policy)
         old.close()
         self.tick_rate.clear()
         return True
@@ -219,7 +246,9 @@ class DeskModel:
 
 # -- confirmations ----------------------------------------------------------------------------
 class ConfirmStream:
-    """Bytes of the confirmations port in, Confirm objects out; bad frames are counted."""
+    """Bytes of the confirmations port in, Confirm objects out (and, to a desk that asked for
+    the session, its SessionState and Rejection frames); bad frames are counted."""
+    KINDS = {"state": SessionState, "rejected": Rejection}
 
     def __init__(self, max_frame: int = 64 * 1024):
         self.max_frame = max_frame
@@ -237,14 +266,14 @@ class ConfirmStream:
         self._oversize = 0
 
     def feed(self, data: bytes) -> list:
-        """Confirm objects, and the SessionState the OrderManager sends first on a connection,
-        in the order they came."""
+        """Confirm objects, the SessionState the OrderManager sends first on a connection and
+        the Rejections it tells a desk of, in the order they came."""
         out: list = []
         for f in self.decoder.feed(data):
             try:
                 obj = decode_json(f)
-                out.append(SessionState.from_dict(obj) if obj.get("type") == "state"
-                           else Confirm.from_dict(obj))
+                kind = self.KINDS.get(obj.get("type"), Confirm)
+                out.append(kind.from_dict(obj))
             except RemoteProtocolError as exc:
                 self.bad_frames += 1
                 self.last_error = str(exc)

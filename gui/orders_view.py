@@ -1,5 +1,8 @@
 """Orders: a confirmation listener on the OrderManager's confirmations port, the orders table
-(newest on top) and the position per symbol beside it (models updated in place).
+(newest on top; sortable by any column and filtered by a text box, through a proxy model),
+the orders the OrderManager rejected with their reasons (a tab of their own), the position
+per symbol beside them (models updated in place), and an export of the session's orders
+as CSV.
 
 The listener is a QTcpSocket on the GUI thread's event loop: connecting and reading never
 block. It reconnects with capped backoff (<= 1 s) whenever the OrderManager goes away, and
@@ -9,18 +12,23 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from collections import deque
 from typing import Deque, Dict, List, Optional
 
 import shiboken6
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal)
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QRegularExpression,
+                            QSortFilterProxyModel, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtNetwork import QAbstractSocket, QSslCertificate, QSslSocket, QTcpSocket
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from engine.net import connect_timeout
 from engine.pnl import PnLBook
-from engine.protocol import Confirm, SessionRequest, auth_frame
+from engine.order_manager import ORDERS_FILE
+from engine.order_records import read_order_log, write_orders_csv
+from engine.protocol import Confirm, Rejection, SessionRequest, auth_frame
 
 from . import theme
 from .chart_model import SMALL_UNIVERSE
@@ -30,6 +38,8 @@ from .model import ConfirmStream, PositionBook
 BACKOFF_START_MS = 50
 BACKOFF_CAP_MS = 1000
 MAX_ROWS = 5000
+MAX_REFUSED = 1000  # rejected orders the Rejected tab keeps (newest first)
+SORT_ROLE = Qt.ItemDataRole.UserRole  # a cell's value to sort by (numbers as numbers)
 
 
 def _fit_columns(table, samples) -> int:
@@ -54,6 +64,7 @@ class OrdersListener(QObject):
 
     confirmsReceived = Signal(list)       # [(received_epoch_s, Confirm), ...]
     stateReceived = Signal(object)        # the session so far (SessionState), on each connect
+    rejectionsReceived = Signal(list)     # [Rejection, ...]: order frames refused, and why
     connectionChanged = Signal(bool)
 
     def __init__(self, host: str, port: int, auth_token: Optional[str] = None,
@@ -183,10 +194,13 @@ class OrdersListener(QObject):
         data = bytes(self.sock.readAll())
         if not data:
             return
-        now, batch = time.time(), []
+        now, batch, refused = time.time(), [], []
         for item in self.stream.feed(data):
             if isinstance(item, Confirm):
                 batch.append((item.time if item.replay and item.time else now, item))
+                continue
+            if isinstance(item, Rejection):
+                refused.append(item)
                 continue
             if batch:  # what came before the state, then the state
                 self.confirmsReceived.emit(batch)
@@ -194,6 +208,8 @@ class OrdersListener(QObject):
             self.stateReceived.emit(item)
         if batch:
             self.confirmsReceived.emit(batch)
+        if refused:
+            self.rejectionsReceived.emit(refused)
 
     def _set_connected(self, value: bool) -> None:
         if value != self.connected:
@@ -238,6 +254,7 @@ class ReadOnlyTable(QAbstractTableModel):
 class OrdersModel(ReadOnlyTable):
     COLUMNS = ("Time", "Order", "Side", "Qty", "Symbol", "Price")
     WHAT = "orders table"
+    ROLES = ReadOnlyTable.ROLES | {SORT_ROLE}
 
     def __init__(self, max_rows: int = MAX_ROWS, parent: Optional[QObject] = None):
         super().__init__(parent)
@@ -261,6 +278,8 @@ class OrdersModel(ReadOnlyTable):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._texts[index.row()][col]
+        if role == SORT_ROLE:
+            return (t, c.order_id, c.side, c.qty, c.symbol, c.price)[col]
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 2:
                 return self._buy if c.side == "BUY" else self._sell
@@ -302,6 +321,74 @@ class OrdersModel(ReadOnlyTable):
         self._texts.clear()
         self.total = 0
         self.endResetModel()
+
+
+class RejectedModel(ReadOnlyTable):
+    """The order frames the OrderManager refused (as it tells a desk), newest first."""
+    COLUMNS = ("Time", "Reason", "Frame")
+    WHAT = "rejected orders table"
+    ROLES = ReadOnlyTable.ROLES | {Qt.ItemDataRole.ToolTipRole, SORT_ROLE}
+
+    def __init__(self, max_rows: int = MAX_REFUSED, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.rows: Deque[Rejection] = deque()
+        self.max_rows = max_rows
+        self._amber = QColor(theme.AMBER)
+        self._muted = QColor(theme.MUTED)
+
+    def _len(self) -> int:
+        return len(self.rows)
+
+    def _data(self, index, role):
+        if not index.isValid():
+            return None
+        r, col = self.rows[index.row()], index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            stamp = time.strftime("%H:%M:%S", time.localtime(r.time))
+            return (stamp, r.reason, r.frame)[col]
+        if role == SORT_ROLE:
+            return (r.time, r.reason, r.frame)[col]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._amber if col == 1 else self._muted if col == 0 else None
+        return None
+
+    def add(self, items: List[Rejection]) -> None:
+        """items oldest first; they go on top."""
+        items = items[-self.max_rows:]
+        if not items:
+            return
+        self.beginInsertRows(QModelIndex(), 0, len(items) - 1)
+        for r in items:
+            self.rows.appendleft(r)
+        self.endInsertRows()
+        extra = len(self.rows) - self.max_rows
+        if extra > 0:
+            self.beginRemoveRows(QModelIndex(), self.max_rows, len(self.rows) - 1)
+            for _ in range(extra):
+                self.rows.pop()
+            self.endRemoveRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.rows.clear()
+        self.endResetModel()
+
+
+def sorted_filtered(model: QAbstractTableModel, parent: QObject) -> QSortFilterProxyModel:
+    """A proxy that sorts by each cell's value (SORT_ROLE) and keeps the rows in which any
+    cell's text holds the filter text (any case)."""
+    proxy = QSortFilterProxyModel(parent)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.setFilterKeyColumn(-1)
+    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    return proxy
+
+
+def set_filter_text(proxy: QSortFilterProxyModel, text: str) -> None:
+    proxy.setFilterRegularExpression(QRegularExpression(
+        QRegularExpression.escape(text),
+        QRegularExpression.PatternOption.CaseInsensitiveOption))
 
 
 class PositionsModel(ReadOnlyTable):
@@ -429,7 +516,15 @@ class OrdersView(QWidget):
         top.addWidget(self.link)
 
         self.model = OrdersModel(parent=self)
+        self.proxy = sorted_filtered(self.model, self)
         self.table = self._orders_table()
+        self.refused = RejectedModel(parent=self)
+        self.refused_proxy = sorted_filtered(self.refused, self)
+        self.refused_table = self._refused_table()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, "Orders")
+        self.tabs.addTab(self.refused_table, "Rejected")
+        self.tabs.setCornerWidget(self._tools(), Qt.Corner.TopRightCorner)
         self.pos_model = PositionsModel(self.positions, self.pnl, lambda: self.marks(), self)
         self.pnl_timer = QTimer(self)
         self.pnl_timer.setInterval(500)
@@ -443,7 +538,7 @@ class OrdersView(QWidget):
         self.pos_table.setMinimumWidth(need)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
+        split.addWidget(self.tabs)
         self.pos_pane = _titled("Positions", self.pos_table)
         split.addWidget(self.pos_pane)
         split.setStretchFactor(0, 3)
@@ -459,16 +554,51 @@ class OrdersView(QWidget):
 
         listener.confirmsReceived.connect(self._on_confirms)
         listener.stateReceived.connect(self._on_state)
+        listener.rejectionsReceived.connect(self._on_rejections)
         listener.connectionChanged.connect(self._on_connection_changed)
         adapter.configChanged.connect(self._on_config_changed)
         self._on_config_changed(adapter.config)
         self._on_connection_changed(listener.connected)
 
-    def _orders_table(self) -> QTableView:
+    def _tools(self) -> QWidget:
+        """Beside the tabs: the filter (both tables) and the CSV export."""
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 2)
+        row.setSpacing(4)
+        self.filter_box = QLineEdit()
+        self.filter_box.setPlaceholderText("Filter\u2026")
+        self.filter_box.setClearButtonEnabled(True)
+        self.filter_box.setToolTip("Show the rows in which any cell holds this text (a "
+                                   "symbol, a side, an order id, a reason)")
+        self.filter_box.setMaximumWidth(140)
+        self.filter_box.textChanged.connect(self.set_filter)
+        self.export_button = QPushButton("Export CSV\u2026")
+        self.export_button.setToolTip("The session's orders (its whole order log, "
+                                      "orders.jsonl) as a CSV file")
+        self.export_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.export_button.clicked.connect(self._on_export)
+        row.addWidget(self.filter_box)
+        row.addWidget(self.export_button)
+        return box
+
+    def _refused_table(self) -> QTableView:
         table = QTableView()
-        table.setModel(self.model)
+        table.setModel(self.refused_proxy)
         table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         _plain_table(table)
+        _fit_columns(table, ("00:00:00", "order: unknown symbol"))
+        table.setSortingEnabled(True)
+        table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        return table
+
+    def _orders_table(self) -> QTableView:
+        table = QTableView()
+        table.setModel(self.proxy)
+        table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        _plain_table(table)
+        table.setSortingEnabled(True)  # a click on a header sorts by it; newest first at start
+        table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
         fixed = _fit_columns(table, ("00:00:00.000", "0000", "SELL", "000", "GOOG"))
         # room for every column, the price too, and the scroll bar: with a font a little
         # wider than expected (an X11 desktop) the price was clipped behind a scroll bar
@@ -487,10 +617,41 @@ class OrdersView(QWidget):
         self.pos_model.changed([c.symbol for _, c in items])
         self._update_header()
 
+    def _on_rejections(self, items: list) -> None:
+        self.refused.add(items)
+        self._update_header()
+
+    def set_filter(self, text: str) -> None:
+        for proxy in (self.proxy, self.refused_proxy):
+            set_filter_text(proxy, text)
+        if self.filter_box.text() != text:
+            self.filter_box.setText(text)
+
+    def export_orders_csv(self, path: Path) -> int:
+        """The session's orders as CSV: its order log when the OrderManager runs on this
+        machine (every order, the table holding only the latest), else what the table has."""
+        config = self.adapter.config
+        log = Path(config.log_dir) / ORDERS_FILE
+        if "order_manager" not in config.remote and log.exists():
+            return write_orders_csv(read_order_log(log), path)
+        rows = ({"order_id": c.order_id, "time": t, "side": c.side, "qty": c.qty,
+                 "symbol": c.symbol, "price": c.price, "client_order_id": c.client_order_id}
+                for t, c in reversed(self.model.rows))
+        return write_orders_csv(rows, path)
+
+    def _on_export(self) -> None:
+        stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+        default = Path(self.adapter.config.log_dir) / f"orders-{stamp}.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Export the session's orders",
+                                              str(default), "CSV files (*.csv)")
+        if path:
+            self.export_orders_csv(Path(path))
+
     def _on_state(self, state) -> None:
         """A (re)connection: the table starts again from the OrderManager's session (its
         latest orders follow as replays), positions and the count are the session's own."""
         self.model.clear()
+        self.refused.clear()  # its latest rejections follow as replays too
         self.model.total = state.orders - state.replay  # the replays count as they come
         self.positions.reset_to(state)
         self.pnl.seed(state.positions, state.fills, state.pnl or {})
@@ -540,6 +701,8 @@ class OrdersView(QWidget):
                     if refused else "")
         self.header.setText(f"Orders  <span style='color:{theme.ACCENT}'>"
                             f"{self.model.total:,}</span> confirmed{rejected}{pnl}{extra}")
+        self.tabs.setTabText(1, f"Rejected ({len(self.refused.rows):,})" if self.refused.rows
+                             else "Rejected")
         tip = ("P&L of the session by average cost: realized, plus the open positions marked "
                "to the last prices in shared memory.")
         if reasons:

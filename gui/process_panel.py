@@ -1,22 +1,34 @@
-"""The process panel: one row per process (state, pid, uptime, restarts, Start / Stop /
-Restart acting on that process alone) plus Start all and Stop all.
+"""The process panel: one row per process (state, pid, uptime, restarts, CPU and memory, its
+restart policy, Start / Stop / Restart / Kill acting on that process alone) plus Start all
+and Stop all. A running process that stops reporting reads "unresponsive"; a crashed one
+carries its last log lines in the state's tooltip; one that keeps crashing under the
+restart-on-crash policy reads "gave up" with the reason.
 
 A view over the ControllerAdapter: it takes the adapter in its constructor, subscribes with
 `_on_*` handlers and calls the adapter's non-blocking verbs."""
 from __future__ import annotations
 
+import sys
 from typing import Dict, Optional
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                               QPushButton, QSizePolicy, QVBoxLayout, QWidget)
+
+from engine.supervision import BACKOFF_CAP_S, BACKOFF_START_S, POLICIES, RETRY_LIMIT
 
 from . import theme
-from .model import PROCESS_NAMES, TITLES, State
+from .model import PROCESS_NAMES, TITLES, ProcView, State
+
+# what a kill is called where it happens
+KILL_WORD = "TerminateProcess" if sys.platform == "win32" else "SIGKILL"
 
 ROLES = {"gateway": "prices + news servers", "orderbook": "prices into shared memory",
          "strategy": "MA crossover + sentiment", "order_manager": "orders, log, confirmations"}
+# what the row has room for (the whole role is its tooltip)
+SHORT_ROLES = {"gateway": "prices, news", "orderbook": "prices \u2192 shm",
+               "strategy": "MA + sentiment", "order_manager": "orders, log"}
 
 
 def state_text(state: str, detail: str = "") -> str:
@@ -26,6 +38,22 @@ def state_text(state: str, detail: str = "") -> str:
     if state in (State.CRASHED, State.STOPPED) and detail:
         return f"{state} ({detail})"
     return state
+
+
+def fmt_rss(n: int) -> str:
+    if n <= 0:
+        return "-"
+    return f"{n / (1 << 20):.0f} MB" if n >= 10 << 20 else f"{n / (1 << 20):.1f} MB"
+
+
+def shown_state(v: ProcView) -> tuple:
+    """(text, colour) of a row's state: its lifecycle state, or what a supervisor adds to
+    it ('unresponsive' while it runs but stopped reporting, 'gave up' after its retries)."""
+    if v.unresponsive_s:
+        return f"unresponsive ({v.unresponsive_s:.0f} s)", theme.AMBER
+    if v.state == State.CRASHED and v.auto.startswith("gave up"):
+        return f"gave up ({v.detail})" if v.detail else "gave up", theme.RED
+    return state_text(v.state, v.detail), theme.STATE_COLORS.get(v.state, theme.GREY)
 
 
 def fmt_uptime(seconds: float) -> str:
@@ -45,7 +73,7 @@ class ProcessRow:
         self.title = QLabel(TITLES.get(name, name))
         self.title.setObjectName("heading")
         self.title.setToolTip(ROLES.get(name, ""))
-        self.role = QLabel(ROLES.get(name, ""))
+        self.role = QLabel(SHORT_ROLES.get(name, ""))
         self.role.setObjectName("muted")
         self.role.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.state = QLabel()
@@ -54,34 +82,50 @@ class ProcessRow:
         self.pid = QLabel("-")
         self.uptime = QLabel("-")
         self.restarts = QLabel("0")
-        for w in (self.pid, self.uptime, self.restarts):
+        self.cpu = QLabel("-")
+        self.rss = QLabel("-")
+        self.cpu.setToolTip("CPU of one core, between its last two reports (it measures its "
+                            "own CPU time every 0.5 s)")
+        self.rss.setToolTip("Resident memory as the process reports it (Linux and Windows: "
+                            "now; macOS: its peak)")
+        for w in (self.pid, self.uptime, self.restarts, self.cpu, self.rss):
             w.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             w.setFont(theme.mono_font())
+        title = TITLES.get(name, name)
+        self.policy = QComboBox()
+        self.policy.addItems(POLICIES)
+        self.policy.setToolTip(
+            f"Restart {title} when it crashes: after {BACKOFF_START_S:g} s, each next time "
+            f"twice as long (at most {BACKOFF_CAP_S:g} s), giving up after {RETRY_LIMIT} "
+            f"restarts in a row that crash again; a Stop or Kill from here is never undone")
+        self.policy.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.policy.currentTextChanged.connect(
+            lambda text: panel.adapter.set_restart_policy(name, text))
         self.start = QPushButton("Start")
         self.stop = QPushButton("Stop")
         self.restart = QPushButton("Restart")
-        for b in (self.start, self.stop, self.restart):
+        self.kill = QPushButton("Kill")
+        self.kill.setObjectName("danger")
+        for b in (self.start, self.stop, self.restart, self.kill):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            b.setMinimumWidth(56)
-        self.start.setToolTip(f"Start {TITLES.get(name, name)} alone")
-        self.stop.setToolTip(f"Stop {TITLES.get(name, name)} alone (the others keep running)")
-        self.restart.setToolTip(f"Stop {TITLES.get(name, name)}, then start it again")
+            b.setMinimumWidth(48)
+        self.start.setToolTip(f"Start {title} alone")
+        self.stop.setToolTip(f"Stop {title} alone (the others keep running)")
+        self.restart.setToolTip(f"Stop {title}, then start it again")
+        self.kill.setToolTip(f"Kill {title} at once ({KILL_WORD}): no chance to clean up, "
+                             f"as a crash would")
         self.start.clicked.connect(lambda: panel.adapter.start(name))
         self.stop.clicked.connect(lambda: panel.adapter.stop(name))
         self.restart.clicked.connect(lambda: panel.adapter.restart(name))
+        self.kill.clicked.connect(lambda: panel.adapter.kill(name))
         self.state_name = State.STOPPED
+        self.shown = ""  # the state text as shown (it may say unresponsive or gave up)
         self.exitcode = None
 
     def set_state(self, state: str, pid, exitcode, detail: str = "") -> None:
         self.state_name = state
         self.exitcode = exitcode
-        color = theme.STATE_COLORS.get(state, theme.GREY)
-        self.state.setText("\u25cf  " + state_text(state, detail))
-        c = QColor(color)
-        rgb = f"{c.red()}, {c.green()}, {c.blue()}"
-        self.state.setStyleSheet(
-            f"QLabel {{ color: {color}; background: rgba({rgb}, 0.13); border: 1px solid "
-            f"rgba({rgb}, 0.45); border-radius: 9px; padding: 1px 8px; font-weight: 600; }}")
+        self._paint(state_text(state, detail), theme.STATE_COLORS.get(state, theme.GREY))
         if pid and state in (State.STARTING, State.RUNNING, State.STOPPING):
             self.pid.setText(str(pid))
         elif state in (State.STOPPED, State.CRASHED):
@@ -90,6 +134,39 @@ class ProcessRow:
         self.start.setEnabled(state in (State.STOPPED, State.CRASHED))
         self.stop.setEnabled(busy)
         self.restart.setEnabled(state != State.STOPPING)
+        self.kill.setEnabled(state in (State.STARTING, State.RUNNING, State.STOPPING))
+
+    def show_view(self, v: ProcView) -> None:
+        """The clock's refresh: figures, and what a supervisor adds to the state."""
+        self.uptime.setText(fmt_uptime(v.uptime))
+        self.restarts.setText(str(v.restarts))
+        self.cpu.setText(f"{v.cpu_percent:.1f} %" if v.state == State.RUNNING else "-")
+        self.rss.setText(fmt_rss(v.rss_bytes))
+        text, color = shown_state(v)
+        if text != self.shown:
+            self._paint(text, color)
+        note = v.auto or (f"no report for {v.unresponsive_s:.0f} s (frozen, or stuck in a "
+                          f"call)" if v.unresponsive_s else "")
+        self.role.setText(note or SHORT_ROLES.get(self.name, ""))
+        self.role.setToolTip(note or ROLES.get(self.name, ""))
+        self.role.setStyleSheet(f"QLabel {{ color: {color if note else theme.MUTED}; }}")
+        tip = ROLES.get(self.name, "")
+        if v.state == State.CRASHED and v.last_lines:
+            tip = "Its last log lines:\n" + "\n".join(v.last_lines)
+        self.state.setToolTip(tip)
+        if self.policy.currentText() != v.policy:
+            self.policy.blockSignals(True)
+            self.policy.setCurrentText(v.policy)
+            self.policy.blockSignals(False)
+
+    def _paint(self, text: str, color: str) -> None:
+        self.shown = text
+        self.state.setText("\u25cf  " + text)
+        c = QColor(color)
+        rgb = f"{c.red()}, {c.green()}, {c.blue()}"
+        self.state.setStyleSheet(
+            f"QLabel {{ color: {color}; background: rgba({rgb}, 0.13); border: 1px solid "
+            f"rgba({rgb}, 0.45); border-radius: 9px; padding: 1px 8px; font-weight: 600; }}")
 
 
 class ProcessPanel(QWidget):
@@ -137,12 +214,13 @@ class ProcessPanel(QWidget):
         card.setObjectName("card")
         grid = QGridLayout(card)
         grid.setContentsMargins(10, 6, 10, 6)
-        grid.setHorizontalSpacing(14)
+        grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(4)
-        for col, text in enumerate(("Process", "", "State", "PID", "Uptime", "Restarts")):
+        for col, text in enumerate(("Process", "", "State", "PID", "Uptime", "Restarts",
+                                    "CPU", "Memory", "On crash")):
             h = QLabel(text)
             h.setObjectName("muted")
-            if col >= 3:
+            if 3 <= col <= 7:
                 h.setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(h, 0, col)
         remote = self.adapter.config.remote
@@ -153,13 +231,13 @@ class ProcessPanel(QWidget):
             row = ProcessRow(name, self)
             self.rows[name] = row
             for col, w in enumerate((row.title, row.role, row.state, row.pid, row.uptime,
-                                     row.restarts)):
+                                     row.restarts, row.cpu, row.rss, row.policy)):
                 grid.addWidget(w, r, col)
             buttons = QHBoxLayout()
             buttons.setSpacing(4)
-            for b in (row.start, row.stop, row.restart):
+            for b in (row.start, row.stop, row.restart, row.kill):
                 buttons.addWidget(b)
-            grid.addLayout(buttons, r, 6)
+            grid.addLayout(buttons, r, 9)
         grid.setColumnStretch(1, 1)
         return card
 
@@ -184,6 +262,7 @@ class ProcessPanel(QWidget):
         row = self.rows.get(name)
         if row is not None:
             row.set_state(state, pid, exitcode, detail)
+            row.show_view(self.adapter.view(name))
         self._update_summary()
 
     def _on_config_changed(self, _config) -> None:
@@ -191,9 +270,7 @@ class ProcessPanel(QWidget):
 
     def _on_clock(self) -> None:
         for name, row in self.rows.items():
-            v = self.adapter.view(name)
-            row.uptime.setText(fmt_uptime(v.uptime))
-            row.restarts.setText(str(v.restarts))
+            row.show_view(self.adapter.view(name))
 
     def _sync_all(self) -> None:
         for name, row in self.rows.items():
@@ -221,3 +298,7 @@ class ProcessPanel(QWidget):
 
     def state_label(self, name: str) -> str:
         return self.rows[name].state.text()
+
+    def refresh(self) -> None:
+        """What the clock does twice a second, now (tests, and after a verb)."""
+        self._on_clock()

@@ -378,6 +378,26 @@ class SessionRequest(Message):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Rejection(Message):
+    """OrderManager -> a confirmation listener that sent a SessionRequest (a desk): an order
+    frame it refused and why, as the sender's rejection ack said. A plain listener never
+    asks, so it never gets one. Sent again (replay set) after a SessionState, for the latest
+    ones of the session."""
+    TYPE: ClassVar[str] = "rejected"
+    reason: str = wire(str)
+    frame: str = wire(str)   # the start of the refused frame, as text (at most FRAME_SHOWN)
+    time: float = wire(int, float, convert=float)
+    replay: Optional[bool] = wire(bool, optional=True)
+
+    FRAME_SHOWN: ClassVar[int] = 200
+
+    @classmethod
+    def of(cls, reason: str, frame: bytes, t: float) -> "Rejection":
+        text = frame[:cls.FRAME_SHOWN].decode("utf-8", errors="replace")
+        return cls(reason=reason[:cls.FRAME_SHOWN], frame=text, time=t)
+
+
+@dataclass(frozen=True, kw_only=True)
 class SessionState(Message):
     """OrderManager -> a confirmation listener that sent a SessionRequest: the session so far
     (orders logged, position and fills per symbol over every account), then the last `replay`

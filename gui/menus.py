@@ -1,0 +1,143 @@
+"""The desk's menu bar: File (record, export, the log folder, quit), View (each dock, reset
+the layout), Processes (start and stop all, and each process's verbs) and Help (About, with
+the version and the README's sections). Standard shortcuts where the platform has one
+(Quit is Ctrl+Q / Cmd+Q, through the ordered stop of closing the window)."""
+from __future__ import annotations
+
+import platform
+import sys
+from typing import Dict
+
+from PySide6 import __version__ as PYSIDE_VERSION
+from PySide6.QtCore import Qt, QUrl, qVersion
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from engine.oscompat import APP_NAME, PROJECT_ROOT
+
+from .model import PROCESS_NAMES, TITLES
+
+# the README's sections a user looks up most, as Help shows them
+README_SECTIONS = ("Set-up (Windows, macOS, Linux; Python 3.10, 3.11, 3.12 or 3.13)",
+                   "The desk (Qt launcher)", "Recording a demo", "A universe of symbols",
+                   "Each process in its own terminal", "Running across machines",
+                   "Interoperating with other implementations", "Faults, bad input, load: "
+                   "the drill")
+
+
+def version() -> str:
+    """The installed package's version, or the checkout's pyproject.toml's."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version as dist_version
+        return dist_version("ipc-trading-desk")
+    except (ImportError, PackageNotFoundError):
+        pass
+    try:
+        for line in (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8").splitlines():
+            if line.startswith("version"):
+                return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return "unknown"
+
+
+def about_text() -> str:
+    readme = PROJECT_ROOT / "README.md"
+    link = QUrl.fromLocalFile(str(readme)).toString()
+    sections = "".join(f"<li>{s}</li>" for s in README_SECTIONS)
+    return (f"<h3>{APP_NAME} {version()}</h3>"
+            f"<p>Four trading processes over TCP sockets and shared memory, started, stopped, "
+            f"watched and charted by this desk.</p>"
+            f"<p>Python {platform.python_version()} on {sys.platform}, Qt {qVersion()}, "
+            f"PySide6 {PYSIDE_VERSION}</p>"
+            f"<p>The <a href='{link}'>README</a> ({readme}) has the rest; its sections:</p>"
+            f"<ul>{sections}</ul>")
+
+
+class DeskMenus:
+    """Builds the menu bar of `window` (a MainWindow) and keeps its actions by name, so
+    tests and the keyboard reach the same thing."""
+
+    def __init__(self, window):
+        self.window = window
+        self.actions: Dict[str, QAction] = {}
+        bar = window.menuBar()
+        self._file(bar.addMenu("&File"))
+        self._view(bar.addMenu("&View"))
+        self._processes(bar.addMenu("&Processes"))
+        self._help(bar.addMenu("&Help"))
+
+    def _add(self, menu, key: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.actions[key] = action
+        return action
+
+    def _file(self, menu) -> None:
+        w = self.window
+        w.record.add_to(menu)
+        self.actions["record"] = w.record.action
+        menu.addSeparator()
+        tools = w.charts.tools
+        self._add(menu, "export_png", "Export charts as PNG\u2026",
+                  lambda: tools.ask_and_export("png"), "Ctrl+E")
+        self._add(menu, "export_svg", "Export charts as SVG\u2026",
+                  lambda: tools.ask_and_export("svg"))
+        self._add(menu, "export_csv", "Export price data as CSV\u2026",
+                  lambda: tools.ask_and_export("csv"))
+        self._add(menu, "export_orders", "Export orders as CSV\u2026",
+                  w.orders_view._on_export, "Ctrl+Shift+E",
+                  "The session's orders (its order log) as a CSV file")
+        menu.addSeparator()
+        self._add(menu, "log_folder", "Open log folder", w.log_view.open_log_folder, "Ctrl+L")
+        menu.addSeparator()
+        quit_ = self._add(menu, "quit", "Quit", w.close, QKeySequence.StandardKey.Quit,
+                          "Stop every process in order, then close")
+        quit_.setMenuRole(QAction.MenuRole.QuitRole)
+
+    def _view(self, menu) -> None:
+        w = self.window
+        for i, dock in enumerate((w.process_dock, w.settings_dock, w.orders_dock,
+                                  w.log_dock), start=1):
+            action = dock.toggleViewAction()
+            action.setShortcut(QKeySequence(f"Ctrl+{i}"))
+            menu.addAction(action)
+            self.actions[f"dock_{dock.windowTitle().lower()}"] = action
+        menu.addSeparator()
+        self._add(menu, "reset_layout", "Reset layout", w.reset_layout, "Ctrl+0",
+                  "Every dock back in its place and size")
+
+    def _processes(self, menu) -> None:
+        a = self.window.adapter
+        self._add(menu, "start_all", "Start all", a.start_all, "F5")
+        self._add(menu, "stop_all", "Stop all", a.stop_all, "Shift+F5")
+        menu.addSeparator()
+        for name in PROCESS_NAMES:
+            if name in a.config.remote:
+                continue
+            sub = menu.addMenu(TITLES.get(name, name))
+            for verb in ("start", "stop", "restart", "kill"):
+                self._add(sub, f"{verb}_{name}", verb.capitalize(),
+                          lambda _=False, v=verb, n=name: getattr(a, v)(n))
+
+    def _help(self, menu) -> None:
+        self._add(menu, "readme", "README", self.open_readme,
+                  QKeySequence.StandardKey.HelpContents)
+        about = self._add(menu, "about", f"About {APP_NAME}", self.show_about)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def open_readme(self) -> bool:
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(PROJECT_ROOT / "README.md")))
+
+    def show_about(self) -> QMessageBox:
+        box = QMessageBox(self.window)
+        box.setWindowTitle(f"About {APP_NAME}")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(about_text())
+        box.open()  # not exec(): the desk keeps polling its processes
+        return box
