@@ -121,13 +121,65 @@ class ProcState:
         """Counters over every run of the process (the latest run's gauges)."""
         return self.earlier.add(self.stats)
 
+    def reported(self, stats: Stats, t: float) -> None:
+        """A report arrived (sent at `t`): the latest figures, and its CPU % over the reports
+        of the last CPU_WINDOW_S."""
+        if self.cpu_mark is None:
+            self.cpu_mark = (t, stats.cpu_s)
+        elif t - self.cpu_mark[0] >= CPU_WINDOW_S:
+            self.cpu_percent = max(0.0, 100 * (stats.cpu_s - self.cpu_mark[1]) /
+                                   (t - self.cpu_mark[0]))
+            self.cpu_mark = (t, stats.cpu_s)
+        self.stats, self.last_report = stats, t
+
     def unresponsive(self, now: Optional[float] = None) -> float:
         """Seconds since it last reported while it runs, once that is too long (else 0)."""
         return unresponsive_for(self.state == State.RUNNING, self.last_report, self.ready_at,
                                 time.time() if now is None else now)
 
 
-class ProcessController:
+class SharedMemoryOwner:
+    """The controller's part that owns the price and signal books: made before the first
+    start, unlinked at close (a mixin, so that tools keep reading ctl.book)."""
+    book: Optional[SharedPriceBook]
+    signal_book: Optional[SignalBook]
+
+    def ensure_shared_memory(self) -> None:
+        """Create the price and signal books (the controller owns and unlinks them)."""
+        if self.book is None:
+            self.book = SharedPriceBook(self.config.symbols, name=self.config.shm_name)
+            if self.book.replaced_stale:
+                self._log("launcher", 30, f"replaced a stale shared-memory segment "
+                                          f"{self.config.shm_name!r} left by a crashed run")
+        if self.signal_book is None:
+            self.signal_book = SignalBook(self.config.symbols, name=self.config.signal_shm_name)
+
+    def marks(self) -> Dict[str, float]:
+        """The latest price of every symbol that has one (what P&L is marked to): from the
+        price book while it exists, else as it was when it was released."""
+        if self.book is None:
+            return dict(self.final_marks)
+        rows = self.book.snapshot()
+        return {s.decode("ascii"): float(p) for s, p, seq in
+                zip(rows["symbol"], rows["price"], rows["seq"]) if seq}
+
+    def release_shared_memory(self) -> None:
+        if self.book is not None:
+            self.final_marks = self.marks()
+        for attr in ("book", "signal_book"):
+            b = getattr(self, attr)
+            if b is not None:
+                b.close()
+                b.unlink()
+                setattr(self, attr, None)
+
+    @property
+    def shm_bytes(self) -> int:
+        return sum(b.nbytes for b in (self.book, self.signal_book) if b is not None)
+
+
+
+class ProcessController(SharedMemoryOwner):
     def __init__(self, config: Config, ctx=None, targets: Optional[Dict[str, Callable]] = None):
         self.config = config
         self.ctx = ctx or mp.get_context("spawn")
@@ -168,40 +220,6 @@ class ProcessController:
 
     def _log(self, name: str, level: int, text: str) -> None:
         self._emit(LogLine(name, level, text, time.time()))
-
-    # -- shared memory ------------------------------------------------------------
-    def ensure_shared_memory(self) -> None:
-        """Create the price and signal books (the controller owns and unlinks them)."""
-        if self.book is None:
-            self.book = SharedPriceBook(self.config.symbols, name=self.config.shm_name)
-            if self.book.replaced_stale:
-                self._log("launcher", 30, f"replaced a stale shared-memory segment "
-                                          f"{self.config.shm_name!r} left by a crashed run")
-        if self.signal_book is None:
-            self.signal_book = SignalBook(self.config.symbols, name=self.config.signal_shm_name)
-
-    def marks(self) -> Dict[str, float]:
-        """The latest price of every symbol that has one (what P&L is marked to): from the
-        price book while it exists, else as it was when it was released."""
-        if self.book is None:
-            return dict(self.final_marks)
-        rows = self.book.snapshot()
-        return {s.decode("ascii"): float(p) for s, p, seq in
-                zip(rows["symbol"], rows["price"], rows["seq"]) if seq}
-
-    def release_shared_memory(self) -> None:
-        if self.book is not None:
-            self.final_marks = self.marks()
-        for attr in ("book", "signal_book"):
-            b = getattr(self, attr)
-            if b is not None:
-                b.close()
-                b.unlink()
-                setattr(self, attr, None)
-
-    @property
-    def shm_bytes(self) -> int:
-        return sum(b.nbytes for b in (self.book, self.signal_book) if b is not None)
 
     # -- verbs (none blocks) ------------------------------------------------------
     def start(self, name: str) -> bool:
@@ -407,14 +425,7 @@ class ProcessController:
         if kind == "log":
             self._emit(LogLine(p.name, msg[2], msg[3], msg[4]))
         elif kind == "stats":
-            stats, t = msg[2], msg[3]
-            if p.cpu_mark is None:
-                p.cpu_mark = (t, stats.cpu_s)
-            elif t - p.cpu_mark[0] >= CPU_WINDOW_S:
-                p.cpu_percent = max(0.0, 100 * (stats.cpu_s - p.cpu_mark[1]) /
-                                    (t - p.cpu_mark[0]))
-                p.cpu_mark = (t, stats.cpu_s)
-            p.stats, p.last_report = stats, t
+            p.reported(msg[2], msg[3])
             self._emit(StatsUpdate(p.name, msg[2], msg[3]))
         elif kind == "ready":
             p.ready_at = time.time()

@@ -506,15 +506,7 @@ class OrdersView(QWidget):
         self.pnl = PnLBook()  # average cost: the OrderManager's session, then every fill
         self.marks = dict  # symbol -> last price; the window gives the charts' latest
 
-        self.header = QLabel()
-        self.header.setObjectName("heading")
-        self.link = QLabel()
-        self.link.setObjectName("muted")
-        top = QHBoxLayout()
-        top.addWidget(self.header)
-        top.addStretch(1)
-        top.addWidget(self.link)
-
+        top = self._header_row()
         self.model = OrdersModel(parent=self)
         self.proxy = sorted_filtered(self.model, self)
         self.table = self._orders_table()
@@ -559,6 +551,18 @@ class OrdersView(QWidget):
         adapter.configChanged.connect(self._on_config_changed)
         self._on_config_changed(adapter.config)
         self._on_connection_changed(listener.connected)
+
+    def _header_row(self) -> QHBoxLayout:
+        """The count, the rejections and the P&L; the listener's link at the right."""
+        self.header = QLabel()
+        self.header.setObjectName("heading")
+        self.link = QLabel()
+        self.link.setObjectName("muted")
+        top = QHBoxLayout()
+        top.addWidget(self.header)
+        top.addStretch(1)
+        top.addWidget(self.link)
+        return top
 
     def _tools(self) -> QWidget:
         """Beside the tabs: the filter (both tables) and the CSV export."""

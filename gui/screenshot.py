@@ -41,6 +41,16 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-tab", default="order_manager",
                         help="log pane to show (default %(default)s)")
     parser.add_argument("--no-crosshair", action="store_true")
+    parser.add_argument("--on-crash", default="", metavar="NAME,...",
+                        help="processes whose restart policy is 'on crash' (default none)")
+    parser.add_argument("--log-filter", default="", metavar="TEXT",
+                        help="text typed into the Logs' filter box")
+    parser.add_argument("--log-level", default="all",
+                        choices=("all", "info", "warning", "error"),
+                        help="the lowest log level shown (default %(default)s)")
+    parser.add_argument("--menu", default="", metavar="TITLE",
+                        help="a menu of the menu bar shown open in the picture (File, View, "
+                             "Processes, Help)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the run's temporary folder (logs, settings) and print it")
     add_arguments(parser)
@@ -77,6 +87,11 @@ class Shot:
         window.charts.set_window(ns.window)
         if ns.log_tab in window.log_view.panes:
             window.log_view.setCurrentWidget(window.log_view.panes[ns.log_tab])
+        for name in filter(None, ns.on_crash.split(",")):
+            window.process_panel.rows[name].policy.setCurrentText("on crash")
+        logs = window.log_view
+        logs.filter_box.setText(ns.log_filter)
+        logs.level_box.setCurrentIndex(("all", "info", "warning", "error").index(ns.log_level))
         window.shutdownFinished.connect(self.app.quit)
         self.window = window
 
@@ -105,14 +120,40 @@ class Shot:
         if not self.ns.no_crosshair:
             (left, right), (lo, hi) = charts.price_plot.vb.viewRange()
             charts.show_crosshair("price", left + 0.72 * (right - left), lo + 0.6 * (hi - lo))
+        window.process_panel.refresh()
         self.app.processEvents()
         self.result.update(fps=charts.fps(over=2.0), frame_ms=charts.frame_ms,
                            frames=charts.frames_rendered, paints=charts.paints(),
                            elapsed=time.monotonic() - self.started,
                            target_fps=charts.target_fps)
-        window.grab().save(str(self.out))
+        self._picture().save(str(self.out))
         self.result.update(orders=window.orders_view.row_count(), status=window.status.text)
         window.close()
+
+
+    def _picture(self):
+        """The window; with --menu, that menu drawn open over it (a menu is a window of its
+        own, which the window's grab does not hold)."""
+        from PySide6.QtGui import QPainter
+        picture = self.window.grab()
+        if not self.ns.menu:
+            return picture
+        bar = self.window.menuBar()
+        action = next((a for a in bar.actions()
+                       if a.text().replace("&", "") == self.ns.menu), None)
+        if action is None:
+            raise SystemExit(f"no menu {self.ns.menu!r}")
+        menu = action.menu()
+        where = bar.mapTo(self.window, bar.actionGeometry(action).bottomLeft())
+        bar.setActiveAction(action)
+        menu.popup(self.window.mapToGlobal(where))
+        self.app.processEvents()
+        picture = self.window.grab()  # the bar with the menu's title highlighted
+        painter = QPainter(picture)
+        painter.drawPixmap(where, menu.grab())
+        painter.end()
+        menu.hide()
+        return picture
 
 
 def main(argv=None) -> int:

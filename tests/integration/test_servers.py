@@ -98,23 +98,35 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     assert acks[0].client_order_id == "nc-1-2" and acks[1].client_order_id is None
     assert acks[5].order_id == 2
     s.close()
-    # a listener that asks for the session (the desk does) gets it: totals, then the orders
+    # a listener that asks for the session (the desk does) gets it: totals, then the orders,
+    # then the session's rejections (a plain listener, like `listener`, gets none of these)
     late = connect(config.confirm_port)
     late.sendall(b'{"type":"session"}*')
-    frames = [json.loads(f) for f in read_frames(late, 3)]
-    late.close()
+    frames = [json.loads(f) for f in read_frames(late, 8)]
     assert frames[0] == {"type": "state", "orders": 2, "positions": {"AAPL": 10, "MSFT": -5},
                          "fills": {"AAPL": 1, "MSFT": 1}, "replay": 2,
                          "pnl": {"AAPL": [173.2, 0], "MSFT": [325.0, 0]}}
-    assert [(f["order_id"], f["replay"]) for f in frames[1:]] == [(1, True), (2, True)]
-    assert all(isinstance(f["time"], float) for f in frames[1:])
+    assert [(f["order_id"], f["replay"]) for f in frames[1:3]] == [(1, True), (2, True)]
+    assert all(isinstance(f["time"], float) for f in frames[1:3])
+    refused = frames[3:]
+    assert [f["type"] for f in refused] == ["rejected"] * 5 and all(f["replay"] for f in refused)
+    assert [f["reason"] for f in refused] == [a.reason for a in acks[:5]]
+    assert refused[2]["frame"] == "not json" and '"HOLD"' in refused[0]["frame"]
+    # and from then on it hears of each rejection as it happens
+    with connect(config.order_port) as bad:
+        bad.sendall(order_frame("nc-1-6", symbol="QQQQ"))
+        assert Ack.decode(read_frames(bad, 1)[0]).status == "rejected"
+    live = json.loads(read_frames(late, 1)[0])
+    assert live["type"] == "rejected" and "QQQQ" in live["reason"] and "replay" not in live
+    late.close()
+    assert b'"type":"rejected"' not in drained(listener, 0.3)
     listener.close()
     ctl.stop_and_wait("order_manager")
     records = read_jsonl(f"{config.log_dir}/orders.jsonl")
     assert [(r["order_id"], r["client_order_id"]) for r in records] == [(1, "nc-1-1"),
                                                                         (2, "nc-1-5")]
     st = ctl.status("order_manager").stats
-    assert st.orders_logged == 2 and st.orders_rejected == 5 and \
+    assert st.orders_logged == 2 and st.orders_rejected == 6 and \
         st.orders_duplicate == 1
 
 
@@ -235,3 +247,19 @@ def test_a_process_opens_all_its_servers_or_none():
     finally:
         busy.close()
         loop.close()
+
+
+def drained(sock, seconds: float) -> bytes:
+    """Whatever the socket receives within `seconds`."""
+    import socket
+    sock.settimeout(seconds)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    return data
