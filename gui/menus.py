@@ -96,8 +96,13 @@ class DeskMenus:
         menu.addSeparator()
         self._add(menu, "log_folder", "Open log folder", w.log_view.open_log_folder, "Ctrl+L")
         menu.addSeparator()
-        quit_ = self._add(menu, "quit", "Quit", w.close, QKeySequence.StandardKey.Quit,
+        # the platform's Quit keys; Ctrl+Q (Cmd+Q on macOS) where it names none (Windows,
+        # some Linux desktops and the offscreen platform)
+        keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or \
+            [QKeySequence("Ctrl+Q")]
+        quit_ = self._add(menu, "quit", "Quit", w.close, None,
                           "Stop every process in order, then close")
+        quit_.setShortcuts(keys)
         quit_.setMenuRole(QAction.MenuRole.QuitRole)
 
     def _view(self, menu) -> None:

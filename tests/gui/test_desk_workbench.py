@@ -206,7 +206,7 @@ def test_menu_bar_shortcuts_docks_and_about(qtbot, make_desk, config):
     assert menus == ["&File", "&View", "&Processes", "&Help"]
     acts = window.menus.actions
     from PySide6.QtGui import QKeySequence
-    assert acts["quit"].shortcut() == QKeySequence(QKeySequence.StandardKey.Quit)
+    assert QKeySequence("Ctrl+Q") in acts["quit"].shortcuts()
     assert acts["record"].shortcut().toString() == "Ctrl+R"
     assert acts["start_all"].shortcut().toString() == "F5"
     for key in ("export_png", "export_svg", "export_csv", "export_orders", "log_folder",
@@ -233,6 +233,14 @@ def test_menu_bar_shortcuts_docks_and_about(qtbot, make_desk, config):
     qtbot.waitUntil(lambda: window.process_panel.state_of("strategy") == "running",
                     timeout=START_MS)
     assert window.process_panel.state_of("gateway") == "stopped"
+
+    # Ctrl+Q quits through the ordered stop, as the close button does
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2_000)
+    qtbot.keyClick(window.process_panel, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.closing, timeout=2_000)
+    qtbot.waitUntil(lambda: window.shutdown_done, timeout=START_MS)
+    assert window.process_panel.state_of("strategy") == "stopped"
 
     box = window.menus.show_about()
     from gui.menus import version
