@@ -282,7 +282,11 @@ class Gateway(ServerProcess):
                      refused_auth=prices.refused_auth + news.refused_auth,
                      **shedding(prices, news),
                      max_backlog=max(prices.max_backlog(), news.max_backlog()),
-                     peak_backlog=max(prices.peak_backlog, news.peak_backlog))
+                     peak_backlog=max(prices.peak_backlog, news.peak_backlog),
+                     links={"prices": {"frames": self.ticks_sent, "bytes": prices.bytes_out,
+                                       "clients": prices.client_count},
+                            "news": {"frames": self.news_sent, "bytes": news.bytes_out,
+                                     "clients": news.client_count}})
 
 
 def run_gateway(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:

@@ -265,6 +265,7 @@ class Server(ShedsLoad):
         self.dropped_idle = 0     # never authenticated, or silent on an input port
         self.accept_pauses = 0    # times accepting was paused for want of descriptors
         self.refused_tls = 0      # TLS handshakes that failed (plain text, untrusted...)
+        self.frames_in = self.bytes_in = self.bytes_out = 0  # over every client, ever
         self.limited = LogLimiter(log)
         self._paused_until = 0.0  # accepting again at this time (0: accepting)
         self._pause_s = ACCEPT_PAUSE_S[0]
@@ -373,6 +374,7 @@ class Server(ShedsLoad):
             self.close_peer(peer, "disconnected")
             return
         peer.heard = True
+        self.bytes_in += len(data)
         before = peer.decoder.oversize
         frames = peer.decoder.feed(data)
         if peer.decoder.oversize != before:
@@ -396,6 +398,7 @@ class Server(ShedsLoad):
                 return
         if frames:
             peer.frames_in += len(frames)
+            self.frames_in += len(frames)
             if self.on_frames:
                 self.on_frames(self, peer, frames)
 
@@ -428,6 +431,7 @@ class Server(ShedsLoad):
                 self.close_peer(peer, f"write error: {exc}")
                 return False
             peer.bytes_out += n
+            self.bytes_out += n
             if n == len(data):
                 return True
             peer.out += data[n:]
@@ -451,6 +455,7 @@ class Server(ShedsLoad):
             self.close_peer(peer, f"write error: {exc}")
             return
         peer.bytes_out += n
+        self.bytes_out += n
         del peer.out[:n]
         if not peer.out and peer.writing:
             self._watch(peer, selectors.EVENT_READ)
@@ -581,12 +586,14 @@ class Outage:
         self.down_since: Optional[float] = None
         self.outages = 0
         self.ever_connected = False
+        self.last_error = ""  # why the link last failed (the desk's System map shows it)
         self._kinds: set = set()  # the kinds of failure said in this outage
 
     def failed(self, exc: BaseException):
         # a new kind of failure within one outage is said too, once: refused while the
         # server starts, then a certificate it is not trusted for, is two reasons to know
         kind = (type(exc).__name__, getattr(exc, "errno", None))
+        self.last_error = str(getattr(exc, "strerror", None) or exc)
         if self.down_since is None:
             self.down_since = time.monotonic()
             self.outages += 1
@@ -601,10 +608,20 @@ class Outage:
                          getattr(exc, "strerror", None) or exc)
 
     def lost(self, why: str):
+        self.last_error = why
         if self.down_since is None:
             self.down_since = time.monotonic()
             self.outages += 1
             self.log.warning("lost %s (%s); reconnecting", self.what, why)
+
+    @property
+    def up(self) -> bool:
+        return self.down_since is None and self.ever_connected
+
+    def link(self, frames: int, **more) -> dict:
+        """A client's side of a link, as Stats.links carries it."""
+        return {"frames": frames, "connected": self.up,
+                "error": "" if self.up else self.last_error, **more}
 
     def connected(self):
         if not self.ever_connected:

@@ -344,6 +344,9 @@ class OrderLink:
         hook = trace.HOOKS.ack_received
         if hook is not None and out.ack is not None:
             hook(out.ack.client_order_id, now_ns)
+        timed = trace.HOOKS.ack_timed
+        if timed is not None and out.ack is not None and out.ack.om_ns:
+            timed(out.ack.client_order_id, now_ns, out.ack.om_ns)
         if out.kind == "bad":
             self.rejections.reject(reason_of(out.error), str(out.error))
             return

@@ -218,7 +218,9 @@ class OrderDesk:
                 continue
             oid = self.orders.add(order, account_of(coid))
             self.accepted += 1
-            replies.append(Ack(client_order_id=coid, order_id=oid, status="accepted").encode())
+            replies.append(Ack(client_order_id=coid, order_id=oid, status="accepted",
+                               om_ns=time.perf_counter_ns() if order.tick_ns else None
+                               ).encode())
             accepted.append((oid, order))
         self.orders.flush()  # on disk (in the OS) before any ack leaves
         return replies, accepted
@@ -346,7 +348,15 @@ class OrderManager(ServerProcess):
                      **shedding(orders, confirms),
                      peak_backlog=max(confirms.peak_backlog, orders.peak_backlog),
                      largest_send=max(confirms.largest_send, orders.largest_send),
-                     next_order_id=self.order_log.next_id)
+                     next_order_id=self.order_log.next_id,
+                     links={"orders": {"frames": orders.frames_in, "bytes": orders.bytes_in,
+                                       "clients": orders.client_count,
+                                       "rejected": desk.rejections.total},
+                            "acks": {"frames": desk.accepted + desk.duplicates
+                                     + desk.rejections.total, "bytes": orders.bytes_out},
+                            "confirmations": {"frames": desk.accepted,
+                                              "bytes": confirms.bytes_out,
+                                              "clients": confirms.client_count}})
 
 
 def run_order_manager(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:

@@ -136,11 +136,14 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
     def stats():
         return Stats(ticks_applied=ingest.applied, bad_frames=ingest.rejections.total,
                      reconnects=max(outage.outages - (0 if outage.ever_connected else 1), 0),
-                     connected=outage.down_since is None and outage.ever_connected,
-                     shm_bytes=book.nbytes)
+                     connected=outage.up, shm_bytes=book.nbytes,
+                     links={"prices": outage.link(ingest.applied, bytes=received[0],
+                                                  rejected=ingest.rejections.total),
+                            "shm_write": {"frames": ingest.applied}})
 
     sock: Optional[socket.socket] = None
     ringer = Ringer()
+    received = [0]  # bytes from the Gateway, over every connection
     try:
         while not stop_event.is_set():
             if sock is None:
@@ -153,6 +156,8 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
                 ingest.reset()
             try:
                 data = recv_some(sock)
+                if data:
+                    received[0] += len(data)
             except ConnectionClosed as exc:
                 sock.close()
                 sock = None

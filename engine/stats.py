@@ -64,6 +64,9 @@ class Stats:
     largest_send: int = 0
     cpu_s: float = 0.0              # CPU seconds of the process so far (os.times)
     rss_bytes: int = 0              # resident memory now (peak on macOS): oscompat.rss_bytes
+    # each link this process is an end of (gauges of counters: frames, bytes, clients,
+    # rejected, connected, error), for the desk's System map (gui/system_model.py)
+    links: Dict[str, dict] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # a tool's own figures (the benchmark's)
 
     COUNTERS = ()  # filled below

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import tls, trace
 from .config import Config
+from .hops import HopTracer
 from .metrics import Latency, Rejections, reason_of
 from .net import (BACKOFF_CAP, ConnectionClosed, Doorbell, Outage, connect, recv_some,
                   udp_port_in_use)
@@ -126,6 +127,8 @@ class StrategyProcess:
         self.log = logging.getLogger("strategy")
         self.rejections = Rejections(self.log, "frame")
         self.tick_to_decision, self.tick_to_ack = Latency(), Latency()
+        self.hops = HopTracer()  # tick-to-ack hop by hop, for the desk's System map
+        self.hops_on = False
         self.session = os.urandom(3).hex()
         self.orders_made = 0
         self.ticks_seen = 0
@@ -166,6 +169,7 @@ class StrategyProcess:
         self.link = OrderLink(cfg, log, self._on_ack, self.rejections, account=self.name,
                               on_positions=self._on_positions, on_delivered=self._on_delivered)
         self.news = NewsReader(cfg, self.stop_event, log, self._on_news, self.rejections)
+        self.hops_on = self.hops.install()  # unless a tool has taken the trace hooks
         self.link.start()
         self.news.start()
         self.reporter.running(session=self.session)
@@ -197,6 +201,8 @@ class StrategyProcess:
         self.doorbell.close()
         self.signals.set_writer(0)
         final = self._stats()
+        if self.hops_on:
+            self.hops.uninstall()
         self.reporter.send(final)
         owner = self.signals.owner
         self.signals.close()
@@ -387,16 +393,22 @@ class StrategyProcess:
         return {self.symbols[j]: int(engine.positions[j]) for j in held.tolist()}
 
     def _stats(self) -> Stats:
-        link = self.link
+        link, news = self.link, self.news
+        latency = {"tick_to_decision": self.tick_to_decision.percentiles_us(),
+                   "tick_to_ack": self.tick_to_ack.percentiles_us()}
+        if self.hops_on:
+            latency["hops"] = self.hops.report()
         return Stats(orders_sent=link.sent, orders_acked=link.acked,
                      orders_rejected=link.rejected, orders_resent=link.resent,
                      orders_pending=len(link.pending), orders_no_ack=link.delivered,
                      order_manager_acks=link.peer_acks, news_received=self.news.received,
                      ticks_seen=self.ticks_seen, bad_frames=self.rejections.total,
                      stale=self.stale,
-                     positions=self._positions(),
-                     latency_us={"tick_to_decision": self.tick_to_decision.percentiles_us(),
-                                 "tick_to_ack": self.tick_to_ack.percentiles_us()})
+                     positions=self._positions(), latency_us=latency,
+                     links={"news": news.outage.link(news.received),
+                            "orders": link.outage.link(link.sent),
+                            "acks": {"frames": link.acked + link.rejected},
+                            "shm_read": {"frames": self.ticks_seen}})
 
 
 def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None,

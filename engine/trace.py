@@ -18,6 +18,9 @@ class Hooks:
     """(client_order_id, tick_ns, t_before, t_after) around sending one order."""
     ack_received: Optional[Callable[[Optional[str], int], None]] = None
     """(client_order_id, t) an ack arrived (before it is handled)."""
+    ack_timed: Optional[Callable[[Optional[str], int, int], None]] = None
+    """(client_order_id, t, om_ns) an ack that says when the OrderManager handled its order
+    (engine/hops.py, the desk's hop-by-hop latency)."""
     # OrderManager
     frames_read: Optional[Callable[[int], None]] = None
     """(t) its loop woke for a client's bytes (before decoding them)."""

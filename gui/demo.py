@@ -86,6 +86,10 @@ class DemoTour(QObject):
             self.logs_height(300)  # taller while they are the subject: lines to read
         return show
 
+    def show_map(self, shown: bool) -> Callable[[], None]:
+        """The System map in front of the Orders (or the Orders again)."""
+        return lambda: self.window.show_system_map(shown)
+
     def logs_height(self, px: int) -> None:
         self.window.resizeDocks([self.window.log_dock], [px], Qt.Orientation.Vertical)
 
@@ -103,12 +107,14 @@ class DemoTour(QObject):
             Step("Orders arrive: the Strategy sends them over TCP, the OrderManager logs, "
                  "acknowledges and confirms each", hold=8, until=lambda: self.orders() >= 3,
                  limit=40),
-            Step("Stop the Gateway: the feed goes stale, the other three keep running",
-                 lambda: a.stop("gateway"), hold=6,
+            Step("The System map: every socket and the shared memory, live, with what "
+                 "flows on each link", self.show_map(True), hold=4),
+            Step("Stop the Gateway: its links go red, the feed goes stale, the other three "
+                 "keep running", lambda: a.stop("gateway"), hold=6,
                  until=lambda: self.state("gateway") == State.STOPPED and
                  self.feed() == "stale"),
-            Step("Start the Gateway again: the OrderBook reconnects by itself and prices flow",
-                 lambda: a.start("gateway"), hold=6,
+            Step("Start the Gateway again: the OrderBook reconnects by itself, its links "
+                 "come back and prices flow", lambda: a.start("gateway"), hold=6,
                  until=lambda: self.state("gateway") == R and self.feed() == "live"),
             Step("Kill the OrderBook from outside (kill -9, Task Manager): the desk shows it "
                  "crashed, the others go on", self.kill_orderbook, hold=6,
@@ -116,6 +122,8 @@ class DemoTour(QObject):
             Step("Start the OrderBook again: a new price book, and the Strategy follows it",
                  lambda: a.start("orderbook"), hold=6,
                  until=lambda: self.state("orderbook") == R and self.feed() == "live"),
+            Step("Back to the orders: every one acknowledged and logged once",
+                 self.show_map(False), hold=3),
         ]
         for name in PROCESS_NAMES:
             steps.append(Step(f"Each process writes its own log: {TITLES.get(name, name)}",

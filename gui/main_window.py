@@ -18,6 +18,7 @@ from . import theme
 from .charts import ChartsPanel
 from .log_view import LogView
 from .menus import DeskMenus
+from .system_map import SystemMap
 from .orders_view import OrdersListener, OrdersView
 from .process_panel import ProcessPanel
 from .recorder import RecordControls
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         self.orders_view.marks = self.charts.marks  # P&L marked to what the charts show
         self.charts.pnl_source = self.orders_view.pnl_total  # the equity curve
         self.log_view = LogView(adapter)
+        self.system_map = SystemMap(adapter, self.listener, self.charts)
 
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -142,6 +144,12 @@ class MainWindow(QMainWindow):
                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.log_dock = self._dock("Logs", self.log_view.panel(),
                                    Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.system_dock = self._dock("System", self.system_map,
+                                      Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.orders_dock, self.system_dock)
+        self.orders_dock.raise_()
+        self.system_dock.visibilityChanged.connect(self.system_map.set_shown)
+        self.system_map.processSelected.connect(self._on_process_selected)
 
         self.status = StatusLine(self)
         self.record = RecordControls(self)
@@ -199,12 +207,24 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         """Every dock shown, docked where it starts and at its first size (View menu)."""
-        for d in (self.process_dock, self.settings_dock, self.orders_dock, self.log_dock):
+        for d in (self.process_dock, self.settings_dock, self.orders_dock, self.log_dock,
+                  self.system_dock):
             d.setFloating(False)
             self.addDockWidget(d.default_area, d)
             d.show()
         self.splitDockWidget(self.process_dock, self.settings_dock, Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.orders_dock, self.system_dock)
+        self.orders_dock.raise_()
         self.default_layout()
+
+    def show_system_map(self, shown: bool = True) -> None:
+        """The System map in front of the Orders (the demo tour shows it), or the Orders."""
+        (self.system_dock if shown else self.orders_dock).raise_()
+
+    def _on_process_selected(self, name: str) -> None:
+        from .model import TITLES
+        self.status.show_message(f"{TITLES.get(name, name)} selected on the System map",
+                                 theme.ACCENT, 4.0)
 
     # -- settings -----------------------------------------------------------------------
     def default_layout(self) -> None:

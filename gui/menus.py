@@ -108,7 +108,7 @@ class DeskMenus:
     def _view(self, menu) -> None:
         w = self.window
         for i, dock in enumerate((w.process_dock, w.settings_dock, w.orders_dock,
-                                  w.log_dock), start=1):
+                                  w.log_dock, w.system_dock), start=1):
             action = dock.toggleViewAction()
             action.setShortcut(QKeySequence(f"Ctrl+{i}"))
             menu.addAction(action)

@@ -48,6 +48,10 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="all",
                         choices=("all", "info", "warning", "error"),
                         help="the lowest log level shown (default %(default)s)")
+    parser.add_argument("--system-map", action="store_true",
+                        help="show the System map in front of the Orders")
+    parser.add_argument("--stop", default="", metavar="NAME",
+                        help="stop this process 3 s before the picture (its links go red)")
     parser.add_argument("--menu", default="", metavar="TITLE",
                         help="a menu of the menu bar shown open in the picture (File, View, "
                              "Processes, Help)")
@@ -100,6 +104,11 @@ class Shot:
         self.window.show()
         self.started = time.monotonic()
         QTimer.singleShot(200, self.window.process_panel.start_all.click)
+        if self.ns.system_map:
+            QTimer.singleShot(100, self.window.show_system_map)
+        if self.ns.stop:
+            QTimer.singleShot(max(int(self.ns.seconds * 1000) - 3000, 500),
+                              self.window.process_panel.rows[self.ns.stop].stop.click)
         QTimer.singleShot(int(self.ns.seconds * 1000), self._choose_symbol)
         try:
             self.app.exec()

@@ -329,16 +329,21 @@ class Ack(Message):
         "wire": Wire((int,), optional=True), "omit_none": False})
     status: str = wire(str)
     reason: Optional[str] = wire(str, optional=True)
+    # when the OrderManager handled the order (perf_counter_ns), for a client whose orders
+    # carry tick_ns (ours: the desk's hop-by-hop latency); a plain peer never gets it
+    om_ns: Optional[int] = wire(int, optional=True)
 
     def encode(self) -> bytes:
         """The generic frame's bytes; an ack without a reason (every accepted one) is
         written directly."""
-        oid = self.order_id
-        if self.reason is not None or (oid is not None and type(oid) is not int):
+        oid, om = self.order_id, self.om_ns
+        if self.reason is not None or (oid is not None and type(oid) is not int) or \
+                (om is not None and type(om) is not int):
             return super().encode()
+        timed = "" if om is None else f',"om_ns":{om}'
         return (f'{{"type":"ack","client_order_id":{_ENCODE(self.client_order_id)},'
-                f'"order_id":{"null" if oid is None else oid},"status":"{self.status}"}}*'
-                ).encode("utf-8")
+                f'"order_id":{"null" if oid is None else oid},"status":"{self.status}"'
+                f'{timed}}}*').encode("utf-8")
 
     def check(self, err) -> None:
         if self.status not in ACK_STATUSES:

@@ -84,7 +84,7 @@ def test_the_demo_tour_plays_every_step_and_records_it_with_captions(qtbot, make
         assert tour.start()
     ok, report = done.args
     assert ok, report
-    assert len(report) == len(tour.steps) == 13
+    assert len(report) == len(tour.steps) == 15
     assert any("Kill the OrderBook" in line for line in report)
     assert adapter.view("orderbook").restarts >= 1 and adapter.view("gateway").restarts >= 1
     assert not adapter.any_active()
