@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPlainTextEdit,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QPlainTextEdit,
                                QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
 from . import theme
@@ -182,17 +182,10 @@ class LogView(QTabWidget):
 
     def _tools(self) -> QWidget:
         """The row above the panes: filter, level, Pause, Clear, Save, Open log folder."""
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(4, 0, 4, 0)
-        row.setSpacing(4)
-        self.filter_box = QLineEdit()
-        self.filter_box.setPlaceholderText("Filter lines\u2026")
-        self.filter_box.setClearButtonEnabled(True)
-        self.filter_box.setToolTip("Show only the lines that contain this text (any case), "
-                                   "in every pane")
-        self.filter_box.setMinimumWidth(160)
-        self.filter_box.setMaximumWidth(320)
+        box, row = theme.tool_row((4, 0, 4, 0))
+        self.filter_box = theme.filter_box(
+            "Filter lines\u2026", "Show only the lines that contain this text (any case), in "
+            "every pane", min_width=160, max_width=320)
         self.level_box = QComboBox()
         for text, level in LEVELS:
             self.level_box.addItem(text, level)

@@ -21,7 +21,7 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QRegularE
                             QSortFilterProxyModel, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtNetwork import QAbstractSocket, QSslCertificate, QSslSocket, QTcpSocket
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from engine.net import connect_timeout
@@ -566,16 +566,10 @@ class OrdersView(QWidget):
 
     def _tools(self) -> QWidget:
         """Beside the tabs: the filter (both tables) and the CSV export."""
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 2)
-        row.setSpacing(4)
-        self.filter_box = QLineEdit()
-        self.filter_box.setPlaceholderText("Filter\u2026")
-        self.filter_box.setClearButtonEnabled(True)
-        self.filter_box.setToolTip("Show the rows in which any cell holds this text (a "
-                                   "symbol, a side, an order id, a reason)")
-        self.filter_box.setMaximumWidth(140)
+        box, row = theme.tool_row()
+        self.filter_box = theme.filter_box(
+            "Filter\u2026", "Show the rows in which any cell holds this text (a symbol, a "
+            "side, an order id, a reason)")
         self.filter_box.textChanged.connect(self.set_filter)
         self.export_button = QPushButton("Export CSV\u2026")
         self.export_button.setToolTip("The session's orders (its whole order log, "

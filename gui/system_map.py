@@ -45,7 +45,7 @@ class SystemMap(QWidget):
         self.refreshes = 0
         self.paints = 0
         self._last_anim = time.monotonic()
-        self.setMinimumSize(420, 420)
+        self.setMinimumSize(320, 280)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.refresh_timer = QTimer(self)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLineEdit, QWidget
 
 BG = "#0f1318"        # window
 PANEL = "#161b22"     # panels, tables
@@ -125,3 +125,24 @@ def apply_theme(app: QApplication) -> None:
 def configure_pyqtgraph() -> None:
     import pyqtgraph as pg
     pg.setConfigOptions(background=PLOT_BG, foreground=MUTED, antialias=True)
+
+
+def filter_box(placeholder: str, tip: str, min_width: int = 60,
+               max_width: int = 140) -> QLineEdit:
+    """The desk's filter boxes (logs, orders, watchlist): a placeholder, a clear button."""
+    box = QLineEdit()
+    box.setPlaceholderText(placeholder)
+    box.setToolTip(tip)
+    box.setClearButtonEnabled(True)
+    box.setMinimumWidth(min_width)
+    box.setMaximumWidth(max_width)
+    return box
+
+
+def tool_row(margins=(0, 0, 0, 2)):
+    """(widget, its row layout) for a row of small controls."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(*margins)
+    row.setSpacing(4)
+    return box, row

@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QTableView,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QTableView,
                                QVBoxLayout, QWidget)
 
 from . import theme
@@ -304,12 +304,8 @@ class WatchlistPanel(QWidget):
         self.charts = charts
         self.title = QLabel()
         self.title.setObjectName("heading")
-        self.filter_box = QLineEdit()
-        self.filter_box.setPlaceholderText("Filter\u2026")
-        self.filter_box.setToolTip("Show the symbols that contain this text")
-        self.filter_box.setClearButtonEnabled(True)
-        self.filter_box.setMinimumWidth(60)
-        self.filter_box.setMaximumWidth(140)
+        self.filter_box = theme.filter_box("Filter\u2026",
+                                           "Show the symbols that contain this text")
         self.held_box = QCheckBox("Held only")
         top = QHBoxLayout()
         top.addWidget(self.title)

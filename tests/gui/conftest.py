@@ -115,3 +115,32 @@ def bare_adapter(qtbot, config):
     yield adapter
     adapter.close()
     assert not adapter.bugs, adapter.bugs
+
+
+@pytest.fixture
+def start_all(qtbot):
+    """start_all(window): click Start all and wait until every row reads running."""
+    def go(window, timeout_ms: int = 20_000):
+        panel = window.process_panel
+        panel.start_all.click()
+        qtbot.waitUntil(lambda: all(panel.state_of(n) == "running" for n in panel.rows),
+                        timeout=timeout_ms)
+    return go
+
+
+@pytest.fixture
+def refuse_two_orders():
+    """refuse_two_orders(port): send the OrderManager a bad side and an unknown symbol, and
+    wait for both rejections."""
+    import socket
+
+    def go(port: int) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b'{"side":"HOLD","symbol":"AAPL","qty":1,"price":1}*'
+                      b'{"side":"BUY","symbol":"ZZZZ","qty":1,"price":1}*')
+            s.settimeout(5)
+            got = b""
+            while got.count(b"*") < 2:
+                got += s.recv(4096)
+        return got
+    return go

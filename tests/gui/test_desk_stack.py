@@ -371,20 +371,12 @@ def test_a_gateway_restart_is_a_gap_and_the_walk_goes_on(qtbot, desk):
     assert "going on with the session's walk" in window.log_view.text("gateway")
 
 
-def test_rejected_orders_are_counted_with_their_reasons(qtbot, desk):
+def test_rejected_orders_are_counted_with_their_reasons(qtbot, desk, refuse_two_orders):
     """An order the OrderManager refuses is not an order of the session, but the desk says
     how many were refused and why (the Orders header and its tooltip)."""
-    import socket
     window = desk
     start_all(qtbot, window)
-    port = window.adapter.config.order_port
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(b'{"side":"HOLD","symbol":"AAPL","qty":1,"price":1}*'
-                  b'{"side":"BUY","symbol":"ZZZZ","qty":1,"price":1}*')
-        s.settimeout(5)
-        got = b""
-        while got.count(b"*") < 2:
-            got += s.recv(4096)
+    refuse_two_orders(window.adapter.config.order_port)
     header = window.orders_view.header
     qtbot.waitUntil(lambda: "2 rejected" in header.text(), timeout=5_000)
     assert "unknown symbol" in header.toolTip() and "side" in header.toolTip()

@@ -20,16 +20,9 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 START_MS = 20_000
 
 
-def start_all(qtbot, window):
-    panel = window.process_panel
-    panel.start_all.click()
-    qtbot.waitUntil(lambda: all(panel.state_of(n) == "running" for n in panel.rows),
-                    timeout=START_MS)
-
-
-def test_kill_button_kills_at_once_and_is_never_undone(qtbot, desk):
+def test_kill_button_kills_at_once_and_is_never_undone(qtbot, desk, start_all):
     panel = desk.process_panel
-    start_all(qtbot, desk)
+    start_all(desk)
     row = panel.rows["orderbook"]
     row.policy.setCurrentText("on crash")  # a kill from the desk is the user's: not undone
     assert desk.adapter.controller.status("orderbook").auto.policy == "on crash"
@@ -46,9 +39,10 @@ def test_kill_button_kills_at_once_and_is_never_undone(qtbot, desk):
     assert panel.state_of("gateway") == "running"
 
 
-def test_restart_on_crash_comes_back_within_its_backoff_then_gives_up(qtbot, desk):
+def test_restart_on_crash_comes_back_within_its_backoff_then_gives_up(qtbot, desk,
+                                                                      start_all):
     panel, ctl = desk.process_panel, desk.adapter.controller
-    start_all(qtbot, desk)
+    start_all(desk)
 
     # a crash from outside under "on crash": started again after the first backoff
     row = panel.rows["strategy"]
@@ -97,9 +91,10 @@ def test_restart_on_crash_comes_back_within_its_backoff_then_gives_up(qtbot, des
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="SIGSTOP/SIGCONT are POSIX only")
-def test_a_frozen_child_reads_unresponsive_and_recovers_when_continued(qtbot, desk):
+def test_a_frozen_child_reads_unresponsive_and_recovers_when_continued(qtbot, desk,
+                                                                       start_all):
     panel = desk.process_panel
-    start_all(qtbot, desk)
+    start_all(desk)
     pid = desk.adapter.controller.status("gateway").pid
     os.kill(pid, signal.SIGSTOP)
     try:
@@ -114,9 +109,9 @@ def test_a_frozen_child_reads_unresponsive_and_recovers_when_continued(qtbot, de
     assert panel.rows["gateway"].role.text() == SHORT_ROLES["gateway"]
 
 
-def test_cpu_and_memory_per_process(qtbot, desk):
+def test_cpu_and_memory_per_process(qtbot, desk, start_all):
     panel = desk.process_panel
-    start_all(qtbot, desk)
+    start_all(desk)
 
     def figures():
         panel.refresh()

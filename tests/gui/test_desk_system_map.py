@@ -14,19 +14,12 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 START_MS = 20_000
 
 
-def start_all(qtbot, window):
-    panel = window.process_panel
-    panel.start_all.click()
-    qtbot.waitUntil(lambda: all(panel.state_of(n) == "running" for n in panel.rows),
-                    timeout=START_MS)
-
-
-def test_the_map_follows_the_stack(qtbot, desk):
+def test_the_map_follows_the_stack(qtbot, desk, start_all):
     window = desk
     window.show_system_map()
     smap = window.system_map
     qtbot.waitUntil(lambda: smap.shown, timeout=2_000)
-    start_all(qtbot, window)
+    start_all(window)
     model = window.adapter.model
 
     def agree():
@@ -88,12 +81,12 @@ def test_the_map_follows_the_stack(qtbot, desk):
     assert selected == ["strategy"] and smap.selected == "strategy"
 
 
-def test_the_map_animates_only_while_it_is_shown(qtbot, desk):
+def test_the_map_animates_only_while_it_is_shown(qtbot, desk, start_all):
     """While frames flow the map redraws its moving dots; behind the Orders it is never
     drawn (what it costs the charts is measured by `python -m gui.screenshot --system-map`,
     not asserted here)."""
     window = desk
-    start_all(qtbot, window)
+    start_all(window)
     window.show_system_map()
     smap = window.system_map
     qtbot.waitUntil(lambda: smap.shown, timeout=2_000)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import socket
 import time
 from pathlib import Path
 
@@ -91,21 +90,13 @@ def test_log_pause_holds_the_pane_then_resumes_and_clear_and_save(qtbot, log_vie
     assert _lines(log_view, "order_manager")[0].endswith("Received Order 3: BUY 10 MSFT @ 325.00")
 
 
-def test_orders_sorted_filtered_exported_and_rejections_listed(qtbot, desk, tmp_path):
-    window, panel = desk, desk.process_panel
-    panel.start_all.click()
-    qtbot.waitUntil(lambda: all(panel.state_of(n) == "running" for n in panel.rows),
-                    timeout=START_MS)
+def test_orders_sorted_filtered_exported_and_rejections_listed(qtbot, desk, tmp_path,
+                                                                start_all, refuse_two_orders):
+    window = desk
+    start_all(window)
     ov = window.orders_view
     qtbot.waitUntil(lambda: ov.model.total >= 6, timeout=START_MS)
-    port = window.adapter.config.order_port
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(b'{"side":"HOLD","symbol":"AAPL","qty":1,"price":1}*'
-                  b'{"side":"BUY","symbol":"ZZZZ","qty":1,"price":1}*')
-        s.settimeout(5)
-        got = b""
-        while got.count(b"*") < 2:
-            got += s.recv(4096)
+    refuse_two_orders(window.adapter.config.order_port)
     qtbot.waitUntil(lambda: ov.refused.rowCount() == 2, timeout=5_000)
     reasons = {ov.refused.rows[i].reason for i in range(2)}
     assert reasons == {"order: side must be BUY or SELL, not 'HOLD'",
@@ -150,8 +141,7 @@ def test_orders_sorted_filtered_exported_and_rejections_listed(qtbot, desk, tmp_
 def test_charts_export_png_svg_csv_hide_a_series_and_zoom_y(qtbot, make_desk, config,
                                                             tmp_path):
     window = make_desk(config)[1]
-    panel = window.process_panel
-    panel.start_all.click()
+    window.process_panel.start_all.click()
     charts = window.charts
     qtbot.waitUntil(lambda: charts.prices.count > 20 and charts.data.focus_view(
         time.time() - 30, time.time())[0].size > 20, timeout=START_MS)
