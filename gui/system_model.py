@@ -194,6 +194,9 @@ class SystemModel:
         if spec.key == "confirmations":
             connected = desk.get("connected", False)
         ends_up = up.get(spec.src, False) and up.get(spec.dst, False)
+        if not ends_up:  # nothing can flow: not the last reports' rate, which lags
+            lv.frames_per_s = 0.0
+            lv.bytes_per_s = 0.0 if lv.bytes_per_s is not None else None
         if lv.frames_per_s > 0:
             self.last_frame_at[spec.key] = now
         quiet = now - self.last_frame_at.get(spec.key, now - 1e9)

@@ -56,6 +56,7 @@ def test_a_stopped_server_turns_its_links_down_and_a_silent_stream_stalls():
                             error="Connection refused"), SHM, DESK, now=1004.0)
     assert down.links["prices"].status == "down" and down.links["news"].status == "down"
     assert down.links["prices"].error == "Connection refused"
+    assert down.links["prices"].frames_per_s == 0 == down.links["prices"].bytes_per_s
     assert down.links["orders"].status != "down"
     # both ends running but the counters stand still: stalled once past the limit
     model = SystemModel()
