@@ -235,4 +235,11 @@ def test_menu_bar_shortcuts_docks_and_about(qtbot, make_desk, config):
     box = window.menus.show_about()
     from gui.menus import version
     assert version() in box.text() and "PySide6" in box.text() and "README" in box.text()
+    assert "README.md#the-system-map'" in box.text()  # each section a link
+    from gui.menus import README_SECTIONS, anchor
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for title in README_SECTIONS:  # every section named is a heading of the README
+        assert any(line.lstrip("#").strip() == title for line in readme.splitlines()
+                   if line.startswith("#")), title
+        assert anchor(title) in box.text()
     box.close()
