@@ -12,10 +12,10 @@ it handled the order (`om_ns` in the ack, sent only to a client whose orders car
 order before the Strategy's send() has returned, so the call's end is no boundary.)
 
 Over the orders acknowledged in the last WINDOW_S seconds the Strategy reports, every 0.5 s
-in `Stats.latency_us["hops"]`: tick-to-ack's p50 and p99; for each hop its p99, and its p50
-among the typical orders (those whose tick-to-ack lies between its 40th and 60th
-percentiles), so that the hops of a typical order add up to tick-to-ack's p50 (each hop's
-own median does not: their long tails fall on different orders); and a histogram of
+in `Stats.latency_us["hops"]`: tick-to-ack's p50 and p99; for each hop its p99, and as its
+p50 the hop of a typical order: its average over the tenth of the orders whose tick-to-ack
+is nearest the median, so that a typical order's hops add up to tick-to-ack's p50 (each
+hop's own median does not: their long tails fall on different orders); and a histogram of
 tick-to-ack. The times are perf_counter_ns, the clock every process of one machine shares."""
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ HOPS = ("wake", "decide", "handled", "ack")
 WINDOW_S = 10.0
 KEPT = 5_000          # orders kept for the window (at most)
 MAX_PENDING = 20_000  # orders sent but not acked yet, kept (a peer that never acks)
-TYPICAL = (40, 60)    # the percentiles of tick-to-ack between which an order is typical
+TYPICAL = 0.1         # the share of orders, nearest tick-to-ack's median, that are typical
 # the tick-to-ack histogram: log-spaced bins from 100 us to 100 ms (and one each side)
 HIST_LOW_US, HIST_HIGH_US, HIST_BINS = 100.0, 100_000.0, 24
 
@@ -106,13 +106,14 @@ class HopTracer:
                     "histogram": [0] * HIST_BINS, "window_s": WINDOW_S}
         hops = np.array([r[1:] for r in rows], dtype=np.float64) / 1e3  # us
         total = hops.sum(axis=1)
-        lo, hi = np.percentile(total, TYPICAL)
-        typical = hops[(total >= lo) & (total <= hi)]
-        out = {"total": {"p50": round(float(np.percentile(total, 50)), 1),
+        median = float(np.percentile(total, 50))
+        k = max(1, int(round(TYPICAL * len(rows))))
+        typical = hops[np.argsort(np.abs(total - median))[:k]]
+        out = {"total": {"p50": round(median, 1),
                          "p99": round(float(np.percentile(total, 99)), 1),
                          "count": len(rows)}}
         for i, key in enumerate(HOPS):
-            out[key] = {"p50": round(float(np.median(typical[:, i])), 1),
+            out[key] = {"p50": round(float(typical[:, i].mean()), 1),
                         "p99": round(float(np.percentile(hops[:, i], 99)), 1),
                         "count": len(rows)}
         out["histogram"] = histogram(total)
