@@ -605,7 +605,7 @@ class Outage:
             verb = "still cannot reach"
         self._kinds.add(kind)
         self.log.warning("%s %s (%s); retrying every <= 0.5 s", verb, self.what,
-                         getattr(exc, "strerror", None) or exc)
+                         self.last_error)
 
     def lost(self, why: str):
         self.last_error = why

@@ -348,4 +348,3 @@ class ServerProcess:
     def _step(self) -> float:
         """The work due now; returns how long the loop may wait for the sockets."""
         return 0.1
-

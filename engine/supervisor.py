@@ -178,7 +178,6 @@ class SharedMemoryOwner:
         return sum(b.nbytes for b in (self.book, self.signal_book) if b is not None)
 
 
-
 class ProcessController(SharedMemoryOwner):
     def __init__(self, config: Config, ctx=None, targets: Optional[Dict[str, Callable]] = None):
         self.config = config

@@ -157,29 +157,25 @@ class SystemModel:
         self._hops(out, procs.get("strategy", {}).get("stats"))
         return out
 
-    def _figures(self, spec: LinkSpec, procs: Dict[str, dict], now: float) -> dict:
+    @staticmethod
+    def _figures(spec: LinkSpec, procs: Dict[str, dict]) -> dict:
         """frames (a counter), bytes, clients, rejected, error, connected: from the server's
-        report when this desk runs it, else from the client's."""
-        def links_of(name):
-            p = procs.get(name) or {}
-            st: Optional[Stats] = p.get("stats")
-            return (st.links if st is not None else {}), p.get("time"), st
+        report when this desk runs it, else from the client's; "t" is that report's time."""
         out: dict = {"t": None}
-        for who in (spec.server, spec.client):
-            if not who:
-                continue
-            links, t, _ = links_of(who)
-            mine = links.get(spec.key)
+        for who in filter(None, (spec.server, spec.client)):
+            p = procs.get(who) or {}
+            st: Optional[Stats] = p.get("stats")
+            mine = st.links.get(spec.key) if st is not None else None
             if mine is None:
                 continue
             for k, v in mine.items():
                 out.setdefault(k, v)
             if out["t"] is None:
-                out["t"] = t
+                out["t"] = p.get("time")
         return out
 
     def _link(self, spec: LinkSpec, procs, up, desk, now) -> LinkView:
-        f = self._figures(spec, procs, now)
+        f = self._figures(spec, procs)
         lv = LinkView(spec)
         if spec.key == "shm_desk":
             lv.frames_per_s = desk.get("fps", 0.0)
