@@ -3,7 +3,7 @@ symbols and 60 s of history while the engine ingests at full speed. It measures 
 the ingest rate (and the engine's CPU) in alternating windows with the charts drawing and
 paused (off, on, off, on), from one running stack.
 
-    python -m gui.bench_charts --feed ingest|e2e [--quick] --json OUT.json
+    python -m gui.bench_charts --feed ingest|e2e [--window SECONDS] --json OUT.json
 
 `python -m engine.bench` runs it as a process of its own (the engine never imports Qt) and
 puts its figures in the report. Feeds: `ingest`, the blaster into the OrderBook (the sender
@@ -85,8 +85,7 @@ def measure_phases(panel: ChartsPanel, ctl, window: float) -> list:
     return phases
 
 
-def measure(feed: str, quick: bool, log_dir: Path, shm_name: str) -> dict:
-    window = 2.0 if quick else 6.0
+def measure(feed: str, window: float, log_dir: Path, shm_name: str) -> dict:
     cfg = stack_config(log_dir, tick_interval=0.0, seed=7).replace(shm_name=shm_name)
     app = make_app(["bench"])
     model = DeskModel(cfg, controller_factory=lambda c: ProcessController(
@@ -148,12 +147,13 @@ def summarize(feed: str, phases: list, frame_ms: float, symbols: int, window: fl
 def main(argv=None) -> int:
     parser = parser_for("python -m gui.bench_charts", __doc__.split("\n\n")[0])
     parser.add_argument("--feed", choices=sorted(FEEDS), default="ingest")
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--window", type=float, default=6.0,
+                        help="seconds of each of the four windows (default %(default)s)")
     parser.add_argument("--json", required=True, help="write the figures here")
     parser.add_argument("--shm-name", default=f"ipcchart{os.getpid() % 100000}")
     ns = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ipcdesk-charts-") as tmp:
-        res = measure(ns.feed, ns.quick, Path(tmp), ns.shm_name)
+        res = measure(ns.feed, ns.window, Path(tmp), ns.shm_name)
     Path(ns.json).write_text(json.dumps(res, indent=2), encoding="utf-8")
     return 0
 

@@ -1,5 +1,6 @@
-"""`python -m engine.bench --quick` works end to end: real processes, a report and its JSON.
-No timing is asserted (the figures depend on the machine); the figures must only exist."""
+"""`python -m engine.bench --smoke` (every section of --quick, each as short as still gives its
+figures) works end to end: real processes, a report and its JSON. No timing is asserted (the
+figures depend on the machine); the figures must only exist."""
 import json
 import subprocess
 import sys
@@ -11,9 +12,9 @@ from conftest import ROOT, unique_shm_name
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-def test_quick_bench_writes_report_and_json(tmp_path):
+def test_smoke_bench_writes_report_and_json(tmp_path):
     out = tmp_path / "performance_report.md"
-    res = subprocess.run([sys.executable, "-m", "engine.bench", "--quick", "--out", str(out),
+    res = subprocess.run([sys.executable, "-m", "engine.bench", "--smoke", "--out", str(out),
                           "--shm-name", unique_shm_name()[:20]],
                          cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
@@ -31,7 +32,8 @@ def test_quick_bench_writes_report_and_json(tmp_path):
     assert r["floor"]["tcp_rtt_idle_us"]["count"] > 0
     assert "fps" in r["charts"] or "skipped" in r["charts"]
     text = out.read_text()
-    for needle in ("Python", "machine", "## Method", "ticks/s", "tick-to-ack p99"):
+    for needle in ("Python", "machine", "## Method", "ticks/s", "tick-to-ack p99",
+                   "(smoke: the shortest runs;"):
         assert needle in text
     for line in ("ingest:", "end to end:", "floor:", "latency (launcher)",
                  "latency (standalone strategy)", "cpu at the default demo rate",

@@ -22,6 +22,10 @@ def parse(argv):
     parser = parser_for("python -m engine.bench", "Measure the engine with real processes.")
     parser.add_argument("--quick", action="store_true",
                         help="shorter runs (under a minute); the figures are noisier")
+    parser.add_argument("--smoke", action="store_true",
+                        help="the shortest runs that still give every figure of --quick (about "
+                             "15 s): shows the benchmark works; its figures are not worth "
+                             "quoting")
     parser.add_argument("--only", default=None,
                         help="comma-separated sections (default: all; --quick leaves out "
                              "breakdown): " + ", ".join(SECTIONS))
@@ -32,6 +36,7 @@ def parse(argv):
     parser.add_argument("--shm-name", default=f"ipcbench{os.getpid() % 100000}_",
                         help="prefix of the shared-memory names the runs use")
     ns = parser.parse_args(argv)
+    ns.quick = ns.quick or ns.smoke  # a smoke run is a quick one, shorter still
     if ns.only is None:
         ns.sections = [s for s in SECTIONS if not (ns.quick and s in QUICK_SKIPS)]
     else:
@@ -74,14 +79,18 @@ def main(argv=None) -> int:
     args = sys.argv[1:] if argv is None else argv
     command = "python -m engine.bench" + ("".join(" " + shlex.quote(a) for a in args))
     meta = {"date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "command": command, "quick": ns.quick, "machine": machine_info(),
+            "command": command, "quick": ns.quick, "smoke": ns.smoke, "machine": machine_info(),
             "load_before": load_average(), "sections": ns.sections}
+    out_path = Path(ns.out)
+    json_path = Path(ns.json) if ns.json else out_path.with_suffix(".json")
+    for folder in {out_path.parent, json_path.parent}:  # before the runs, not after them
+        folder.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     notes: List[str] = []
     with tempfile.TemporaryDirectory(prefix="ipcbench") as tmp:
-        ctx = BenchContext(ns.quick, ns.shm_name, Path(tmp))
+        ctx = BenchContext(ns.quick, ns.shm_name, Path(tmp), smoke=ns.smoke)
         m = meta["machine"]
-        ctx.say(f"benchmark ({'quick' if ns.quick else 'full'}) on {m['processor']}, "
+        ctx.say(f"benchmark ({ctx.pick('full', 'quick', 'smoke')}) on {m['processor']}, "
                 f"{m['cpus']} CPUs, Python {m['python']}; load {meta['load_before']}")
         results = run_sections(ctx, ns.sections, notes)
     meta["load_after"] = load_average()
@@ -89,8 +98,6 @@ def main(argv=None) -> int:
     measured = {k: v for k, v in results.items() if "error" not in v}
     rows = figures_table(measured, command)
     explain(rows, measured, notes)
-    out_path = Path(ns.out)
-    json_path = Path(ns.json) if ns.json else out_path.with_suffix(".json")
     write_report(out_path, json_path, meta, results, rows, notes, list(SECTIONS), METHOD)
     ctx.say(f"report written to {out_path} and {json_path} ({meta['duration_s']} s)")
     return 1 if any("error" in v for v in results.values()) else 0

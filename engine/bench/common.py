@@ -24,14 +24,21 @@ LATENCY_RATE = 1000  # ticks a second, all symbols together, in the latency sect
 
 
 class BenchContext:
-    """One benchmark run: quick or full, its temporary folder, its shared-memory prefix."""
+    """One benchmark run: full, quick or smoke (a smoke run is a quick run made shorter
+    still), its temporary folder, its shared-memory prefix."""
 
-    def __init__(self, quick: bool, shm_base: str, workdir: Path, out=sys.stdout):
-        self.quick = quick
+    def __init__(self, quick: bool, shm_base: str, workdir: Path, out=sys.stdout,
+                 smoke: bool = False):
+        self.quick = quick or smoke
+        self.smoke = smoke
         self.shm_base = shm_base
         self.workdir = Path(workdir)
         self.out = out
         self._n = 0
+
+    def pick(self, full, quick, smoke):
+        """A run's length (seconds, ticks, round trips) for a full, --quick or --smoke run."""
+        return smoke if self.smoke else quick if self.quick else full
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)

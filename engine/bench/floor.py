@@ -17,7 +17,7 @@ from .procs import run_echo
 
 
 def floor(ctx: BenchContext) -> dict:
-    n_hot, n_idle = (300, 100) if ctx.quick else (3000, 1000)
+    n_hot, n_idle = ctx.pick((3000, 1000), (300, 100), (100, 30))
     res = _round_trips(n_hot, n_idle)
     res["tick_to_ack_floor_us"] = round(res["udp_rtt_idle_us"]["p50"] / 2
                                         + res["tcp_rtt_idle_us"]["p50"], 1)

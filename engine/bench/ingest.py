@@ -14,8 +14,8 @@ from .procs import price_block, run_blaster
 
 
 def ingest(ctx: BenchContext) -> dict:
-    n = 2_000_000 if ctx.quick else 20_000_000
-    repeats = 1 if ctx.quick else 5  # the median of 5 rides out a neighbour's burst
+    n = ctx.pick(20_000_000, 2_000_000, 200_000)
+    repeats = ctx.pick(5, 1, 1)  # the median of 5 rides out a neighbour's burst
     runs = [_ingest_once(ctx, n) for _ in range(repeats)]
     rates = [r["ticks_per_s"] for r in runs]
     best = max(runs, key=lambda r: r["ticks_per_s"])
@@ -53,14 +53,14 @@ def _ingest_once(ctx: BenchContext, n: int) -> dict:
 
 
 def e2e(ctx: BenchContext) -> dict:
-    window = 3.0 if ctx.quick else 10.0
+    window = ctx.pick(10.0, 3.0, 1.0)
     cfg = ctx.config(tick_interval=0.0)
     ctl = ctx.controller(cfg, targets={"gateway": run_gateway, "orderbook": run_orderbook})
     try:
         ctl.start_all()
         book = ctl.book
         wait(ctl, lambda: book.update_counter > 0, 30, "the first tick")
-        pump(ctl, 1.0)  # warm up
+        pump(ctl, ctx.pick(1.0, 1.0, 0.3))  # warm up
         c0, t0 = book.update_counter, time.perf_counter()
         samples = []
         while time.perf_counter() - t0 < window:

@@ -24,7 +24,7 @@ HOPS = ("OrderBook receipt -> Strategy awake", "awake -> order sending", "order 
 
 
 def latency(ctx: BenchContext) -> dict:
-    duration = 5.0 if ctx.quick else 30.0
+    duration = ctx.pick(30.0, 5.0, 1.5)
     cfg = ctx.latency_config()
     ctl = ctx.controller(cfg)
     try:
@@ -44,7 +44,7 @@ def latency(ctx: BenchContext) -> dict:
 
 
 def standalone(ctx: BenchContext) -> dict:
-    duration = 5.0 if ctx.quick else 30.0
+    duration = ctx.pick(30.0, 5.0, 1.5)
     cfg = ctx.latency_config()
     ctl = ctx.controller(cfg, targets={"gateway": run_gateway, "orderbook": run_orderbook,
                                        "order_manager": run_order_manager})
@@ -88,7 +88,7 @@ def _start_strategy(cfg, stats_path: Path) -> subprocess.Popen:
 def breakdown(ctx: BenchContext) -> dict:
     """Where tick-to-ack goes, hop by hop, at 1,000 ticks/s: the Strategy's and the
     OrderManager's trace hooks on (the latency sections run with them off)."""
-    duration = 5.0 if ctx.quick else 20.0
+    duration = ctx.pick(20.0, 5.0, 1.5)
     cfg = ctx.latency_config()
     ctl = ctx.controller(cfg, targets={"gateway": run_gateway, "orderbook": run_orderbook,
                                        "strategy": run_strategy_traced,

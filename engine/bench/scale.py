@@ -28,12 +28,10 @@ SIZES = (5, 50, 500, 5000)
 WARMUP_S = 3.0  # after the first prices: imports done, positions asked, windows filled
 
 
-def window_s(n: int, quick: bool) -> float:
+def window_s(n: int, ctx: BenchContext) -> float:
     """How long each size is measured: 15 s (5,000 symbols: 60 s, the soak the target asks
-    for); --quick: 4 s."""
-    if quick:
-        return 4.0
-    return 60.0 if n >= 5000 else 15.0
+    for); --quick: 4 s; --smoke: 2 s."""
+    return ctx.pick(60.0 if n >= 5000 else 15.0, 4.0, 2.0)
 
 
 def scale_config(workdir: Path, n: int, shm_name: str) -> Config:
@@ -157,7 +155,7 @@ def _run_desk(ctx: BenchContext, n: int, seconds: float) -> Dict:
 def scale(ctx: BenchContext) -> dict:
     rows = {}
     for n in SIZES:
-        seconds = window_s(n, ctx.quick)
+        seconds = window_s(n, ctx)
         res = _run_desk(ctx, n, seconds)
         if "desk_skipped" in res:  # no Qt here: the engine alone
             why = res["desk_skipped"]

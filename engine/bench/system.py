@@ -10,7 +10,7 @@ from .common import BenchContext, cpu_times, pump, wait
 
 
 def cpu(ctx: BenchContext) -> dict:
-    window = 6.0 if ctx.quick else 30.0
+    window = ctx.pick(30.0, 6.0, 1.5)
     cfg = ctx.config(seed=None)  # the default demo: 10 rounds/s, news every second
     ctl = ctx.controller(cfg)
     try:
