@@ -4,6 +4,7 @@ drill and the benchmark all use these, so that they never disturb a desk that is
 never collide with each other."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -60,6 +61,17 @@ def private_stack(config: Config, said=frozenset(), shm_prefix: str = "ipcd") ->
 
 class WaitTimeout(AssertionError):
     """A condition did not come true in time (an AssertionError, so a test fails with it)."""
+
+
+def read_jsonl(path) -> list:
+    """The records of a JSON-lines file that a process may still be appending to: every
+    whole line (a last line not yet ended by its newline is left for the next read); a
+    file not made yet has none."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
 
 
 def log_tails(log_dir, lines: int = 12) -> str:

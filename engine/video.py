@@ -81,14 +81,18 @@ class VideoWriter:
         self.started = time.monotonic()
 
     # -- the caller's side ----------------------------------------------------------------
-    def put(self, frame, repeat: int = 1, keep=None) -> bool:
+    def put(self, frame, repeat: int = 1, keep=None, wait: float = 0.0) -> bool:
         """Hand over one BGRA frame (height x width x 4, uint8) for `repeat` frame times.
         `keep`: an object that owns the frame's memory, held until it is encoded. False when
-        the encoder is behind (nothing was taken) or has failed."""
+        the encoder is behind (nothing was taken) or has failed. `wait`: seconds to wait for
+        the encoder to make room (0: refuse at once, as a live capture must)."""
         if self.error is not None or repeat < 1:
             return False
         try:
-            self._queue.put_nowait((frame, int(repeat), keep))
+            if wait > 0:
+                self._queue.put((frame, int(repeat), keep), timeout=wait)
+            else:
+                self._queue.put_nowait((frame, int(repeat), keep))
         except queue.Full:
             self.refused += 1
             return False

@@ -69,7 +69,7 @@ def measure_phases(panel: ChartsPanel, ctl, window: float) -> list:
     book, phases = ctl.book, []
     for on in (False, True, False, True):
         (panel.timer.start if on else panel.timer.stop)()
-        run_qt(0.5)  # settle
+        run_qt(min(0.5, window / 4))  # settle
         c0, f0, p0 = book.update_counter, panel.frames_rendered, panel.paints()
         t0, cpu0 = time.perf_counter(), sum(os.times()[:2])
         engine0 = sum(cpu_times(ctl)[0].values())
@@ -104,7 +104,7 @@ def measure(feed: str, window: float, log_dir: Path, shm_name: str) -> dict:
         fill_history(panel, ctl.book)
         panel.resize(1280, 720)
         panel.show()
-        run_qt(1.0)
+        run_qt(min(1.0, window))
         phases = measure_phases(panel, ctl, window)
         frame_ms = panel.frame_ms
     finally:

@@ -152,7 +152,7 @@ class Recorder(QObject):
         writer = self.writer
         if writer is None:
             return None
-        self._tick()  # up to now
+        self._tick(last=True)  # up to now, waiting for the encoder if it is behind
         self.timer.stop()
         self.writer = None
         path = self.path
@@ -168,7 +168,10 @@ class Recorder(QObject):
         self.stopped.emit(str(path), figures)
         return path
 
-    def _tick(self) -> None:
+    def _tick(self, last: bool = False) -> None:
+        """Capture the window for the frame times due since the last capture. A capture the
+        encoder has no room for is refused (the desk never waits on it) and the next one
+        covers its frame times; the `last` one, at the stop, waits for room instead."""
         writer = self.writer
         if writer is None:
             return
@@ -189,7 +192,7 @@ class Recorder(QObject):
         if self.captions:
             image = with_caption(image, self.caption)
         pixels, owner = as_bgra(image)
-        if writer.put(pixels, missed, keep=owner):
+        if writer.put(pixels, missed, keep=owner, wait=5.0 if last else 0.0):
             self.written = due
         cost = (time.perf_counter() - t) * 1e3
         self.capture_ms = cost if self.capture_ms == 0 else 0.95 * self.capture_ms + 0.05 * cost

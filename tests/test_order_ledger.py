@@ -177,3 +177,15 @@ def test_the_sync_orders_switch_takes_no_value():
     parser = add_arguments(parser_for("t"))
     assert from_args(parser.parse_args(["--sync-orders"])).sync_orders is True
     assert from_args(parser.parse_args([])).sync_orders is False
+
+
+def test_a_reader_of_a_log_being_written_takes_only_whole_records(tmp_path):
+    """What the tests read orders.jsonl with while the OrderManager appends to it: a record
+    whose newline is not written yet is left for the next read, never half-parsed."""
+    from engine.testing import read_jsonl
+    path = tmp_path / "orders.jsonl"
+    assert read_jsonl(path) == []
+    path.write_text('{"order_id":1}\n{"order_id":2', encoding="utf-8")
+    assert read_jsonl(path) == [{"order_id": 1}]
+    path.write_text('{"order_id":1}\n{"order_id":2}\n', encoding="utf-8")
+    assert read_jsonl(path) == [{"order_id": 1}, {"order_id": 2}]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -21,8 +20,7 @@ def moving_bar(i: int, h: int = 121, w: int = 201) -> np.ndarray:
 
 
 def put(writer, frame, repeat=1):
-    while not writer.put(frame, repeat):  # the encoder is behind: hand it over again
-        time.sleep(0.002)
+    assert writer.put(frame, repeat, wait=10.0)  # the encoder may be behind: wait for room
 
 
 def test_frames_repeats_and_an_odd_size_make_a_playable_mp4(tmp_path):
@@ -57,6 +55,18 @@ def test_a_full_backlog_refuses_instead_of_blocking(tmp_path):
     writer.close()
     assert taken < 50 and writer.refused == 50 - taken
     assert writer.frames == taken
+
+
+def test_a_put_that_waits_is_taken_once_the_encoder_makes_room(tmp_path):
+    """The last capture of a recording (at its stop) waits instead of being refused."""
+    writer = VideoWriter(tmp_path / "last.mp4", 1280, 720, fps=30, backlog=1)
+    big = np.random.default_rng(2).integers(0, 255, (720, 1280, 4), dtype=np.uint8)
+    while writer.put(big):  # until the encoder is behind
+        pass
+    assert writer.refused == 1
+    assert writer.put(big, 3, wait=10.0)
+    writer.close()
+    assert writer.refused == 1 and writer.frames == (writer.captured - 1) + 3
 
 
 def test_without_pyav_the_message_says_what_to_install(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ import pytest
 from engine.config import Config
 
 
+@pytest.mark.slow
 def test_desk_started_from_an_unwritable_folder_runs_trades_and_logs(qtbot, make_desk,
                                                                      fast_config, tmp_path,
                                                                      monkeypatch):

@@ -349,7 +349,11 @@ def test_a_gateway_restart_is_a_gap_and_the_walk_goes_on(qtbot, desk):
     window = desk
     start_all(qtbot, window)
     charts, panel = window.charts, window.process_panel
-    qtbot.waitUntil(lambda: charts.point_count() >= 150, timeout=20_000)  # prices have moved
+    book = window.adapter.controller.book
+    # prices have moved: 250 ticks of each symbol (5 s; counted in ticks, not in the chart's
+    # frames, which a busy machine draws fewer of)
+    qtbot.waitUntil(lambda: book.update_counter >= 250 * len(window.adapter.config.symbols)
+                    and charts.point_count() >= 10, timeout=30_000)
     panel.rows["gateway"].stop.click()
     qtbot.waitUntil(lambda: panel.state_of("gateway") == "stopped", timeout=10_000)
     qtbot.waitUntil(lambda: charts.data.feed == "stale", timeout=5_000)

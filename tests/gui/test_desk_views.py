@@ -144,7 +144,9 @@ def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
     drawn = charts.frames_rendered - frames
     stamps = charts.frame_times()[-drawn:]
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-    assert drawn >= 2 and min(gaps) >= 0.45, f"idle frames {gaps} s apart"
+    # frames are stamped when drawn, so on a busy machine one that took longer to draw makes
+    # a gap a little short: their number and mean gap are the promise
+    assert 2 <= drawn <= 6 and sum(gaps) / len(gaps) >= 0.45, f"idle frames {gaps} s apart"
     # and a new sample is drawn at once, at the full rate again
     feed(ctl, 1000)
     frames = charts.frames_rendered

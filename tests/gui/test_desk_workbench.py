@@ -90,6 +90,7 @@ def test_log_pause_holds_the_pane_then_resumes_and_clear_and_save(qtbot, log_vie
     assert _lines(log_view, "order_manager")[0].endswith("Received Order 3: BUY 10 MSFT @ 325.00")
 
 
+@pytest.mark.slow
 def test_orders_sorted_filtered_exported_and_rejections_listed(qtbot, desk, tmp_path,
                                                                 start_all, refuse_two_orders):
     window = desk
@@ -138,6 +139,7 @@ def test_orders_sorted_filtered_exported_and_rejections_listed(qtbot, desk, tmp_
     assert ov.model.total == len(log)
 
 
+@pytest.mark.slow
 def test_charts_export_png_svg_csv_hide_a_series_and_zoom_y(qtbot, make_desk, config,
                                                             tmp_path):
     window = make_desk(config)[1]

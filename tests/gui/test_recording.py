@@ -11,6 +11,7 @@ from engine.video import probe  # noqa: E402
 from gui.recorder import CAPTION_STRIP, fmt_clock  # noqa: E402
 
 
+@pytest.mark.slow
 def test_the_record_button_records_the_window_while_the_user_works(qtbot, make_desk, config,
                                                                    tmp_path):
     adapter, window = make_desk(config)
@@ -53,6 +54,32 @@ def test_closing_the_window_while_recording_finishes_the_file(qtbot, make_desk, 
     assert probe(video)["frames"] >= 30
 
 
+def test_the_stop_waits_for_an_encoder_that_is_behind(qtbot, tmp_path):
+    """While recording, a capture the encoder has no room for is refused (the desk never
+    waits) and the next covers its frame times; the capture at the stop waits instead, so
+    the file lasts until the stop however far behind the encoder was."""
+    from PySide6.QtWidgets import QLabel
+    from gui.recorder import Recorder
+    label = QLabel("recording")
+    label.resize(320, 200)
+    label.show()
+    qtbot.addWidget(label)
+    recorder = Recorder(label)
+    assert recorder.start(tmp_path / "behind.mp4")
+    real_put, waited = recorder.writer.put, []
+
+    def behind(frame, repeat=1, keep=None, wait=0.0):  # no room unless the caller waits
+        waited.append(wait)
+        return real_put(frame, repeat, keep, wait) if wait > 0 else False
+    recorder.writer.put = behind
+    qtbot.waitUntil(lambda: recorder.elapsed() >= 1.0, timeout=10_000)
+    assert recorder.written == 1  # only the first frame (before the encoder fell behind)
+    path = recorder.stop()
+    assert waited[-1] > 0 and all(w == 0 for w in waited[:-1])
+    frames = probe(path)["frames"]
+    assert frames >= 30 and frames == recorder.written
+
+
 def test_a_recording_that_cannot_start_says_why_and_the_desk_goes_on(qtbot, make_desk,
                                                                      config, tmp_path):
     adapter, window = make_desk(config)
@@ -78,8 +105,9 @@ def test_the_demo_tour_plays_every_step_and_records_it_with_captions(qtbot, make
     caption strip under the window."""
     from gui.demo import DemoTour
     adapter, window = make_desk(fast_config)
+    window.resize(1280, 720)  # fewer pixels than the usual test desk to render and encode
     out = tmp_path / "demo.mp4"
-    tour = DemoTour(window, out, scale=0.15)
+    tour = DemoTour(window, out, scale=0.06)
     with qtbot.waitSignal(tour.finished, timeout=120_000) as done:
         assert tour.start()
     ok, report = done.args

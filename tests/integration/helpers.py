@@ -6,7 +6,7 @@ import socket
 import time
 
 from engine.protocol import FrameDecoder
-from engine.testing import wait_until as wait_for  # noqa: F401  (the tests' name for it)
+from engine.testing import read_jsonl, wait_until as wait_for  # noqa: F401  (for the tests)
 
 
 def connect(port, timeout=10.0):
@@ -41,8 +41,3 @@ def read_frames(sock, n, timeout=10.0):
 def order_frame(coid, side="BUY", symbol="AAPL", qty=10, price=173.2):
     return json.dumps({"type": "order", "client_order_id": coid, "side": side,
                        "symbol": symbol, "qty": qty, "price": price}).encode() + b"*"
-
-
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]

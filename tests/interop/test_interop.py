@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from engine.testing import free_ports, wait_until as wait_for
+from engine.testing import free_ports, read_jsonl, wait_until as wait_for
 from engine.protocol import FrameDecoder
 from engine.signals import SignalEngine
 
@@ -49,13 +49,6 @@ def wait_listening(port: int, timeout: float = 20.0) -> None:
             if time.monotonic() > end:
                 raise
             time.sleep(0.02)
-
-
-def read_jsonl(path):
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
 
 
 def order_manager(procs, tmp_path):
