@@ -2,8 +2,8 @@
 and ordered stop-all over a real ProcessController with small stand-in children, running
 totals across restarts, the confirmation decoder, the chart history ring, settings merging.
 
-The stand-in targets are module-level so spawned children import them by name; this module
-imports gui.model lazily so that a child does not import more than it needs."""
+The stand-in children are in tests/standins.py, which a spawned child imports by name without
+importing pytest or this module."""
 from __future__ import annotations
 
 import json
@@ -14,25 +14,9 @@ import pytest
 
 from engine.protocol import Confirm
 from engine.supervisor import START_ORDER, STOP_ORDER, StateChanged
+from standins import crash_target, idle_target
 
 pytestmark = pytest.mark.timeout(60)
-
-
-# -- stand-in children (run in spawned processes) ---------------------------------------------
-def idle_target(config, stop_event, reporter=None, **kwargs):
-    from engine.stats import Stats
-    reporter.running()
-    n = 0
-    while not stop_event.wait(0.02):
-        n += 5
-        reporter.maybe(lambda: Stats(ticks_applied=n, orders_logged=n // 5, bad_frames=1))
-    reporter.send(Stats(ticks_applied=n, orders_logged=n // 5, bad_frames=1))
-
-
-def crash_target(config, stop_event, reporter=None, **kwargs):
-    reporter.running()
-    stop_event.wait(0.3)
-    raise SystemExit(3)
 
 
 def targets(**override):

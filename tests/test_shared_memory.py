@@ -11,6 +11,7 @@ import pytest
 from engine.shared_memory_utils import (HEADER_BYTES, SharedPriceBook, SignalBook,
                                         StaleSegmentInUse, book_footprint, segment_exists)
 from conftest import ROOT, unique_shm_name
+from standins import pausing_writer, price_writer, reader_check, torn
 
 SYMS = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
 
@@ -85,21 +86,12 @@ def test_signal_book(shm_name):
     assert book_footprint(SYMS)["total"] == 288 + HEADER_BYTES + 40 * 5
 
 
-def _writer(name, lock, n, start_evt):
-    book = SharedPriceBook.attach(name, lock=lock)
-    start_evt.wait(10)
-    for k in range(1, n + 1):
-        # price and recv_ns carry the same number: a torn row would show them apart
-        book.update_many({0: (float(k), 1), 1: (float(k), 1)}, recv_ns=k)
-    book.close()
-
-
 def test_updates_propagate_to_another_process(shm_name):
     ctx = mp.get_context("spawn")
     lock = ctx.Lock()
     start = ctx.Event()
     with SharedPriceBook(SYMS, name=shm_name, lock=lock) as book:
-        p = ctx.Process(target=_writer, args=(shm_name, lock, 2000, start))
+        p = ctx.Process(target=price_writer, args=(shm_name, lock, 2000, start))
         p.start()
         start.set()
         p.join(30)
@@ -109,52 +101,6 @@ def test_updates_propagate_to_another_process(shm_name):
         assert book.update_counter == 4000
 
 
-def _pausing_writer(name, lock, n, start_evt, pause_s):
-    """Writes price and recv_ns of two rows in two halves with a pause between them, inside
-    the seqlock (as a writer descheduled mid-write would): a reader that does not retry
-    sees price != recv_ns, or one row ahead of the other, every time it lands in a pause.
-    It pauses as long between writes (a writer that never paused there would starve the
-    readers, who can only finish a read between two writes)."""
-    from engine.shared_memory_utils import H_UPDATES
-    book = SharedPriceBook.attach(name, lock=lock)
-    s, f, q = book._stride, book._f, book._q
-    start_evt.wait(10)
-    for k in range(1, n + 1):
-        book._begin()
-        f[0 * s + 1] = k            # first half: both prices
-        f[1 * s + 1] = k
-        time.sleep(pause_s)
-        q[0 * s + 3] = k            # second half: both receive times and counters
-        q[1 * s + 3] = k
-        q[0 * s + 2] += 1
-        q[1 * s + 2] += 1
-        book._h[H_UPDATES] += 2
-        book._end()
-        time.sleep(pause_s)  # and as long between writes: readers get their turn
-    book.close()
-
-
-def _torn(rows) -> int:
-    """Rows of one consistent read: AAPL and MSFT were written as one (price == recv_ns ==
-    k in both)."""
-    (pa, sa, ra), (pm, sm, rm) = rows
-    return int(sa > 0 and not (pa == ra == pm == rm and sa == sm))
-
-
-def _reader_check(name, seconds, result_q):
-    """A reader in a process of its own, without the writers' lock (a Strategy started in
-    its own terminal): every snapshot it takes must be whole."""
-    book = SharedPriceBook.attach(name)
-    torn = reads = 0
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        snap = book.snapshot()
-        torn += _torn([(snap["price"][i], snap["seq"][i], snap["recv_ns"][i]) for i in (0, 1)])
-        reads += 1
-    book.close()
-    result_q.put((torn, reads))
-
-
 def test_no_torn_rows_with_writer_and_readers_in_separate_processes(shm_name):
     ctx = mp.get_context("spawn")
     lock = ctx.Lock()
@@ -162,19 +108,19 @@ def test_no_torn_rows_with_writer_and_readers_in_separate_processes(shm_name):
     q = ctx.Queue()
     n = 300
     with SharedPriceBook(SYMS, name=shm_name, lock=lock) as book:
-        w = ctx.Process(target=_pausing_writer, args=(shm_name, lock, n, start, 0.002))
-        r = ctx.Process(target=_reader_check, args=(shm_name, 0.5, q))
+        w = ctx.Process(target=pausing_writer, args=(shm_name, lock, n, start, 0.002))
+        r = ctx.Process(target=reader_check, args=(shm_name, 0.5, q))
         w.start()
         r.start()
         start.set()
         torn_here = reads = 0
         while w.is_alive():  # every read API, every row it returns
             a, m = book.read_row("AAPL"), book.read_row("MSFT")
-            torn_here += _torn([(a.price, a.seq, a.recv_ns), (a.price, a.seq, a.recv_ns)])
-            torn_here += _torn([(m.price, m.seq, m.recv_ns), (m.price, m.seq, m.recv_ns)])
-            torn_here += _torn(book.read_rows([0, 1]))
+            torn_here += torn([(a.price, a.seq, a.recv_ns), (a.price, a.seq, a.recv_ns)])
+            torn_here += torn([(m.price, m.seq, m.recv_ns), (m.price, m.seq, m.recv_ns)])
+            torn_here += torn(book.read_rows([0, 1]))
             snap = book.snapshot()
-            torn_here += _torn([(snap["price"][i], snap["seq"][i], snap["recv_ns"][i])
+            torn_here += torn([(snap["price"][i], snap["seq"][i], snap["recv_ns"][i])
                                 for i in (0, 1)])
             reads += 1
         torn_there, reads_there = q.get(timeout=60)
@@ -188,12 +134,6 @@ def test_no_torn_rows_with_writer_and_readers_in_separate_processes(shm_name):
         q.join_thread()
 
 
-def _attach_and_exit(name):
-    b = SharedPriceBook.attach(name)
-    b.read("AAPL")
-    b.close()
-
-
 def test_reader_exit_neither_unlinks_nor_warns(tmp_path):
     """The resource-tracker pitfall: a reader (separate interpreter, or spawned child sharing
     the owner's tracker) that exits must not unlink the segment or make the tracker complain."""
@@ -203,11 +143,11 @@ def test_reader_exit_neither_unlinks_nor_warns(tmp_path):
         import multiprocessing as mp, subprocess, sys
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
         from engine.shared_memory_utils import SharedPriceBook, segment_exists
-        from test_shared_memory import _attach_and_exit
+        from standins import attach_and_exit
         if __name__ == "__main__":
             book = SharedPriceBook(["AAPL"], name={name!r})
             book.update("AAPL", 1.5)
-            p = mp.get_context("spawn").Process(target=_attach_and_exit, args=({name!r},))
+            p = mp.get_context("spawn").Process(target=attach_and_exit, args=({name!r},))
             p.start(); p.join()
             assert p.exitcode == 0
             # a reader in its own interpreter (as in its own terminal)

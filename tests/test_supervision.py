@@ -76,18 +76,15 @@ def test_unresponsive_only_while_running_and_past_the_limit():
     assert unresponsive_for(True, last_report=None, started=None, now=t) == 0.0
 
 
-def _crash_at_once(config, stop_event, reporter=None):
-    raise SystemExit(3)
-
-
 def test_the_controller_restarts_a_crashing_child_with_backoff_then_gives_up(config):
     """A child that exits 3 at once, under 'on crash': started again RETRY_LIMIT times, each
     after its backoff, then left crashed with the reason; a later Start counts afresh."""
     import time
     from engine.lifecycle import State
     from engine.supervisor import ProcessController
+    from standins import crash_at_once
     events = []
-    with ProcessController(config, targets={"gateway": _crash_at_once}) as ctl:
+    with ProcessController(config, targets={"gateway": crash_at_once}) as ctl:
         ctl.subscribe(events.append)
         ctl.set_restart_policy("gateway", ON_CRASH)
         ctl.start("gateway")
