@@ -23,7 +23,7 @@ def charts(ctx: BenchContext) -> dict:
 def _measure(ctx: BenchContext, feed: str) -> dict:
     out = Path(ctx.workdir) / f"charts_{feed}.json"
     cmd = [sys.executable, "-m", "gui.bench_charts", "--feed", feed, "--json", str(out),
-           "--shm-name", f"{ctx.shm_base}c{feed[0]}", "--window", str(ctx.pick(6.0, 2.0, 0.7))]
+           "--shm-name", f"{ctx.shm_base}c{feed[0]}", "--window", str(ctx.pick(6.0, 2.0, 0.4))]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         why = (proc.stderr.strip().splitlines() or ["no output"])[-1]

@@ -17,7 +17,7 @@ def cpu(ctx: BenchContext) -> dict:
         ctl.start_all()
         wait(ctl, lambda: all(ctl.state(n) == State.RUNNING for n in ctl.procs)
              and ctl.book.update_counter > 0, 30, "the stack to run")
-        pump(ctl, 2.0)  # imports and connections done
+        pump(ctl, ctx.pick(2.0, 2.0, 0.5))  # imports and connections done
         pids = {n: p.pid for n, p in ctl.procs.items()}
         c0, how = cpu_times(ctl)
         t0 = time.perf_counter()

@@ -63,7 +63,9 @@ def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
     try:
         qtbot.waitUntil(lambda: charts.point_count() >= 30, timeout=5_000)
         qtbot.waitUntil(lambda: charts.frames_rendered >= 45, timeout=5_000)
-        assert charts.fps() >= 10, f"only {charts.fps()} frames a second"
+        # at least 10 frames in some second (its target is 30): a second of a busy machine
+        # that draws fewer is waited out, a panel that cannot keep up never gets there
+        qtbot.waitUntil(lambda: charts.fps() >= 10, timeout=5_000)
         # one sample per frame at most, however fast the book changes
         assert charts.prices.total <= charts.frames_rendered + 2
         # % change view: every symbol starts near 0 % at the window's left edge
