@@ -251,25 +251,65 @@ class ReadOnlyTable(QAbstractTableModel):
         raise NotImplementedError
 
 
-class OrdersModel(ReadOnlyTable):
+class NewestFirstTable(ReadOnlyTable):
+    """At most max_rows rows in `rows`, newest on top: add() puts a batch on top and drops
+    the oldest past the bound. A subclass keeping more per row extends _put and _drop."""
+
+    def __init__(self, max_rows: int, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.rows: Deque = deque()
+        self.max_rows = max_rows
+
+    def _len(self) -> int:
+        return len(self.rows)
+
+    def _put(self, item) -> None:
+        self.rows.appendleft(item)
+
+    def _drop(self) -> None:
+        self.rows.pop()
+
+    def add(self, items: list) -> int:
+        """items oldest first; they go on top, newest first. Returns how many were put (a
+        batch longer than the bound keeps its newest)."""
+        items = items[-self.max_rows:]
+        if not items:
+            return 0
+        self.beginInsertRows(QModelIndex(), 0, len(items) - 1)
+        for item in items:
+            self._put(item)
+        self.endInsertRows()
+        extra = len(self.rows) - self.max_rows
+        if extra > 0:
+            self.beginRemoveRows(QModelIndex(), self.max_rows, len(self.rows) - 1)
+            for _ in range(extra):
+                self._drop()
+            self.endRemoveRows()
+        return len(items)
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._reset()
+        self.endResetModel()
+
+    def _reset(self) -> None:
+        self.rows.clear()
+
+
+class OrdersModel(NewestFirstTable):
     COLUMNS = ("Time", "Order", "Side", "Qty", "Symbol", "Price")
     WHAT = "orders table"
     ROLES = ReadOnlyTable.ROLES | {SORT_ROLE}
 
     def __init__(self, max_rows: int = MAX_ROWS, parent: Optional[QObject] = None):
-        super().__init__(parent)
-        self.rows: Deque[tuple] = deque()  # newest first: (epoch_s, Confirm)
+        super().__init__(max_rows, parent)  # rows newest first: (epoch_s, Confirm)
         self._texts: Deque[tuple] = deque()  # each row's cells, formatted once
-        self.max_rows = max_rows
         self.total = 0
         self._buy = QColor(theme.BUY)
         self._sell = QColor(theme.SELL)
         self._muted = QColor(theme.MUTED)
         self._bold = QFont()
         self._bold.setBold(True)
-
-    def _len(self) -> int:
-        return len(self.rows)
 
     def _data(self, index, role):
         if not index.isValid():
@@ -293,51 +333,40 @@ class OrdersModel(ReadOnlyTable):
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def add(self, items: List[tuple]) -> None:
-        """items oldest first; they go on top, newest first."""
-        if not items:
-            return
-        items = items[-self.max_rows:]
-        self.beginInsertRows(QModelIndex(), 0, len(items) - 1)
-        for t, c in items:  # formatted once, not at every repaint
-            self.rows.appendleft((t, c))
-            self._texts.appendleft((
-                time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}",
-                str(c.order_id), c.side, str(c.qty), c.symbol, f"{c.price:,.2f}"))
-        self.endInsertRows()
-        self.total += len(items)
-        extra = len(self.rows) - self.max_rows
-        if extra > 0:
-            first = len(self.rows) - extra
-            self.beginRemoveRows(QModelIndex(), first, len(self.rows) - 1)
-            for _ in range(extra):
-                self.rows.pop()
-                self._texts.pop()
-            self.endRemoveRows()
+    def add(self, items: List[tuple]) -> int:
+        """(epoch_s, Confirm) items oldest first; they go on top, newest first."""
+        n = super().add(items)
+        self.total += n
+        return n
 
-    def clear(self) -> None:
-        self.beginResetModel()
-        self.rows.clear()
+    def _put(self, item) -> None:
+        t, c = item
+        super()._put(item)
+        self._texts.appendleft((  # formatted once, not at every repaint
+            time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}",
+            str(c.order_id), c.side, str(c.qty), c.symbol, f"{c.price:,.2f}"))
+
+    def _drop(self) -> None:
+        super()._drop()
+        self._texts.pop()
+
+    def _reset(self) -> None:
+        super()._reset()
         self._texts.clear()
         self.total = 0
-        self.endResetModel()
 
 
-class RejectedModel(ReadOnlyTable):
-    """The order frames the OrderManager refused (as it tells a desk), newest first."""
+class RejectedModel(NewestFirstTable):
+    """The order frames the OrderManager refused (as it tells a desk), newest first: rows
+    are Rejection messages."""
     COLUMNS = ("Time", "Reason", "Frame")
     WHAT = "rejected orders table"
     ROLES = ReadOnlyTable.ROLES | {Qt.ItemDataRole.ToolTipRole, SORT_ROLE}
 
     def __init__(self, max_rows: int = MAX_REFUSED, parent: Optional[QObject] = None):
-        super().__init__(parent)
-        self.rows: Deque[Rejection] = deque()
-        self.max_rows = max_rows
+        super().__init__(max_rows, parent)
         self._amber = QColor(theme.AMBER)
         self._muted = QColor(theme.MUTED)
-
-    def _len(self) -> int:
-        return len(self.rows)
 
     def _data(self, index, role):
         if not index.isValid():
@@ -351,27 +380,6 @@ class RejectedModel(ReadOnlyTable):
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._amber if col == 1 else self._muted if col == 0 else None
         return None
-
-    def add(self, items: List[Rejection]) -> None:
-        """items oldest first; they go on top."""
-        items = items[-self.max_rows:]
-        if not items:
-            return
-        self.beginInsertRows(QModelIndex(), 0, len(items) - 1)
-        for r in items:
-            self.rows.appendleft(r)
-        self.endInsertRows()
-        extra = len(self.rows) - self.max_rows
-        if extra > 0:
-            self.beginRemoveRows(QModelIndex(), self.max_rows, len(self.rows) - 1)
-            for _ in range(extra):
-                self.rows.pop()
-            self.endRemoveRows()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self.rows.clear()
-        self.endResetModel()
 
 
 def sorted_filtered(model: QAbstractTableModel, parent: QObject) -> QSortFilterProxyModel:
