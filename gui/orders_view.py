@@ -491,6 +491,18 @@ def _plain_table(table: QTableView) -> None:
     header.setStretchLastSection(True)
 
 
+def _sorted_table(proxy: QSortFilterProxyModel, column: int) -> QTableView:
+    """A plain table over a sorting proxy: whole rows selected, a click on a header sorts by
+    it, and at first it is sorted by `column`, newest (highest) first."""
+    table = QTableView()
+    table.setModel(proxy)
+    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    _plain_table(table)
+    table.setSortingEnabled(True)
+    table.sortByColumn(column, Qt.SortOrder.DescendingOrder)
+    return table
+
+
 def _titled(title: str, widget: QWidget) -> QWidget:
     box = QWidget()
     lay = QVBoxLayout(box)
@@ -589,22 +601,12 @@ class OrdersView(QWidget):
         return box
 
     def _refused_table(self) -> QTableView:
-        table = QTableView()
-        table.setModel(self.refused_proxy)
-        table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        _plain_table(table)
+        table = _sorted_table(self.refused_proxy, 0)  # by time
         _fit_columns(table, ("00:00:00", "order: unknown symbol"))
-        table.setSortingEnabled(True)
-        table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         return table
 
     def _orders_table(self) -> QTableView:
-        table = QTableView()
-        table.setModel(self.proxy)
-        table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        _plain_table(table)
-        table.setSortingEnabled(True)  # a click on a header sorts by it; newest first at start
-        table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        table = _sorted_table(self.proxy, 1)  # by order id
         fixed = _fit_columns(table, ("00:00:00.000", "0000", "SELL", "000", "GOOG"))
         # room for every column, the price too, and the scroll bar: with a font a little
         # wider than expected (an X11 desktop) the price was clipped behind a scroll bar
