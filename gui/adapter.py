@@ -14,8 +14,9 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from engine.config import Config, saved_text, settings_fields
-from engine.supervisor import LogLine, StateChanged, StatsUpdate
+from engine.config.saved import saved_text
+from engine.config.schema import Config, settings_fields
+from engine.control.events import LogLine, StateChanged, StatsUpdate
 
 from .model import DeskModel, ProcView, State
 
@@ -66,12 +67,12 @@ class ControllerAdapter(QObject):
     @property
     def price_book(self):
         """The shared price book (None before the first start)."""
-        return self.model.ctl.book
+        return self.model.ctl.memory.book
 
     @property
     def signal_book(self):
         """The Strategy's shared signal book (None before the first start)."""
-        return self.model.ctl.signal_book
+        return self.model.ctl.memory.signal_book
 
     def any_active(self) -> bool:
         return self.model.any_active()

@@ -15,10 +15,11 @@ from typing import AbstractSet, Optional, Sequence
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from engine.config import Config, merge_saved
-from engine.oscompat import on_console_close, stop_signals
-from engine.session import start_session, write_summary
-from engine.supervisor import run_summary
+from engine.config.saved import merge_saved
+from engine.config.schema import Config
+from engine.control.summary import run_summary
+from engine.platforms.oscompat import on_console_close, stop_signals
+from engine.records.sessions import start_session, write_summary
 
 from .adapter import ControllerAdapter
 from .main_window import MainWindow

@@ -23,14 +23,13 @@ from typing import List, Optional
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from . import theme
 from .chart_model import EQUITY_EVERY_S, MOVERS, ChartData, visible
+from .chart_parts import (ChartPlots, ChartToolbar, FrameMeter, ViewportWatcher, fit_y, line_pen,
+                          pct_entries, pct_pens, plot_titles, price_entries, readout_text, tune)
 from .chart_tools import ChartTools
-from .chart_parts import (ChartPlots, ChartToolbar, FrameMeter, ViewportWatcher, fit_y,
-                          line_pen, pct_entries, pct_pens, plot_titles, price_entries,
-                          readout_text, tune)
 from .model import State
 
 DEFAULT_FPS = 30

@@ -21,9 +21,10 @@ from typing import Callable, List, Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from engine.lifecycle import State
-from engine.oscompat import kill_from_outside
-from engine.supervisor import PROCESS_NAMES, TITLES
+from engine.config.schema import ROLES as PROCESS_NAMES
+from engine.control.lifecycle import State
+from engine.control.roster import TITLES
+from engine.platforms.oscompat import kill_from_outside
 
 SIZE = (1400, 900)  # the window's size in the video (logical pixels), the captions under it
 
@@ -197,8 +198,10 @@ def run_demo(config, out, settings=None, scale: float = 1.0) -> int:
     """The desk on `config` (a session like any launch), the tour, the video at `out`;
     0 when every step came true and the video was written."""
     from PySide6.QtCore import QSettings
-    from engine.session import start_session, write_summary
-    from engine.supervisor import run_summary
+
+    from engine.control.summary import run_summary
+    from engine.records.sessions import start_session, write_summary
+
     from .app import build_desk, make_app
 
     out = Path(out).expanduser().absolute()

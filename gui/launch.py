@@ -20,8 +20,8 @@ INSTALL_HINT = "python -m pip install -r requirements.txt"
 
 
 def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
-    from engine.config import add_arguments, parser_for
-    from engine.headless import add_headless_arguments
+    from engine.config.flags import add_arguments, parser_for
+    from engine.control.headless import add_headless_arguments
     parser = parser_for(
         prog,
         "IPC Trading Desk: Gateway, OrderBook, Strategy and OrderManager as four "
@@ -54,6 +54,7 @@ XCB_LIBS_HINT = (
 def _load_qt_xcb_plugin() -> None:
     """dlopen Qt's X11 platform plugin as Qt would: OSError names the first missing library."""
     import ctypes
+
     from PySide6.QtCore import QLibraryInfo
     plugin = (Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
               / "libqxcb.so")
@@ -95,7 +96,7 @@ def display_problem(env=None, platform: str = sys.platform, probe=_load_qt_xcb_p
 
 def main(argv=None, prog: str = DEFAULT_PROG) -> int:
     """The desk (or, with --headless, the stack without a window)."""
-    from engine.config import from_args, given
+    from engine.config.flags import from_args, given
     parser = build_parser(prog)
     ns = parser.parse_args(argv)
     try:
@@ -103,10 +104,10 @@ def main(argv=None, prog: str = DEFAULT_PROG) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     if ns.headless:
-        from engine.headless import run_headless
+        from engine.control.headless import run_headless
         return run_headless(config, ns.duration, ns.summary)
     try:
-        from gui.app import run_gui
+        from .app import run_gui
     except ImportError as exc:
         message = missing_gui_message(exc, prog)
         print(message, file=sys.stderr)
@@ -118,8 +119,8 @@ def main(argv=None, prog: str = DEFAULT_PROG) -> int:
         _show_plain_dialog(problem)
         return 2
     if ns.demo_video:  # on ports and shared memory of its own unless given
-        from engine.testing import private_stack
-        from gui.demo import run_demo
+        from engine.control.private import private_stack
+        from .demo import run_demo
         return run_demo(private_stack(config, set(given(ns))), ns.demo_video)
     # the settings the user gave on the command line win over the desk's saved ones
     return run_gui(config, explicit=set(given(ns)))

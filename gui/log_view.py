@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from typing import Deque, Dict, Optional
-
 from pathlib import Path
+from typing import Deque, Dict, Optional
 
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QPlainTextEdit,
-                               QPushButton, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QPlainTextEdit, QPushButton, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from . import theme
 from .model import PROCESS_NAMES, TITLES

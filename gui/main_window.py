@@ -18,11 +18,11 @@ from . import theme
 from .charts import ChartsPanel
 from .log_view import LogView
 from .menus import DeskMenus
-from .system_map import SystemMap
 from .orders_view import OrdersListener, OrdersView
 from .process_panel import ProcessPanel
 from .recorder import RecordControls
 from .settings_panel import SettingsPanel, save_settings
+from .system_map import SystemMap
 from .watchlist import WatchlistPanel
 
 TITLE = "IPC Trading Desk"
@@ -301,8 +301,8 @@ class MainWindow(QMainWindow):
 
     def _on_state_changed(self, name, state, pid, exitcode, detail) -> None:
         if state == "crashed" and not self.closing:
-            from .process_panel import state_text
             from .model import TITLES
+            from .process_panel import state_text
             self.status.show_message(f"\u26a0 {TITLES.get(name, name)} "
                                      f"{state_text(state, detail)}", theme.RED, 10.0)
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QUrl, qVersion
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
-from engine.oscompat import APP_NAME, PROJECT_ROOT
+from engine.platforms.paths import APP_NAME, PROJECT_ROOT
 
 from .model import PROCESS_NAMES, TITLES
 
@@ -29,7 +29,8 @@ README_SECTIONS = ("Set-up (Windows, macOS, Linux; Python 3.10, 3.11, 3.12 or 3.
 def version() -> str:
     """The installed package's version, or the checkout's pyproject.toml's."""
     try:
-        from importlib.metadata import PackageNotFoundError, version as dist_version
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as dist_version
         return dist_version("ipc-trading-desk")
     except (ImportError, PackageNotFoundError):
         pass

@@ -21,13 +21,15 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from engine.config import Config
-from engine.lifecycle import State
-from engine.protocol import (Confirm, FrameDecoder, Rejection, RemoteProtocolError,
-                             SessionState, decode_json)
-from engine.supervision import NEVER
-from engine.supervisor import (PROCESS_NAMES, TITLES, LogLine, ProcessController,
-                               StatsUpdate)
+from engine.config.schema import ROLES as PROCESS_NAMES
+from engine.config.schema import Config
+from engine.control.controller import ProcessController
+from engine.control.events import LogLine, StatsUpdate
+from engine.control.lifecycle import State
+from engine.control.roster import TITLES
+from engine.control.supervision import NEVER
+from engine.protocol import (Confirm, FrameDecoder, Rejection, RemoteProtocolError, SessionState,
+                             decode_json)
 
 __all__ = ["DeskModel", "ProcView", "RateMeter", "ConfirmStream", "PositionBook", "Ring",
            "feed_state", "PROCESS_NAMES", "TITLES", "State"]
@@ -231,8 +233,8 @@ class DeskModel:
             "rejections": (self.ctl.totals("order_manager").rejection_reasons
                            if "order_manager" in self.ctl.procs else {}),
             "bad_frames": sum(self.ctl.totals(n).bad_frames for n in self.ctl.procs),
-            "shm_bytes": self.ctl.shm_bytes,
-            "feed": feed_state(self.ctl.book),
+            "shm_bytes": self.ctl.memory.nbytes,
+            "feed": feed_state(self.ctl.memory.book),
             "running": sum(1 for n in self.ctl.procs if self.ctl.state(n) == State.RUNNING),
         }
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from collections import deque
+from pathlib import Path
 from typing import Deque, Dict, List, Optional
 
 import shiboken6
@@ -21,14 +21,13 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QRegularE
                             QSortFilterProxyModel, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtNetwork import QAbstractSocket, QSslCertificate, QSslSocket, QTcpSocket
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton,
-                               QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
+                               QTableView, QTabWidget, QVBoxLayout, QWidget)
 
-from engine.net import connect_timeout
-from engine.pnl import PnLBook
-from engine.order_manager import ORDERS_FILE
-from engine.order_records import read_order_log, write_orders_csv
+from engine.net.client import connect_timeout
 from engine.protocol import Confirm, Rejection, SessionRequest, auth_frame
+from engine.records.order_log import ORDERS_FILE, read_order_log, write_orders_csv
+from engine.trading.pnl import PnLBook
 
 from . import theme
 from .chart_model import SMALL_UNIVERSE

@@ -13,10 +13,10 @@ from typing import Dict, Optional
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QSizePolicy, QVBoxLayout, QWidget)
 
-from engine.supervision import BACKOFF_CAP_S, BACKOFF_START_S, POLICIES, RETRY_LIMIT
+from engine.control.supervision import BACKOFF_CAP_S, BACKOFF_START_S, POLICIES, RETRY_LIMIT
 
 from . import theme
 from .model import PROCESS_NAMES, TITLES, ProcView, State

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
-from engine.oscompat import data_dir
+from engine.platforms.paths import data_dir
 from engine.video import VideoUnavailable, VideoWriter
 
 FPS = 30
@@ -32,8 +32,10 @@ def videos_dir() -> Path:
     %USERPROFILE%\\Videos) / IPC Trading Desk; <data folder>/videos when IPCDESK_DATA is set
     (tests, a portable copy) or the platform names no videos folder."""
     import os
+
     from PySide6.QtCore import QStandardPaths
-    from engine.oscompat import DATA_ENV
+
+    from engine.platforms.paths import DATA_ENV
     movies = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
     if movies and not os.environ.get(DATA_ENV):
         return Path(movies) / "IPC Trading Desk"

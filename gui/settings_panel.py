@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QLabel, QLineEdit, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from engine.config import Config, Setting, parse_symbols, saved_text, settings
+from engine.config.saved import saved_text
+from engine.config.schema import Config, Setting, parse_symbols, settings
 
 from . import theme
 

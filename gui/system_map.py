@@ -22,8 +22,7 @@ from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 from . import theme
 from .guard import guarded
 from .model import PROCESS_NAMES
-from .system_model import (LINKS, NODE_TITLES, NODES, PORT_OF, SystemModel,
-                           SystemView)
+from .system_model import LINKS, NODE_TITLES, NODES, PORT_OF, SystemModel, SystemView
 
 REFRESH_MS = 500
 ANIMATE_MS = 33

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from engine.lifecycle import State
-from engine.stats import Stats
+from engine.control.lifecycle import State
+from engine.measure.stats import Stats
 
 from .model import RateMeter
 

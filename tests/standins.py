@@ -10,7 +10,7 @@ import time
 # -- children of a ProcessController (config, stop_event, reporter) ---------------------------
 def idle_target(config, stop_event, reporter=None, **kwargs):
     """Runs until stopped, reporting counters that grow (5 ticks, 1 order every 20 ms)."""
-    from engine.stats import Stats
+    from engine.measure.stats import Stats
     reporter.running()
     n = 0
     while not stop_event.wait(0.02):
@@ -33,7 +33,7 @@ def crash_at_once(config, stop_event, reporter=None):
 # -- shared-memory writers and readers -------------------------------------------------------
 def price_writer(name, lock, n, start_evt):
     """Writes rows 0 and 1 n times; price and recv_ns carry the same number."""
-    from engine.shared_memory_utils import SharedPriceBook
+    from engine.shm.price_book import SharedPriceBook
     book = SharedPriceBook.attach(name, lock=lock)
     start_evt.wait(10)
     for k in range(1, n + 1):
@@ -48,7 +48,8 @@ def pausing_writer(name, lock, n, start_evt, pause_s):
     sees price != recv_ns, or one row ahead of the other, every time it lands in a pause.
     It pauses as long between writes (a writer that never paused there would starve the
     readers, who can only finish a read between two writes)."""
-    from engine.shared_memory_utils import H_UPDATES, SharedPriceBook
+    from engine.shm.price_book import SharedPriceBook
+    from engine.shm.segment import H_UPDATES
     book = SharedPriceBook.attach(name, lock=lock)
     s, f, q = book._stride, book._f, book._q
     start_evt.wait(10)
@@ -77,7 +78,7 @@ def torn(rows) -> int:
 def reader_check(name, seconds, result_q):
     """A reader in a process of its own, without the writers' lock (a Strategy started in
     its own terminal): every snapshot it takes must be whole."""
-    from engine.shared_memory_utils import SharedPriceBook
+    from engine.shm.price_book import SharedPriceBook
     book = SharedPriceBook.attach(name)
     n_torn = reads = 0
     end = time.monotonic() + seconds
@@ -90,7 +91,7 @@ def reader_check(name, seconds, result_q):
 
 
 def attach_and_exit(name):
-    from engine.shared_memory_utils import SharedPriceBook
+    from engine.shm.price_book import SharedPriceBook
     b = SharedPriceBook.attach(name)
     b.read("AAPL")
     b.close()

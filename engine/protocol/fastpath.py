@@ -16,7 +16,6 @@ from .errors import LocalProtocolError
 from .framing import DEFAULT_MAX_FRAME, MESSAGE_DELIMITER, frame
 from .values import check_symbol
 
-
 INF = float("inf")
 # Byte classes inside a price text, packed so one cumulative sum counts three things per frame:
 # bits 0-7 bytes that are neither a digit nor '.', bits 8-15 dots, bits 16-23 digits 1-9.
@@ -30,7 +29,7 @@ _FAST_PRICE_MAX = 32    # longer price texts (and any unusual one) take the scal
 # bytes: smaller blocks are cheaper frame by frame than with NumPy. NumPy's fixed cost is
 # ~60 us hot but ~600 us in a process that slept since the last round (the demo rate): one
 # round of 300 symbols (3.3 KB) took 512 us frame by frame and 693 us with NumPy, 500 symbols
-# 814 vs 754 us (python -m engine.bench.thresholds). Full-speed chunks are
+# 814 vs 754 us (python -m tools.bench.thresholds). Full-speed chunks are
 # 64-256 KiB and always take NumPy.
 _SCALAR_BELOW = 4096
 _SLICE = 128 * 1024     # bytes NumPy works on at once: its temporaries stay in the CPU cache

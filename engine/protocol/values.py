@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from ..config import SYMBOL_RE
+from engine.config.schema import SYMBOL_RE
+
 from .errors import LocalProtocolError, RemoteProtocolError
 
 

@@ -1,28 +1,13 @@
 """Fixtures for the desk's pytest-qt tests: off screen, private settings, a fast stack, and a
 desk window that is always shut down (every child stopped, shared memory unlinked), even when
-the test fails. The root conftest's leak check then fails a test that left anything behind."""
+the test fails. The leak check (tests/leaks.py) then fails a test that left anything behind."""
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
-
-ROOT_CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
-
-
-def pytest_plugin_registered(plugin, manager):
-    """Neither tests/ nor tests/gui/ is a package, so this file and tests/conftest.py share the
-    module name 'conftest' and the one imported last owns sys.modules['conftest']. Other tests
-    do `from conftest import ROOT, ...`: once this file is registered, give the name back to
-    the root conftest."""
-    if getattr(plugin, "__file__", None) == __file__:
-        root = manager.get_plugin(str(ROOT_CONFTEST))
-        if root is not None:
-            sys.modules["conftest"] = root
 
 pytest.importorskip("PySide6")
 pytest.importorskip("pyqtgraph")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Config
+from engine.config.schema import Config
 
 
 @pytest.mark.slow
@@ -46,6 +46,7 @@ def test_desk_started_from_an_unwritable_folder_runs_trades_and_logs(qtbot, make
 
 def test_first_window_fits_a_small_scaled_screen():
     from PySide6.QtCore import QRect
+
     from gui.main_window import first_size
 
     class Screen:  # a 1366 x 768 laptop at 125 %: 1093 x 614 logical pixels, minus a taskbar
@@ -61,6 +62,7 @@ def test_fixed_width_text_follows_the_platform_font_size(qtbot):
     """macOS's UI font is 13 pt, where a fixed 9 pt reads tiny."""
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
+
     from gui import theme
     from gui.app import make_app
     make_app()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import kill_from_outside
-from engine.shared_memory_utils import pid_alive, segment_exists
+from engine.platforms.oscompat import kill_from_outside, pid_alive
+from engine.shm.segment import segment_exists
 from gui.model import PROCESS_NAMES
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
@@ -67,7 +67,8 @@ def test_start_all_prices_orders_then_close_leaves_nothing(qtbot, desk):
     window.update_status()
     text = window.status.text
     assert "feed live" in text and "ticks/s" in text and "fps" in text
-    assert "shm <b>" in text and str(window.adapter.controller.shm_bytes) in text.replace(",", "")
+    shm = window.adapter.controller.memory.nbytes
+    assert "shm <b>" in text and str(shm) in text.replace(",", "")
     assert charts.fps() > 5, f"charts rendered only {charts.fps()} frames in the last second"
     # the status line never counts fewer orders than the Orders table already shows
     import re
@@ -117,10 +118,10 @@ def test_stop_and_restart_one_process_leaves_the_others_running(qtbot, desk):
     assert len(window.charts.price_curve.getData()[0]) > 0
 
     # Restart brings it back and prices flow again
-    counter = window.adapter.controller.book.update_counter
+    counter = window.adapter.controller.memory.book.update_counter
     panel.rows["gateway"].restart.click()
     qtbot.waitUntil(lambda: panel.state_of("gateway") == "running", timeout=START_MS)
-    qtbot.waitUntil(lambda: window.adapter.controller.book.update_counter > counter + 20,
+    qtbot.waitUntil(lambda: window.adapter.controller.memory.book.update_counter > counter + 20,
                     timeout=10_000)
     qtbot.waitUntil(lambda: model.figures()["feed"] == "live", timeout=5_000)
     after = child_pids(window)
@@ -258,7 +259,7 @@ def test_run_gui_returns_and_leaves_no_child(qtbot, fast_config, qsettings, how)
     assert not segment_exists(fast_config.shm_name)
     assert seen["window"].shutdown_done
     # the launch was a session: its own folder (the desk's log folder), summary.json at exit
-    from engine.session import latest_session
+    from engine.records.sessions import latest_session
     session = Path(seen["window"].adapter.config.log_dir)
     assert session.parent == Path(fast_config.log_dir)
     assert latest_session(fast_config.log_dir) == session
@@ -321,7 +322,7 @@ def test_the_desk_shows_the_order_managers_truth_after_any_reconnect(qtbot, desk
     assert orders.listener.bad_frames == 0
     # P&L: the desk's (the OrderManager's session, then each fill) equals the order log's,
     # marked to the same prices
-    from engine.pnl import pnl_of_log
+    from engine.records.order_log import pnl_of_log
     marks = window.charts.marks()
     desk_pnl = orders.pnl.summary(marks)
     log_pnl = pnl_of_log(Path(window.adapter.config.log_dir) / "orders.jsonl", marks)
@@ -349,7 +350,7 @@ def test_a_gateway_restart_is_a_gap_and_the_walk_goes_on(qtbot, desk):
     window = desk
     start_all(qtbot, window)
     charts, panel = window.charts, window.process_panel
-    book = window.adapter.controller.book
+    book = window.adapter.controller.memory.book
     # prices have moved: 250 ticks of each symbol (5 s; counted in ticks, not in the chart's
     # frames, which a busy machine draws fewer of)
     qtbot.waitUntil(lambda: book.update_counter >= 250 * len(window.adapter.config.symbols)

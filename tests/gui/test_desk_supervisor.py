@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from conftest import kill_from_outside
-from engine.supervision import BACKOFF_START_S, RETRY_LIMIT, UNRESPONSIVE_AFTER_S
+from engine.control.supervision import BACKOFF_START_S, RETRY_LIMIT, UNRESPONSIVE_AFTER_S
+from engine.platforms.oscompat import kill_from_outside
 from gui.process_panel import SHORT_ROLES
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]

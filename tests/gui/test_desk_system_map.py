@@ -34,7 +34,7 @@ def test_the_map_follows_the_stack(qtbot, desk, start_all):
     assert smap.link("shm_write").status == "flowing"
     assert smap.node("gateway").pid == window.adapter.controller.status("gateway").pid
     shm = smap.node("shm").detail
-    book = window.adapter.controller.book
+    book = window.adapter.controller.memory.book
     assert window.adapter.config.shm_name in shm and f"{book.nbytes:,} B" in shm
     assert "5 rows" in shm and "updates/s" in shm
     assert smap.paints > 0  # drawn on screen
@@ -83,7 +83,7 @@ def test_the_map_follows_the_stack(qtbot, desk, start_all):
 
 def test_the_map_animates_only_while_it_is_shown(qtbot, desk, start_all):
     """While frames flow the map redraws its moving dots; behind the Orders it is never
-    drawn (what it costs the charts is measured by `python -m gui.screenshot --system-map`,
+    drawn (what it costs the charts is measured by `python -m tools.screenshot --system-map`,
     not asserted here)."""
     window = desk
     start_all(window)

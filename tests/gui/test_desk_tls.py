@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from engine.tls import make_lab
+from engine.control.roster import Roster
+from engine.net.tls import make_lab
 
 pytestmark = pytest.mark.slow
 START_MS = 40_000
@@ -35,14 +36,14 @@ def test_a_desk_with_remote_servers_starts_only_its_own(qtbot, make_desk, fast_c
     button, Start all starts the OrderBook and the Strategy only, and the desk shows the
     orders of the OrderManager that runs elsewhere (here: under a controller of its own, on
     the same ports, as another machine would)."""
-    from engine.gateway import run_gateway
-    from engine.order_manager import run_order_manager
-    from engine.supervisor import ProcessController
+    from engine.control.controller import ProcessController
+    from engine.processes.gateway import run_gateway
+    from engine.processes.order_manager import run_order_manager
     from gui.model import State
     # the other machine's books are its own (here: another shared-memory name)
     there = fast_config.replace(shm_name=fast_config.shm_name[:20] + "x")
-    elsewhere = ProcessController(there, targets={"gateway": run_gateway,
-                                                  "order_manager": run_order_manager})
+    elsewhere = ProcessController(there, roster=Roster.from_targets({"gateway": run_gateway,
+                                                  "order_manager": run_order_manager}))
     try:
         elsewhere.start_all()
         adapter, window = make_desk(fast_config.replace(remote="gateway,order_manager"))

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtNetwork import QHostAddress, QTcpServer
 
 from engine.protocol import Confirm
-from engine.shared_memory_utils import segment_exists
+from engine.shm.segment import segment_exists
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,8 +24,8 @@ def charts(qtbot, bare_adapter):
     from gui.charts import ChartsPanel
     from gui.orders_view import OrdersListener
     ctl = bare_adapter.controller
-    ctl.ensure_shared_memory()
-    ctl.book.set_writer(os.getpid())
+    ctl.memory.ensure()
+    ctl.memory.book.set_writer(os.getpid())
     listener = OrdersListener("127.0.0.1", 9)  # never started: we emit its signal ourselves
     panel = ChartsPanel(bare_adapter, listener, fps=30, window_s=30)
     panel.resize(900, 600)
@@ -40,7 +40,7 @@ def charts(qtbot, bare_adapter):
 
 def feed(ctl, step: int):
     """One tick of every symbol and the Strategy's averages, written as the engine would."""
-    book, sig = ctl.book, ctl.signal_book
+    book, sig = ctl.memory.book, ctl.memory.signal_book
     for i, s in enumerate(book.symbols):
         p = 100.0 * (i + 1) + step * 0.1 * (1 if i % 2 else -1)
         book.update(s, p)
@@ -73,7 +73,7 @@ def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
             x, y = c.getData()
             assert len(x) >= 30
         x, y = charts.price_curve.getData()
-        assert abs(y[-1] - ctl.book.read("AAPL")) < 1.0  # AAPL (first symbol) in price units
+        assert abs(y[-1] - ctl.memory.book.read("AAPL")) < 1.0  # AAPL (first symbol) in price units
         assert len(charts.short_curve.getData()[0]) > 0
         assert len(charts.long_curve.getData()[0]) > 0
         assert len(charts.sent_curve.getData()[0]) > 0
@@ -132,7 +132,7 @@ def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
         t.stop()
 
     # the OrderBook lets go of the book: stale, and the last prices stay in view
-    ctl.book.set_writer(0)
+    ctl.memory.book.set_writer(0)
     qtbot.waitUntil(lambda: "stale" in charts.pct_plot.titleLabel.text, timeout=3_000)
     last_t = charts.prices.last()[0]
     (left, right), _ = charts.pct_plot.vb.viewRange()

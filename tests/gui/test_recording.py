@@ -59,6 +59,7 @@ def test_the_stop_waits_for_an_encoder_that_is_behind(qtbot, tmp_path):
     waits) and the next covers its frame times; the capture at the stop waits instead, so
     the file lasts until the stop however far behind the encoder was."""
     from PySide6.QtWidgets import QLabel
+
     from gui.recorder import Recorder
     label = QLabel("recording")
     label.resize(320, 200)

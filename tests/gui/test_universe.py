@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from engine.config import universe
+from engine.config.schema import universe
 from engine.protocol import Confirm
 
 pytestmark = pytest.mark.timeout(60)
@@ -28,8 +28,8 @@ def universe_window(qtbot, config, qsettings):
     from gui.orders_view import OrdersListener
     adapter = ControllerAdapter(config.replace(symbols=universe(N)))
     ctl = adapter.controller
-    ctl.ensure_shared_memory()
-    ctl.book.set_writer(os.getpid())
+    ctl.memory.ensure()
+    ctl.memory.book.set_writer(os.getpid())
     listener = OrdersListener("127.0.0.1", 9)  # never started: we emit its signal ourselves
     window = MainWindow(adapter, qsettings, listener=listener)
     window.resize(1400, 900)
@@ -47,10 +47,10 @@ def write_round(ctl, k: int) -> np.ndarray:
     the worst the first), and the Strategy's MAs and positions follow."""
     j = np.arange(N)
     prices = 100.0 * (1 + (j - N / 2) * k / 10_000)
-    ctl.book.update_rows(j, prices, np.ones(N, dtype=np.int64), time.perf_counter_ns())
+    ctl.memory.book.update_rows(j, prices, np.ones(N, dtype=np.int64), time.perf_counter_ns())
     pos = np.where(j % 3 == 0, 10, 0)
-    ctl.signal_book.publish_rows(j, prices - 0.01 * (j % 2), prices, pos, 1)
-    ctl.signal_book.set_sentiment(75)
+    ctl.memory.signal_book.publish_rows(j, prices - 0.01 * (j % 2), prices, pos, 1)
+    ctl.memory.signal_book.set_sentiment(75)
     return prices
 
 

@@ -6,7 +6,6 @@ import socket
 import time
 
 from engine.protocol import FrameDecoder
-from engine.testing import read_jsonl, wait_until as wait_for  # noqa: F401  (for the tests)
 
 
 def connect(port, timeout=10.0):

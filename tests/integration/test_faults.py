@@ -1,5 +1,5 @@
 """Issue 4: faults, bad input, load. Each drill scenario runs against one live stack of real
-processes (the same functions `python -m engine.drill` runs) and must pass every check."""
+processes (the same functions `python -m tools.drill` runs) and must pass every check."""
 import os
 import signal
 import sys
@@ -7,14 +7,13 @@ import time
 
 import pytest
 
-from engine import drill
-from engine.shared_memory_utils import SharedPriceBook, segment_exists
-from engine.lifecycle import State
-from engine.supervisor import ProcessController
-
-from conftest import SHARED_CONTROLLERS, unique_shm_name
-
-from .helpers import wait_for
+from engine.control.controller import ProcessController
+from engine.control.lifecycle import State
+from engine.shm.price_book import SharedPriceBook
+from engine.shm.segment import segment_exists
+from engine.testing import wait_until
+from tests.support import SHARED_CONTROLLERS, unique_shm_name
+from tools import drill
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -111,7 +110,7 @@ def test_stop_all_ends_a_hung_child_and_unlinks(config):
     ctl = ProcessController(config)
     try:
         ctl.start_all()
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  all(ctl.status(n).state == State.RUNNING for n in ctl.procs), 30, what="running")
         hung = ctl.status("orderbook").pid
         os.kill(hung, signal.SIGSTOP)  # hung: deaf to its stop event and to SIGTERM
@@ -139,7 +138,7 @@ def test_stop_never_hangs_on_a_child_frozen_while_it_waits(config):
     frozen, hung = None, False
     try:
         ctl.start("orderbook")  # no Gateway: it retries, sleeping on its stop request
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  any("cannot reach gateway prices" in l for l in lines), 30, what="retrying")
         frozen = ctl.status("orderbook").pid
         os.kill(frozen, signal.SIGSTOP)
@@ -156,7 +155,7 @@ def test_stop_never_hangs_on_a_child_frozen_while_it_waits(config):
             os.kill(frozen, signal.SIGKILL)
             proc.join(5)
         if hung:  # close() would hang the same way: just free what it owns
-            ctl.release_shared_memory()
+            ctl.memory.release()
         else:
             ctl.close()
     assert not segment_exists(config.shm_name)
@@ -170,8 +169,8 @@ def test_stale_segment_from_a_crash_is_replaced_at_start(config):
     try:
         lines = []
         ctl.subscribe(lambda ev: lines.append(getattr(ev, "text", "")))
-        ctl.ensure_shared_memory()
-        assert ctl.book.replaced_stale
+        ctl.memory.ensure()
+        assert ctl.memory.book.replaced_stale
         assert any("stale shared-memory segment" in l for l in lines)
     finally:
         ctl.close()
@@ -182,7 +181,9 @@ def test_stale_segment_from_a_crash_is_replaced_at_start(config):
 def test_children_stop_when_the_launcher_is_killed(config, tmp_path):
     """kill -9 of the launcher itself must not leave its four children running."""
     import subprocess
-    from conftest import ROOT
+
+    from tests.support import ROOT
+
     from .test_stack import flags
     p = subprocess.Popen([sys.executable, str(ROOT / "launcher.py"), "--headless"]
                          + flags(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -209,8 +210,8 @@ def test_children_stop_when_the_launcher_is_killed(config, tmp_path):
         except ProcessLookupError:
             return False
         return True
-    wait_for(lambda: not any(alive(pid) for pid in pids), 15, what="children to exit")
+    wait_until(lambda: not any(alive(pid) for pid in pids), 15, what="children to exit")
     # the launcher could not unlink its segments; Python's resource tracker (it outlives the
     # launcher) removes them once the last process using them is gone
-    wait_for(lambda: not segment_exists(config.shm_name) and
+    wait_until(lambda: not segment_exists(config.shm_name) and
              not segment_exists(config.signal_shm_name), 15, what="segments removed")

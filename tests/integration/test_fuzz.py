@@ -6,18 +6,23 @@ import logging
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from engine.gateway import run_gateway
-from engine.order_manager import run_order_manager
-from engine.orderbook import PriceIngest
+from engine.control.controller import ProcessController
+from engine.control.events import StatsUpdate
+from engine.control.lifecycle import State
+from engine.control.roster import Roster
+from engine.net.ports import free_ports
+from engine.processes.gateway import run_gateway
+from engine.processes.order_manager import run_order_manager
 from engine.protocol import Ack, RemoteProtocolError, Sentiment, decode_json
-from engine.shared_memory_utils import SharedPriceBook
-from engine.lifecycle import State
-from engine.supervisor import ProcessController, StatsUpdate
+from engine.shm.price_book import SharedPriceBook
+from engine.testing import wait_until
+from engine.trading.ingest import PriceIngest
+from tests.support import SHARED_CONTROLLERS, unique_shm_name
 
-from conftest import SHARED_CONTROLLERS, free_ports, unique_shm_name
-from .helpers import connect, read_frames, wait_for
+from .helpers import connect, read_frames
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 FUZZ = settings(max_examples=40, deadline=None,
@@ -63,18 +68,19 @@ def hostile_frame():
 @pytest.fixture(scope="module")
 def om(tmp_path_factory):
     price, news, order, confirm = free_ports(4)
-    from engine.config import Config
+    from engine.config.schema import Config
     cfg = Config(price_port=price, news_port=news, order_port=order, confirm_port=confirm,
                  shm_name=unique_shm_name(), log_dir=str(tmp_path_factory.mktemp("fz") / "l"),
                  max_frame=4096)
-    ctl = ProcessController(cfg, targets={"order_manager": run_order_manager,
-                                          "gateway": run_gateway})
+    ctl = ProcessController(cfg, roster=Roster.from_targets({"order_manager": run_order_manager,
+                                          "gateway": run_gateway}))
     SHARED_CONTROLLERS.append(ctl)
     try:
         ctl.start("order_manager")
         ctl.start("gateway")
-        wait_for(lambda: ctl.poll() is not None and ctl.status("order_manager").state == State.RUNNING
-                 and ctl.status("gateway").state == State.RUNNING, 30, what="servers")
+        wait_until(lambda: ctl.poll() is not None
+                   and ctl.status("order_manager").state == State.RUNNING
+                   and ctl.status("gateway").state == State.RUNNING, 30, what="servers")
         yield ctl, cfg
     finally:
         ctl.close()
@@ -138,7 +144,7 @@ def fresh_stats(ctl, name, timeout=5.0) -> dict:
             reports.append(ev.stats)
     ctl.subscribe(on_event)
     try:
-        wait_for(lambda: ctl.poll() is not None and reports, timeout, what=f"a {name} report")
+        wait_until(lambda: ctl.poll() is not None and reports, timeout, what=f"a {name} report")
     finally:
         ctl.unsubscribe(on_event)
     return reports[-1]
@@ -146,7 +152,7 @@ def fresh_stats(ctl, name, timeout=5.0) -> dict:
 
 def test_order_manager_counts_every_rejection(om):
     """Its own counter sees every bad frame (whatever ran before: a fresh baseline)."""
-    from engine.drill import HOSTILE_ORDERS
+    from tools.drill import HOSTILE_ORDERS
     ctl, cfg = om
     before = fresh_stats(ctl, "order_manager").orders_rejected
     bad = HOSTILE_ORDERS + [b"\x00\x01", b"{}", b'{"side":"BUY"}', b"[1,2]", b'"text"']
@@ -157,7 +163,7 @@ def test_order_manager_counts_every_rejection(om):
     finally:
         s.close()
     assert [a.status for a in acks] == ["rejected"] * len(bad)
-    wait_for(lambda: ctl.poll() is not None and
+    wait_until(lambda: ctl.poll() is not None and
              ctl.status("order_manager").stats.orders_rejected == before + len(bad),
              10, what=f"{len(bad)} more rejections counted")
 

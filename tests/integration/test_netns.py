@@ -1,6 +1,6 @@
 """Across machines, for real: the Gateway and the OrderManager in one Linux network namespace,
 the OrderBook, the Strategy and a confirmation listener in another, joined by a veth pair
-(10.231.x.1 and .2), speaking TLS with certificates from `python -m engine.tls lab` and the
+(10.231.x.1 and .2), speaking TLS with certificates from `python -m engine.net.tls lab` and the
 auth token inside. Orders flow; a plain-text client, a client that trusts another CA and a
 client with the wrong token are refused. Needs root, `ip netns` and `openssl`: skipped, with
 the reason, elsewhere."""
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from engine.tls import make_lab
+from engine.net.tls import make_lab
+from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
 

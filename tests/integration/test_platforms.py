@@ -12,11 +12,12 @@ import time
 
 import pytest
 
-from engine.shared_memory_utils import segment_exists
+from engine.shm.segment import segment_exists
+from engine.testing import wait_until
+from tests.interop.procs import Procs
+from tests.support import ROOT
 
-from conftest import ROOT
-from interop.procs import Procs
-from .helpers import connect, wait_for
+from .helpers import connect
 from .test_stack import flags
 
 pytestmark = pytest.mark.slow
@@ -68,7 +69,7 @@ def test_stop_signals_run_the_ordered_stop(config, tmp_path, signame):
         pytest.skip(f"{signame} does not exist on this platform (Ctrl+Break there)")
     p = start_headless(config, tmp_path)
     try:
-        wait_for(lambda: b"order_manager: running" in (tmp_path / "out.txt").read_bytes()
+        wait_until(lambda: b"order_manager: running" in (tmp_path / "out.txt").read_bytes()
                  and b"strategy: running" in (tmp_path / "out.txt").read_bytes(), 60,
                  what="the stack to run")
         p.send_signal(getattr(signal, signame))

@@ -3,21 +3,25 @@ socket."""
 
 import pytest
 
-from engine.gateway import run_gateway
-from engine.orderbook import run_orderbook
-from engine.shared_memory_utils import SharedPriceBook
-from engine.lifecycle import State
-from engine.supervisor import ProcessController
+from engine.control.controller import ProcessController
+from engine.control.lifecycle import State
+from engine.control.roster import Roster
+from engine.processes.gateway import run_gateway
+from engine.processes.orderbook import run_orderbook
+from engine.shm.price_book import SharedPriceBook
+from engine.testing import wait_until
+from tests.support import ROOT
 
-from conftest import ROOT
-from .helpers import connect, read_frames, wait_for
+from .helpers import connect, read_frames
 
 pytestmark = pytest.mark.slow
 
 
 def test_servers_bind_loopback_by_default(config):
     import logging
-    from engine.net import EventLoop, Server
+
+    from engine.net.loop import EventLoop
+    from engine.net.server import Server
     loop = EventLoop()
     srv = Server(loop, config.bind_host, 0, "prices", logging.getLogger("t"))
     try:
@@ -29,17 +33,18 @@ def test_servers_bind_loopback_by_default(config):
 
 def test_auth_token_refuses_clients_without_it(config):
     cfg = config.replace(bind="0.0.0.0", auth_token="s3cret-token", insecure=True)
-    ctl = ProcessController(cfg, targets={"gateway": run_gateway, "orderbook": run_orderbook})
+    ctl = ProcessController(cfg, roster=Roster.from_targets({"gateway": run_gateway,
+                                                           "orderbook": run_orderbook}))
     lines = []
     ctl.subscribe(lambda ev: lines.append(getattr(ev, "text", "")))
     try:
         ctl.start("gateway")
         ctl.start("orderbook")  # presents the token: it gets prices
-        wait_for(lambda: ctl.poll() is not None and ctl.status("gateway").state == State.RUNNING,
+        wait_until(lambda: ctl.poll() is not None and ctl.status("gateway").state == State.RUNNING,
                  20, what="gateway")
         reader = SharedPriceBook.attach(cfg.shm_name)
         try:
-            wait_for(lambda: reader.update_counter > 10, 20, what="prices with the token")
+            wait_until(lambda: reader.update_counter > 10, 20, what="prices with the token")
         finally:
             reader.close()
         intruder = connect(cfg.price_port)
@@ -50,7 +55,7 @@ def test_auth_token_refuses_clients_without_it(config):
         silent.sendall(b"hello*")
         assert read_frames(silent, 1, timeout=5) == []
         silent.close()
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  sum("refused: no valid auth token" in l for l in lines) >= 2, 10,
                  what="refusals logged")
         friend = connect(cfg.price_port)

@@ -5,15 +5,17 @@ import threading
 
 import pytest
 
-from engine.gateway import run_gateway
-from engine.order_manager import run_order_manager
-from engine.orderbook import run_orderbook
+from engine.control.controller import ProcessController
+from engine.control.lifecycle import State
+from engine.control.roster import Roster
+from engine.processes.gateway import run_gateway
+from engine.processes.order_manager import run_order_manager
+from engine.processes.orderbook import run_orderbook
 from engine.protocol import Ack, Confirm
-from engine.shared_memory_utils import SharedPriceBook
-from engine.lifecycle import State
-from engine.supervisor import ProcessController
+from engine.shm.price_book import SharedPriceBook
+from engine.testing import read_jsonl, wait_until
 
-from .helpers import connect, order_frame, read_frames, read_jsonl, wait_for
+from .helpers import connect, order_frame, read_frames
 
 pytestmark = pytest.mark.slow
 PRICE_RE = re.compile(rb"^[A-Z]{1,8},\d+\.\d{2}$")
@@ -24,7 +26,7 @@ def controller(config):
     ctls = []
 
     def make(**targets):
-        ctl = ProcessController(config, targets=targets)
+        ctl = ProcessController(config, roster=Roster.from_targets(targets))
         ctls.append(ctl)
         return ctl
     yield make
@@ -33,7 +35,7 @@ def controller(config):
 
 
 def wait_running(ctl, *names, timeout=20):
-    wait_for(lambda: ctl.poll() is not None and all(ctl.status(n).state == State.RUNNING
+    wait_until(lambda: ctl.poll() is not None and all(ctl.status(n).state == State.RUNNING
                                                   for n in names),
              timeout, what=f"{names} running")
 
@@ -69,7 +71,7 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     ctl.start("order_manager")
     wait_running(ctl, "order_manager")
     listener = connect(config.confirm_port)
-    wait_for(lambda: ctl.poll() is not None and any("confirmations: client#1" in l for l in lines),
+    wait_until(lambda: ctl.poll() is not None and any("confirmations: client#1" in l for l in lines),
              what="confirm listener registered")
     s = connect(config.order_port)
     s.sendall(order_frame("nc-1-1", "BUY", "AAPL", 10, 173.2))
@@ -82,7 +84,7 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     conf = Confirm.decode(raw)
     assert (conf.order_id, conf.side, conf.qty, conf.symbol, conf.price) == \
         (1, "BUY", 10, "AAPL", 173.2)
-    wait_for(lambda: ctl.poll() is not None and
+    wait_until(lambda: ctl.poll() is not None and
              "Received Order 1: BUY 10 AAPL @ 173.20" in lines, what="printed line")
     # resend: acknowledged again with the same id, never logged twice
     s.sendall(order_frame("nc-1-1"))
@@ -170,12 +172,12 @@ def test_orderbook_writes_shared_memory_and_resumes_after_gateway_restart(config
     wait_running(ctl, "gateway", "orderbook")
     reader = SharedPriceBook.attach(config.shm_name)  # as another process would
     try:
-        wait_for(lambda: all(reader.read(s) for s in config.symbols), what="all prices")
+        wait_until(lambda: all(reader.read(s) for s in config.symbols), what="all prices")
         ctl.stop_and_wait("gateway")
         assert ctl.status("gateway").state == State.STOPPED
         frozen = reader.update_counter
         ctl.start("gateway")
-        wait_for(lambda: reader.update_counter > frozen + 20, what="prices flowing again")
+        wait_until(lambda: reader.update_counter > frozen + 20, what="prices flowing again")
         ctl.poll()
         ob_logs = [t for n, t in logs if n == "orderbook"]
         assert sum("lost gateway prices" in t for t in ob_logs) == 1  # logged once per outage
@@ -198,7 +200,7 @@ def test_port_in_use_is_one_clear_line(config, controller):
         logs = []
         ctl.subscribe(lambda ev: logs.append(getattr(ev, "text", "")))
         ctl.start("gateway")
-        wait_for(lambda: ctl.poll() is not None and ctl.status("gateway").state == "crashed",
+        wait_until(lambda: ctl.poll() is not None and ctl.status("gateway").state == "crashed",
                  what="gateway exits")
         assert ctl.status("gateway").exitcode == 2
         assert any(f"port {config.price_port} (prices) is already in use" in l
@@ -209,7 +211,7 @@ def test_port_in_use_is_one_clear_line(config, controller):
 
 
 def test_csv_replay(config, controller):
-    from conftest import ROOT
+    from tests.support import ROOT
     csv_path = ROOT / "data" / "sample_prices.csv"
     ctl = controller(gateway=run_gateway)
     import dataclasses
@@ -229,7 +231,9 @@ def test_a_process_opens_all_its_servers_or_none():
     import logging
     import socket
 
-    from engine.net import EventLoop, PortInUse, open_servers
+    from engine.net.loop import EventLoop
+    from engine.net.ports import PortInUse
+    from engine.net.server import open_servers
     from engine.testing import free_ports
     first, second = free_ports(2)
     busy = socket.socket()

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.orderbook import run_orderbook
-from engine.runtime import Reporter
-from engine.shared_memory_utils import SharedPriceBook, segment_exists
-from engine.supervisor import ProcessController, run_summary
-
-from conftest import ROOT
-from .helpers import read_jsonl, wait_for
+from engine.control.controller import ProcessController
+from engine.control.summary import run_summary
+from engine.processes.orderbook import run_orderbook
+from engine.processes.reports import Reporter
+from engine.shm.price_book import SharedPriceBook
+from engine.shm.segment import segment_exists
+from engine.testing import read_jsonl, wait_until
+from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -114,10 +115,10 @@ def test_each_process_in_its_own_terminal_any_order(config, tmp_path):
             procs[module] = _start(module, config, tmp_path)
             time.sleep(0.3)  # really out of order: clients retry before servers exist
         orders = tmp_path / "logs" / "orders.jsonl"
-        wait_for(lambda: orders.exists() and read_jsonl(orders), timeout=30,
+        wait_until(lambda: orders.exists() and read_jsonl(orders), timeout=30,
                  what="an order logged")
         om_out = (tmp_path / "order_manager.out")
-        wait_for(lambda: "Received Order 1: " in om_out.read_text(), what="printed order line")
+        wait_until(lambda: "Received Order 1: " in om_out.read_text(), what="printed order line")
         line = [l for l in om_out.read_text().splitlines() if l.startswith("Received Order 1:")]
         rec = read_jsonl(orders)[0]
         assert line[0] == (f"Received Order 1: {rec['side']} {rec['qty']} {rec['symbol']} "
@@ -170,7 +171,7 @@ def test_orderbook_rejects_bad_frames_and_keeps_good_ones(config):
               b"A" * 200_000, b"*GOOG,inf*GOOG,0*TSLA,abc*,5*AAPL,101.25*", b"x" * 10]
     ready = []
     t = fake_gateway(chunks, ready)
-    wait_for(lambda: ready, what="fake gateway")
+    wait_until(lambda: ready, what="fake gateway")
     cfg = config.replace(price_port=ready[0])
     book = SharedPriceBook(cfg.symbols, name=cfg.shm_name)
     stop = threading.Event()
@@ -179,7 +180,7 @@ def test_orderbook_rejects_bad_frames_and_keeps_good_ones(config):
                               kwargs={"reporter": Reporter(events, "orderbook")})
     runner.start()
     try:
-        wait_for(lambda: "sent" in ready and book.read("AAPL") == 101.25, what="good frames")
+        wait_until(lambda: "sent" in ready and book.read("AAPL") == 101.25, what="good frames")
         assert book.read("MSFT") == 101.5
         assert book.read_row("AAPL").seq == 2
         assert book.update_counter == 3
@@ -203,15 +204,15 @@ def test_strategy_resends_unacknowledged_orders_after_order_manager_restart(conf
     ctl = ProcessController(cfg)
     try:
         ctl.start_all()
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  ctl.status("order_manager").stats.orders_logged >= 2,
                  timeout=30, what="first orders", logs=cfg.log_dir)
         ctl.stop_and_wait("order_manager")
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  ctl.status("strategy").stats.orders_pending >= 2,
                  timeout=30, what="orders waiting while the OrderManager is down", logs=cfg.log_dir)
         ctl.start("order_manager")
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  ctl.status("strategy").stats.orders_resent >= 2 and
                  ctl.status("strategy").stats.orders_pending == 0,
                  timeout=30, what="resent orders acknowledged", logs=cfg.log_dir)

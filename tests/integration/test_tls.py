@@ -1,5 +1,5 @@
 """TLS on this machine's loopback: the whole stack with certificates from `python -m
-engine.tls lab`, orders flowing; a plain-text client, a client that trusts another CA and a
+engine.net.tls lab`, orders flowing; a plain-text client, a client that trusts another CA and a
 client with the wrong token are refused and counted. (tests/integration/test_netns.py does
 the same across two network namespaces.)"""
 from __future__ import annotations
@@ -10,11 +10,13 @@ import ssl
 
 import pytest
 
-from engine.lifecycle import State
-from engine.supervisor import ProcessController
-from engine.tls import make_lab
+from engine.control.controller import ProcessController
+from engine.control.lifecycle import State
+from engine.control.roster import Roster
+from engine.net.tls import make_lab
+from engine.testing import wait_until
 
-from .helpers import order_frame, read_frames, wait_for
+from .helpers import order_frame, read_frames
 
 pytestmark = pytest.mark.slow
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None,
@@ -57,7 +59,7 @@ def test_orders_flow_over_tls_and_strangers_are_refused(config, labs):
     ctl = ProcessController(cfg)
     try:
         ctl.start_all()
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  ctl.status("strategy").stats is not None and
                  ctl.status("strategy").stats.orders_acked >= 2, 40,
                  what="orders acknowledged over TLS", logs=cfg.log_dir)
@@ -79,7 +81,7 @@ def test_orders_flow_over_tls_and_strangers_are_refused(config, labs):
         good.sendall(b"AUTH t0ken-tls*")
         assert len(read_frames(good, 5)) == 5
         good.close()
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  ctl.status("order_manager").stats.refused_tls >= 2 and
                  ctl.status("order_manager").stats.refused_auth >= 1, 10,
                  what="the refusals counted")
@@ -92,21 +94,22 @@ def test_orders_flow_over_tls_and_strangers_are_refused(config, labs):
 def test_a_client_given_another_ca_keeps_retrying_and_says_why(config, labs):
     lab, other = labs
     cfg = tls_config(config, lab)
-    from engine.gateway import run_gateway
-    from engine.orderbook import run_orderbook
+    from engine.processes.gateway import run_gateway
+    from engine.processes.orderbook import run_orderbook
     ctl = ProcessController(cfg.replace(tls_ca=str(other["ca"])),
-                            targets={"gateway": run_gateway, "orderbook": run_orderbook})
+                            roster=Roster.from_targets({"gateway": run_gateway,
+                                                        "orderbook": run_orderbook}))
     lines = []
     ctl.subscribe(lambda ev: lines.append(getattr(ev, "text", "")))
     try:
         # the OrderBook first: refused while the Gateway is not there yet, then distrusted
         # once it is; the outage is one, and each reason is said
         ctl.start("orderbook")
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  any("cannot reach gateway prices" in line for line in lines), 20,
                  what="the OrderBook finding no Gateway yet")
         ctl.start("gateway")
-        wait_for(lambda: ctl.poll() is not None and
+        wait_until(lambda: ctl.poll() is not None and
                  any("certificate verify failed" in line for line in lines), 20,
                  what="the OrderBook saying why it cannot connect")
         assert ctl.status("orderbook").state == State.RUNNING  # it retries, it does not die

@@ -15,9 +15,10 @@ import time
 
 import pytest
 
-from engine.testing import free_ports, read_jsonl, wait_until as wait_for
 from engine.protocol import FrameDecoder
-from engine.signals import SignalEngine
+from engine.testing import free_ports, read_jsonl
+from engine.testing import wait_until as wait_for
+from engine.trading.signals import SignalEngine
 
 from .procs import PEERS, Procs
 

@@ -1,0 +1,12 @@
+"""Starting, stopping and watching the processes of a stack (no Qt: the desk wraps it).
+
+    roster         ProcessSpec and Roster: the processes a stack runs; the default four
+    controller     ProcessController: non-blocking verbs over a roster, the pump, the books
+    process_state  ProcState: one process as the controller keeps it
+    events         StateChanged, LogLine, StatsUpdate: what listeners are told
+    lifecycle      State and Change, the one transition table
+    supervision    restart on crash with backoff and a limit; unresponsive
+    summary        run_summary: a run in one dict
+    headless       the stack without a window, every log line on the console
+    private        a stack of its own: free ports and a shared-memory name nobody else uses
+"""

@@ -1,0 +1,144 @@
+"""SharedPriceBook: the latest price of every symbol, written by the OrderBook and read by
+everyone else, and the doorbell ports of the readers that want a wake-up after each batch.
+
+Rows are 32 bytes: symbol S8, price f8, seq u8 (updates of that row), recv_ns i8
+(time.perf_counter_ns() when the OrderBook received the tick)."""
+from __future__ import annotations
+
+import math
+import time
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .segment import H_EXTRA, H_LAST, H_UPDATES, HEADER_SLOTS, SeqlockBook
+
+PRICE_DTYPE = np.dtype([("symbol", "S8"), ("price", "<f8"), ("seq", "<u8"), ("recv_ns", "<i8")])
+
+
+class PriceRow(NamedTuple):
+    symbol: str
+    price: float
+    seq: int
+    recv_ns: int
+
+
+class SharedPriceBook(SeqlockBook):
+    """Latest price of every symbol, written by the OrderBook, read by everyone else."""
+
+    MAGIC = 0x4B4F4F42454349  # "ICEBOOK"
+    DTYPE = PRICE_DTYPE
+
+    def _init_rows(self):
+        self.rows["price"] = math.nan
+
+    def update(self, symbol: str, price: float, recv_ns: Optional[int] = None) -> None:
+        """Write one tick (the assignment's API)."""
+        i = self.index[symbol]
+        if recv_ns is None:
+            recv_ns = time.perf_counter_ns()
+        s, f, q = self._stride, self._f, self._q
+        self._begin()
+        f[i * s + 1] = price
+        q[i * s + 2] += 1
+        q[i * s + 3] = recv_ns
+        h = self._h
+        h[H_UPDATES] += 1
+        h[H_LAST] = recv_ns
+        self._end()
+
+    def update_many(self, latest: Dict[int, Tuple[float, int]], recv_ns: int) -> int:
+        """Apply a batch: {row index: (last price, ticks of that row)} under one lock.
+
+        The book keeps only the latest price, so a chunk of ticks reduces to the last one of
+        each symbol plus how many there were. Returns the ticks applied.
+        """
+        if not latest:
+            return 0
+        s, f, q, h = self._stride, self._f, self._q, self._h
+        total = 0
+        self._begin()
+        for i, (price, count) in latest.items():
+            f[i * s + 1] = price
+            q[i * s + 2] += count
+            q[i * s + 3] = recv_ns
+            total += count
+        h[H_UPDATES] += total
+        h[H_LAST] = recv_ns
+        self._end()
+        return total
+
+    def update_rows(self, rows: np.ndarray, prices: np.ndarray, ticks: np.ndarray,
+                    recv_ns: int) -> int:
+        """`update_many` with arrays (row indexes, each once; their last prices; their tick
+        counts): a round of thousands of symbols in three NumPy writes under one lock."""
+        if not len(rows):
+            return 0
+        r = self.rows
+        total = int(ticks.sum())
+        self._begin()
+        r["price"][rows] = prices
+        r["seq"][rows] += ticks.astype(np.uint64)
+        r["recv_ns"][rows] = recv_ns
+        h = self._h
+        h[H_UPDATES] += total
+        h[H_LAST] = recv_ns
+        self._end()
+        return total
+
+    # -- doorbells: how readers learn of new prices without polling ---------------------
+    # Header slots 9..15 hold the UDP ports of readers that want a wake-up datagram after
+    # every batch the writer applies (see net.Doorbell). A datagram, unlike a shared
+    # multiprocessing Event, leaves no lock behind when either side is killed.
+    DOORBELL_SLOTS = range(H_EXTRA, HEADER_SLOTS)
+
+    def doorbell_ports(self) -> list:
+        h = self._h
+        return [h[i] for i in self.DOORBELL_SLOTS if h[i]]
+
+    def add_doorbell(self, port: int, in_use=None) -> bool:
+        """Register a reader's wake-up port in a free slot. A slot whose port nobody holds
+        any more (`in_use(port)` is False: a reader that was killed) is reused."""
+        h = self._h
+        for i in self.DOORBELL_SLOTS:
+            if h[i] == port:
+                return True
+        for i in self.DOORBELL_SLOTS:
+            if h[i] == 0 or (in_use is not None and not in_use(h[i])):
+                h[i] = port
+                return True
+        return False
+
+    def remove_doorbell(self, port: int) -> None:
+        h = self._h
+        for i in self.DOORBELL_SLOTS:
+            if h[i] == port:
+                h[i] = 0
+
+    def read_row(self, symbol: str) -> PriceRow:
+        i = self.index[symbol]
+        s, f, q = self._stride, self._f, self._q
+        price, seq, ns = self._consistent(lambda: (f[i * s + 1], q[i * s + 2], q[i * s + 3]))
+        return PriceRow(symbol, price, seq, ns)
+
+    def read_rows(self, rows: Sequence[int]) -> List[Tuple[float, int, int]]:
+        """(price, seq, recv_ns) of each row index, consistent with each other: the
+        Strategy's read after every doorbell, as plain floats and ints (no NumPy copy)."""
+        s, f, q = self._stride, self._f, self._q
+        return self._consistent(
+            lambda: [(f[i * s + 1], q[i * s + 2], q[i * s + 3]) for i in rows])
+
+    def read_columns(self, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(prices, seqs, recv_ns) of the row indexes `rows` as arrays, consistent with each
+        other: the Strategy's read of a whole universe after a doorbell (three gathers under
+        the seqlock, whatever the number of rows)."""
+        r = self.rows
+
+        def grab():
+            return r["price"][rows], r["seq"][rows], r["recv_ns"][rows]
+        return self._consistent(grab)
+
+    def read(self, symbol: str) -> Optional[float]:
+        """Latest price of `symbol`, or None before its first tick."""
+        row = self.read_row(symbol)
+        return row.price if row.seq else None

@@ -1,0 +1,115 @@
+"""`python -m tools.bench --smoke` (every section of --quick, each as short as still gives its
+figures) works end to end: real processes, a report and its JSON. No timing is asserted (the
+figures depend on the machine); the figures must only exist."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import ROOT, unique_shm_name
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+
+def test_smoke_bench_writes_report_and_json(tmp_path):
+    out = tmp_path / "performance_report.md"
+    res = subprocess.run([sys.executable, "-m", "tools.bench", "--smoke", "--out", str(out),
+                          "--shm-name", unique_shm_name()[:20]],
+                         cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    data = json.loads(out.with_suffix(".json").read_text())
+    r = data["results"]
+    assert r["ingest"]["lost"] == 0 and r["ingest"]["bad_frames"] == 0
+    assert r["ingest"]["ticks_per_s"] > 0
+    assert r["e2e"]["lost"] == 0 and r["e2e"]["ticks_per_s"] > 0
+    for mode in ("latency", "standalone"):
+        for kind in ("tick_to_decision_us", "tick_to_ack_us"):
+            lat = r[mode][kind]
+            assert lat["count"] > 0 and lat["p50"] <= lat["p99"] <= lat["max"]
+    assert r["cpu"]["percent_of_one_core"] >= 0
+    assert r["footprint"]["total_bytes"] == 288 + 328
+    assert r["floor"]["tcp_rtt_idle_us"]["count"] > 0
+    assert "fps" in r["charts"] or "skipped" in r["charts"]
+    text = out.read_text()
+    for needle in ("Python", "machine", "## Method", "ticks/s", "tick-to-ack p99",
+                   "(smoke: the shortest runs;"):
+        assert needle in text
+    for line in ("ingest:", "end to end:", "floor:", "latency (launcher)",
+                 "latency (standalone strategy)", "cpu at the default demo rate",
+                 "shared memory:", "charts"):
+        assert line in res.stdout
+
+
+def test_missed_targets_come_with_what_bounds_them():
+    """bounds() turns this run's floor, breakdown and charts figures into the report's
+    explanation of a missed target (plain data in, text out: no processes)."""
+    from tools.bench import bounds
+    pct = lambda p50, p99: {"p50": p50, "p99": p99, "max": p99, "count": 10}  # noqa: E731
+    hops = ("OrderBook receipt -> Strategy awake", "awake -> order sending", "order send call",
+            "sent -> OrderManager awake", "OrderManager awake -> handling",
+            "OrderManager handling", "ack sent -> Strategy has it")
+    results = {"floor": {"tick_to_ack_floor_us": 38.2, "order_codec_hot_us": pct(9.0, 12),
+                         "order_codec_cold_us": pct(36.0, 50)},
+               "breakdown": {h: pct(10.0 * (k + 1), 100.0 * (k + 1))
+                             for k, h in enumerate(hops)},
+               "charts": {"e2e": {"engine_cpu_percent_paused": 151.2, "cpus": 2,
+                                  "gui_cpu_percent": 24.5}}}
+    why = bounds(results)
+    ack = why["tick-to-ack"]
+    assert "38.2 us" in ack and "4.0x slower" in ack
+    assert "130 us are Python work" in ack and "150 us sends and wake-ups" in ack  # 20+50+60
+    assert "reach 700 us" in ack
+    assert "151.2% of the 2 cores' 200%" in why["end-to-end slowdown"]
+    assert bounds({}) == {}
+
+
+def scale_row(p50_d, p50_a, p99_a, cpu, fps, largest):
+    lat = lambda p50, p99: {"p50": p50, "p99": p99, "max": p99, "count": 100}  # noqa: E731
+    return {"tick_to_decision_us": lat(p50_d, 2 * p50_d), "tick_to_ack_us": lat(p50_a, p99_a),
+            "orders_per_s": 12.5, "cpu_percent_total": cpu, "shm_bytes": 616,
+            "shm_bytes_per_symbol": 72.0,
+            "cpu_percent": {"gateway": 1, "orderbook": 1, "strategy": cpu - 3,
+                            "order_manager": 1},
+            "desk": {"fps": fps, "frame_ms": 6.5, "cpu_percent": 70, "first_prices_s": 2,
+                     "stop_s": 1}, "nothing_lost": True,
+            "order_bursts": {"count": 9, "median": 4, "largest": largest}}
+
+
+def test_scale_rows_hold_their_targets_and_say_what_bounds_them():
+    """The scale section's rows: 500 symbols against 1.5 x the same run's five-symbol
+    figures and the fixed targets, 5,000 against theirs; a burst explains a missed one."""
+    from tools.bench import bounds, figures_table
+    results = {"scale": {"sizes": {"5": scale_row(300, 1000, 2000, 1.5, 30.1, 3),
+                                   "500": scale_row(420, 9000, 16000, 6.0, 30.4, 267),
+                                   "5000": scale_row(900, 70000, 200000, 40, 17.5, 2500)}}}
+    rows = {r["figure"]: r for r in figures_table(results, "cmd")}
+    assert rows["scale 500 symbols: tick-to-decision p50"]["met"] is True  # 420 <= 450
+    assert rows["scale 500 symbols: tick-to-ack p50"]["target"] == "<= 1,500.0"
+    assert rows["scale 500 symbols: tick-to-ack p50"]["met"] is False
+    assert rows["scale 500 symbols: tick-to-ack p99"]["met"] is False
+    assert rows["scale 500 symbols: engine CPU"]["met"] is True
+    assert rows["scale 500 symbols: desk frame rate"]["met"] is True
+    assert rows["scale 5,000 symbols: tick-to-ack p50"]["met"] is False
+    assert rows["scale 5,000 symbols: desk frame rate"]["met"] is False
+    assert rows["scale 5 symbols: tick-to-ack p50"]["met"] is None  # the reference itself
+    why = bounds(results)
+    assert "up to 267 orders" in why["scale 500 symbols: tick-to-ack"]
+
+
+def test_the_desk_bench_measures_a_universe(tmp_path):
+    """tools.bench.desk_window (the scale section's run of one size): the real desk off screen starts
+    its stack, and the figures come back with nothing lost."""
+    pytest.importorskip("PySide6")
+    out = tmp_path / "desk.json"
+    res = subprocess.run([sys.executable, "-m", "tools.bench.desk_window", "--symbols", "50",
+                          "--seconds", "2", "--json", str(out), "--shm-name",
+                          unique_shm_name()[:20], "--workdir", str(tmp_path / "run")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert r["symbols"] == 50 and r["desk"]["universe"] and r["desk"]["fps"] > 0
+    assert r["ticks_sent"] == r["ticks_applied"] > 0 and r["nothing_lost"]
+    assert set(r["cpu_percent"]) == {"gateway", "orderbook", "strategy", "order_manager"}
+    assert r["tick_to_decision_us"]["count"] > 0 and r["exit_codes"]["strategy"] == 0
+    assert r["shm_bytes"] == 2 * 128 + 72 * 50 and r["shm_bytes_per_symbol"] == 72.0

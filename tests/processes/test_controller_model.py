@@ -1,0 +1,268 @@
+"""The desk's controller model (gui/model.py) with plain pytest, no Qt: non-blocking restart
+and ordered stop-all over a real ProcessController with small stand-in children, running
+totals across restarts, the confirmation decoder, the chart history ring, settings merging.
+
+The stand-in children are in tests/standins.py, which a spawned child imports by name without
+importing pytest or this module."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from engine.control.events import StateChanged
+from engine.control.roster import START_ORDER, STOP_ORDER, Roster
+from engine.protocol import Confirm
+from tests.standins import crash_target, idle_target
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def targets(**override):
+    t = {name: idle_target for name in START_ORDER}
+    t.update(override)
+    return t
+
+
+@pytest.fixture
+def make_model(config):
+    from engine.control.controller import ProcessController
+    from gui.model import DeskModel
+    made = []
+
+    def make(**override):
+        model = DeskModel(config, lambda cfg: ProcessController(
+            cfg, roster=Roster.from_targets(targets(**override))))
+        made.append(model)
+        return model
+
+    yield make
+    for m in made:
+        m.close()
+
+
+def pump(model, cond, timeout=15.0, what="condition"):
+    """Wait for cond while the model's controller is polled (it waits on the children's
+    reports, not a sleep)."""
+    from engine.testing import wait_until
+    return wait_until(cond, timeout, what, pump=model.poll)
+
+
+def all_running(model):
+    return all(s == "running" for s in model.states().values())
+
+
+# -- verbs ------------------------------------------------------------------------------------
+def test_restart_never_blocks_and_touches_one_process(make_model):
+    model = make_model()
+    events = []
+    model.subscribe(lambda ev: isinstance(ev, StateChanged) and events.append(
+        (ev.name, ev.state)))
+    model.start_all()
+    pump(model, lambda: all_running(model), what="all running")
+    pids = {n: p.pid for n, p in model.ctl.procs.items()}
+
+    t0 = time.monotonic()
+    model.restart("orderbook")
+    assert time.monotonic() - t0 < 0.2
+    assert model.state("orderbook") == "stopping"
+    assert "orderbook" in model.ctl.pending_restart
+    pump(model, lambda: model.state("orderbook") == "running"
+         and model.ctl.procs["orderbook"].pid != pids["orderbook"], what="orderbook back")
+    assert not model.ctl.pending_restart
+    seq = [s for n, s in events if n == "orderbook"]
+    assert seq[-4:] == ["stopping", "stopped", "starting", "running"]
+    for n in ("gateway", "strategy", "order_manager"):
+        assert model.ctl.procs[n].pid == pids[n]
+        assert model.state(n) == "running"
+
+    # restart of a stopped process is a plain start; start while stopping restarts it
+    model.stop("gateway")
+    pump(model, lambda: model.state("gateway") == "stopped")
+    model.restart("gateway")
+    assert model.state("gateway") == "starting"
+    model.stop("strategy")
+    assert model.start("strategy") is False and "strategy" in model.ctl.pending_restart
+    pump(model, lambda: all_running(model), what="gateway and strategy back")
+
+
+def test_stop_all_is_ordered_and_non_blocking(make_model):
+    model = make_model()
+    model.start_all()
+    pump(model, lambda: all_running(model))
+    order = []
+    model.subscribe(lambda ev: isinstance(ev, StateChanged) and ev.state in (
+        "stopping", "stopped") and order.append((ev.name, ev.state)))
+    t0 = time.monotonic()
+    model.stop_all()
+    assert time.monotonic() - t0 < 0.2
+    # one at a time: only the first is stopping, the others still run
+    states = model.states()
+    assert states[STOP_ORDER[0]] == "stopping"
+    assert [states[n] for n in STOP_ORDER[1:]] == ["running"] * 3
+    pump(model, model.all_finished, what="all stopped")
+    expected = []
+    for n in STOP_ORDER:
+        expected += [(n, "stopping"), (n, "stopped")]
+    assert order == expected
+    assert model.any_active() is False
+
+
+def test_crash_is_reported_and_the_others_keep_running(make_model):
+    model = make_model(strategy=crash_target)
+    model.start_all()
+    pump(model, lambda: model.state("strategy") == "crashed", what="strategy crashed")
+    assert model.ctl.procs["strategy"].exitcode == 3
+    pump(model, lambda: all(model.state(n) == "running"
+                            for n in ("gateway", "orderbook", "order_manager")))
+    model.restart("strategy")  # from crashed: starts at once
+    assert model.state("strategy") == "starting"
+
+
+def test_totals_survive_a_restart_and_rates_fall_to_zero(make_model):
+    model = make_model()
+    model.start_all()
+    pump(model, lambda: model.ctl.totals("orderbook").ticks_applied > 20)
+    pump(model, lambda: model.figures()["ticks_per_s"] > 0, what="a tick rate")
+    fig = model.figures()
+    assert fig["running"] == 4 and fig["feed"] == "waiting"  # stand-ins write no prices
+    assert fig["bad_frames"] == 4  # each of the four reports 1
+    model.restart("orderbook")
+    pump(model, lambda: model.state("orderbook") == "stopped"
+         or model.state("orderbook") == "starting")
+    before = model.ctl.totals("orderbook").ticks_applied
+    pump(model, lambda: model.state("orderbook") == "running")
+    pump(model, lambda: model.ctl.procs["orderbook"].stats.ticks_applied > 0)
+    assert model.ctl.totals("orderbook").ticks_applied > before, "never backwards"
+    assert model.ctl.procs["orderbook"].restarts == 1
+    model.stop_all()
+    pump(model, model.all_finished)
+    now = time.time() + 5
+    assert model.figures(now)["ticks_per_s"] == 0.0
+
+
+def test_replace_config_only_while_everything_is_stopped(make_model, config):
+    from engine.shm.segment import segment_exists
+    model = make_model()
+    model.ctl.memory.ensure()
+    assert segment_exists(config.shm_name)
+    new = config.replace(short_window=3, long_window=8)
+    model.start("gateway")
+    with pytest.raises(RuntimeError):
+        model.replace_config(new)
+    model.stop("gateway")
+    pump(model, model.all_finished)
+    old = model.ctl
+    assert model.replace_config(new) is True
+    assert model.ctl is not old and model.config.long_window == 8
+    assert old.closed and not segment_exists(config.shm_name), "old segments unlinked"
+    assert model.replace_config(new) is False  # nothing changed
+
+
+def test_a_partial_stack_has_no_state_for_what_it_does_not_run(config):
+    """A stack of some of the four (the chart bench runs a feed and the OrderBook): a view
+    asking after a process it does not run gets None, never a KeyError in a frame timer."""
+    from engine.control.controller import ProcessController
+    from engine.control.lifecycle import State
+    ctl = ProcessController(config, roster=Roster.from_targets({"gateway": idle_target}))
+    try:
+        assert ctl.state("gateway") == State.STOPPED
+        assert ctl.state("strategy") is None
+    finally:
+        ctl.close()
+
+
+# -- pure pieces ------------------------------------------------------------------------------
+def test_totals_add_counters_across_runs_and_keep_the_latest_gauges():
+    from engine.measure.stats import Stats
+    first = Stats(ticks_applied=25, bad_frames=2, connected=True, shm_bytes=616)
+    second = Stats(ticks_applied=5, bad_frames=0, connected=False, shm_bytes=616)
+    total = first.add(second)
+    assert (total.ticks_applied, total.bad_frames) == (30, 2)
+    assert total.connected is False and total.shm_bytes == 616  # gauges: the later run's
+    assert "connected" not in Stats.COUNTERS and "ticks_applied" in Stats.COUNTERS
+    with pytest.raises(TypeError):
+        Stats(ticks_aplied=1)  # a misspelt figure fails where it is made
+
+
+def test_rate_meter():
+    from gui.model import RateMeter
+    r = RateMeter(window=2.0, silence=1.5)
+    for i in range(11):
+        r.add(100.0 + i * 0.5, i * 50)
+    assert r.rate(105.1) == pytest.approx(100.0)
+    assert r.rate(110.0) == 0.0  # silent reporter: no rate
+
+
+def test_confirm_stream_whole_byte_by_byte_and_bad_frames():
+    from gui.model import ConfirmStream, PositionBook
+    good = [Confirm(order_id=i, side="BUY" if i % 2 else "SELL", qty=10, symbol="AAPL",
+                    price=170.0 + i) for i in range(1, 5)]
+    data = b"".join(c.encode() for c in good)
+    s = ConfirmStream()
+    assert s.feed(data) == good
+    s = ConfirmStream()
+    out = []
+    for i in range(len(data)):
+        out += s.feed(data[i:i + 1])
+    assert out == good and s.bad_frames == 0
+    s = ConfirmStream(max_frame=200)
+    bad = (b"not json*" + json.dumps({"type": "ack"}).encode() + b"*" +
+           json.dumps({"type": "confirm", "order_id": 1, "side": "HOLD", "qty": 1,
+                       "symbol": "AAPL", "price": 1.0}).encode() + b"*" + b"x" * 500 + b"*")
+    assert s.feed(bad + good[0].encode()) == [good[0]]
+    assert s.bad_frames == 4
+    s.feed(b'{"type":"con')
+    s.reset()  # reconnect: the partial frame is lost and counted
+    assert s.bad_frames == 5
+    book = PositionBook()
+    for c in good:
+        book.apply(c)
+    assert book.positions["AAPL"] == 0 and book.fills["AAPL"] == 4
+
+
+def test_ring_keeps_the_latest_in_one_contiguous_view():
+    from gui.model import Ring
+    r = Ring(5, 2)
+    assert r.view()[0].size == 0 and r.last() is None
+    for i in range(13):
+        r.append(float(i), (i, -i))
+        t, v = r.view()
+        assert list(t) == [float(k) for k in range(max(0, i - 4), i + 1)]
+        assert list(v[:, 1]) == [-k for k in range(max(0, i - 4), i + 1)]
+        assert t.base is not None, "a view, not a copy"
+    assert r.last()[0] == 12.0 and r.count == 5 and r.total == 13
+    r.clear()
+    assert r.count == 0
+
+
+def test_feed_state(shm_name):
+    from engine.shm.price_book import SharedPriceBook
+    from gui.model import feed_state
+    assert feed_state(None) == "off"
+    with SharedPriceBook(("AAPL",), name=shm_name) as book:
+        assert feed_state(book) == "waiting"
+        book.set_writer(os.getpid())
+        book.update("AAPL", 1.0)
+        assert feed_state(book) == "live"
+        assert feed_state(book, book.last_update_ns + int(2.5e9)) == "stale"
+        book.set_writer(0)
+        assert feed_state(book) == "stale"
+
+
+def test_saved_settings_are_defaults_and_flags_win(config):
+    from engine.config.saved import merge_saved, parse_saved
+    from engine.config.schema import settings_fields
+    saved = {"symbols": "aapl,msft", "short_window": "3", "long_window": "9",
+             "bullish": "70", "bearish": "20", "qty": "5", "tick_interval": "0.05"}
+    cfg = merge_saved(config, saved, {"qty"})  # --qty was given on the command line
+    assert cfg.symbols == ("AAPL", "MSFT") and cfg.short_window == 3 and cfg.long_window == 9
+    assert cfg.qty == config.qty and cfg.tick_interval == 0.05 and cfg.bullish == 70
+    assert set(settings_fields()) == set(saved)  # the fields the desk remembers
+    # junk and impossible combinations never break the start
+    assert parse_saved({"qty": "lots", "tick_interval": "nan"}) == {}
+    bad = merge_saved(config, {"short_window": "50", "long_window": "9"})
+    assert bad.short_window < bad.long_window
+    assert merge_saved(config, {}) is config

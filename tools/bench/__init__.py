@@ -1,0 +1,62 @@
+"""`python -m tools.bench`: measure the engine with real processes and write the report.
+
+    python -m tools.bench            full run (a few minutes), writes performance_report.md/.json
+    python -m tools.bench --quick    the same figures from shorter runs (under a minute)
+    python -m tools.bench --only ingest,latency   some sections only
+
+Every section starts real processes (spawn) through the ProcessController, on free loopback
+ports and a fresh shared-memory name, with logs and the order log in a temporary folder, and
+stops and unlinks everything at the end. Definitions follow DESIGN.md section 6.
+
+Sections:
+  ingest      a blaster process sends N pre-encoded `SYMBOL,PRICE*` frames over TCP as fast as
+              the socket takes them; the real OrderBook process validates and applies them.
+              Ticks/s = N / (time the book's counter reached N - time of the first send);
+              N sent must equal N applied, with no frame rejected.
+  e2e         the real Gateway (tick interval 0: as fast as the clients read) and OrderBook;
+              ticks/s the book's counter grows over a window, then ticks sent == applied.
+  floor       one loopback TCP and UDP round trip between two Python processes, back to
+              back and 5 ms apart (the far end sleeps in between, as at 1,000 ticks/s).
+  latency     the whole stack at 1,000 ticks/s (5 symbols every 5 ms) under the launcher's
+              controller: tick-to-decision and tick-to-ack from the Strategy, p50/p99/max.
+  standalone  the same, but the Strategy is `python -m engine.strategy` in its own process,
+              as a user starts it in a terminal (it learns of prices the same way: the
+              OrderBook rings its UDP doorbell; stopped with Ctrl+C, figures via --stats-json).
+  breakdown   (not in --quick) the latency run again with the engine's trace hooks on
+              (engine/trace.py) around the Strategy's doorbell wait and order send and the
+              OrderManager's handling: tick-to-ack hop by hop.
+  cpu         the whole engine at the default demo rate: CPU time of the four processes over
+              wall time, from /proc/<pid>/stat (Linux) or each process's own os.times().
+  footprint   bytes of every shared-memory segment, per symbol and in all.
+  charts      the desk's ChartsPanel (gui/bench_charts.py, run as a process of its own: the
+              engine never imports Qt; off screen, its own 30 fps, 5 symbols, 60 s of history)
+              while the engine ingests at full speed: frames/s, and the ingest rate in
+              alternating windows with the charts drawing and paused. Over the blaster-fed
+              OrderBook, and in full runs over the Gateway at tick interval 0 too.
+  scale       (not in --quick) the whole desk (gui/bench_desk.py) and its stack at the default
+              rates with 5, 50, 500 and 5,000 symbols, 15 s each (5,000: 60 s): tick-to-
+              decision and tick-to-ack p50/p99 (the Strategy's, over the whole run), orders/s,
+              each process's CPU, the desk's frames/s and frame time, and whether anything was
+              lost (ticks sent == applied, every order acked and logged once).
+"""
+from __future__ import annotations
+
+from .charts import charts
+from .floor import floor
+from .ingest import e2e, ingest
+from .latency import breakdown, latency, standalone
+from .report import TARGETS, bounds, figures_table, write_report
+from .scale import scale
+from .system import cpu, footprint
+
+# the sections, in the order they run
+SECTIONS = {"ingest": ingest, "e2e": e2e, "floor": floor, "latency": latency,
+            "standalone": standalone, "breakdown": breakdown, "cpu": cpu,
+            "footprint": footprint, "charts": charts, "scale": scale}
+# diagnostic, or minutes long: --quick stays under a minute without them
+# (`--only scale --quick` runs scale with 4 s a size)
+QUICK_SKIPS = ("breakdown", "scale")
+METHOD = __doc__.split("Sections:", 1)[1].rstrip()
+
+__all__ = ["SECTIONS", "QUICK_SKIPS", "METHOD", "TARGETS", "bounds", "figures_table",
+           "write_report"]
