@@ -20,12 +20,11 @@ from engine.config.schema import Config
 from engine.control.summary import run_summary
 from engine.platforms.oscompat import on_console_close, stop_signals
 from engine.records.sessions import start_session, write_summary
-
-from .adapter import ControllerAdapter
-from .main_window import MainWindow
-from .model import DeskModel
-from .settings_panel import APPLICATION, ORGANIZATION, load_saved
-from .theme import apply_theme
+from gui.models.desk import DeskModel
+from gui.sources.controller import ControllerAdapter
+from gui.views.settings_panel import APPLICATION, ORGANIZATION, load_saved
+from gui.views.theme import apply_theme
+from gui.window.main_window import MainWindow
 
 
 def make_app(argv: Optional[Sequence[str]] = None) -> QApplication:

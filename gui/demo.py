@@ -21,9 +21,7 @@ from typing import Callable, List, Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from engine.config.schema import ROLES as PROCESS_NAMES
 from engine.control.lifecycle import State
-from engine.control.roster import TITLES
 from engine.platforms.oscompat import kill_from_outside
 
 SIZE = (1400, 900)  # the window's size in the video (logical pixels), the captions under it
@@ -67,10 +65,10 @@ class DemoTour(QObject):
         return self.adapter.view(name).state
 
     def all_in(self, *states: State) -> bool:
-        return all(self.state(n) in states for n in PROCESS_NAMES)
+        return all(self.state(n) in states for n in self.adapter.model.names)
 
     def orders(self) -> int:
-        return self.window.orders_view.model.total
+        return self.window.session.orders
 
     def feed(self) -> str:
         return self.adapter.model.figures()["feed"]
@@ -126,8 +124,8 @@ class DemoTour(QObject):
             Step("Back to the orders: every one acknowledged and logged once",
                  self.show_map(False), hold=3),
         ]
-        for name in PROCESS_NAMES:
-            steps.append(Step(f"Each process writes its own log: {TITLES.get(name, name)}",
+        for name in self.adapter.model.shown():
+            steps.append(Step(f"Each process writes its own log: {self.adapter.model.title(name)}",
                               self.show_log(name), hold=3.5))
         steps += [
             Step("Stop all: the Strategy first, the OrderManager last, so every order is "

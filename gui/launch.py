@@ -120,6 +120,7 @@ def main(argv=None, prog: str = DEFAULT_PROG) -> int:
         return 2
     if ns.demo_video:  # on ports and shared memory of its own unless given
         from engine.control.private import private_stack
+
         from .demo import run_demo
         return run_demo(private_stack(config, set(given(ns))), ns.demo_video)
     # the settings the user gave on the command line win over the desk's saved ones

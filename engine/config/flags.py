@@ -9,7 +9,7 @@ import os
 from typing import Any, Dict, Optional, Sequence
 
 from .saved import saved_text
-from .schema import TOKEN_ENV, Config, _default_text, settings
+from .schema import Config, TOKEN_ENV, _default_text, settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

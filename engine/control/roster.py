@@ -45,16 +45,15 @@ class ProcessSpec:
 
 
 class Roster:
-    """The specs of a stack, by name, in the order they start."""
+    """The specs of a stack, by name, in the order given (the order people read them in);
+    they start and stop in the orders their roles call for."""
 
     def __init__(self, specs: Sequence[ProcessSpec]):
         names = [s.name for s in specs]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"two processes called {', '.join(twice)}")
-        rank = {role: i for i, role in enumerate(START_ORDER)}
-        self._specs: Dict[str, ProcessSpec] = {
-            s.name: s for s in sorted(specs, key=lambda s: rank[s.role])}
+        self._specs: Dict[str, ProcessSpec] = {s.name: s for s in specs}
 
     @classmethod
     def from_targets(cls, targets: Mapping[str, Callable]) -> "Roster":
@@ -76,11 +75,12 @@ class Roster:
 
     @property
     def names(self) -> tuple:
-        """Every process's name, in start order."""
+        """Every process's name, in the order given."""
         return tuple(self._specs)
 
     def start_order(self) -> List[str]:
-        return list(self._specs)
+        rank = {role: i for i, role in enumerate(START_ORDER)}
+        return [s.name for s in sorted(self._specs.values(), key=lambda s: rank[s.role])]
 
     def stop_order(self) -> List[str]:
         rank = {role: i for i, role in enumerate(STOP_ORDER)}

@@ -62,10 +62,10 @@ class Stats:
     log_lines_held: int = counter()  # connection log lines counted instead of written
     peak_backlog: int = 0           # most bytes ever queued for one client
     largest_send: int = 0
-    cpu_s: float = 0.0              # CPU seconds of the process so far (os.times)
-    rss_bytes: int = 0              # resident memory now (peak on macOS): oscompat.rss_bytes
+    cpu_s: float = 0.0              # CPU seconds of the process so far (process_time)
+    rss_bytes: int = 0              # resident memory now: platforms.resources.rss_bytes
     # each link this process is an end of (gauges of counters: frames, bytes, clients,
-    # rejected, connected, error), for the desk's System map (gui/system_model.py)
+    # rejected, connected, error), for the desk's System map (gui/models/system.py)
     links: Dict[str, dict] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # a tool's own figures (the benchmark's)
 

@@ -7,6 +7,10 @@ say how they are read (`wire(...)`): one generic `from_dict` reads them all, one
 writes them all. A message checks its own values when it is made (`check`): made by us, a bad
 value is our bug (LocalProtocolError); read from a peer, the same check says it was theirs
 (RemoteProtocolError).
+
+Long: every message of the wire is here, so that each field is declared, read, written and
+checked in one place (the way h11 keeps its events in one module); split by message, the
+generic reading and writing would be repeated or scattered.
 """
 from __future__ import annotations
 

@@ -92,8 +92,8 @@ def desk(make_desk, fast_config):
 @pytest.fixture
 def bare_adapter(qtbot, config):
     """An adapter over a controller that never starts a process (shared memory on demand)."""
-    from gui.adapter import ControllerAdapter
     from gui.app import make_app
+    from gui.sources.controller import ControllerAdapter
     make_app()
     adapter = ControllerAdapter(config)
     watch_for_bugs(adapter)

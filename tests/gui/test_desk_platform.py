@@ -47,7 +47,7 @@ def test_desk_started_from_an_unwritable_folder_runs_trades_and_logs(qtbot, make
 def test_first_window_fits_a_small_scaled_screen():
     from PySide6.QtCore import QRect
 
-    from gui.main_window import first_size
+    from gui.window.main_window import first_size
 
     class Screen:  # a 1366 x 768 laptop at 125 %: 1093 x 614 logical pixels, minus a taskbar
         def availableGeometry(self):
@@ -63,8 +63,8 @@ def test_fixed_width_text_follows_the_platform_font_size(qtbot):
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
-    from gui import theme
     from gui.app import make_app
+    from gui.views import theme
     make_app()
     old = QApplication.font()
     try:

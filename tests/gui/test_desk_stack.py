@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.config.schema import ROLES as PROCESS_NAMES
 from engine.platforms.oscompat import kill_from_outside, pid_alive
 from engine.shm.segment import segment_exists
-from gui.model import PROCESS_NAMES
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
@@ -76,7 +76,7 @@ def test_start_all_prices_orders_then_close_leaves_nothing(qtbot, desk):
         pass
     shown = int(re.search(r"orders <b>([\d,]+)</b>", window.status.text).group(1)
                 .replace(",", ""))
-    assert shown >= orders.model.total, (shown, orders.model.total)
+    assert shown >= window.session.orders, (shown, window.session.orders)
 
     # closing stops every process and unlinks the shared memory
     pids = [p for p in child_pids(window).values() if p]
@@ -218,7 +218,7 @@ def test_run_gui_returns_and_leaves_no_child(qtbot, fast_config, qsettings, how)
     from PySide6.QtWidgets import QApplication
 
     from gui.app import run_gui
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     seen = {}
 
@@ -284,8 +284,8 @@ def log_truth(window):
 def desk_view(window):
     orders = window.orders_view
     ids = sorted(c.order_id for _, c in orders.model.rows)
-    held = {s: q for s, q in orders.positions.positions.items() if q}
-    return ids, orders.model.total, held
+    held = {s: q for s, q in window.session.positions.items() if q}
+    return ids, window.session.orders, held
 
 
 def test_the_desk_shows_the_order_managers_truth_after_any_reconnect(qtbot, desk):
@@ -304,7 +304,7 @@ def test_the_desk_shows_the_order_managers_truth_after_any_reconnect(qtbot, desk
 
     # the listener drops and connects again (a desk that lost its connection)
     window.listener.stop()
-    before = orders.model.total
+    before = window.session.orders
     qtbot.waitUntil(lambda: len(log_truth(window)[0]) >= before + 3, timeout=20_000)
     window.listener.start()
     qtbot.waitUntil(lambda: window.listener.connected, timeout=5_000)
@@ -312,19 +312,19 @@ def test_the_desk_shows_the_order_managers_truth_after_any_reconnect(qtbot, desk
     qtbot.waitUntil(lambda: window.process_panel.state_of("strategy") == "stopped",
                     timeout=10_000)
     qtbot.waitUntil(settled_and_equal, timeout=5_000)
-    assert window.charts.marker_count() == orders.model.total, "no fill marked twice"
+    assert window.charts.marker_count() == window.session.orders, "no fill marked twice"
 
     # the OrderManager restarts (its listener reconnects): the same again
     window.process_panel.rows["order_manager"].restart.click()
     qtbot.waitUntil(lambda: window.listener.connects >= 3, timeout=20_000)
     qtbot.waitUntil(settled_and_equal, timeout=5_000)
-    assert window.charts.marker_count() == orders.model.total
+    assert window.charts.marker_count() == window.session.orders
     assert orders.listener.bad_frames == 0
     # P&L: the desk's (the OrderManager's session, then each fill) equals the order log's,
     # marked to the same prices
     from engine.records.order_log import pnl_of_log
-    marks = window.charts.marks()
-    desk_pnl = orders.pnl.summary(marks)
+    marks = window.sampler.marks()
+    desk_pnl = window.session.pnl.summary(marks)
     log_pnl = pnl_of_log(Path(window.adapter.config.log_dir) / "orders.jsonl", marks)
     assert desk_pnl == log_pnl and desk_pnl["symbols"]
     row = orders.pos_model.symbols.index(next(iter(log_pnl["symbols"])))
@@ -336,7 +336,8 @@ def test_the_desk_shows_the_order_managers_truth_after_any_reconnect(qtbot, desk
     charts = window.charts
     qtbot.waitUntil(lambda: charts.pnl_curve.yData is not None
                     and np.isfinite(charts.pnl_curve.yData).any(), timeout=5_000)
-    qtbot.waitUntil(lambda: abs(charts.pnl_curve.yData[-1] - orders.pnl_total()) < 1e-6,
+    qtbot.waitUntil(lambda: abs(charts.pnl_curve.yData[-1]
+                                    - window.session.pnl_total(window.sampler.marks())) < 1e-6,
                     timeout=5_000)  # (the Strategy stopped: nothing trades; prices move)
     assert len(charts.pnl_buys.data) + len(charts.pnl_sells.data) > 0
 

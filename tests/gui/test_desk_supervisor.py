@@ -13,7 +13,7 @@ import pytest
 
 from engine.control.supervision import BACKOFF_START_S, RETRY_LIMIT, UNRESPONSIVE_AFTER_S
 from engine.platforms.oscompat import kill_from_outside
-from gui.process_panel import SHORT_ROLES
+from gui.views.process_panel import SHORT_ROLES
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 

@@ -25,7 +25,7 @@ def test_the_desk_shows_orders_confirmed_over_tls(qtbot, make_desk, fast_config,
     adapter, window = make_desk(cfg)
     assert isinstance(window.listener.sock, QSslSocket)
     window.process_panel.start_all.click()
-    qtbot.waitUntil(lambda: window.listener.connected and window.orders_view.model.total >= 2,
+    qtbot.waitUntil(lambda: window.listener.connected and window.session.orders >= 2,
                     timeout=START_MS)
     assert window.listener.sock.isEncrypted()
     assert adapter.controller.status("order_manager").stats.refused_tls == 0
@@ -37,9 +37,9 @@ def test_a_desk_with_remote_servers_starts_only_its_own(qtbot, make_desk, fast_c
     orders of the OrderManager that runs elsewhere (here: under a controller of its own, on
     the same ports, as another machine would)."""
     from engine.control.controller import ProcessController
+    from engine.control.lifecycle import State
     from engine.processes.gateway import run_gateway
     from engine.processes.order_manager import run_order_manager
-    from gui.model import State
     # the other machine's books are its own (here: another shared-memory name)
     there = fast_config.replace(shm_name=fast_config.shm_name[:20] + "x")
     elsewhere = ProcessController(there, roster=Roster.from_targets({"gateway": run_gateway,
@@ -53,7 +53,7 @@ def test_a_desk_with_remote_servers_starts_only_its_own(qtbot, make_desk, fast_c
         assert "remote" in panel.remote["gateway"].text()
         assert "remote" in window.log_view.text("gateway")
         panel.start_all.click()
-        qtbot.waitUntil(lambda: window.orders_view.model.total >= 2, timeout=START_MS)
+        qtbot.waitUntil(lambda: window.session.orders >= 2, timeout=START_MS)
         assert set(adapter.controller.procs) == {"orderbook", "strategy"}
         assert panel.state_of("strategy") == State.RUNNING
         assert "2 of 2 running" in panel.summary.text() and "2 remote" in panel.summary.text()

@@ -21,20 +21,25 @@ pytestmark = pytest.mark.timeout(60)
 # -- charts -----------------------------------------------------------------------------------
 @pytest.fixture
 def charts(qtbot, bare_adapter):
-    from gui.charts import ChartsPanel
-    from gui.orders_view import OrdersListener
+    from gui.sources.confirmations import OrdersListener
+    from gui.sources.prices import PriceSampler
+    from gui.views.charts.panel import ChartsPanel
     ctl = bare_adapter.controller
     ctl.memory.ensure()
     ctl.memory.book.set_writer(os.getpid())
-    listener = OrdersListener("127.0.0.1", 9)  # never started: we emit its signal ourselves
-    panel = ChartsPanel(bare_adapter, listener, fps=30, window_s=30)
+    listener = OrdersListener("127.0.0.1", 9)  # never started: we hand it bytes ourselves
+    sampler = PriceSampler(bare_adapter, fps=30)
+    listener.confirmsReceived.connect(sampler.add_fills)
+    panel = ChartsPanel(bare_adapter, sampler, listener.session, window_s=30)
     panel.resize(900, 600)
     panel.show()
     qtbot.waitExposed(panel)
     panel.listener = listener
     yield panel
+    sampler.stop()
     panel.stop()
     panel.deleteLater()
+    sampler.deleteLater()
     listener.deleteLater()
 
 
@@ -80,11 +85,10 @@ def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
         assert "live" in charts.pct_plot.titleLabel.text
 
         # BUY / SELL markers where confirmations arrived
-        now = time.time()
-        charts.listener.confirmsReceived.emit([
-            (now, Confirm(order_id=1, side="BUY", qty=10, symbol="AAPL", price=101.0)),
-            (now, Confirm(order_id=2, side="SELL", qty=10, symbol="AAPL", price=102.0)),
-            (now, Confirm(order_id=3, side="SELL", qty=10, symbol="MSFT", price=199.0))])
+        charts.listener.received(
+            Confirm(order_id=1, side="BUY", qty=10, symbol="AAPL", price=101.0).encode()
+            + Confirm(order_id=2, side="SELL", qty=10, symbol="AAPL", price=102.0).encode()
+            + Confirm(order_id=3, side="SELL", qty=10, symbol="MSFT", price=199.0).encode())
         qtbot.waitUntil(lambda: len(charts.buy_scatter.data) == 1
                         and len(charts.sell_scatter.data) == 1, timeout=2_000)
         charts.select_symbol("MSFT")
@@ -201,15 +205,19 @@ def confirm_frame(oid, side="BUY", qty=10, symbol="AAPL", price=172.5):
 
 @pytest.fixture
 def orders_view(qtbot, bare_adapter):
-    from gui.orders_view import OrdersListener, OrdersView
+    from gui.sources.confirmations import OrdersListener
+    from gui.views.orders import OrdersView
     # the view points the listener at the config's confirmations port
     om = FakeOrderManager(bare_adapter.config.confirm_port)
+    from gui.sources.prices import PriceSampler
     listener = OrdersListener("127.0.0.1", om.port)
-    view = OrdersView(bare_adapter, listener)
+    sampler = PriceSampler(bare_adapter)
+    view = OrdersView(bare_adapter, listener, listener.session, sampler)
     view.show()
     listener.start()
     yield view, listener, om
     listener.stop()
+    sampler.stop()
     om.close()
     view.deleteLater()
 
@@ -230,11 +238,11 @@ def test_orders_listener_decodes_counts_bad_frames_and_reconnects(qtbot, orders_
     assert view.model.data(idx) == "BUY"
     assert view.model.data(view.model.index(0, 5)) == "172.50"
     assert view.position("AAPL") == 6 and view.position("MSFT") == 7
-    assert view.model.total == 3 and "3</span> confirmed" in view.header.text()
+    assert listener.session.orders == 3 and "3</span> confirmed" in view.header.text()
 
     # the OrderManager is gone for a while: the listener retries, never more than a second
     # apart (the README's promise), and is back within a second of the OrderManager
-    from gui.orders_view import BACKOFF_CAP_MS
+    from gui.sources.confirmations import BACKOFF_CAP_MS
     port = om.port
     om.close()
     qtbot.waitUntil(lambda: not listener.connected, timeout=3_000)
@@ -255,18 +263,18 @@ def test_orders_listener_decodes_counts_bad_frames_and_reconnects(qtbot, orders_
 
 
 def test_orders_table_is_bounded(qtbot, bare_adapter):
-    from gui.orders_view import OrdersModel
+    from gui.views.orders import OrdersModel
     m = OrdersModel(max_rows=100)
     for i in range(5):
         m.add([(time.time(), Confirm(order_id=i * 50 + k, side="BUY", qty=1, symbol="AAPL",
                                      price=1.0)) for k in range(50)])
-    assert m.rowCount() == 100 and m.total == 250
+    assert m.rowCount() == 100
     assert m.rows[0][1].order_id == 249 and m.rows[-1][1].order_id == 150
 
 
 # -- logs -------------------------------------------------------------------------------------
 def test_log_panes_are_bounded_and_level_coloured(qtbot, bare_adapter):
-    from gui.log_view import LogView, level_color
+    from gui.views.log_view import LogView, level_color
     view = LogView(bare_adapter, max_lines=50)
     try:
         for i in range(200):
@@ -371,14 +379,14 @@ def test_settings_apply_on_next_start_and_are_remembered(qtbot, make_desk, confi
 
 
 def test_app_settings_identity_is_the_desks_own():
-    from gui.settings_panel import APPLICATION, ORGANIZATION
+    from gui.views.settings_panel import APPLICATION, ORGANIZATION
     assert ORGANIZATION == "IPC Trading Desk" and APPLICATION
 
 
 def test_a_flag_is_used_for_its_run_and_never_saved(qtbot, make_desk, config, tmp_path):
     """`python launcher.py --symbols <500 names>` must not become every later run's default:
     only what the user changed in the Settings panel is remembered."""
-    from gui.settings_panel import load_saved
+    from gui.views.settings_panel import load_saved
     store = QSettings(str(tmp_path / "flags.ini"), QSettings.Format.IniFormat)
     flagged = config.replace(symbols=("AAPL", "MSFT", "NVDA"), long_window=30)
     adapter, window = make_desk(flagged, settings=store, explicit={"symbols", "long_window"})
@@ -391,3 +399,45 @@ def test_a_flag_is_used_for_its_run_and_never_saved(qtbot, make_desk, config, tm
     adapter2, _ = make_desk(config, settings=QSettings(str(tmp_path / "flags.ini"),
                                                        QSettings.Format.IniFormat))
     assert adapter2.config.symbols == config.symbols and adapter2.config.qty == 7
+
+
+# -- the window's wiring ------------------------------------------------------------------------
+def views_held(window) -> list:
+    """(view, attribute, the other view) wherever one of the window's views holds another:
+    as an attribute, inside a list, tuple, set or dict there, or as a bound method of it."""
+    views = {"charts": window.charts, "watchlist": window.watchlist,
+             "orders": window.orders_view, "processes": window.process_panel,
+             "settings": window.settings_panel, "logs": window.log_view,
+             "map": window.system_map}
+    by_id = {id(v): k for k, v in views.items()}
+    found = []
+    for name, view in views.items():
+        for attr, value in vars(view).items():
+            inner = list(value.values()) if isinstance(value, dict) else \
+                list(value) if isinstance(value, (list, tuple, set)) else [value]
+            for item in inner:
+                item = getattr(item, "__self__", item)  # a bound method: its object
+                other = by_id.get(id(item))
+                if other is not None and other != name:
+                    found.append((name, attr, other))
+    return found
+
+
+def test_no_view_holds_another_view(qtbot, bare_adapter, qsettings):
+    """The window hands each view its sources and models; what two views share (the selected
+    symbol, the marks, the session's P&L, the frame rate) lives there, never in a view that
+    another one reaches into."""
+    from gui.window.main_window import MainWindow
+    window = MainWindow(bare_adapter, qsettings)
+    try:
+        assert views_held(window) == []
+        window.orders_view.marks = window.charts.sampler.marks  # a source's: fine
+        assert views_held(window) == []
+        window.orders_view.pnl_source = window.charts.fps  # another view's method: caught
+        window.watchlist.others = [window.charts]           # another view in a list: caught
+        assert sorted(views_held(window)) == [("orders", "pnl_source", "charts"),
+                                              ("watchlist", "others", "charts")]
+    finally:
+        window.sampler.stop()
+        window.listener.stop()
+        window.deleteLater()

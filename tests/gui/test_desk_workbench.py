@@ -21,7 +21,7 @@ START_MS = 20_000
 
 @pytest.fixture
 def log_view(qtbot, bare_adapter):
-    from gui.log_view import LogView
+    from gui.views.log_view import LogView
     view = LogView(bare_adapter)
     box = view.panel()
     qtbot.addWidget(box)
@@ -96,7 +96,7 @@ def test_orders_sorted_filtered_exported_and_rejections_listed(qtbot, desk, tmp_
     window = desk
     start_all(window)
     ov = window.orders_view
-    qtbot.waitUntil(lambda: ov.model.total >= 6, timeout=START_MS)
+    qtbot.waitUntil(lambda: ov.session.orders >= 6, timeout=START_MS)
     refuse_two_orders(window.adapter.config.order_port)
     qtbot.waitUntil(lambda: ov.refused.rowCount() == 2, timeout=5_000)
     reasons = {ov.refused.rows[i].reason for i in range(2)}
@@ -136,7 +136,7 @@ def test_orders_sorted_filtered_exported_and_rejections_listed(qtbot, desk, tmp_
             (rec["side"], rec["qty"], rec["symbol"])
         assert float(row["price"]) == rec["price"] and float(row["time"]) == rec["time"]
         assert row["client_order_id"] == rec["client_order_id"]
-    assert ov.model.total == len(log)
+    assert ov.session.orders == len(log)
 
 
 @pytest.mark.slow
@@ -235,10 +235,10 @@ def test_menu_bar_shortcuts_docks_and_about(qtbot, make_desk, config):
     assert window.process_panel.state_of("strategy") == "stopped"
 
     box = window.menus.show_about()
-    from gui.menus import version
+    from gui.window.menus import version
     assert version() in box.text() and "PySide6" in box.text() and "README" in box.text()
     assert "README.md#the-system-map'" in box.text()  # each section a link
-    from gui.menus import README_SECTIONS, anchor
+    from gui.window.menus import README_SECTIONS, anchor
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for title in README_SECTIONS:  # every section named is a heading of the README
         assert any(line.lstrip("#").strip() == title for line in readme.splitlines()

@@ -1,6 +1,6 @@
 """Errors at a C++ virtual's edge are reported once with their traceback, then counted:
 never raised into Qt, never silently dropped."""
-from gui import guard
+from gui.views import guard
 
 
 def boom(n):

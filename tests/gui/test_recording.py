@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("av")
 
-from engine.video import probe  # noqa: E402
-from gui.recorder import CAPTION_STRIP, fmt_clock  # noqa: E402
+from gui.recording.recorder import CAPTION_STRIP, fmt_clock
+from gui.recording.video import probe
 
 
 @pytest.mark.slow
@@ -60,7 +60,7 @@ def test_the_stop_waits_for_an_encoder_that_is_behind(qtbot, tmp_path):
     the file lasts until the stop however far behind the encoder was."""
     from PySide6.QtWidgets import QLabel
 
-    from gui.recorder import Recorder
+    from gui.recording.recorder import Recorder
     label = QLabel("recording")
     label.resize(320, 200)
     label.show()

@@ -23,14 +23,14 @@ N = 60
 
 @pytest.fixture
 def universe_window(qtbot, config, qsettings):
-    from gui.adapter import ControllerAdapter
-    from gui.main_window import MainWindow
-    from gui.orders_view import OrdersListener
+    from gui.sources.confirmations import OrdersListener
+    from gui.sources.controller import ControllerAdapter
+    from gui.window.main_window import MainWindow
     adapter = ControllerAdapter(config.replace(symbols=universe(N)))
     ctl = adapter.controller
     ctl.memory.ensure()
     ctl.memory.book.set_writer(os.getpid())
-    listener = OrdersListener("127.0.0.1", 9)  # never started: we emit its signal ourselves
+    listener = OrdersListener("127.0.0.1", 9)  # never started
     window = MainWindow(adapter, qsettings, listener=listener)
     window.resize(1400, 900)
     window.show()
@@ -112,7 +112,7 @@ def test_a_universe_shows_the_watchlist_the_map_and_the_movers(qtbot, universe_w
     cell = 7
     scene = m.vb.mapViewToScene(QPointF(cell % m.cols + 0.5, cell // m.cols + 0.5))
     assert m.symbol_at(scene) == universe(N)[cell]
-    with qtbot.waitSignal(m.symbolPicked, timeout=1_000):
+    with qtbot.waitSignal(w.sampler.symbolSelected, timeout=1_000):
         m._clicked(type("Click", (), {"scenePos": lambda self: scene})())
     assert charts.selected == universe(N)[cell]
     assert math.isfinite(m.scale) and m.scale > 0
@@ -123,9 +123,12 @@ def test_a_universe_shows_the_watchlist_the_map_and_the_movers(qtbot, universe_w
 
 
 def test_positions_are_a_model_updated_in_place(qtbot, bare_adapter):
-    from gui.orders_view import OrdersListener, OrdersView
-    listener = OrdersListener("127.0.0.1", 9)
-    view = OrdersView(bare_adapter, listener)
+    from gui.sources.confirmations import OrdersListener
+    from gui.sources.prices import PriceSampler
+    from gui.views.orders import OrdersView
+    listener = OrdersListener("127.0.0.1", 9)  # never started: we hand it bytes ourselves
+    sampler = PriceSampler(bare_adapter)
+    view = OrdersView(bare_adapter, listener, listener.session, sampler)
     try:
         pm = view.pos_model
         configured = list(bare_adapter.config.symbols)
@@ -133,24 +136,25 @@ def test_positions_are_a_model_updated_in_place(qtbot, bare_adapter):
         resets, inserts = [], []
         pm.modelReset.connect(lambda: resets.append(1))
         pm.rowsInserted.connect(lambda *a: inserts.append(a[1:]))
-        now = time.time()
-        listener.confirmsReceived.emit([
-            (now, Confirm(order_id=1, side="BUY", qty=10, symbol=configured[0], price=1.0)),
-            (now, Confirm(order_id=2, side="SELL", qty=20, symbol=configured[0], price=1.0)),
-            (now, Confirm(order_id=3, side="BUY", qty=5, symbol="ZZZ", price=2.0))])
+        listener.received(
+            Confirm(order_id=1, side="BUY", qty=10, symbol=configured[0], price=1.0).encode()
+            + Confirm(order_id=2, side="SELL", qty=20, symbol=configured[0], price=1.0).encode()
+            + Confirm(order_id=3, side="BUY", qty=5, symbol="ZZZ", price=2.0).encode())
         assert not resets and inserts == [(len(configured), len(configured))]
         assert pm.data(pm.index(0, 1)) == "-10" and pm.data(pm.index(0, 3)) == "2"
         assert pm.data(pm.index(0, 2)) == "+0.00"  # bought 10 and sold 20 at 1.00: even
         assert pm.symbols[-1] == "ZZZ" and pm.data(pm.index(len(configured), 1)) == "+5"
         assert view.position(configured[0]) == -10
     finally:
+        sampler.stop()
         view.deleteLater()
+        sampler.deleteLater()
         listener.deleteLater()
 
 
 def test_a_handful_of_symbols_keeps_the_three_charts(qtbot, bare_adapter, qsettings):
-    from gui.main_window import MainWindow
-    from gui.orders_view import OrdersListener
+    from gui.sources.confirmations import OrdersListener
+    from gui.window.main_window import MainWindow
     listener = OrdersListener("127.0.0.1", 9)
     window = MainWindow(bare_adapter, qsettings, listener=listener)
     try:

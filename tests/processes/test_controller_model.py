@@ -6,7 +6,6 @@ The stand-in children are in tests/standins.py, which a spawned child imports by
 importing pytest or this module."""
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -14,7 +13,6 @@ import pytest
 
 from engine.control.events import StateChanged
 from engine.control.roster import START_ORDER, STOP_ORDER, Roster
-from engine.protocol import Confirm
 from tests.standins import crash_target, idle_target
 
 pytestmark = pytest.mark.timeout(60)
@@ -29,7 +27,7 @@ def targets(**override):
 @pytest.fixture
 def make_model(config):
     from engine.control.controller import ProcessController
-    from gui.model import DeskModel
+    from gui.models.desk import DeskModel
     made = []
 
     def make(**override):
@@ -187,60 +185,9 @@ def test_totals_add_counters_across_runs_and_keep_the_latest_gauges():
         Stats(ticks_aplied=1)  # a misspelt figure fails where it is made
 
 
-def test_rate_meter():
-    from gui.model import RateMeter
-    r = RateMeter(window=2.0, silence=1.5)
-    for i in range(11):
-        r.add(100.0 + i * 0.5, i * 50)
-    assert r.rate(105.1) == pytest.approx(100.0)
-    assert r.rate(110.0) == 0.0  # silent reporter: no rate
-
-
-def test_confirm_stream_whole_byte_by_byte_and_bad_frames():
-    from gui.model import ConfirmStream, PositionBook
-    good = [Confirm(order_id=i, side="BUY" if i % 2 else "SELL", qty=10, symbol="AAPL",
-                    price=170.0 + i) for i in range(1, 5)]
-    data = b"".join(c.encode() for c in good)
-    s = ConfirmStream()
-    assert s.feed(data) == good
-    s = ConfirmStream()
-    out = []
-    for i in range(len(data)):
-        out += s.feed(data[i:i + 1])
-    assert out == good and s.bad_frames == 0
-    s = ConfirmStream(max_frame=200)
-    bad = (b"not json*" + json.dumps({"type": "ack"}).encode() + b"*" +
-           json.dumps({"type": "confirm", "order_id": 1, "side": "HOLD", "qty": 1,
-                       "symbol": "AAPL", "price": 1.0}).encode() + b"*" + b"x" * 500 + b"*")
-    assert s.feed(bad + good[0].encode()) == [good[0]]
-    assert s.bad_frames == 4
-    s.feed(b'{"type":"con')
-    s.reset()  # reconnect: the partial frame is lost and counted
-    assert s.bad_frames == 5
-    book = PositionBook()
-    for c in good:
-        book.apply(c)
-    assert book.positions["AAPL"] == 0 and book.fills["AAPL"] == 4
-
-
-def test_ring_keeps_the_latest_in_one_contiguous_view():
-    from gui.model import Ring
-    r = Ring(5, 2)
-    assert r.view()[0].size == 0 and r.last() is None
-    for i in range(13):
-        r.append(float(i), (i, -i))
-        t, v = r.view()
-        assert list(t) == [float(k) for k in range(max(0, i - 4), i + 1)]
-        assert list(v[:, 1]) == [-k for k in range(max(0, i - 4), i + 1)]
-        assert t.base is not None, "a view, not a copy"
-    assert r.last()[0] == 12.0 and r.count == 5 and r.total == 13
-    r.clear()
-    assert r.count == 0
-
-
 def test_feed_state(shm_name):
     from engine.shm.price_book import SharedPriceBook
-    from gui.model import feed_state
+    from gui.models.desk import feed_state
     assert feed_state(None) == "off"
     with SharedPriceBook(("AAPL",), name=shm_name) as book:
         assert feed_state(book) == "waiting"

@@ -11,7 +11,7 @@ import pytest
 
 from engine.shm.price_book import SharedPriceBook
 from engine.shm.signal_book import SignalBook
-from gui.chart_model import ChartData, fit, visible
+from gui.models.chart_data import ChartData, fit, visible
 
 SYMS = ("AAPL", "MSFT")
 
@@ -75,7 +75,7 @@ def test_a_universe_history_fits_its_budget_and_keeps_the_selected_symbol_at_eve
     HISTORY_VALUES floats; the selected symbol has a history of its own at every frame, begun
     from the coarse one when it is picked."""
     from engine.config.schema import universe
-    from gui.chart_model import HISTORY_VALUES
+    from gui.models.chart_data import HISTORY_VALUES
     syms = universe(5000)
     data = ChartData(syms, history_s=600, fps=30)
     assert data.universe and data.sample_every > 0

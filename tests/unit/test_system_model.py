@@ -3,7 +3,7 @@ idle / stalled / down, and a remote process drawn from the other end's report.""
 from __future__ import annotations
 
 from engine.measure.stats import Stats
-from gui.system_model import STALLED_AFTER_S, SystemModel
+from gui.models.system import STALLED_AFTER_S, SystemModel
 
 
 def procs(t, ticks, gateway_state="running", gateway_remote=False, connected=True,

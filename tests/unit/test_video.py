@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("av")
 
-from engine.video import VideoUnavailable, VideoWriter, probe  # noqa: E402
+from gui.recording.video import VideoUnavailable, VideoWriter, probe
 
 
 def moving_bar(i: int, h: int = 121, w: int = 201) -> np.ndarray:

@@ -31,10 +31,12 @@ from engine.control.roster import Roster
 from engine.processes.gateway import run_gateway
 from engine.processes.orderbook import run_orderbook
 from engine.testing import stack_config  # noqa: E402
-from gui.adapter import ControllerAdapter
 from gui.app import make_app
-from gui.charts import ChartsPanel
-from gui.model import DeskModel
+from gui.models.desk import DeskModel
+from gui.models.session import OrderSession
+from gui.sources.controller import ControllerAdapter
+from gui.sources.prices import PriceSampler
+from gui.views.charts.panel import ChartsPanel
 
 from .common import cpu_times
 from .procs import run_blaster
@@ -69,7 +71,7 @@ def measure_phases(panel: ChartsPanel, ctl, window: float) -> list:
     """Charts paused and drawing, alternately: the ingest rate and the CPU in each."""
     book, phases = ctl.memory.book, []
     for on in (False, True, False, True):
-        (panel.timer.start if on else panel.timer.stop)()
+        (panel.sampler.timer.start if on else panel.sampler.timer.stop)()
         run_qt(min(0.5, window / 4))  # settle
         c0, f0, p0 = book.update_counter, panel.frames_rendered, panel.paints()
         t0, cpu0 = time.perf_counter(), sum(os.times()[:2])
@@ -92,8 +94,9 @@ def measure(feed: str, window: float, log_dir: Path, shm_name: str) -> dict:
     model = DeskModel(cfg, controller_factory=lambda c: ProcessController(
         c, roster=Roster.from_targets(FEEDS[feed])))
     adapter = ControllerAdapter(model)
-    panel = ChartsPanel(adapter, None, fps=FPS, window_s=HISTORY_S)
-    panel.timer.stop()
+    sampler = PriceSampler(adapter, fps=FPS)
+    panel = ChartsPanel(adapter, sampler, OrderSession(), window_s=HISTORY_S)
+    sampler.timer.stop()
     ctl = adapter.controller
     try:
         ctl.start_all()
@@ -109,6 +112,7 @@ def measure(feed: str, window: float, log_dir: Path, shm_name: str) -> dict:
         phases = measure_phases(panel, ctl, window)
         frame_ms = panel.frame_ms
     finally:
+        sampler.stop()
         panel.stop()
         panel.close()
         adapter.close()

@@ -1,6 +1,6 @@
 """The whole desk with a universe of symbols, measured: the window off screen at 1400x900
 starts its stack with Start all (default rates), runs, and reports the desk's frames a second,
-its frame time and CPU, with the engine's figures (tools/bench/scale.py measures those).
+its frame time and CPU, with the engine's figures (tools/bench/scale_stack.py measures those).
 
     python -m tools.bench.desk_window --symbols 500 --seconds 15 --json OUT.json
     python -m tools.bench.desk_window --symbols 5 --record /tmp/r.mp4 --json OUT.json   (while recording)
@@ -26,7 +26,7 @@ from engine.control.lifecycle import State
 from engine.control.summary import run_summary
 from gui.app import build_desk, make_app
 
-from .scale import WARMUP_S, StackWatch, order_log_check, scale_config, verdict
+from .scale_stack import WARMUP_S, StackWatch, order_log_check, scale_config, verdict
 
 
 def run_qt(seconds: float) -> None:

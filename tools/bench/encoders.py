@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.video import VideoWriter, probe
+from gui.recording.video import VideoWriter, probe
 
 W, H, FPS = 1400, 900, 30
 

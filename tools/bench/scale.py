@@ -3,119 +3,33 @@ second) with 5, 50, 500 and 5,000 symbols: tick-to-decision and tick-to-ack, ord
 the engine's CPU per process, the desk's frames a second and frame time, and whether anything
 was lost (ticks sent == applied; every order acked and logged once).
 
-Each size is one run of the real desk (gui/bench_desk.py, a process of its own: the engine
-never imports Qt) which starts its stack with Start all, as a user does; without Qt the same
+Each size is one run of the real desk (tools/bench/desk_window.py, a process of its own:
+the engine never imports Qt) which starts its stack with Start all, as a user does; without Qt the same
 stack runs under a plain controller and the desk's columns say so. The measuring of the
-stack is here, shared by both."""
+stack is in scale_stack.py, shared by both."""
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
-from engine.config.schema import Config, universe
+from engine.config.schema import Config
 from engine.control.controller import ProcessController
 from engine.control.lifecycle import State
 from engine.control.summary import run_summary
-from engine.shm.segment import HEADER_BYTES
-from engine.testing import stack_config
 
-from .common import ROOT, BenchContext, cpu_times, pump, wait
+from .common import ROOT, BenchContext, pump, wait
+from .scale_stack import WARMUP_S, StackWatch, order_log_check, scale_config, verdict
 
 SIZES = (5, 50, 500, 5000)
-WARMUP_S = 3.0  # after the first prices: imports done, positions asked, windows filled
 
 
 def window_s(n: int, ctx: BenchContext) -> float:
     """How long each size is measured: 15 s (5,000 symbols: 60 s, the soak the target asks
     for); --quick: 4 s; --smoke: 2 s."""
     return ctx.pick(60.0 if n >= 5000 else 15.0, 4.0, 2.0)
-
-
-def scale_config(workdir: Path, n: int, shm_name: str) -> Config:
-    """The default demo rates with `n` symbols (the five defaults, then generated names)."""
-    return stack_config(Path(workdir), seed=7).replace(
-        symbols=universe(n), shm_name=shm_name, tick_interval=0.1, news_interval=1.0)
-
-
-class StackWatch:
-    """The engine's figures over a window: CPU of each process, ticks and orders a second."""
-
-    def __init__(self, ctl: ProcessController):
-        self.ctl = ctl
-
-    def begin(self) -> None:
-        ctl = self.ctl
-        self.cpu0, _ = cpu_times(ctl)
-        self.t0 = time.perf_counter()
-        self.acked0 = ctl.totals("strategy").orders_acked
-        self.ticks0 = ctl.memory.book.update_counter
-
-    def end(self) -> dict:
-        ctl = self.ctl
-        cpu1, how = cpu_times(ctl)
-        wall = time.perf_counter() - self.t0
-        per = {n: round(100 * (cpu1[n] - self.cpu0[n]) / wall, 2) for n in cpu1}
-        return {"window_s": round(wall, 1), "cpu_source": how,
-                "cpu_percent": per, "cpu_percent_total": round(sum(per.values()), 2),
-                "orders_per_s": round((ctl.totals("strategy").orders_acked - self.acked0)
-                                      / wall, 1),
-                "ticks_per_s": round((ctl.memory.book.update_counter - self.ticks0) / wall),
-                "shm_bytes": ctl.memory.nbytes,
-                "shm_bytes_per_symbol": round((ctl.memory.nbytes - 2 * HEADER_BYTES)
-                                              / len(ctl.config.symbols), 1)}
-
-
-def order_log_check(log_dir: Path) -> dict:
-    """Lines in orders.jsonl, and any order id or client_order_id written twice."""
-    path = Path(log_dir) / "orders.jsonl"
-    ids, coids = Counter(), Counter()
-    times = []
-    if path.exists():
-        with path.open("rb") as fh:
-            for raw in fh:
-                rec = json.loads(raw)
-                ids[rec["order_id"]] += 1
-                coids[rec["client_order_id"]] += 1
-                times.append(rec["time"])
-    return {"lines": len(times), "ids_twice": sum(1 for c in ids.values() if c > 1),
-            "client_ids_twice": sum(1 for c in coids.values() if c > 1),
-            "bursts": bursts(times)}
-
-
-def bursts(times, gap_s: float = 0.02) -> dict:
-    """Orders logged less than `gap_s` apart belong to one burst (one round that made many
-    symbols trade): how many bursts, and their median and largest size."""
-    sizes, last = [], None
-    for t in sorted(times):
-        if last is None or t - last > gap_s:
-            sizes.append(0)
-        sizes[-1] += 1
-        last = t
-    if not sizes:
-        return {"count": 0, "median": 0, "largest": 0}
-    sizes.sort()
-    return {"count": len(sizes), "median": sizes[len(sizes) // 2], "largest": sizes[-1]}
-
-
-def verdict(summary: dict, log: dict) -> dict:
-    """Nothing lost: every tick sent applied, every order sent acked, logged once."""
-    lat = summary["latency_us"]
-    ok = (summary["ticks_sent"] == summary["ticks_applied"]
-          and summary["orders_sent"] == summary["orders_acked"] == summary["orders_logged"]
-          == log["lines"] and not log["ids_twice"] and not log["client_ids_twice"]
-          and not summary["orders_rejected"] and not summary["bad_frames"])
-    return {"tick_to_decision_us": lat["tick_to_decision"], "tick_to_ack_us": lat["tick_to_ack"],
-            "ticks_sent": summary["ticks_sent"], "ticks_applied": summary["ticks_applied"],
-            "orders_sent": summary["orders_sent"], "orders_acked": summary["orders_acked"],
-            "orders_logged": summary["orders_logged"], "order_log_lines": log["lines"],
-            "orders_logged_twice": log["client_ids_twice"], "nothing_lost": ok,
-            "order_bursts": log["bursts"],
-            "exit_codes": {n: p["exitcode"] for n, p in summary["processes"].items()}}
 
 
 def measure_engine_only(cfg: Config, seconds: float,

@@ -45,9 +45,9 @@ from typing import Callable, List, Optional
 from engine.config.schema import Config
 
 from .limits import connection_cap, descriptor_flood, log_rotation, tls_refusals
-from .scenarios import (HOSTILE_NEWS, HOSTILE_ORDERS, HOSTILE_PRICES, bad_input, gateway_restart,
-                        load, order_manager_restart, orderbook_restart, slow_clients,
-                        strategy_restart)
+from .scenarios import (HOSTILE_NEWS, HOSTILE_ORDERS, HOSTILE_PRICES, bad_input,
+                        gateway_restart, load, order_manager_restart, orderbook_restart,
+                        slow_clients, strategy_restart)
 from .scenarios import SCENARIOS as FIRST
 
 SCENARIOS = FIRST + [("descriptor_flood", descriptor_flood),

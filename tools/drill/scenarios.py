@@ -1,6 +1,9 @@
 """The drill's first seven scenarios: each takes the live Stack, tries to break it in one way and
 returns a Result whose checks say what held. (The table and the order of play are in
-tools/drill/__init__.py.)"""
+tools/drill/__init__.py.)
+
+Long: one function a scenario, in the order the drill plays them, each read top to bottom as
+the fault it is; what they share is in stack.py."""
 from __future__ import annotations
 
 import random

@@ -22,7 +22,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 from engine.platforms.paths import data_dir
-from engine.video import VideoUnavailable, VideoWriter
+
+from .video import VideoUnavailable, VideoWriter
 
 FPS = 30
 
@@ -297,7 +298,7 @@ class RecordControls(QObject):
         self._show_time()
 
     def _show_time(self) -> None:
-        from . import theme
+        from gui.views import theme
         if self.recorder.recording:
             self.indicator.setText(f"<b style='color:{theme.RED}'>\u25cf REC "
                                    f"{fmt_clock(self.recorder.elapsed())}</b>")
@@ -318,7 +319,7 @@ class RecordControls(QObject):
             f"{figures['width']}x{figures['height']}) in {Path(path).parent}", seconds=30.0)
 
     def _on_failed(self, message: str) -> None:
-        from . import theme
+        from gui.views import theme
         self.clock.stop()
         self._label()
         self.window.status.show_message("\u26a0 " + message, theme.RED, 15.0)

@@ -3,6 +3,11 @@ when there are more than a handful of symbols); processes and settings on top; o
 on the right; logs below; the status line at the bottom. Docks can be moved; geometry, dock
 layout and settings are remembered in QSettings.
 
+The window wires the desk: it makes the sources (the controller adapter it is given, the
+confirmation listener, the price sampler) and the models they keep (the order session, the
+frame meter), and hands each view the ones it reads. No view holds another view: what two
+views share (the selected symbol, the marks, the session's P&L) lives in a source or a model.
+
 Closing never freezes the window: it asks every process to stop in order (without waiting),
 shows "stopping...", and finishes once all have exited (the controller escalates to
 terminate/kill for a hung child), then unlinks the shared memory."""
@@ -12,33 +17,28 @@ import time
 from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QWidget
 
-from . import theme
-from .charts import ChartsPanel
-from .log_view import LogView
+from ..models.rates import FrameMeter
+from ..models.session import OrderSession
+from ..recording.recorder import RecordControls
+from ..sources.confirmations import OrdersListener
+from ..sources.prices import PriceSampler
+from ..views import theme
+from ..views.charts.panel import ChartsPanel
+from ..views.log_view import LogView
+from ..views.orders import OrdersView
+from ..views.process_panel import ProcessPanel, state_text
+from ..views.settings_panel import SettingsPanel, save_settings
+from ..views.system_map import SystemMap
+from ..views.watchlist import WatchlistPanel
 from .menus import DeskMenus
-from .orders_view import OrdersListener, OrdersView
-from .process_panel import ProcessPanel
-from .recorder import RecordControls
-from .settings_panel import SettingsPanel, save_settings
-from .system_map import SystemMap
-from .watchlist import WatchlistPanel
+from .status_line import StatusLine
 
 TITLE = "IPC Trading Desk"
 STATE_VERSION = 3
 ORDERS_SLACK = 36  # px over the orders table's computed minimum (fonts vary a little)
 SHUTDOWN_LIMIT_S = 15.0  # after this, close() blocks and kills what is left
-
-
-def fmt_us(v) -> str:
-    if v is None:
-        return "-"
-    return f"{v / 1000:.2f} ms" if v >= 1000 else f"{v:.0f} \u00b5s"
-
-
-def fmt_bytes(n: int) -> str:
-    return f"{n:,} B"
 
 
 def first_size(screen, want=(1400, 900)) -> tuple:
@@ -49,60 +49,6 @@ def first_size(screen, want=(1400, 900)) -> tuple:
     avail = screen.availableGeometry()
     return (min(want[0], int(avail.width() * 0.95)), min(want[1], int(avail.height() * 0.9)))
 
-
-class StatusLine:
-    """The figures in the status bar, refreshed twice a second."""
-
-    FEED = {"live": (theme.GREEN, "\u25cf feed live"),
-            "stale": (theme.AMBER, "\u25a0 feed stale"),
-            "waiting": (theme.MUTED, "\u25cb waiting for prices"),
-            "off": (theme.MUTED, "\u25cb feed off")}
-
-    def __init__(self, window: "MainWindow"):
-        bar = window.statusBar()
-        bar.setSizeGripEnabled(True)
-        self.labels = {}
-        for key, tip in (("feed", "Prices in shared memory: stale when the OrderBook is gone "
-                                  "or no update for 2 s"),
-                         ("ticks", "Ticks a second the OrderBook applies to shared memory"),
-                         ("latency", "Tick-to-ack: OrderBook receipt to OrderManager "
-                                     "acknowledgement, as the Strategy measures it"),
-                         ("orders", "Orders the OrderManager logged (all runs)"),
-                         ("rejected", "Frames the processes rejected (bad_frames)"),
-                         ("shm", "Shared-memory footprint: price book + signal book"),
-                         ("fps", "Chart frames rendered a second")):
-            lbl = QLabel()
-            lbl.setToolTip(tip)
-            self.labels[key] = lbl
-            bar.addWidget(lbl)
-        self.message = QLabel()
-        self.message.setStyleSheet("QLabel { border: none; }")
-        self.message.setOpenExternalLinks(True)  # "video saved: <file>" opens it
-        bar.addWidget(self.message, 1)
-        self._message_until = 0.0
-        self.text = ""
-
-    def show_message(self, text: str, color: str = theme.TEXT, seconds: float = 8.0) -> None:
-        self.message.setText(f"<span style='color:{color}'>{text}</span>")
-        self._message_until = time.monotonic() + seconds
-
-    def update(self, figures: dict, fps: float, paused: bool) -> None:
-        L = self.labels
-        color, text = self.FEED.get(figures["feed"], (theme.MUTED, figures["feed"]))
-        L["feed"].setText(f"<span style='color:{color}'>{text}</span>")
-        L["ticks"].setText(f"<b>{figures['ticks_per_s']:,.0f}</b> ticks/s")
-        L["latency"].setText(f"tick\u2192ack p50 <b>{fmt_us(figures['ack_p50_us'])}</b>  "
-                             f"p99 <b>{fmt_us(figures['ack_p99_us'])}</b>")
-        L["orders"].setText(f"orders <b>{figures['orders']:,}</b>")
-        bad = figures["bad_frames"]
-        L["rejected"].setText(f"rejected <b style='color:{theme.AMBER if bad else theme.TEXT}'>"
-                              f"{bad:,}</b>")
-        L["shm"].setText(f"shm <b>{fmt_bytes(figures['shm_bytes'])}</b>")
-        L["fps"].setText("chart <b>paused</b>" if paused else f"chart <b>{fps:.0f}</b> fps")
-        self.text = " | ".join(lbl.text() for lbl in L.values())
-        if self._message_until and time.monotonic() > self._message_until:
-            self.message.setText("")
-            self._message_until = 0.0
 
 
 class MainWindow(QMainWindow):
@@ -120,18 +66,22 @@ class MainWindow(QMainWindow):
         self.shutdown_done = False
         self.restored_geometry = False
         cfg = adapter.config
-        self.listener = listener or OrdersListener(cfg.connect_host, cfg.confirm_port, cfg.auth_token,
-                                                   cfg.max_frame, self, tls_ca=cfg.tls_ca)
-
-        self.charts = ChartsPanel(adapter, self.listener, fps=fps)
+        # sources and the models they keep
+        self.listener = listener or OrdersListener(
+            cfg.connect_host, cfg.confirm_port, cfg.auth_token, cfg.max_frame, self,
+            tls_ca=cfg.tls_ca, session=OrderSession())
+        self.session = self.listener.session
+        self.sampler = PriceSampler(adapter, fps=fps, parent=self)
+        self.listener.confirmsReceived.connect(self.sampler.add_fills)
+        self.frames = FrameMeter()  # chart frames drawn: the charts tick it, others read it
+        # views
+        self.charts = ChartsPanel(adapter, self.sampler, self.session, self.frames)
         self._build_centre(cfg)
         self.process_panel = ProcessPanel(adapter)
         self.settings_panel = SettingsPanel(adapter)
-        self.orders_view = OrdersView(adapter, self.listener)
-        self.orders_view.marks = self.charts.marks  # P&L marked to what the charts show
-        self.charts.pnl_source = self.orders_view.pnl_total  # the equity curve
+        self.orders_view = OrdersView(adapter, self.listener, self.session, self.sampler)
         self.log_view = LogView(adapter)
-        self.system_map = SystemMap(adapter, self.listener, self.charts)
+        self.system_map = SystemMap(adapter, self.listener, self.frames)
 
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -177,9 +127,7 @@ class MainWindow(QMainWindow):
         """The charts in the middle; with a universe (more than a handful of symbols) the
         watchlist and its map beside them, the charts then drawing the best and worst movers
         and the symbol picked."""
-        self.watchlist = WatchlistPanel(self.charts)
-        self.watchlist.symbolPicked.connect(self.charts.select_symbol)
-        self.charts.symbolSelected.connect(self.watchlist.show_symbol)
+        self.watchlist = WatchlistPanel(self.sampler)
         self.centre = QSplitter(Qt.Orientation.Horizontal)
         self.centre.setObjectName("centre")
         self.centre.addWidget(self.watchlist)
@@ -191,7 +139,7 @@ class MainWindow(QMainWindow):
         self._show_universe(cfg)
 
     def _build_menu(self) -> None:
-        """File, View, Processes and Help (gui/menus.py)."""
+        """File, View, Processes and Help (gui/window/menus.py)."""
         self.menus = DeskMenus(self)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -222,8 +170,7 @@ class MainWindow(QMainWindow):
         (self.system_dock if shown else self.orders_dock).raise_()
 
     def _on_process_selected(self, name: str) -> None:
-        from .model import TITLES
-        self.status.show_message(f"{TITLES.get(name, name)} selected on the System map",
+        self.status.show_message(f"{self.adapter.model.title(name)} selected on the System map",
                                  theme.ACCENT, 4.0)
 
     # -- settings -----------------------------------------------------------------------
@@ -235,7 +182,7 @@ class MainWindow(QMainWindow):
                      self.orders_view.minimumSizeHint().width() + ORDERS_SLACK)
         self.resizeDocks([self.orders_dock], [orders], Qt.Orientation.Horizontal)
         self.resizeDocks([self.log_dock], [196], Qt.Orientation.Vertical)
-        if self.charts.universe:
+        if self.sampler.universe:
             self._make_room()
 
     def _restore(self) -> bool:
@@ -265,10 +212,10 @@ class MainWindow(QMainWindow):
 
     def _show_universe(self, config) -> None:
         was = self.watchlist.isVisibleTo(self)
-        if self.charts.universe:
+        if self.sampler.universe:
             self.watchlist.set_config(config)
-        self.watchlist.setVisible(self.charts.universe)
-        if self.charts.universe and not was:
+        self.watchlist.setVisible(self.sampler.universe)
+        if self.sampler.universe and not was:
             self._make_room()
 
     def _make_room(self) -> None:
@@ -290,20 +237,17 @@ class MainWindow(QMainWindow):
         if self.shutdown_done:
             return
         figures = self.adapter.model.figures()
-        # the OrderManager reports what it logged every 0.5 s; the Orders table holds the
-        # session's count (its state on each connection, then every confirmation at once):
-        # never show fewer than those
-        figures["orders"] = max(figures["orders"], self.orders_view.model.total)
-        self.status.update(figures, self.charts.fps(), self.charts.paused)
+        # the OrderManager reports what it logged every 0.5 s; the session holds its count
+        # (its state on each connection, then every confirmation at once): never show fewer
+        figures["orders"] = max(figures["orders"], self.session.orders)
+        self.status.update(figures, self.frames.rate(), self.charts.paused)
 
     def _on_error(self, text: str) -> None:
         self.status.show_message("\u26a0 " + text, theme.RED, 12.0)
 
     def _on_state_changed(self, name, state, pid, exitcode, detail) -> None:
         if state == "crashed" and not self.closing:
-            from .model import TITLES
-            from .process_panel import state_text
-            self.status.show_message(f"\u26a0 {TITLES.get(name, name)} "
+            self.status.show_message(f"\u26a0 {self.adapter.model.title(name)} "
                                      f"{state_text(state, detail)}", theme.RED, 10.0)
 
     # -- shutdown -----------------------------------------------------------------------
@@ -350,6 +294,7 @@ class MainWindow(QMainWindow):
             return
         self._shutdown_timer.stop()
         self.status_timer.stop()
+        self.sampler.stop()
         self.charts.stop()
         self.listener.stop()
         self.adapter.close()  # quick now; escalates and kills whatever is left

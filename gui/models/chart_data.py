@@ -14,7 +14,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .model import Ring, feed_state
+from .desk import feed_state
+from .ring import Ring
 
 MAX_MARKERS = 2000
 EQUITY_EVERY_S = 0.5
@@ -91,6 +92,7 @@ class ChartData:
         self.equity_fills: deque = deque(maxlen=MAX_MARKERS)  # (time, buy)
         self.markers: Dict[str, deque] = {s: deque(maxlen=MAX_MARKERS) for s in self.symbols}
         self._fill_ids: set = set()
+        self.fills_added = 0  # fills taken so far (a view redraws its markers when it moves)
         self._pct = np.full((min(n, 2 * MOVERS) if self.universe else n, 2 * cap), np.nan)
         # the latest of everything, for the watchlist and the map
         self.last = np.full(n, np.nan)
@@ -243,6 +245,7 @@ class ChartData:
             if order_id in self._fill_ids:
                 return
             self._fill_ids.add(order_id)
+        self.fills_added += 1
         self.equity_fills.append((t, buy))
         self.markers.setdefault(symbol, deque(maxlen=MAX_MARKERS)).append((t, price, buy))
 

@@ -16,10 +16,11 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
 
+from engine.control.lifecycle import State
 from engine.control.supervision import BACKOFF_CAP_S, BACKOFF_START_S, POLICIES, RETRY_LIMIT
 
+from ..models.desk import ProcView
 from . import theme
-from .model import PROCESS_NAMES, TITLES, ProcView, State
 
 # what a kill is called where it happens
 KILL_WORD = "TerminateProcess" if sys.platform == "win32" else "SIGKILL"
@@ -70,10 +71,12 @@ class ProcessRow:
 
     def __init__(self, name: str, panel: "ProcessPanel"):
         self.name = name
-        self.title = QLabel(TITLES.get(name, name))
+        model = panel.adapter.model
+        title, role = model.title(name), model.role(name)
+        self.title = QLabel(title)
         self.title.setObjectName("heading")
-        self.title.setToolTip(ROLES.get(name, ""))
-        self.role = QLabel(SHORT_ROLES.get(name, ""))
+        self.title.setToolTip(ROLES.get(role, ""))
+        self.role = QLabel(SHORT_ROLES.get(role, ""))
         self.role.setObjectName("muted")
         self.role.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.state = QLabel()
@@ -91,7 +94,6 @@ class ProcessRow:
         for w in (self.pid, self.uptime, self.restarts, self.cpu, self.rss):
             w.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             w.setFont(theme.mono_font())
-        title = TITLES.get(name, name)
         self.policy = QComboBox()
         self.policy.addItems(POLICIES)
         self.policy.setToolTip(
@@ -223,9 +225,9 @@ class ProcessPanel(QWidget):
             if 3 <= col <= 7:
                 h.setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(h, 0, col)
-        remote = self.adapter.config.remote
-        for r, name in enumerate(PROCESS_NAMES, start=1):
-            if name in remote:  # runs on another machine: shown, never started from here
+        model = self.adapter.model
+        for r, name in enumerate(model.shown(), start=1):
+            if model.is_remote(name):  # runs on another machine: shown, never started here
                 self.remote[name] = self._remote_row(grid, r, name)
                 continue
             row = ProcessRow(name, self)
@@ -242,13 +244,14 @@ class ProcessPanel(QWidget):
         return card
 
     def _remote_row(self, grid: QGridLayout, r: int, name: str) -> QLabel:
-        title = QLabel(TITLES.get(name, name))
+        title = QLabel(self.adapter.model.title(name))
         title.setObjectName("heading")
-        role = QLabel(f"{ROLES.get(name, '')} (on {self.adapter.config.host})")
+        role = QLabel(f"{ROLES.get(self.adapter.model.role(name), '')} "
+                      f"(on {self.adapter.config.host})")
         role.setObjectName("muted")
         state = QLabel("\u25cb  remote")
         state.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        state.setToolTip(f"{TITLES.get(name, name)} runs on {self.adapter.config.host} "
+        state.setToolTip(f"{title.text()} runs on {self.adapter.config.host} "
                          f"(--remote): this desk neither starts nor stops it")
         state.setStyleSheet(
             f"QLabel {{ color: {theme.ACCENT}; border: 1px solid {theme.ACCENT}; border-radius: "

@@ -1,7 +1,7 @@
-"""Timer-driven charts over the shared-memory books (pyqtgraph).
+"""Frame-driven charts over the shared-memory books (pyqtgraph).
 
-Every frame (a QTimer at `fps`) the panel has its ChartData (chart_model.py, no Qt) sample
-the books, then calls setData once per curve with the samples in view. Nothing is redrawn per
+Every frame the PriceSampler (gui/sources/prices.py) samples the books into its ChartData;
+the panel then calls setData once per curve with the samples in view. Nothing is redrawn per
 message; curves clip to the view and downsample with the 'peak' method.
 
 Three plots share one time axis:
@@ -22,19 +22,20 @@ import time
 from typing import List, Optional
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from . import theme
-from .chart_model import EQUITY_EVERY_S, MOVERS, ChartData, visible
-from .chart_parts import (ChartPlots, ChartToolbar, FrameMeter, ViewportWatcher, fit_y, line_pen,
-                          pct_entries, pct_pens, plot_titles, price_entries, readout_text, tune)
-from .chart_tools import ChartTools
-from .model import State
+from ...models.chart_data import EQUITY_EVERY_S, MOVERS, visible
+from ...models.rates import FrameMeter
+from .. import theme
+from .legend import pct_entries, pct_pens, price_entries
+from .overlays import ViewportWatcher
+from .pens import line_pen, tune
+from .plots import ChartPlots, fit_y
+from .toolbar import ChartToolbar, plot_titles, readout_text
+from .tools import ChartTools
 
-DEFAULT_FPS = 30
 DEFAULT_WINDOW_S = 60.0
-HISTORY_S = 600.0
 # with no live feed and nothing new, a frame would draw the same picture again: draw
 # at most this often then (an idle desk used 17% of a core redrawing nothing at 30 fps)
 IDLE_FRAME_S = 0.5
@@ -44,28 +45,28 @@ class ChartsPanel(QWidget):
     followingChanged = Signal(bool)
     symbolSelected = Signal(str)  # the symbol whose price chart is shown
 
-    def __init__(self, adapter, listener=None, fps: int = DEFAULT_FPS,
-                 window_s: float = DEFAULT_WINDOW_S, history_s: float = HISTORY_S,
-                 parent: Optional[QWidget] = None):
+    def __init__(self, adapter, sampler, session, frames: Optional[FrameMeter] = None,
+                 window_s: float = DEFAULT_WINDOW_S, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.adapter = adapter
-        self.listener = listener
-        self.target_fps = fps
+        self.sampler = sampler   # the books, sampled every frame; the selected symbol
+        self.session = session   # the session's orders: its P&L is the equity curve
+        self.target_fps = sampler.fps
         self.window_s = float(window_s)
-        self.history_s = float(history_s)
         self.paused = False
         self.following = True
+        self.stopped = False
         self.frames_rendered = 0
         self.frame_ms = 0.0
-        self.meter = FrameMeter()
+        self.meter = frames if frames is not None else FrameMeter()
         self._changed = True       # a sample arrived since the last render
         self._last_render = 0.0    # time.time() of the last render
         self._markers_dirty = True
         self._legend_next = 0.0
         self._title_feed = None
         self._hover = None  # (plot key, x, y) while the cursor is over a plot
-        self.pnl_source = None  # () -> the session's total P&L; the window sets it
         self._equity_next = 0.0
+        self._fills_drawn = -1
 
         self._build_toolbar()
         self._build_plots()
@@ -75,22 +76,23 @@ class ChartsPanel(QWidget):
         lay.addWidget(self.bar)
         lay.addWidget(self.glw, 1)
 
-        self._apply_config(adapter.config)
+        self.pct_curves: List[pg.PlotDataItem] = []
+        self._apply_config()
         adapter.configChanged.connect(self._on_config_changed)
-        if listener is not None:
-            listener.confirmsReceived.connect(self._on_confirms)
+        sampler.reset.connect(self._apply_config)
+        sampler.symbolSelected.connect(self._show_symbol)
+        sampler.sampled.connect(self._on_sampled)
 
         self.tools = ChartTools(self)  # export, the price's y zoom, legend clicks
         self.paint_counter = ViewportWatcher(self.hide_crosshair, self)
         self.glw.viewport().installEventFilter(self.paint_counter)
 
-        self.timer = QTimer(self)
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(max(1, int(round(1000 / fps))))
-        self.timer.timeout.connect(self._on_frame)
-        self.timer.start()
-
-    # the history, as its model keeps it
+    # the history, as the sampler keeps it
+    data = property(lambda self: self.sampler.data)
+    symbols = property(lambda self: self.sampler.symbols)
+    universe = property(lambda self: self.sampler.universe)
+    selected = property(lambda self: self.sampler.selected)
+    sel_index = property(lambda self: self.sampler.selected_index)
     prices = property(lambda self: self.data.prices)
     mas = property(lambda self: self.data.mas)
     sentiment = property(lambda self: self.data.sentiment)
@@ -114,28 +116,23 @@ class ChartsPanel(QWidget):
                      "sell_scatter", "sent_curve", "bands", "bull_line", "bear_line",
                      "crosshair"):
             setattr(self, name, getattr(self.view, name))
-        self.pct_curves: List[pg.PlotDataItem] = []
 
     # -- configuration --------------------------------------------------------------------
-    def _apply_config(self, config) -> None:
-        """New symbols: a new history, and one % change curve a symbol (a handful) or one
-        a mover (a universe: the best MOVERS solid, the worst dashed)."""
-        self.config = config
-        self.symbols: List[str] = list(config.symbols)
-        self.data = ChartData(self.symbols, self.history_s, self.target_fps)
-        self.universe = self.data.universe
+    def _apply_config(self) -> None:
+        """New symbols (the sampler has a new history): one % change curve a symbol (a
+        handful) or one a mover (a universe: the best MOVERS solid, the worst dashed)."""
+        config = self.sampler.config
         for c in self.pct_curves:
             self.pct_plot.removeItem(c)
         self.pct_curves = [tune(self.pct_plot.plot(pen=pen, connect="finite"))
                            for pen in pct_pens(len(self.symbols), self.universe)]
         self.movers: List[int] = []
         self._legend_next = 0.0
-        current = self.symbol_box.currentText()
         self.symbol_box.blockSignals(True)
         self.symbol_box.clear()
         self.symbol_box.addItems(self.symbols)
         self.symbol_box.blockSignals(False)
-        self.select_symbol(current if current in self.symbols else self.symbols[0])
+        self._show_symbol(self.selected)
         self._apply_thresholds(config)
 
     def _apply_thresholds(self, config) -> None:
@@ -145,25 +142,18 @@ class ChartsPanel(QWidget):
         self._update_titles(force=True)
 
     def _on_config_changed(self, config) -> None:
-        if tuple(config.symbols) != tuple(self.config.symbols):
-            self._apply_config(config)
-        else:
+        if tuple(config.symbols) == tuple(self.symbols):  # (new symbols: the sampler resets)
             self._apply_thresholds(config)
-            self.data.reset_sources()  # new controller: new segments
 
     def _set_ma_names(self) -> None:
         self.price_legend.set_entries(price_entries(self.selected, self.sel_index, self.config))
 
     # -- user controls --------------------------------------------------------------------
     def select_symbol(self, symbol: str) -> None:
-        if symbol not in self.symbols:
-            return
-        changed = symbol != getattr(self, "selected", None)
-        self.selected = symbol
-        self.sel_index = self.symbols.index(symbol)
-        self.data.set_focus(self.sel_index)
-        if changed:
-            self.symbolSelected.emit(symbol)
+        """Chart `symbol` in detail (every view follows: the sampler keeps the selection)."""
+        self.sampler.select(symbol)
+
+    def _show_symbol(self, symbol: str) -> None:
         if self.symbol_box.currentText() != symbol:
             self.symbol_box.setCurrentText(symbol)
         self.price_curve.setPen(line_pen(theme.symbol_color(self.sel_index)))
@@ -230,28 +220,19 @@ class ChartsPanel(QWidget):
         if self.paused:  # curves hold only what was in view: draw the new range
             self._render(now)
 
-    # -- confirmations --------------------------------------------------------------------
-    def _on_confirms(self, items: list) -> None:
-        for t, c in items:
-            self.data.add_fill(t, c.symbol, c.price, c.side == "BUY", c.order_id)
-            if c.symbol == getattr(self, "selected", None):
-                self._markers_dirty = True
-
     def marker_count(self, symbol: Optional[str] = None) -> int:
         return self.data.marker_count(symbol)
 
-    def marks(self) -> dict:
-        """The latest price of each symbol that has one (what P&L is marked to)."""
-        return {s: float(p) for s, p in zip(self.symbols, self.data.last) if p == p}
-
     # -- the frame ------------------------------------------------------------------------
-    def _on_frame(self) -> None:
+    def _on_sampled(self, now: float, changed: bool) -> None:
+        """The sampler took a frame: draw it (unless paused, or idle and drawn lately)."""
         t0 = time.perf_counter()
-        now = time.time()
-        running = self.adapter.state("strategy") == State.RUNNING
-        if self.data.sample(now, self.adapter.price_book, self.adapter.signal_book, running):
-            self._changed = True
-        if self.paused:
+        self._changed |= changed
+        fills = self.data.fills_added
+        if fills != self._fills_drawn:  # new fills of some symbol: its markers again
+            self._fills_drawn = fills
+            self._markers_dirty = True
+        if self.paused or self.stopped:
             return
         if (self.data.feed not in ("live", "waiting") and not self._changed
                 and not self._markers_dirty and now - self._last_render < IDLE_FRAME_S):
@@ -305,8 +286,7 @@ class ChartsPanel(QWidget):
         if now < self._equity_next and not self.paused:
             return
         self._equity_next = now + EQUITY_EVERY_S
-        if self.pnl_source is not None:
-            self.data.add_equity(now, self.pnl_source())
+        self.data.add_equity(now, self.session.pnl_total(self.sampler.marks()))
         t, v, (ft, at, buy) = self.data.equity_view(-math.inf, math.inf)
         self.pnl_curve.setData(t, v)
         self.pnl_buys.setData(ft[buy], at[buy])
@@ -392,4 +372,5 @@ class ChartsPanel(QWidget):
         return self.data.prices.count
 
     def stop(self) -> None:
-        self.timer.stop()
+        """Draw no more (the window is closing)."""
+        self.stopped = True

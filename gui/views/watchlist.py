@@ -2,14 +2,15 @@
 
 Past a handful of symbols (chart_model.SMALL_UNIVERSE) a line per symbol tells nothing, so
 the desk shows, beside the charts:
-* `WatchlistModel`, a QAbstractTableModel over the charts' latest arrays (ChartData.watch):
+* `WatchlistModel`, a table (gui/views/tables.py) over the sampler's latest arrays
+  (ChartData.watch):
   last, change %, both MAs, the signal, the Strategy's position. It is updated in place twice a
   second (one dataChanged for the rows, or one layout change when the order moved), and sorts
   and filters itself with NumPy: a proxy model would call data() for every row to sort 5,000.
   The view asks only for the rows it shows.
-* `UniverseMap`, one image of every symbol's change % (a cell each, red to green), on which
-  a click picks the symbol to chart and hovering names it.
-Picking a row or a cell sets the charts' selected symbol (its price, MAs and fills).
+* `UniverseMap` (universe_map.py), one image of every symbol's change % (a cell each, red to
+  green), on which a click picks the symbol to chart and hovering names it.
+Picking a row or a cell selects the symbol for every view (the PriceSampler keeps it).
 """
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ import math
 from typing import Optional
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
 
 from . import theme
-from .guard import guarded
+from .tables import ReadOnlyTable, plain_table
+from .universe_map import UniverseMap
 
 REFRESH_MS = 500
 COLUMNS = ("Symbol", "Last", "Chg %", "MA short", "MA long", "Signal", "Pos")
@@ -36,9 +37,14 @@ def _num(v: float, fmt: str) -> str:
     return format(v, fmt) if math.isfinite(v) else "\u2013"
 
 
-class WatchlistModel(QAbstractTableModel):
+class WatchlistModel(ReadOnlyTable):
     """Rows are the symbols that pass the filter, in the chosen order (`order`: symbol
     indexes). Values live in NumPy arrays; data() formats one cell when the view asks."""
+
+    COLUMNS = COLUMNS
+    WHAT = "watchlist"
+    ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
+                       Qt.ItemDataRole.TextAlignmentRole))
 
     def __init__(self, symbols, short_window: int = 5, long_window: int = 20, parent=None):
         super().__init__(parent)
@@ -57,11 +63,8 @@ class WatchlistModel(QAbstractTableModel):
         self.order = np.arange(n)
 
     # -- Qt's model interface -----------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.order)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
+    def _len(self) -> int:
+        return len(self.order)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal:
@@ -75,14 +78,6 @@ class WatchlistModel(QAbstractTableModel):
                        "the news sentiment agrees (the Strategy trades then)",
                     6: "the Strategy's position (shares)"}.get(section)
         return None
-
-    ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
-                       Qt.ItemDataRole.TextAlignmentRole))
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if role not in self.ROLES:  # a repaint asks ~14 roles a cell: most are None
-            return None
-        return guarded("the watchlist's data()", self._data, index, role)
 
     def _data(self, index, role):
         if not index.isValid() or index.row() >= len(self.order):
@@ -198,109 +193,13 @@ class WatchlistModel(QAbstractTableModel):
         return True
 
 
-class UniverseMap(pg.GraphicsLayoutWidget):
-    """Every symbol as a cell coloured by its change % (red down, green up, symmetric
-    scale): a click picks the symbol, hovering names it."""
-
-    symbolPicked = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setBackground(theme.PLOT_BG)
-        self.ci.setContentsMargins(2, 2, 2, 2)
-        self.vb = self.addViewBox(lockAspect=True, enableMouse=False)
-        self.vb.invertY(True)
-        self.vb.setMenuEnabled(False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.vb.addItem(self.image)
-        self.mark = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
-        self.mark.setPen(pg.mkPen(theme.ACCENT, width=2, cosmetic=True))
-        self.vb.addItem(self.mark)
-        cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(theme.SELL), QColor("#2a313c"),
-                                             QColor(theme.BUY)])
-        self.lut = cmap.getLookupTable(0.0, 1.0, 255)
-        self.symbols: list = []
-        self.cols = 1
-        self.scale = 1.0
-        self.change = np.empty(0)
-        self.scene().sigMouseClicked.connect(self._clicked)
-        self.scene().sigMouseMoved.connect(self._moved)
-        self.setMouseTracking(True)
-
-    def set_symbols(self, symbols) -> None:
-        self.symbols = list(symbols)
-        self.change = np.full(len(self.symbols), np.nan)
-        self._layout()
-
-    def _layout(self) -> None:
-        """Square cells in a grid of the widget's own shape, filling it."""
-        if not hasattr(self, "change"):  # a resize while Qt builds the widget
-            return
-        n = max(len(self.symbols), 1)
-        aspect = max(self.width(), 1) / max(self.height(), 1)
-        self.cols = max(1, min(n, math.ceil(math.sqrt(n * aspect))))
-        rows = math.ceil(n / self.cols)
-        self.vb.setRange(xRange=(0, self.cols), yRange=(0, rows), padding=0.01)
-        if len(self.change):
-            self.update(self.change)
-
-    def resizeEvent(self, ev) -> None:
-        super().resizeEvent(ev)
-        guarded("the universe map's resize", self._layout)
-
-    def update(self, change: np.ndarray) -> None:
-        """New changes (%), one per symbol: the image and its symmetric scale."""
-        self.change = change
-        n, cols = len(change), self.cols
-        rows = math.ceil(max(n, 1) / cols)
-        grid = np.full(rows * cols, np.nan)
-        grid[:n] = change
-        finite = np.abs(change[np.isfinite(change)])
-        self.scale = max(0.1, float(np.percentile(finite, 95))) if finite.size else 1.0
-        img = np.clip((grid.reshape(rows, cols) / self.scale + 1.0) / 2.0, 0.0, 1.0)
-        rgba = self.lut[np.nan_to_num(img * 254, nan=127).astype(np.intp)]
-        rgba = np.concatenate((rgba, np.full(rgba.shape[:2] + (1,), 255, np.uint8)), axis=2)
-        rgba[np.isnan(grid.reshape(rows, cols))] = (13, 17, 23, 255)  # no price yet
-        self.image.setImage(rgba, autoLevels=False)
-
-    def select(self, symbol: str) -> None:
-        if symbol in self.symbols:
-            i = self.symbols.index(symbol)
-            self.mark.setRect(i % self.cols, i // self.cols, 1, 1)
-
-    def symbol_at(self, scene_pos) -> Optional[str]:
-        if not self.vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        p = self.vb.mapSceneToView(scene_pos)
-        c, r = math.floor(p.x()), math.floor(p.y())
-        i = r * self.cols + c
-        if 0 <= c < self.cols and 0 <= i < len(self.symbols):
-            return self.symbols[i]
-        return None
-
-    def _clicked(self, ev) -> None:
-        sym = self.symbol_at(ev.scenePos())
-        if sym is not None:
-            self.symbolPicked.emit(sym)
-
-    def _moved(self, pos) -> None:
-        sym = self.symbol_at(pos)
-        if sym is None:
-            self.setToolTip("")
-            return
-        ch = self.change[self.symbols.index(sym)]
-        self.setToolTip(f"{sym} {ch:+.2f}%" if math.isfinite(ch) else f"{sym}: no price yet")
-
-
 class WatchlistPanel(QWidget):
-    """The watchlist (filter, sortable table) over the universe map, fed from the charts'
-    ChartData twice a second; a picked symbol goes to the charts."""
+    """The watchlist (filter, sortable table) over the universe map, fed from the sampler's
+    ChartData twice a second; a picked symbol is selected for every view."""
 
-    symbolPicked = Signal(str)
-
-    def __init__(self, charts, parent: Optional[QWidget] = None):
+    def __init__(self, sampler, parent: Optional[QWidget] = None):
         super().__init__(parent)
-        self.charts = charts
+        self.sampler = sampler
         self.title = QLabel()
         self.title.setObjectName("heading")
         self.filter_box = theme.filter_box("Filter\u2026",
@@ -312,14 +211,10 @@ class WatchlistPanel(QWidget):
         top.addWidget(self.filter_box)
         top.addWidget(self.held_box)
         self.table = QTableView()
+        plain_table(self.table)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(
-            self.table.fontMetrics().height() + 6)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
         self.map = UniverseMap()
         self.map.setMinimumHeight(90)
         self.setMinimumWidth(300)
@@ -342,6 +237,7 @@ class WatchlistPanel(QWidget):
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
+        sampler.symbolSelected.connect(self.show_symbol)
 
     def set_config(self, config) -> None:
         """New symbols (or new MA windows): a new model."""
@@ -371,14 +267,14 @@ class WatchlistPanel(QWidget):
     def refresh(self) -> None:
         if self.model is None or not self.isVisible():
             return
-        data = self.charts.data
+        data = self.sampler.data
         if len(data.symbols) != len(self.model.symbols):
-            return  # the charts have not taken the new symbols yet
+            return  # the sampler has not taken the new symbols yet
         values = data.watch()
         self.model.update(values, data.last_sentiment,
                           (self.config.bullish, self.config.bearish))
         self.map.update(values["change"])
-        self.map.select(self.charts.selected)
+        self.map.select(self.sampler.selected)
         s = self.map.scale
         self.scale_label.setText(
             f"A cell a symbol: change since its first price, "
@@ -387,7 +283,7 @@ class WatchlistPanel(QWidget):
 
     def pick(self, symbol: str) -> None:
         """Chart `symbol` and show its row (clearing a filter that hides it)."""
-        self.symbolPicked.emit(symbol)
+        self.sampler.select(symbol)
         if self.model is None:
             return
         row = self.model.row_of(symbol)
@@ -401,7 +297,7 @@ class WatchlistPanel(QWidget):
         self.map.select(symbol)
 
     def show_symbol(self, symbol: str) -> None:
-        """The charts show `symbol` (picked anywhere): its row selected, its cell marked."""
+        """`symbol` is selected (picked anywhere): its row selected, its cell marked."""
         if self.model is None:
             return
         row = self.model.row_of(symbol)
@@ -412,8 +308,8 @@ class WatchlistPanel(QWidget):
 
     def _on_row(self, current, _previous) -> None:
         sym = self.model.symbol_at(current.row()) if self.model else None
-        if sym is not None and sym != getattr(self.charts, "selected", None):
-            self.symbolPicked.emit(sym)
+        if sym is not None and sym != self.sampler.selected:
+            self.sampler.select(sym)
             self.map.select(sym)
 
     def _on_filter(self, *_args) -> None:

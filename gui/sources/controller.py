@@ -17,8 +17,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from engine.config.saved import saved_text
 from engine.config.schema import Config, settings_fields
 from engine.control.events import LogLine, StateChanged, StatsUpdate
-
-from .model import DeskModel, ProcView, State
+from engine.control.lifecycle import State
+from gui.models.desk import DeskModel, ProcView
 
 POLL_MS = 50
 

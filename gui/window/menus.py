@@ -15,8 +15,6 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.platforms.paths import APP_NAME, PROJECT_ROOT
 
-from .model import PROCESS_NAMES, TITLES
-
 # the README's sections a user looks up most, as Help shows them
 README_SECTIONS = ("Set-up (Windows, macOS, Linux; Python 3.10, 3.11, 3.12 or 3.13)",
                    "The desk (Qt launcher)", "Supervising the processes", "The System map",
@@ -131,10 +129,10 @@ class DeskMenus:
         self._add(menu, "start_all", "Start all", a.start_all, "F5")
         self._add(menu, "stop_all", "Stop all", a.stop_all, "Shift+F5")
         menu.addSeparator()
-        for name in PROCESS_NAMES:
-            if name in a.config.remote:
+        for name in a.model.shown():
+            if a.model.is_remote(name):
                 continue
-            sub = menu.addMenu(TITLES.get(name, name))
+            sub = menu.addMenu(a.model.title(name))
             for verb in ("start", "stop", "restart", "kill"):
                 self._add(sub, f"{verb}_{name}", verb.capitalize(),
                           lambda _=False, v=verb, n=name: getattr(a, v)(n))

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QPlainTextEdit, QPushButt
                                QVBoxLayout, QWidget)
 
 from . import theme
-from .model import PROCESS_NAMES, TITLES
 
 MAX_LINES = 3000
 FLUSH_MS = 100
@@ -161,14 +160,15 @@ class LogView(QTabWidget):
         super().__init__(parent)
         self.adapter = adapter
         self.panes: Dict[str, LogPane] = {}
-        for name in PROCESS_NAMES + (DESK,):
+        shown = adapter.model.shown()
+        for name in shown + (DESK,):
             pane = LogPane(max_lines)
             self.panes[name] = pane
             self.addTab(pane, self._title(name))
         self.currentChanged.connect(self._on_current_changed)
         self.tools = self._tools()  # the row above the tabs (panel() puts them together)
-        for name in adapter.config.remote:  # its log is where it runs
-            self.panes[name].queue(logging.INFO, f"{TITLES.get(name, name)} runs on "
+        for name in (n for n in shown if adapter.model.is_remote(n)):  # its log is there
+            self.panes[name].queue(logging.INFO, f"{self._title(name)} runs on "
                                    f"{adapter.config.host} (--remote): its log is in the log "
                                    f"folder of that machine", time.time())
         self._on_config_changed(adapter.config)
@@ -269,9 +269,8 @@ class LogView(QTabWidget):
         folder.mkdir(parents=True, exist_ok=True)
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
-    @staticmethod
-    def _title(name: str) -> str:
-        return "Desk" if name == DESK else TITLES.get(name, name)
+    def _title(self, name: str) -> str:
+        return "Desk" if name == DESK else self.adapter.model.title(name)
 
     def _on_log_line(self, name: str, level: int, text: str, t: float) -> None:
         pane = self.panes.get(name) or self.panes[DESK]

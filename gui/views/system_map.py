@@ -19,10 +19,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
+from engine.config.schema import ROLES as PROCESS_NAMES  # the map's four nodes
+from gui.models.system import LINKS, NODE_TITLES, NODES, PORT_OF, SystemModel, SystemView
+
 from . import theme
 from .guard import guarded
-from .model import PROCESS_NAMES
-from .system_model import LINKS, NODE_TITLES, NODES, PORT_OF, SystemModel, SystemView
 
 REFRESH_MS = 500
 ANIMATE_MS = 33
@@ -34,9 +35,11 @@ NODE_W, NODE_H = 150, 54
 class SystemMap(QWidget):
     processSelected = Signal(str)
 
-    def __init__(self, adapter, listener=None, charts=None, parent: Optional[QWidget] = None):
+    def __init__(self, adapter, listener=None, frames=None, parent: Optional[QWidget] = None):
         super().__init__(parent)
-        self.adapter, self.listener, self.charts = adapter, listener, charts
+        # sources: the controller's adapter, the confirmation listener (is the desk
+        # connected); model: the frame meter the charts tick (the desk's frames a second)
+        self.adapter, self.listener, self.frames = adapter, listener, frames
         self.model = SystemModel()
         self.view = SystemView()
         self.selected: Optional[str] = None
@@ -74,7 +77,7 @@ class SystemMap(QWidget):
         shm = {"name": cfg.shm_name, "bytes": book.nbytes if book is not None else 0,
                "rows": len(cfg.symbols)}
         desk = {"connected": bool(self.listener is not None and self.listener.connected),
-                "fps": self.charts.fps() if self.charts is not None else 0.0}
+                "fps": self.frames.rate() if self.frames is not None else 0.0}
         return procs, shm, desk
 
     def refresh(self) -> None:

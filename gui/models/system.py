@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 from engine.control.lifecycle import State
 from engine.measure.stats import Stats
 
-from .model import RateMeter
+from .rates import RateMeter
 
 # the nodes, and where the picture puts them (fractions of its width and height)
 NODES: Dict[str, Tuple[float, float]] = {

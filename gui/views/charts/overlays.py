@@ -1,0 +1,102 @@
+"""What lies over the plots: the sentiment plot's threshold bands, the crosshair lines, and
+a watcher of the viewport's paint events (a frame that reached the screen; the cursor
+leaving)."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, Qt
+
+from .. import theme
+from ..guard import guarded
+
+
+class ViewportWatcher(QObject):
+    """Counts the plot viewport's paint events; hides the crosshair when the mouse leaves."""
+
+    def __init__(self, on_leave, parent=None):
+        super().__init__(parent)
+        self.count = 0
+        self.on_leave = on_leave
+
+    def eventFilter(self, obj, ev):
+        guarded("the chart viewport's event filter", self._seen, ev)  # a C++ virtual
+        return False
+
+    def _seen(self, ev) -> None:
+        t = ev.type()
+        if t == QEvent.Type.Paint:
+            self.count += 1
+        elif t == QEvent.Type.Leave:
+            self.on_leave()
+
+
+class ThresholdBands:
+    """The sentiment plot's bullish and bearish thresholds: dashed lines and shaded zones."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.bull_zone = self._zone((60, 100), (46, 204, 113, 34))
+        self.bear_zone = self._zone((0, 40), (255, 92, 92, 34))
+        for z in (self.bull_zone, self.bear_zone):
+            plot.addItem(z)
+        self.bull_line = self._line(60, theme.BUY, "bullish > {value:.0f}", [(1, 1), (1, 1)])
+        self.bear_line = self._line(40, theme.SELL, "bearish < {value:.0f}", [(1, 0), (1, 0)])
+        for line in (self.bull_line, self.bear_line):
+            plot.addItem(line)
+
+    @staticmethod
+    def _zone(region, rgba) -> pg.LinearRegionItem:
+        z = pg.LinearRegionItem(region, orientation="horizontal", movable=False,
+                                brush=pg.mkBrush(*rgba), pen=pg.mkPen(None))
+        z.setZValue(-10)
+        for line in z.lines:
+            line.setPen(pg.mkPen(None))
+            line.setHoverPen(pg.mkPen(None))
+        return z
+
+    @staticmethod
+    def _line(pos, color, label, anchors) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(pos=pos, angle=0, movable=False,
+                               pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine),
+                               label=label, labelOpts={"position": 0.985, "color": color,
+                                                       "anchors": anchors,
+                                                       "fill": (13, 17, 23, 200)})
+        line.setZValue(20)  # labels above the sentiment curve
+        return line
+
+    def set(self, bullish: float, bearish: float) -> None:
+        self.bull_zone.setRegion((bullish, 100))
+        self.bear_zone.setRegion((0, bearish))
+        self.bull_line.setValue(bullish)
+        self.bear_line.setValue(bearish)
+
+
+class CrosshairLines:
+    """A dashed vertical line in every plot and a horizontal one in the plot under the
+    cursor."""
+
+    def __init__(self, plots: dict):
+        self.lines = {}
+        for key, p in plots.items():
+            v = pg.InfiniteLine(angle=90, movable=False,
+                                pen=pg.mkPen("#8b949e", width=1, style=Qt.PenStyle.DashLine))
+            h = pg.InfiniteLine(angle=0, movable=False,
+                                pen=pg.mkPen("#8b949e", width=1, style=Qt.PenStyle.DashLine))
+            for line in (v, h):
+                line.setVisible(False)
+                line.setZValue(50)
+                p.addItem(line, ignoreBounds=True)
+            self.lines[key] = (v, h)
+
+    def show(self, key: str, x: float, y: float) -> None:
+        for k, (v, h) in self.lines.items():
+            v.setPos(x)
+            v.setVisible(True)
+            h.setVisible(k == key)
+            if k == key:
+                h.setPos(y)
+
+    def hide(self) -> None:
+        for v, h in self.lines.values():
+            v.setVisible(False)
+            h.setVisible(False)
+

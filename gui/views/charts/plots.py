@@ -1,0 +1,211 @@
+"""The plots of the charts (pyqtgraph): plots that share a time axis, a cheap grid, the
+y range fitted to what is in view, and the cosmetic pens data lines are drawn with."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
+
+from ...models.chart_data import fit
+from .. import theme
+from ..guard import guarded
+from .legend import SideLegend
+from .overlays import CrosshairLines, ThresholdBands
+from .pens import line_pen, tune
+
+AXIS_WIDTH = 64
+def shrinkable(label: pg.LabelItem) -> pg.LabelItem:
+    """A LabelItem that never asks for more width than it gets: pyqtgraph makes a label's
+    text width its minimum (on every resize too), so a long plot title widened the charts past
+    the window and pushed the legends out of sight. Its text is clipped instead."""
+    update = label.updateMin
+
+    def update_min():
+        update()
+        label.setMinimumWidth(0)
+        hints = label._sizeHint
+        hints[Qt.SizeHint.MinimumSize] = (0, hints[Qt.SizeHint.MinimumSize][1])
+        label.updateGeometry()
+    label.updateMin = update_min
+    label.setFlag(label.GraphicsItemFlag.ItemClipsChildrenToShape)
+    label.opts["justify"] = "left"  # clipped, a title keeps its beginning
+    update_min()
+    return label
+
+
+def new_plot(glw: pg.GraphicsLayoutWidget, row: int, show_time: bool,
+             on_manual_range) -> pg.PlotItem:
+    """A plot of the column: a time axis (shown on the bottom one only), x panned by the
+    user, y fitted by the panel from the samples in view."""
+    axis = pg.DateAxisItem(orientation="bottom")
+    p = glw.addPlot(row=row, col=0, axisItems={"bottom": axis})
+    p.setMouseEnabled(x=True, y=False)
+    p.hideButtons()
+    p.setMenuEnabled(False)
+    p.setClipToView(True)
+    shrinkable(p.titleLabel)
+    p.setDownsampling(auto=True, mode="peak")
+    p.getAxis("left").setWidth(AXIS_WIDTH)
+    for name in ("left", "bottom"):
+        ax = p.getAxis(name)
+        ax.setPen(pg.mkPen(theme.GRID))
+        ax.setTextPen(pg.mkPen(theme.MUTED))
+    if not show_time:
+        p.getAxis("bottom").setStyle(showValues=False)
+        p.getAxis("bottom").setHeight(6)
+    # x follows the clock (or the user); y is fitted from the samples in view, which costs
+    # far less than pyqtgraph's auto-range over every item each frame
+    p.disableAutoRange()
+    p.vb.sigRangeChangedManually.connect(on_manual_range)
+    p.grid = GridItem(p.vb, axis, p.getAxis("left"))
+    return p
+
+
+class GridItem(pg.GraphicsObject):
+    """Grid lines at the axes' major ticks, drawn in one pass in the ViewBox's pixels.
+
+    pyqtgraph's own grid (showGrid) is drawn by each AxisItem into a QPicture replayed every
+    paint, ~3 ms per axis per frame here; this costs one drawLines call."""
+
+    def __init__(self, vb, xaxis=None, yaxis=None, y_values=None):
+        super().__init__()
+        self.vb, self.xaxis, self.yaxis, self.y_values = vb, xaxis, yaxis, y_values
+        self.pen = QPen(QColor(255, 255, 255, 20))
+        self.pen.setCosmetic(True)
+        self.setParentItem(vb)
+        self.setZValue(-100)  # under the curves
+        vb.sigResized.connect(self._resized)
+
+    def _resized(self, *_):
+        self.prepareGeometryChange()
+
+    def boundingRect(self):
+        return self.vb.boundingRect()
+
+    @staticmethod
+    def _majors(axis, lo: float, hi: float, size: float):
+        if size <= 0 or not hi > lo:
+            return []
+        if isinstance(axis, pg.DateAxisItem) and getattr(axis, "fontMetrics", None) is None:
+            # a DateAxisItem measures its labels in its own paint; ours may come first
+            axis.fontMetrics = QFontMetrics(axis.style.get("tickFont") or QFont())
+        levels = axis.tickValues(lo, hi, size)
+        values = list(levels[0][1]) if levels else []
+        if len(values) < 4 and len(levels) > 1:
+            values += list(levels[1][1])
+        return values
+
+    def paint(self, p, *args):
+        # never let an exception out of a C++ virtual: Qt is mid-paint and cannot handle it
+        guarded("the chart grid's paint", self._paint, p)
+
+    def _paint(self, p):
+        r = self.vb.boundingRect()
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        w, h = r.width(), r.height()
+        lines = []
+        if self.xaxis is not None and x1 > x0:
+            for v in self._majors(self.xaxis, x0, x1, w):
+                px = r.left() + (v - x0) / (x1 - x0) * w
+                lines.append(QLineF(px, r.top(), px, r.bottom()))
+        if y1 > y0:
+            ys = self.y_values if self.y_values is not None else (
+                self._majors(self.yaxis, y0, y1, h) if self.yaxis is not None else [])
+            for v in ys:
+                py = r.bottom() - (v - y0) / (y1 - y0) * h
+                lines.append(QLineF(r.left(), py, r.right(), py))
+        if lines:
+            p.setPen(self.pen)
+            p.drawLines(lines)
+
+
+def axis_with_zero(p: pg.PlotItem, label: str, units: str) -> None:
+    """A y axis in plain units (no SI prefix) and a dashed line at zero."""
+    p.setLabel("left", label, units=units)
+    p.getAxis("left").enableAutoSIPrefix(False)
+    p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(
+        theme.MUTED, width=1, style=Qt.PenStyle.DashLine)))
+
+
+class ChartPlots:
+    """The column of plots on one time axis (% change, the picked symbol's price, sentiment,
+    the session's P&L), with their curves, legends, threshold bands and crosshair lines (what
+    ChartsPanel draws into)."""
+
+    def __init__(self, on_manual_range, on_mouse_moved):
+        self.glw = pg.GraphicsLayoutWidget()
+        self.glw.ci.setContentsMargins(2, 2, 6, 2)
+        self.glw.ci.setSpacing(2)
+        rows = {"pct": (False, 5), "price": (False, 5), "sent": (False, 3), "pnl": (True, 3)}
+        self.plots = {}
+        for i, (key, (show_time, stretch)) in enumerate(rows.items()):
+            self.plots[key] = new_plot(self.glw, i, show_time, on_manual_range)
+            self.glw.ci.layout.setRowStretchFactor(i, stretch)
+        self.pct_plot, self.price_plot, self.sent_plot, self.pnl_plot = self.plots.values()
+        for plot in (self.price_plot, self.sent_plot, self.pnl_plot):
+            plot.setXLink(self.pct_plot)
+        self._build_pct_plot()
+        self._build_price_plot()
+        self._build_sentiment_plot()
+        self._build_pnl_plot()
+        self.crosshair = CrosshairLines(self.plots)
+        self._mouse_proxy = pg.SignalProxy(self.glw.scene().sigMouseMoved, rateLimit=60,
+                                           slot=on_mouse_moved)
+        self.glw.viewport().setMouseTracking(True)
+
+    def _build_pct_plot(self) -> None:
+        p = self.pct_plot
+        axis_with_zero(p, "change", units="%")
+        self.pct_legend = SideLegend()
+        self.glw.addItem(self.pct_legend, row=0, col=1)
+
+    def _build_price_plot(self) -> None:
+        p = self.price_plot
+        p.setLabel("left", "price", units="$")
+        p.getAxis("left").enableAutoSIPrefix(False)
+        self.price_legend = SideLegend()
+        self.glw.addItem(self.price_legend, row=1, col=1)
+        self.price_curve = tune(p.plot(pen=line_pen(theme.ACCENT), connect="finite"))
+        self.short_curve = tune(p.plot(pen=line_pen("#e6edf3", Qt.PenStyle.DashLine),
+                                       connect="finite"))
+        self.long_curve = tune(p.plot(pen=line_pen("#f0883e", Qt.PenStyle.DotLine),
+                                      connect="finite"))
+        self.buy_scatter = pg.ScatterPlotItem(symbol="t1", size=13, brush=pg.mkBrush(theme.BUY),
+                                              pen=pg.mkPen("#0b2e17", width=1))
+        self.sell_scatter = pg.ScatterPlotItem(symbol="t", size=13, brush=pg.mkBrush(theme.SELL),
+                                               pen=pg.mkPen("#3a0b0b", width=1))
+        p.addItem(self.buy_scatter)
+        p.addItem(self.sell_scatter)
+
+    def _build_sentiment_plot(self) -> None:
+        sp = self.sent_plot
+        sp.setLabel("left", "sentiment")
+        sp.setYRange(0, 100, padding=0.04)
+        sp.getAxis("left").setTicks([[(v, str(v)) for v in (0, 25, 50, 75, 100)]])
+        sp.grid.y_values = (25, 50, 75)
+        self.bands = ThresholdBands(sp)
+        self.bull_line, self.bear_line = self.bands.bull_line, self.bands.bear_line
+        self.sent_curve = tune(sp.plot(pen=line_pen("#e6edf3"), stepMode="left"))
+
+    def _build_pnl_plot(self) -> None:
+        """The session's total P&L over time (an equity curve), the fills marked on it."""
+        p = self.pnl_plot
+        axis_with_zero(p, "P&L", units="$")
+        self.pnl_curve = tune(p.plot(pen=line_pen(theme.ACCENT), connect="finite"))
+        self.pnl_buys = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.BUY))
+        self.pnl_sells = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.SELL))
+        p.addItem(self.pnl_buys)
+        p.addItem(self.pnl_sells)
+
+
+def fit_y(plot, *arrays, min_span: float) -> None:
+    """Fit the y range to the finite values of `arrays` (what is in view)."""
+    bounds = fit(arrays, min_span)
+    if bounds is None:
+        return
+    lo, hi = bounds
+    cur_lo, cur_hi = plot.vb.viewRange()[1]
+    eps = 1e-9 * max(1.0, abs(lo), abs(hi))
+    if abs(cur_lo - lo) > eps or abs(cur_hi - hi) > eps:
+        plot.setYRange(lo, hi, padding=0)
+

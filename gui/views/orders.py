@@ -1,0 +1,307 @@
+"""The Orders pane: the orders table (newest on top; sortable by any column and filtered by
+a text box, through a proxy model), the orders the OrderManager rejected with their reasons
+(a tab of their own), the session's count and P&L in its header, the positions beside it,
+and an export of the session's orders as CSV."""
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from pathlib import Path
+from typing import Deque, Optional
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
+                               QTableView, QTabWidget, QVBoxLayout, QWidget)
+
+from engine.records.order_log import ORDERS_FILE, read_order_log, write_orders_csv
+
+from ..models.chart_data import SMALL_UNIVERSE
+from ..models.session import pnl_color_sign
+from . import theme
+from .positions import SIGN_COLORS, PositionsModel
+from .tables import (SORT_ROLE, NewestFirstTable, ReadOnlyTable, fit_columns, plain_table,
+                     set_filter_text, sorted_filtered, sorted_table, titled)
+
+MAX_ROWS = 5000
+MAX_REFUSED = 1000  # rejected orders the Rejected tab keeps (newest first)
+
+
+class OrdersModel(NewestFirstTable):
+    COLUMNS = ("Time", "Order", "Side", "Qty", "Symbol", "Price")
+    WHAT = "orders table"
+    ROLES = ReadOnlyTable.ROLES | {SORT_ROLE}
+
+    def __init__(self, max_rows: int = MAX_ROWS, parent: Optional[QObject] = None):
+        super().__init__(max_rows, parent)  # rows newest first: (epoch_s, Confirm)
+        self._texts: Deque[tuple] = deque()  # each row's cells, formatted once
+        self._buy = QColor(theme.BUY)
+        self._sell = QColor(theme.SELL)
+        self._muted = QColor(theme.MUTED)
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def _data(self, index, role):
+        if not index.isValid():
+            return None
+        t, c = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._texts[index.row()][col]
+        if role == SORT_ROLE:
+            return (t, c.order_id, c.side, c.qty, c.symbol, c.price)[col]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 2:
+                return self._buy if c.side == "BUY" else self._sell
+            if col == 0:
+                return self._muted
+        if role == Qt.ItemDataRole.FontRole and col == 2:
+            return self._bold
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col in (1, 3, 5):
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _put(self, item) -> None:
+        t, c = item
+        super()._put(item)
+        self._texts.appendleft((  # formatted once, not at every repaint
+            time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}",
+            str(c.order_id), c.side, str(c.qty), c.symbol, f"{c.price:,.2f}"))
+
+    def _drop(self) -> None:
+        super()._drop()
+        self._texts.pop()
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._texts.clear()
+
+
+class RejectedModel(NewestFirstTable):
+    """The order frames the OrderManager refused (as it tells a desk), newest first: rows
+    are Rejection messages."""
+    COLUMNS = ("Time", "Reason", "Frame")
+    WHAT = "rejected orders table"
+    ROLES = ReadOnlyTable.ROLES | {Qt.ItemDataRole.ToolTipRole, SORT_ROLE}
+
+    def __init__(self, max_rows: int = MAX_REFUSED, parent: Optional[QObject] = None):
+        super().__init__(max_rows, parent)
+        self._amber = QColor(theme.AMBER)
+        self._muted = QColor(theme.MUTED)
+
+    def _data(self, index, role):
+        if not index.isValid():
+            return None
+        r, col = self.rows[index.row()], index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            stamp = time.strftime("%H:%M:%S", time.localtime(r.time))
+            return (stamp, r.reason, r.frame)[col]
+        if role == SORT_ROLE:
+            return (r.time, r.reason, r.frame)[col]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._amber if col == 1 else self._muted if col == 0 else None
+        return None
+
+
+class OrdersView(QWidget):
+    """Orders table (newest on top) with the session's count and P&L, and positions per
+    symbol beside it. Sources: the confirmation listener (its signals say when), the
+    sampler (the prices P&L is marked to); model: the session the listener keeps."""
+
+    def __init__(self, adapter, listener, session, sampler,
+                 parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.adapter = adapter
+        self.listener = listener
+        self.session = session
+        self.sampler = sampler
+
+        top = self._header_row()
+        self.model = OrdersModel(parent=self)
+        self.proxy = sorted_filtered(self.model, self)
+        self.table = self._orders_table()
+        self.refused = RejectedModel(parent=self)
+        self.refused_proxy = sorted_filtered(self.refused, self)
+        self.refused_table = self._refused_table()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, "Orders")
+        self.tabs.addTab(self.refused_table, "Rejected")
+        self.tabs.setCornerWidget(self._tools(), Qt.Corner.TopRightCorner)
+        self.pos_model = PositionsModel(session, sampler.marks, self)
+        self.pnl_timer = QTimer(self)
+        self.pnl_timer.setInterval(500)
+        self.pnl_timer.timeout.connect(self._refresh_pnl)
+        self.pnl_timer.start()
+        self.pos_table = QTableView()
+        self.pos_table.setModel(self.pos_model)
+        plain_table(self.pos_table)
+        need = fit_columns(self.pos_table, ("GOOG", "-000", "-0,000.00", "000")) + \
+            2 * self.pos_table.frameWidth() + 2
+        self.pos_table.setMinimumWidth(need)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.tabs)
+        self.pos_pane = titled("Positions", self.pos_table)
+        split.addWidget(self.pos_pane)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([390, need])
+        split.setChildrenCollapsible(False)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(4)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+
+        listener.confirmsReceived.connect(self._on_confirms)
+        listener.stateReceived.connect(self._on_state)
+        listener.rejectionsReceived.connect(self._on_rejections)
+        listener.connectionChanged.connect(self._on_connection_changed)
+        adapter.configChanged.connect(self._on_config_changed)
+        self._on_config_changed(adapter.config)
+        self._on_connection_changed(listener.connected)
+
+    def _header_row(self) -> QHBoxLayout:
+        """The count, the rejections and the P&L; the listener's link at the right."""
+        self.header = QLabel()
+        self.header.setObjectName("heading")
+        self.link = QLabel()
+        self.link.setObjectName("muted")
+        top = QHBoxLayout()
+        top.addWidget(self.header)
+        top.addStretch(1)
+        top.addWidget(self.link)
+        return top
+
+    def _tools(self) -> QWidget:
+        """Beside the tabs: the filter (both tables) and the CSV export."""
+        box, row = theme.tool_row()
+        self.filter_box = theme.filter_box(
+            "Filter\u2026", "Show the rows in which any cell holds this text (a symbol, a "
+            "side, an order id, a reason)")
+        self.filter_box.textChanged.connect(self.set_filter)
+        self.export_button = QPushButton("Export CSV\u2026")
+        self.export_button.setToolTip("The session's orders (its whole order log, "
+                                      "orders.jsonl) as a CSV file")
+        self.export_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.export_button.clicked.connect(self._on_export)
+        row.addWidget(self.filter_box)
+        row.addWidget(self.export_button)
+        return box
+
+    def _refused_table(self) -> QTableView:
+        table = sorted_table(self.refused_proxy, 0)  # by time
+        fit_columns(table, ("00:00:00", "order: unknown symbol"))
+        return table
+
+    def _orders_table(self) -> QTableView:
+        table = sorted_table(self.proxy, 1)  # by order id
+        fixed = fit_columns(table, ("00:00:00.000", "0000", "SELL", "000", "GOOG"))
+        # room for every column, the price too, and the scroll bar: with a font a little
+        # wider than expected (an X11 desktop) the price was clipped behind a scroll bar
+        price = table.fontMetrics().horizontalAdvance("00,000.00") + 12
+        table.setMinimumWidth(fixed + price + 2 * table.frameWidth()
+                              + table.verticalScrollBar().sizeHint().width())
+        return table
+
+    # -- handlers -----------------------------------------------------------------------
+    def _on_confirms(self, items: list) -> None:
+        self.model.add(items)
+        self.pos_model.changed([c.symbol for _, c in items])
+        self._update_header()
+
+    def _on_rejections(self, items: list) -> None:
+        self.refused.add(items)
+        self._update_header()
+
+    def set_filter(self, text: str) -> None:
+        for proxy in (self.proxy, self.refused_proxy):
+            set_filter_text(proxy, text)
+        if self.filter_box.text() != text:
+            self.filter_box.setText(text)
+
+    def export_orders_csv(self, path: Path) -> int:
+        """The session's orders as CSV: its order log when the OrderManager runs on this
+        machine (every order, the table holding only the latest), else what the table has."""
+        config = self.adapter.config
+        log = Path(config.log_dir) / ORDERS_FILE
+        if "order_manager" not in config.remote and log.exists():
+            return write_orders_csv(read_order_log(log), path)
+        rows = ({"order_id": c.order_id, "time": t, "side": c.side, "qty": c.qty,
+                 "symbol": c.symbol, "price": c.price, "client_order_id": c.client_order_id}
+                for t, c in reversed(self.model.rows))
+        return write_orders_csv(rows, path)
+
+    def _on_export(self) -> None:
+        stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+        default = Path(self.adapter.config.log_dir) / f"orders-{stamp}.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Export the session's orders",
+                                              str(default), "CSV files (*.csv)")
+        if path:
+            self.export_orders_csv(Path(path))
+
+    def _on_state(self, state) -> None:
+        """A (re)connection: the table starts again from the OrderManager's session (its
+        latest orders follow as replays), positions and the count are the session's own."""
+        self.model.clear()
+        self.refused.clear()  # its latest rejections follow as replays too
+        self.pos_model.changed(sorted(state.positions))
+        self._update_header()
+
+    def _on_connection_changed(self, connected: bool) -> None:
+        color = theme.GREEN if connected else theme.AMBER
+        text = "connected" if connected else "reconnecting\u2026"
+        self.link.setText(f"<span style='color:{color}'>\u25cf</span> {text}")
+        self.link.setToolTip(f"confirmations from the OrderManager at "
+                             f"{self.listener.host}:{self.listener.port}")
+        self._update_header()
+
+    def _on_config_changed(self, config) -> None:
+        # a handful of symbols: each has a row from the start; a universe: the ones that
+        # traded (its watchlist shows every position, so the pane makes room for the charts)
+        universe = len(config.symbols) > SMALL_UNIVERSE
+        listed = [] if universe else list(config.symbols)
+        self.pos_model.set_symbols(listed + [s for s in self.pos_model.symbols
+                                             if s not in listed and self.session.fills.get(s)])
+        self.pos_pane.setVisible(not universe)
+        self.listener.set_endpoint(config.connect_host, config.confirm_port, config.auth_token)
+        self._update_header()
+
+    # -- drawing ------------------------------------------------------------------------
+    def _refresh_pnl(self) -> None:
+        self.pos_model.refresh_pnl()
+        self._update_header()
+
+    def _update_header(self) -> None:
+        bad = self.listener.bad_frames
+        extra = f"  \u00b7  <span style='color:{theme.AMBER}'>{bad} bad frames</span>" \
+            if bad else ""
+        total = self.session.pnl_total(self.sampler.marks())
+        pnl = "" if math.isnan(total) else (
+            f"  \u00b7  P&amp;L <span style='color:{SIGN_COLORS[pnl_color_sign(total)]}'>"
+            f"{total:+,.2f}</span>")
+        figures = self.adapter.model.figures()
+        refused, reasons = figures["rejected"], figures["rejections"]
+        rejected = (f"  \u00b7  <span style='color:{theme.AMBER}'>{refused:,} rejected</span>"
+                    if refused else "")
+        self.header.setText(f"Orders  <span style='color:{theme.ACCENT}'>"
+                            f"{self.session.orders:,}</span> confirmed{rejected}{pnl}{extra}")
+        self.tabs.setTabText(1, f"Rejected ({len(self.refused.rows):,})" if self.refused.rows
+                             else "Rejected")
+        tip = ("P&L of the session by average cost: realized, plus the open positions marked "
+               "to the last prices in shared memory.")
+        if reasons:
+            tip += "\n\nOrders the OrderManager rejected, by reason:\n" + "\n".join(
+                f"  {n:,}  {why}" for why, n in sorted(reasons.items(), key=lambda x: -x[1]))
+        self.header.setToolTip(tip)
+
+    # -- for tests ----------------------------------------------------------------------
+    def row_count(self) -> int:
+        return self.model.rowCount()
+
+    def position(self, symbol: str) -> int:
+        return self.session.position(symbol)

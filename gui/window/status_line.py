@@ -1,0 +1,75 @@
+"""The status bar's figures, refreshed twice a second, and its passing messages."""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QLabel
+
+from ..views import theme
+
+
+def fmt_us(v) -> str:
+    if v is None:
+        return "-"
+    return f"{v / 1000:.2f} ms" if v >= 1000 else f"{v:.0f} \u00b5s"
+
+
+def fmt_bytes(n: int) -> str:
+    return f"{n:,} B"
+
+
+
+class StatusLine:
+    """The figures in the status bar, refreshed twice a second."""
+
+    FEED = {"live": (theme.GREEN, "\u25cf feed live"),
+            "stale": (theme.AMBER, "\u25a0 feed stale"),
+            "waiting": (theme.MUTED, "\u25cb waiting for prices"),
+            "off": (theme.MUTED, "\u25cb feed off")}
+
+    def __init__(self, window):
+        bar = window.statusBar()
+        bar.setSizeGripEnabled(True)
+        self.labels = {}
+        for key, tip in (("feed", "Prices in shared memory: stale when the OrderBook is gone "
+                                  "or no update for 2 s"),
+                         ("ticks", "Ticks a second the OrderBook applies to shared memory"),
+                         ("latency", "Tick-to-ack: OrderBook receipt to OrderManager "
+                                     "acknowledgement, as the Strategy measures it"),
+                         ("orders", "Orders the OrderManager logged (all runs)"),
+                         ("rejected", "Frames the processes rejected (bad_frames)"),
+                         ("shm", "Shared-memory footprint: price book + signal book"),
+                         ("fps", "Chart frames rendered a second")):
+            lbl = QLabel()
+            lbl.setToolTip(tip)
+            self.labels[key] = lbl
+            bar.addWidget(lbl)
+        self.message = QLabel()
+        self.message.setStyleSheet("QLabel { border: none; }")
+        self.message.setOpenExternalLinks(True)  # "video saved: <file>" opens it
+        bar.addWidget(self.message, 1)
+        self._message_until = 0.0
+        self.text = ""
+
+    def show_message(self, text: str, color: str = theme.TEXT, seconds: float = 8.0) -> None:
+        self.message.setText(f"<span style='color:{color}'>{text}</span>")
+        self._message_until = time.monotonic() + seconds
+
+    def update(self, figures: dict, fps: float, paused: bool) -> None:
+        L = self.labels
+        color, text = self.FEED.get(figures["feed"], (theme.MUTED, figures["feed"]))
+        L["feed"].setText(f"<span style='color:{color}'>{text}</span>")
+        L["ticks"].setText(f"<b>{figures['ticks_per_s']:,.0f}</b> ticks/s")
+        L["latency"].setText(f"tick\u2192ack p50 <b>{fmt_us(figures['ack_p50_us'])}</b>  "
+                             f"p99 <b>{fmt_us(figures['ack_p99_us'])}</b>")
+        L["orders"].setText(f"orders <b>{figures['orders']:,}</b>")
+        bad = figures["bad_frames"]
+        L["rejected"].setText(f"rejected <b style='color:{theme.AMBER if bad else theme.TEXT}'>"
+                              f"{bad:,}</b>")
+        L["shm"].setText(f"shm <b>{fmt_bytes(figures['shm_bytes'])}</b>")
+        L["fps"].setText("chart <b>paused</b>" if paused else f"chart <b>{fps:.0f}</b> fps")
+        self.text = " | ".join(lbl.text() for lbl in L.values())
+        if self._message_until and time.monotonic() > self._message_until:
+            self.message.setText("")
+            self._message_until = 0.0
+
