@@ -30,6 +30,16 @@ def crash_at_once(config, stop_event, reporter=None):
     raise SystemExit(3)
 
 
+def stubborn_target(config, stop_event, reporter=None, **kwargs):
+    """Ignores a polite terminate (SIGTERM) and its stop flag: only a kill ends it."""
+    import signal
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    reporter.running()
+    while True:
+        time.sleep(0.05)
+
+
 # -- shared-memory writers and readers -------------------------------------------------------
 def price_writer(name, lock, n, start_evt):
     """Writes rows 0 and 1 n times; price and recv_ns carry the same number."""

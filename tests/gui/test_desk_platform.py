@@ -74,3 +74,33 @@ def test_fixed_width_text_follows_the_platform_font_size(qtbot):
         assert theme.mono_font().pointSizeF() == pytest.approx(13.0)
     finally:
         QApplication.setFont(old)
+
+
+def test_each_launch_of_the_desk_is_a_session_of_its_own(qtbot, config, qsettings):
+    """Two launches, one after the other, each get a new folder under the log folder (their
+    own orders.jsonl, numbering from 1, flat positions), never the previous session's; the
+    `latest` pointer follows the newer one."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from engine.records.sessions import latest_session
+    from gui.app import run_gui
+    from gui.window.main_window import MainWindow
+
+    def close_when_shown(folders):
+        wins = [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, MainWindow) and w.isVisible() and not w.closing]
+        if not wins:
+            QTimer.singleShot(20, lambda: close_when_shown(folders))
+            return
+        folders.append(Path(wins[0].adapter.config.log_dir))
+        wins[0].close()
+
+    folders = []
+    for _ in range(2):
+        QTimer.singleShot(0, lambda: close_when_shown(folders))
+        assert run_gui(config, settings=qsettings) == 0
+    first, second = folders
+    assert first != second and first.parent == second.parent == Path(config.log_dir)
+    assert (first / "summary.json").exists() and (second / "summary.json").exists()
+    assert latest_session(config.log_dir) == second

@@ -11,9 +11,11 @@ import time
 
 import pytest
 
+from engine.control.controller import ProcessController
 from engine.control.events import StateChanged
+from engine.control.lifecycle import State
 from engine.control.roster import START_ORDER, STOP_ORDER, Roster
-from tests.standins import crash_target, idle_target
+from tests.standins import crash_target, idle_target, stubborn_target
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -213,3 +215,24 @@ def test_saved_settings_are_defaults_and_flags_win(config):
     bad = merge_saved(config, {"short_window": "50", "long_window": "9"})
     assert bad.short_window < bad.long_window
     assert merge_saved(config, {}) is config
+
+
+def test_kill_is_a_kill_not_a_polite_terminate(config):
+    """Kill sends SIGKILL (TerminateProcess on Windows): a child that ignores a terminate
+    and its stop flag still ends at once, and its exit says it was killed by that signal,
+    not only the label the controller writes."""
+    import signal
+    ctl = ProcessController(config, roster=Roster.from_targets({"gateway": stubborn_target}))
+    try:
+        ctl.start("gateway")
+        assert ctl.wait_until(lambda: ctl.state("gateway") == State.RUNNING, 15)
+        started = time.monotonic()
+        ctl.kill("gateway")
+        assert ctl.wait_until(lambda: ctl.state("gateway").finished, 3), "a kill ends it"
+        assert time.monotonic() - started < 2.0  # not the stop's escalation (3 s, then 2 s)
+        p = ctl.status("gateway")
+        if os.name != "nt":
+            assert p.exitcode == -signal.SIGKILL, p.exitcode
+        assert "killed" in p.exit_detail
+    finally:
+        ctl.close()

@@ -60,6 +60,34 @@ def test_rows_written_and_read_as_arrays_agree_with_one_by_one(shm_name):
         assert book.update_counter == 7 and book.last_update_ns == 7
 
 
+def test_every_write_leaves_the_seqlock_even_and_readers_never_wait(shm_name):
+    """Each writer, one row or a batch, makes the write sequence odd and then even again:
+    one left odd would make every reader wait a second for it and then read rows that may
+    tear. After each write the sequence is even and has moved by 2."""
+    import numpy as np
+
+    from engine.shm.segment import H_WSEQ
+    with SharedPriceBook(SYMS, name=shm_name) as book, \
+            SignalBook(SYMS, name=shm_name + "_s") as sig:
+        rows = np.arange(len(SYMS))
+        writes = [
+            (book, lambda: book.update("AAPL", 1.0)),
+            (book, lambda: book.update_many({0: (2.0, 3), 1: (3.0, 1)}, time.perf_counter_ns())),
+            (book, lambda: book.update_rows(rows, np.full(5, 4.0), np.ones(5, dtype=np.int64),
+                                            time.perf_counter_ns())),
+            (book, lambda: book.set_writer(os.getpid())),
+            (sig, lambda: sig.publish("AAPL", 1.0, 2.0, 10, time.perf_counter_ns())),
+            (sig, lambda: sig.publish_rows(rows, np.ones(5), np.ones(5), np.zeros(5, np.int64),
+                                           time.perf_counter_ns())),
+            (sig, lambda: sig.set_sentiment(55)),
+        ]
+        for target, write in writes:
+            before = target._h[H_WSEQ]
+            write()
+            after = target._h[H_WSEQ]
+            assert after % 2 == 0 and after == before + 2, (write, before, after)
+
+
 def test_attach_by_name_sees_symbols_and_prices(shm_name):
     with SharedPriceBook(SYMS, name=shm_name) as book:
         book.update("GOOG", 135.4)
