@@ -5,11 +5,22 @@ a Config, and a Config written back as flags. Flags are never abbreviated
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+from dataclasses import fields
 from typing import Any, Dict, Optional, Sequence
 
 from .saved import saved_text
-from .schema import Config, TOKEN_ENV, _default_text, settings
+from .schema import TOKEN_ENV, Config, settings
+
+
+def _default_text(name: str) -> str:
+    """' (default X)' for a flag's help: Config's default, said where it is declared."""
+    f = next(f for f in fields(Config) if f.name == name)
+    value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    if value is None:
+        return ""
+    return f" (default {','.join(value) if isinstance(value, tuple) else value})"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

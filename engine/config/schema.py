@@ -276,12 +276,3 @@ def settings() -> Tuple[Tuple[str, Setting], ...]:
 def settings_fields() -> Tuple[str, ...]:
     """The fields the desk edits in its Settings panel and remembers between runs."""
     return tuple(name for name, s in settings() if s.label)
-
-
-def _default_text(name: str) -> str:
-    f = next(f for f in fields(Config) if f.name == name)
-    value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-    if value is None:
-        return ""
-    return f" (default {','.join(value) if isinstance(value, tuple) else value})"
-

@@ -16,7 +16,7 @@ from engine.config.flags import parse_args, parser_for
 from engine.platforms.oscompat import on_console_close, stop_signals
 
 from .logs import setup_logging
-from .reports import ReportSender, Reporter
+from .reports import Reporter, ReportSender
 
 
 class StopFlag:

@@ -11,7 +11,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .segment import HEADER_SLOTS, H_EXTRA, H_LAST, H_UPDATES, SeqlockBook
+from .segment import H_EXTRA, H_LAST, H_UPDATES, HEADER_SLOTS, SeqlockBook
 
 PRICE_DTYPE = np.dtype([("symbol", "S8"), ("price", "<f8"), ("seq", "<u8"), ("recv_ns", "<i8")])
 

@@ -23,7 +23,7 @@ from typing import Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from .signals import OrderIntent, SCALE
+from .signals import SCALE, OrderIntent
 
 # products of sums and counts below this stay exact in int64
 _SAFE = 1 << 62

@@ -55,7 +55,7 @@ class ProcView:
     restarts: int
     detail: str  # how its last run ended ('' while running or after a clean exit)
     cpu_percent: float = 0.0   # of one core, between its last two reports
-    rss_bytes: int = 0         # resident memory at its last report (peak on macOS)
+    rss_bytes: int = 0         # resident memory at its last report
     unresponsive_s: float = 0.0  # running but silent this long (0 while it reports)
     policy: str = NEVER        # restart on crash: 'never' or 'on crash'
     auto: str = ""             # 'restart 1 of 3 in 0.4 s', 'gave up after 3 restarts: ...'

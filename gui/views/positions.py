@@ -42,7 +42,8 @@ class PositionsModel(ReadOnlyTable):
         if col == 2:
             return self._pnl(sym, role)
         if role == Qt.ItemDataRole.DisplayRole:
-            return (sym, f"{pos:+,d}" if pos else "0", None, str(self.session.fills.get(sym, 0)))[col]
+            fills = str(self.session.fills.get(sym, 0))
+            return (sym, f"{pos:+,d}" if pos else "0", None, fills)[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
             return QColor(theme.BUY if pos > 0 else theme.SELL if pos < 0 else theme.MUTED)
         if role == Qt.ItemDataRole.TextAlignmentRole and col:

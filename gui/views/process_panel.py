@@ -89,8 +89,7 @@ class ProcessRow:
         self.rss = QLabel("-")
         self.cpu.setToolTip("CPU of one core, between its last two reports (it measures its "
                             "own CPU time every 0.5 s)")
-        self.rss.setToolTip("Resident memory as the process reports it (Linux and Windows: "
-                            "now; macOS: its peak)")
+        self.rss.setToolTip("Resident memory now, as the process reports it every 0.5 s")
         for w in (self.pid, self.uptime, self.restarts, self.cpu, self.rss):
             w.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             w.setFont(theme.mono_font())

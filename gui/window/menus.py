@@ -15,13 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.platforms.paths import APP_NAME, PROJECT_ROOT
 
-# the README's sections a user looks up most, as Help shows them
-README_SECTIONS = ("Set-up (Windows, macOS, Linux; Python 3.10, 3.11, 3.12 or 3.13)",
-                   "The desk (Qt launcher)", "Supervising the processes", "The System map",
-                   "Recording a demo", "A universe of symbols",
-                   "Each process in its own terminal", "Running across machines",
-                   "Interoperating with other implementations", "Faults, bad input, load: "
-                   "the drill")
+from ..models.help import HELP_PAGES, anchor
 
 
 def version() -> str:
@@ -41,23 +35,20 @@ def version() -> str:
     return "unknown"
 
 
-def anchor(heading: str) -> str:
-    """A README heading's anchor, as GitHub makes it ('The System map' -> 'the-system-map')."""
-    kept = "".join(c for c in heading.lower() if c.isalnum() or c in " -")
-    return kept.replace(" ", "-")
-
-
 def about_text() -> str:
     readme = PROJECT_ROOT / "README.md"
     link = QUrl.fromLocalFile(str(readme)).toString()
-    sections = "".join(f"<li><a href='{link}#{anchor(s)}'>{s}</a></li>"
-                       for s in README_SECTIONS)
+    sections = "".join(
+        f"<li><a href='{QUrl.fromLocalFile(str(PROJECT_ROOT / page)).toString()}"
+        f"{'#' + anchor(heading) if heading else ''}'>{title}</a></li>"
+        for title, page, heading in HELP_PAGES)
     return (f"<h3>{APP_NAME} {version()}</h3>"
             f"<p>Four trading processes over TCP sockets and shared memory, started, stopped, "
             f"watched and charted by this desk.</p>"
             f"<p>Python {platform.python_version()} on {sys.platform}, Qt {qVersion()}, "
             f"PySide6 {PYSIDE_VERSION}</p>"
-            f"<p>The <a href='{link}'>README</a> ({readme}) has the rest; its sections:</p>"
+            f"<p>The <a href='{link}'>README</a> ({readme}) and the pages beside it (docs/) "
+            f"have the rest:</p>"
             f"<ul>{sections}</ul>")
 
 

@@ -237,11 +237,14 @@ def test_menu_bar_shortcuts_docks_and_about(qtbot, make_desk, config):
     box = window.menus.show_about()
     from gui.window.menus import version
     assert version() in box.text() and "PySide6" in box.text() and "README" in box.text()
-    assert "README.md#the-system-map'" in box.text()  # each section a link
-    from gui.window.menus import README_SECTIONS, anchor
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    for title in README_SECTIONS:  # every section named is a heading of the README
-        assert any(line.lstrip("#").strip() == title for line in readme.splitlines()
-                   if line.startswith("#")), title
-        assert anchor(title) in box.text()
+    assert "docs/desk.md#the-system-map'" in box.text()  # each page a link
+    from gui.models.help import HELP_PAGES, anchor
+    root = Path(__file__).resolve().parents[2]
+    for title, page, heading in HELP_PAGES:  # every page and heading named is there
+        assert title in box.text() and (root / page).is_file(), page
+        if heading:
+            text = (root / page).read_text(encoding="utf-8")
+            assert any(line.lstrip("#").strip() == heading for line in text.splitlines()
+                       if line.startswith("#")), heading
+            assert f"{page}#{anchor(heading)}'" in box.text()
     box.close()

@@ -71,8 +71,9 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     ctl.start("order_manager")
     wait_running(ctl, "order_manager")
     listener = connect(config.confirm_port)
-    wait_until(lambda: ctl.poll() is not None and any("confirmations: client#1" in l for l in lines),
-             what="confirm listener registered")
+    wait_until(lambda: ctl.poll() is not None
+               and any("confirmations: client#1" in l for l in lines),
+               what="confirm listener registered")
     s = connect(config.order_port)
     s.sendall(order_frame("nc-1-1", "BUY", "AAPL", 10, 173.2))
     ack = Ack.decode(read_frames(s, 1)[0])

@@ -98,7 +98,8 @@ def test_scale_rows_hold_their_targets_and_say_what_bounds_them():
 
 
 def test_the_desk_bench_measures_a_universe(tmp_path):
-    """tools.bench.desk_window (the scale section's run of one size): the real desk off screen starts
+    """tools.bench.desk_window (the scale section's run of one size): the real desk off screen
+    starts
     its stack, and the figures come back with nothing lost."""
     pytest.importorskip("PySide6")
     out = tmp_path / "desk.json"

@@ -236,3 +236,25 @@ def test_kill_is_a_kill_not_a_polite_terminate(config):
         assert "killed" in p.exit_detail
     finally:
         ctl.close()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX signal to one process")
+def test_a_child_ignores_the_terminals_ctrl_c(config):
+    """Ctrl+C in a terminal reaches the whole process group: the children ignore it (and
+    SIGHUP), the launcher stops them in order. A child sent SIGINT goes on reporting, and
+    then stops cleanly when asked."""
+    import signal
+    ctl = ProcessController(config, roster=Roster.from_targets({"gateway": idle_target}))
+    try:
+        ctl.start("gateway")
+        p = ctl.status("gateway")
+        assert ctl.wait_until(lambda: p.last_report is not None, 15)
+        for sig in (signal.SIGINT, signal.SIGHUP):
+            os.kill(p.pid, sig)
+        signalled = p.last_report
+        # two reports later it still runs (a child the signal ended reports no more)
+        assert ctl.wait_until(lambda: p.last_report > signalled + 0.6, 5), p.state
+        assert p.state == State.RUNNING and p.alive
+        assert ctl.stop_and_wait("gateway") and p.exitcode == 0
+    finally:
+        ctl.close()

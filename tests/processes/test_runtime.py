@@ -75,3 +75,18 @@ def test_process_logs_rotate_and_keep_three_old_files(tmp_path):
     assert files == ["noisy.log"] + [f"noisy.log.{k}" for k in range(1, LOG_KEEP + 1)]
     assert all(p.stat().st_size <= int(0.01 * 1024 * 1024) for p in tmp_path.iterdir())
     assert "line 01999" in (tmp_path / "noisy.log").read_text(encoding="utf-8")
+
+
+def test_a_process_alone_prints_info_lines_bare_and_others_with_their_level():
+    """In a terminal of its own the OrderManager prints `Received Order 12: ...` exactly as
+    the assignment shows it; a warning says it is one."""
+    import logging
+
+    from engine.processes.logs import ConsoleFormatter
+    fmt = ConsoleFormatter()
+
+    def line(level, msg):
+        return fmt.format(logging.LogRecord("order_manager", level, __file__, 1, msg, (), None))
+    assert line(logging.INFO, "Received Order 12: BUY 10 AAPL @ 173.20") == \
+        "Received Order 12: BUY 10 AAPL @ 173.20"
+    assert line(logging.WARNING, "lost gateway") == "WARNING: lost gateway"

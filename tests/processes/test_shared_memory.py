@@ -114,7 +114,9 @@ def test_signal_book(shm_name):
         assert sent == 73
         assert rows[1]["short_ma"] == 101.5 and rows[1]["position"] == -10
         other.close()
-    assert footprint(SYMS)["total"] == 288 + HEADER_BYTES + 40 * 5
+    fp = footprint(SYMS)
+    assert fp == {"price_book": 288, "signal_book": HEADER_BYTES + 40 * 5,
+                  "total": 288 + HEADER_BYTES + 40 * 5, "per_symbol": 32 + 40}
 
 
 def test_updates_propagate_to_another_process(shm_name):
