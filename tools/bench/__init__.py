@@ -28,15 +28,15 @@ Sections:
   cpu         the whole engine at the default demo rate: CPU time of the four processes over
               wall time, from /proc/<pid>/stat (Linux) or each process's own os.times().
   footprint   bytes of every shared-memory segment, per symbol and in all.
-  charts      the desk's ChartsPanel (gui/bench_charts.py, run as a process of its own: the
-              engine never imports Qt; off screen, its own 30 fps, 5 symbols, 60 s of history)
+  charts      the desk's ChartsPanel (tools/bench/chart_window.py, a process of its own; off
+              screen, its own 30 fps, 5 symbols, 60 s of history)
               while the engine ingests at full speed: frames/s, and the ingest rate in
               alternating windows with the charts drawing and paused. Over the blaster-fed
               OrderBook, and in full runs over the Gateway at tick interval 0 too.
-  scale       (not in --quick) the whole desk (gui/bench_desk.py) and its stack at the default
-              rates with 5, 50, 500 and 5,000 symbols, 15 s each (5,000: 60 s): tick-to-
-              decision and tick-to-ack p50/p99 (the Strategy's, over the whole run), orders/s,
-              each process's CPU, the desk's frames/s and frame time, and whether anything was
+  scale       (not in --quick) the whole desk (tools/bench/desk_window.py) and its stack at
+              the default rates with 5, 50, 500 and 5,000 symbols, 15 s each (5,000:
+              60 s): tick-to-decision and tick-to-ack p50/p99 (the Strategy's, over the whole
+              run), orders/s, each process's CPU, the desk's frames/s and frame time, and whether anything was
               lost (ticks sent == applied, every order acked and logged once).
 """
 from __future__ import annotations

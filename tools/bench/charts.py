@@ -1,6 +1,6 @@
 """`charts`: the desk's ChartsPanel drawn off screen while the engine ingests at full speed.
-The measurement itself is the desk's (gui/bench_charts.py); the engine never imports Qt, so
-it runs as a process of its own and hands its figures over as JSON."""
+The measurement itself is the desk's (tools/bench/chart_window.py): it runs as a process of
+its own and hands its figures over as JSON."""
 from __future__ import annotations
 
 import json
