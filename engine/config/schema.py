@@ -134,6 +134,9 @@ class Config:
                            high=100, help="sell only when sentiment is below this")
     qty: int = setting(10, flag="--qty", parse=int, label="Qty", low=1, high=1_000_000,
                        help="shares per position")
+    account: Optional[str] = setting(flag="--account", help="a Strategy's account: the "
+                                     "OrderManager keeps its orders, positions and P&L under "
+                                     "it (default: the process's name, `strategy`)")
     tick_interval: float = setting(0.1, flag="--tick-interval", parse=float,
                                    help="seconds between price ticks of each symbol; 0 = as "
                                         "fast as possible", label="Tick every", low=0.0,
@@ -218,6 +221,8 @@ class Config:
             raise ValueError("need 0 <= --bearish <= --bullish <= 100")
         if self.qty <= 0:
             raise ValueError("--qty must be positive")
+        if self.account is not None and not re.match(r"^[A-Za-z0-9_.-]{1,40}$", self.account):
+            raise ValueError("--account is 1 to 40 letters, digits, '_', '.' or '-'")
         if self.tick_interval < 0 or self.news_interval <= 0:
             raise ValueError("intervals must be positive (tick interval 0 means as fast as possible)")
         if self.bind and not _is_loopback(self.bind) and not self.auth_token:

@@ -75,6 +75,7 @@ class Server:
                  out_cap: int = 1024 * 1024, auth_token: Optional[str] = None,
                  on_frames: Optional[FramesHandler] = None,
                  on_connect: Optional[Callable[["Server", Peer], None]] = None,
+                 on_close: Optional[Callable[["Server", Peer], None]] = None,
                  nodelay: bool = False, sndbuf: int = 256 * 1024,
                  keep_slow_readers: bool = False, max_clients: int = MAX_CLIENTS,
                  input_port: bool = False, tls: Optional[ssl.SSLContext] = None):
@@ -94,6 +95,7 @@ class Server:
         self.auth_token = auth_token
         self.on_frames = on_frames
         self.on_connect = on_connect
+        self.on_close = on_close  # a client went (whatever the reason)
         self.nodelay = nodelay
         self.sock = listen(host, port, what)
         self.address = self.sock.getsockname()[:2]
@@ -337,6 +339,8 @@ class Server:
             pass
         peer.sock.close()
         self.shed.descriptor_freed()
+        if self.on_close:
+            self.on_close(self, peer)
         self.limited(f"{self.what}: {kind}", level, "%s: %r %s (%d connected)", self.what,
                      peer, why, len(self.peers))
 

@@ -49,6 +49,7 @@ class OrderManager(ServerProcess):
                 self.loop, log, cfg.bind_host,
                 [(cfg.order_port, "orders",
                   {"on_frames": self._on_orders, "keep_slow_readers": True,
+                   "on_close": lambda _server, peer: self.desk.forget(peer.id),
                    "input_port": True}),
                  (cfg.confirm_port, "confirmations", {"on_frames": self._on_listener})],
                 max_frame=cfg.max_frame, out_cap=cfg.client_buffer_cap,

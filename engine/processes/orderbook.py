@@ -70,8 +70,8 @@ def drain(sock: socket.socket, ingest: PriceIngest, limit_s: float = DRAIN_LIMIT
 
 def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = None,
                   lock=None) -> None:
-    log = logging.getLogger("orderbook")
     reporter = reporter or Reporter(None, "orderbook")
+    log = logging.getLogger(reporter.name)  # its name in the stack: its log's
     try:
         tls.for_client(config)  # a CA file that cannot be used: said now, in one line
         book = open_book(config, lock, log)

@@ -175,8 +175,9 @@ class ServerProcess:
 
     def __init__(self, config, stop_event, reporter: Optional["Reporter"] = None):
         self.config, self.stop_event = config, stop_event
-        self.log = logging.getLogger(self.name)
         self.reporter = reporter or Reporter(None, self.name)
+        self.name = self.reporter.name  # its name in the stack (its log's), not its role's
+        self.log = logging.getLogger(self.name)
 
     def run(self) -> None:
         self._open()

@@ -82,11 +82,12 @@ class StrategyProcess:
     """One run of the Strategy: its books, its pure SignalEngine, its link to the
     OrderManager and its news reader, and the loop that joins them."""
 
-    def __init__(self, config: Config, stop_event, reporter: Optional[Reporter] = None,
-                 name: str = "strategy"):
-        self.config, self.stop_event, self.name = config, stop_event, name
-        self.reporter = reporter or Reporter(None, name)
-        self.log = logging.getLogger("strategy")
+    def __init__(self, config: Config, stop_event, reporter: Optional[Reporter] = None):
+        self.config, self.stop_event = config, stop_event
+        self.reporter = reporter or Reporter(None, "strategy")
+        self.name = self.reporter.name  # its name in the stack: its log's
+        self.account = config.account or self.name  # whose orders and positions these are
+        self.log = logging.getLogger(self.name)
         self.rejections = Rejections(self.log, "frame")
         self.tick_to_decision, self.tick_to_ack = Latency(), Latency()
         self.hops = HopTracer()  # tick-to-ack hop by hop, for the desk's System map
@@ -128,7 +129,7 @@ class StrategyProcess:
         self.engine = (VectorSignalEngine if self.vector else SignalEngine)(
             self.symbols, cfg.short_window, cfg.long_window, cfg.bullish, cfg.bearish, cfg.qty)
         self.sig_rows = np.array([self.signals.index[s] for s in self.symbols], dtype=np.intp)
-        self.link = OrderLink(cfg, log, self._on_ack, self.rejections, account=self.name,
+        self.link = OrderLink(cfg, log, self._on_ack, self.rejections, account=self.account,
                               on_positions=self._on_positions, on_delivered=self._on_delivered)
         self.news = NewsReader(cfg, self.stop_event, log, self._on_news, self.rejections)
         self.hops_on = self.hops.install()  # unless a tool has taken the trace hooks
@@ -294,7 +295,8 @@ class StrategyProcess:
             self.orders_made += 1
             order = Order(client_order_id=f"{self.name}-{self.session}-{self.orders_made}",
                           side=intent.side, symbol=intent.symbol, qty=intent.qty,
-                          price=round(intent.price, 2), tick_ns=recv_ns)
+                          price=round(intent.price, 2), tick_ns=recv_ns,
+                          account=self.account)
             self.reasons[order.client_order_id] = why
             pairs.append((order, intent))
         for (order, intent), how in zip(pairs, self.link.send_many(pairs)):
@@ -373,9 +375,8 @@ class StrategyProcess:
                             "shm_read": {"frames": self.ticks_seen}})
 
 
-def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None,
-                 name: str = "strategy") -> None:
-    StrategyProcess(config, stop_event, reporter, name).run()
+def run_strategy(config: Config, stop_event, reporter: Optional[Reporter] = None) -> None:
+    StrategyProcess(config, stop_event, reporter).run()
 
 
 main = process_main("strategy", run_strategy, "Strategy: moving-average crossover gated by "

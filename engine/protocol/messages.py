@@ -267,9 +267,14 @@ class Order(Message):
     qty: int = wire(int, float, aliases=("quantity",), convert=_whole)
     price: float = wire(int, float, convert=float)
     tick_ns: Optional[int] = wire(int, optional=True)  # recv_ns of the tick behind it
+    # whose order (a Strategy's account); without one it is in the account of its connection
+    account: Optional[str] = wire(str, optional=True)
 
     def check(self, err) -> None:
         _check_id(self.client_order_id, "order", err)
+        if self.account is not None and not valid_id(self.account):
+            raise err(f"order: account must be a string of 1..{MAX_ID} characters, "
+                      f"not {self.account!r}")
         if self.side not in SIDES:
             raise err(f"order: side must be BUY or SELL, not {self.side!r}")
         check_symbol(self.symbol, err)
@@ -287,12 +292,13 @@ class Order(Message):
     # same bytes and the same values as the generic to_dict/from_dict, which every other
     # shape still takes (tests/test_protocol.py compares both on arbitrary input).
     def encode(self) -> bytes:
-        coid, price, tick = self.client_order_id, self.price, self.tick_ns
+        coid, price, tick, acct = self.client_order_id, self.price, self.tick_ns, self.account
         if type(price) is not float or (tick is not None and type(tick) is not int):
             return super().encode()
         head = '{"type":"order"' if coid is None else \
             '{"type":"order","client_order_id":' + _ENCODE(coid)
-        tail = "}" if tick is None else f',"tick_ns":{tick}}}'
+        tail = ("" if tick is None else f',"tick_ns":{tick}') + \
+            ("" if acct is None else ',"account":' + _ENCODE(acct)) + "}"
         return (f'{head},"side":"{self.side}","symbol":"{self.symbol}","qty":{self.qty},'
                 f'"price":{round(price, 6)!r}{tail}*').encode("utf-8")
 
@@ -302,12 +308,13 @@ class Order(Message):
                 or type(obj.get("client_order_id")) not in _STR_OR_NONE
                 or type(obj.get("side")) is not str or type(obj.get("symbol")) is not str
                 or type(obj.get("qty")) is not int or type(obj.get("price")) not in _NUMBER
-                or type(obj.get("tick_ns")) not in _INT_OR_NONE):
+                or type(obj.get("tick_ns")) not in _INT_OR_NONE
+                or type(obj.get("account")) not in _STR_OR_NONE):
             return super().from_dict(obj)
         try:
             return cls(client_order_id=obj.get("client_order_id"), side=_side(obj["side"]),
                        symbol=obj["symbol"], qty=obj["qty"], price=float(obj["price"]),
-                       tick_ns=obj.get("tick_ns"))
+                       tick_ns=obj.get("tick_ns"), account=obj.get("account"))
         except LocalProtocolError as exc:  # the same check, but the values were theirs
             raise RemoteProtocolError(str(exc)) from None
 
@@ -371,6 +378,7 @@ class Confirm(Message):
     client_order_id: Optional[str] = wire(str, optional=True)
     time: Optional[float] = wire(int, float, optional=True, convert=float)
     replay: Optional[bool] = wire(bool, optional=True)
+    account: Optional[str] = wire(str, optional=True)  # whose order (a Strategy's account)
 
     def check(self, err) -> None:
         if self.side not in SIDES:
@@ -416,18 +424,30 @@ class SessionState(Message):
     positions: Dict[str, int] = wire(dict)
     fills: Dict[str, int] = wire(dict)
     replay: int = wire(int)
-    # per symbol [average entry price, realized P&L in cents] (engine/pnl.py, average cost)
+    # per symbol [average entry price, realized P&L in cents] (engine/trading/pnl.py)
     pnl: Optional[Dict[str, list]] = wire(dict, optional=True)
+    # the same three per account: {account: {"positions": ..., "fills": ..., "pnl": ...}}
+    accounts: Optional[Dict[str, dict]] = wire(dict, optional=True)
 
     def check(self, err) -> None:
-        _check_counts(self.positions, "state", err)
-        _check_counts(self.fills, "state", err)
-        for sym, pair in (self.pnl or {}).items():
-            check_symbol(sym, err)
-            if not (isinstance(pair, list) and len(pair) == 2 and
-                    all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                        for v in pair)):
-                raise err(f"state: the P&L of {sym} is not [average, realized cents]")
+        _check_book(self.positions, self.fills, self.pnl, "state", err)
+        for account, book in (self.accounts or {}).items():
+            if not valid_id(account) or not isinstance(book, dict):
+                raise err(f"state: account {account!r} is not a name with its book")
+            _check_book(book.get("positions", {}), book.get("fills", {}), book.get("pnl"),
+                        f"state of {account}", err)
+
+
+def _check_book(positions, fills, pnl, what: str, err) -> None:
+    _check_counts(positions, what, err)
+    _check_counts(fills, what, err)
+    if not isinstance(pnl, (dict, type(None))):
+        raise err(f"{what}: its P&L is not a table")
+    for sym, pair in (pnl or {}).items():
+        check_symbol(sym, err)
+        if not (isinstance(pair, list) and len(pair) == 2 and
+                all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)):
+            raise err(f"{what}: the P&L of {sym} is not [average, realized cents]")
 
 
 @dataclass(frozen=True, kw_only=True)

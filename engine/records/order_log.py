@@ -46,6 +46,7 @@ class OrderLog:
         self.count = 0
         self.recent: deque = deque(maxlen=REPLAY_MAX)
         self.pnl = PnLBook()
+        self.books: Dict[str, PnLBook] = {}  # the same, account by account
         self.next_id = 1
         self.loaded = 0
         bad = []
@@ -55,7 +56,7 @@ class OrderLog:
             self.next_id = max(self.next_id, oid + 1)
             self._position(rec)
             self._seen(oid, coid, rec["side"], rec["qty"], rec["symbol"], rec["price"],
-                       rec.get("time", 0.0))
+                       rec.get("time", 0.0), str(rec.get("account") or ""))
             self.loaded += 1
         if self.loaded or bad:
             log.info("order log %s: %d orders, numbering goes on from %d%s", path,
@@ -74,24 +75,23 @@ class OrderLog:
             self._add(account, rec["symbol"], rec["qty"] if rec["side"] == "BUY" else -rec["qty"])
 
     def _seen(self, oid: int, coid: str, side: str, qty: int, symbol: str, price: float,
-              t: float) -> None:
+              t: float, account: str) -> None:
         self.count += 1
-        self.recent.append((oid, coid, side, qty, symbol, price, t))
+        self.recent.append((oid, coid, side, qty, symbol, price, t, account))
         self.pnl.fill(symbol, side, qty, price)
+        if account:
+            self.books.setdefault(account, PnLBook()).fill(symbol, side, qty, price)
 
     def state(self) -> bytes:
         """What a confirmation listener gets first: the session's totals, then its latest
         orders again (replay), oldest first."""
-        held = self.pnl.holdings
-        frames = [SessionState(orders=self.count,
-                               positions={s: h.position for s, h in held.items()},
-                               fills={s: h.fills for s, h in held.items()},
-                               replay=len(self.recent),
-                               pnl={s: [h.average, h.realized_cents] for s, h in held.items()}
-                               ).encode()]
+        frames = [SessionState(orders=self.count, replay=len(self.recent),
+                               accounts={a: book_state(b) for a, b in self.books.items()},
+                               **book_state(self.pnl)).encode()]
         frames += [Confirm(order_id=oid, side=side, qty=qty, symbol=sym, price=price,
-                           client_order_id=coid, time=t, replay=True).encode()
-                   for oid, coid, side, qty, sym, price, t in self.recent]
+                           client_order_id=coid, time=t, replay=True,
+                           account=account or None).encode()
+                   for oid, coid, side, qty, sym, price, t, account in self.recent]
         return b"".join(frames)
 
     def _move(self, account: str, order: Order) -> None:
@@ -109,7 +109,7 @@ class OrderLog:
         self._move(account, order)
         now = round(time.time(), 6)
         self._seen(oid, order.client_order_id, order.side, order.qty, order.symbol,
-                   float(order.price), now)
+                   float(order.price), now, account)
         # the line json.dumps would write for {"order_id", "client_order_id", "side",
         # "symbol", "qty", "price", "account", "time"}, written directly (side and symbol
         # are checked plain ASCII; the ids go through the JSON encoder)
@@ -133,6 +133,15 @@ class OrderLog:
     def close(self) -> None:
         self.flush()
         self._fh.close()
+
+
+def book_state(book: PnLBook) -> dict:
+    """A P&L book as a session state carries it: positions, fills, [average, realized
+    cents] per symbol."""
+    held = book.holdings
+    return {"positions": {s: h.position for s, h in held.items()},
+            "fills": {s: h.fills for s, h in held.items()},
+            "pnl": {s: [h.average, h.realized_cents] for s, h in held.items()}}
 
 
 # the fields of a logged order, and how each is read back

@@ -12,7 +12,7 @@ import os
 import time
 from collections import deque
 from dataclasses import replace
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from engine.config.schema import Config
 from engine.measure.rejections import Rejections, reason_of
@@ -46,6 +46,9 @@ class OrderDesk:
         self.assigned = 0  # orders that came without a client_order_id
         self.refused: List[Rejection] = []  # handle()'s rejections, until take_refused()
         self.recent_refused: deque = deque(maxlen=REFUSED_KEPT)  # a desk's replay
+        # the account each connection named (in an order, or asking for its positions): its
+        # orders without an account are in it
+        self.connection_account: Dict[int, str] = {}
         # ids this OrderManager gives such orders: anon-<run>.<client>-<n>, unique for the
         # connection and, with a random token per run, for the whole order log
         self._run = os.urandom(3).hex()
@@ -66,7 +69,7 @@ class OrderDesk:
             try:
                 obj = decode_json(f)
                 if obj.get("type") == "positions":
-                    replies.append(self._positions(obj))
+                    replies.append(self._positions(obj, peer_id))
                     continue
                 order = Order.from_dict(obj)
                 if order.symbol not in self.symbols:
@@ -85,7 +88,10 @@ class OrderDesk:
                 self.duplicates += 1
                 replies.append(Ack(client_order_id=coid, order_id=oid, status="duplicate").encode())
                 continue
-            oid = self.orders.add(order, account_of(coid))
+            account = self.account_of(order, peer_id)
+            if account != order.account:
+                order = replace(order, account=account or None)
+            oid = self.orders.add(order, account)
             self.accepted += 1
             replies.append(Ack(client_order_id=coid, order_id=oid, status="accepted",
                                om_ns=time.perf_counter_ns() if order.tick_ns else None
@@ -93,6 +99,18 @@ class OrderDesk:
             accepted.append((oid, order))
         self.orders.flush()  # on disk (in the OS) before any ack leaves
         return replies, accepted
+
+    def account_of(self, order: Order, peer_id: int) -> str:
+        """Whose order: the account it names, else the one its connection named, else the
+        part of its id before the run token and counter ('fast-3f9a1c-7' -> 'fast')."""
+        if order.account:
+            self.connection_account.setdefault(peer_id, order.account)
+            return order.account
+        return self.connection_account.get(peer_id) or account_of(order.client_order_id)
+
+    def forget(self, peer_id: int) -> None:
+        """A connection went away."""
+        self.connection_account.pop(peer_id, None)
 
     def take_refused(self) -> List[Rejection]:
         """The rejections since the last call (for the desks listening), kept for a replay."""
@@ -108,12 +126,13 @@ class OrderDesk:
         """(confirmations to broadcast, lines to print) for orders handle() accepted: built
         after the acks have left, since nobody waits on them."""
         confirms = [Confirm(order_id=oid, side=o.side, qty=o.qty, symbol=o.symbol, price=o.price,
-                             client_order_id=o.client_order_id).encode()
+                             client_order_id=o.client_order_id, account=o.account).encode()
                     for oid, o in accepted]
         return confirms, [format_received(oid, o) for oid, o in accepted]
 
-    def _positions(self, obj: dict) -> bytes:
+    def _positions(self, obj: dict, peer_id: int) -> bytes:
         account = PositionsRequest.from_dict(obj).account
+        self.connection_account.setdefault(peer_id, account)
         held = {s: q for s, q in self.orders.positions.get(account, {}).items() if q}
         self.log.info("positions of %r: %s", account, held or "flat")
         return PositionsReply(account=account, positions=held).encode()

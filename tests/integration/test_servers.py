@@ -81,7 +81,7 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     raw = read_frames(listener, 1)[0]  # a plain listener: live confirmations only
     assert json.loads(raw) == {"type": "confirm", "order_id": 1, "side": "BUY", "qty": 10,
                                "symbol": "AAPL", "price": 173.2,
-                               "client_order_id": "nc-1-1"}  # the README's frame
+                               "client_order_id": "nc-1-1", "account": "nc"}  # the docs' frame
     conf = Confirm.decode(raw)
     assert (conf.order_id, conf.side, conf.qty, conf.symbol, conf.price) == \
         (1, "BUY", 10, "AAPL", 173.2)
@@ -108,7 +108,10 @@ def test_order_manager_acks_logs_prints_and_confirms(config, controller):
     frames = [json.loads(f) for f in read_frames(late, 8)]
     assert frames[0] == {"type": "state", "orders": 2, "positions": {"AAPL": 10, "MSFT": -5},
                          "fills": {"AAPL": 1, "MSFT": 1}, "replay": 2,
-                         "pnl": {"AAPL": [173.2, 0], "MSFT": [325.0, 0]}}
+                         "pnl": {"AAPL": [173.2, 0], "MSFT": [325.0, 0]},
+                         "accounts": {"nc": {"positions": {"AAPL": 10, "MSFT": -5},
+                                             "fills": {"AAPL": 1, "MSFT": 1},
+                                             "pnl": {"AAPL": [173.2, 0], "MSFT": [325.0, 0]}}}}
     assert [(f["order_id"], f["replay"]) for f in frames[1:3]] == [(1, True), (2, True)]
     assert all(isinstance(f["time"], float) for f in frames[1:3])
     refused = frames[3:]

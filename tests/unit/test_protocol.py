@@ -247,7 +247,7 @@ VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 10 ** 12),
                    st.sampled_from(["BUY", "sell", "Buy", "AAPL", "MSFT", "a*b", "x\"y"]),
                    st.lists(st.integers(), max_size=2))
 KEYS = st.sampled_from(["type", "client_order_id", "side", "action", "symbol", "qty",
-                        "quantity", "price", "tick_ns", "reason"])
+                        "quantity", "price", "tick_ns", "reason", "account"])
 
 
 def generic_or_error(fn):
@@ -278,11 +278,12 @@ def test_order_fast_path_reads_as_the_generic_one(extra, usual):
        st.one_of(st.none(), st.integers(0, 2 ** 62)),
        st.one_of(st.none(), st.integers(0, 10 ** 9)),
        st.sampled_from(["accepted", "duplicate", "rejected"]),
-       st.one_of(st.none(), st.text(max_size=20)))
+       st.one_of(st.none(), st.text(max_size=20)),
+       st.one_of(st.none(), st.text(min_size=1, max_size=20).filter(lambda s: "*" not in s)))
 def test_order_and_ack_fast_encoders_write_the_generic_bytes(coid, side, sym, qty, price, tick,
-                                                             oid, status, reason):
+                                                             oid, status, reason, account):
     order = Order(client_order_id=coid, side=side, symbol=sym, qty=qty, price=price,
-                  tick_ns=tick)
+                  tick_ns=tick, account=account)
     assert order.encode() == encode_json(order.to_dict())
     assert Order.decode(order.encode()[:-1]) == Order.from_dict(order.to_dict())
     if status == "rejected" or oid is not None:
