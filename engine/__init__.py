@@ -6,7 +6,7 @@ Packages, lowest first (a package imports only those above it in this list):
     platforms/  what differs between Windows, macOS and Linux: consoles, signals, exit
                 codes, ports; where files go (paths); what a process costs (resources)
     config/     the one Config: every setting declared once (schema), its flags (flags),
-                the desk's saved values (saved)
+                the desk's saved values (saved); stacks and stack files (stack, stack_file)
     protocol/   the wire, sans IO: framing, every message, the NumPy fast paths
     measure/    Stats (what a process reports), latency histograms, rejection counts,
                 tick-to-ack hop by hop, the trace hooks tools measure through

@@ -3,6 +3,7 @@
     ipcdesk                                 the desk window (PySide6 + pyqtgraph)
     ipcdesk --headless [--duration S] [--summary FILE.json]
                                             the same four processes without a window
+    ipcdesk [--headless] --stack FILE.toml  the processes a stack file names
     ipcdesk --demo-video demo.mp4           the desk plays a tour of itself and records it
 
 Every flag of the processes (ports, symbols, windows, thresholds...) is accepted here too;
@@ -21,6 +22,7 @@ INSTALL_HINT = "python -m pip install -r requirements.txt"
 
 def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     from engine.config.flags import add_arguments, parser_for
+    from engine.config.stack_file import add_stack_arguments
     from engine.control.headless import add_headless_arguments
     parser = parser_for(
         prog,
@@ -29,6 +31,7 @@ def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     parser.add_argument("--headless", action="store_true",
                         help="run the stack without a window, printing every process's log")
     add_headless_arguments(parser, "with --headless: ")
+    add_stack_arguments(parser)
     parser.add_argument("--demo-video", metavar="FILE.mp4", default=None,
                         help="play a scripted tour of the desk (start all, orders, stop and "
                              "restart the Gateway, kill and restart the OrderBook, the logs, "
@@ -103,9 +106,11 @@ def main(argv=None, prog: str = DEFAULT_PROG) -> int:
         config = from_args(ns)
     except ValueError as exc:
         parser.error(str(exc))
+    from engine.control.headless import stack_or_exit
+    plan = stack_or_exit(prog, ns, config)  # a bad stack file: one line, exit 2
     if ns.headless:
         from engine.control.headless import run_headless
-        return run_headless(config, ns.duration, ns.summary)
+        return run_headless(config, ns.duration, ns.summary, plan=plan)
     try:
         from .app import run_gui
     except ImportError as exc:
@@ -123,8 +128,10 @@ def main(argv=None, prog: str = DEFAULT_PROG) -> int:
 
         from .demo import run_demo
         return run_demo(private_stack(config, set(given(ns))), ns.demo_video)
-    # the settings the user gave on the command line win over the desk's saved ones
-    return run_gui(config, explicit=set(given(ns)))
+    # the settings the user gave on the command line win over the desk's saved ones, and a
+    # stack file's over both
+    return run_gui(plan.config, explicit=set(given(ns)) | set(plan.stack_settings),
+                   plan=plan if ns.stack or ns.on_crash or config.remote else None)
 
 
 def _show_plain_dialog(message: str) -> None:

@@ -184,6 +184,9 @@ class Config:
     max_frame: int = 64 * 1024
     # Bytes queued for one slow client before the server drops it.
     client_buffer_cap: int = 1024 * 1024
+    # A Strategy writes what it sees (averages, position) to the signal book the desk charts;
+    # in a stack of several, only the first does (the controller says which).
+    publish_signals: bool = True
 
     def __post_init__(self) -> None:
         # absolute, so that every process (and a restarted one) means the same folder,

@@ -1,17 +1,20 @@
 """ProcessController: starts, stops, kills and restarts each process of its roster on its
 own, holds the stack's shared memory (a StackMemory), and turns what the children report into
-typed events. No Qt in
-here: the desk wraps it in a thin adapter, the headless launcher polls it directly.
+typed events. No Qt in here: the desk wraps it in a thin adapter, the headless launcher polls
+it directly. Long: the one owner of every process's life, ours and external ones alike.
 
 Every verb returns at once; `poll()` (a timer in the desk, the loop of the headless launcher)
 moves things on: it drains the children's reports, notices exits, escalates a stop that takes
-too long (terminate() after GRACE_S, kill() after KILL_AFTER_S more), walks the ordered
-stop-all queue and starts again what was restarted once it has exited. The `*_and_wait`
-wrappers block (headless, tools, tests). A process moves only through `lifecycle.next_state`.
+too long (terminate() after GRACE_S, kill() after KILL_AFTER_S more), starts what waits once
+what it depends on is ready, stops what stop-all asked once what depends on it has exited,
+and starts again what was restarted once it has exited. The `*_and_wait` wrappers block
+(headless, tools, tests). A process moves only through `lifecycle.next_state`.
 
-Children are started with the `spawn` context on every OS. Each has a StopFlag and a report
+Ours are started with the `spawn` context on every OS. Each has a StopFlag and a report
 pipe of its own (engine.processes.reports.ReportSender on its side), so a child killed
-mid-write harms no other.
+mid-write harms no other; it is ready when it says so. An external process (a `command` of
+the stack) is an ExternalProcess: its own process group, its output read on threads, ready
+when its probe passes, its CPU and memory read from the operating system.
 """
 from __future__ import annotations
 
@@ -22,17 +25,20 @@ from typing import Callable, Dict, List, Optional
 
 from engine.config.schema import Config
 from engine.measure.stats import Stats
+from engine.platforms.resources import process_usage
 from engine.processes.shell import StopFlag, child_entry
 from engine.shm.stack import StackMemory
 
 from .events import LogLine, StateChanged, StatsUpdate
+from .external import ExternalProcess, ExternalStop, PortProbe
 from .lifecycle import Change, State, next_state
 from .process_state import ProcState
-from .roster import Roster, default_roster
+from .roster import ProcessSpec, Roster, default_roster
 
 GRACE_S = 3.0       # polite stop -> terminate()
 KILL_AFTER_S = 2.0  # terminate() -> kill()
 WAIT_S = GRACE_S + KILL_AFTER_S + 2.0  # the longest a blocking stop waits
+EXTERNAL_STATS_S = 0.5  # how often an external process's CPU and memory are read
 
 
 class ProcessController:
@@ -42,13 +48,54 @@ class ProcessController:
         self.book_lock = self.ctx.Lock()
         # the processes of this machine (by default the four, less those --remote names)
         self.roster = roster if roster is not None else default_roster(config)
-        self.procs: Dict[str, ProcState] = {n: ProcState(n) for n in self.roster.names}
+        self.procs: Dict[str, ProcState] = {}
+        for spec in self.roster:
+            self._track(spec)
         self._listeners: List[Callable] = []
         self.memory = StackMemory(config.symbols, config.shm_name, config.signal_shm_name,
                                   say=lambda level, text: self._log("launcher", level, text))
         self.pending_restart: set = set()   # stopping now, to be started again once exited
-        self.stop_queue: List[str] = []     # the ordered stop-all still to do
+        self.stop_queue: List[str] = []     # what stop-all still has to stop
         self.closed = False
+
+    def _track(self, spec: ProcessSpec) -> None:
+        p = self.procs[spec.name] = ProcState(spec.name)
+        p.auto.set_policy(spec.entry.on_crash)
+
+    def config_of(self, name: str) -> Config:
+        """The settings a process runs with: the stack's, its own over them; in a stack of
+        several Strategies only the first of ours publishes to the signal book the desk
+        charts."""
+        spec = self.roster[name]
+        config = spec.entry.config(self.config)
+        if spec.role == "strategy" and not spec.external:
+            ours = [n for n in self.roster.with_role("strategy") if not self.roster[n].external]
+            if ours and ours[0] != name:
+                config = config.replace(publish_signals=False)
+        return config
+
+    # -- the stack while it runs -------------------------------------------------------------
+    def add(self, spec: ProcessSpec) -> None:
+        """A new process of the stack (started by start(), not here)."""
+        self.roster.add(spec)
+        self._track(spec)
+
+    def remove(self, name: str) -> None:
+        """Take a stopped process out of the stack."""
+        p = self.procs[name]
+        if p.state.active or p.alive or p.auto.due is not None:
+            raise RuntimeError(f"{name} is {p.state}: stop it before removing it")
+        self._retire(p)
+        del self.procs[name]
+        self.roster.remove(name)
+
+    def update(self, spec: ProcessSpec) -> None:
+        """New settings for a stopped process (used from its next start on)."""
+        p = self.procs[spec.name]
+        if p.state.active:
+            raise RuntimeError(f"{spec.name} is {p.state}: stop it before changing it")
+        self.roster.replace(spec)
+        p.auto.set_policy(spec.entry.on_crash)
 
     # -- subscription -------------------------------------------------------------
     def subscribe(self, callback: Callable) -> None:
@@ -87,35 +134,91 @@ class ProcessController:
         if p.state == State.STOPPING:
             self.pending_restart.add(name)
             return False
-        if p.alive:
+        if p.alive or p.state == State.WAITING:
             return False
         self.pending_restart.discard(name)
-        self.memory.ensure()
+        if self.waits_for(name):
+            self._change(p, Change.QUEUE)
+            return True
+        return self._spawn(name)
+
+    def waits_for(self, name: str) -> List[str]:
+        """What a process starting now would wait for: those it depends on that are on their
+        way (waiting, starting, about to restart) and not ready yet. A dependency that is
+        stopped, crashed for good, or not ready after its ready timeout is not waited for
+        (ours reconnect by themselves)."""
+        now = time.monotonic()
+        out = []
+        for d in self.roster.dependencies().get(name, ()):
+            q = self.procs[d]
+            coming = (q.state == State.WAITING or d in self.pending_restart
+                      or q.auto.due is not None
+                      or (q.state == State.STARTING and now < (q.ready_deadline or 0)))
+            if coming and q.state != State.RUNNING:
+                out.append(d)
+        return out
+
+    def _spawn(self, name: str) -> bool:
+        p = self.procs[name]
         spec = self.roster[name]
+        config = self.config_of(name)
+        self.memory.ensure()
         if spec.role == "orderbook" and p.exitcode not in (None, 0):
             # it may have died holding the writers' lock: hand the new one a fresh lock
             self.book_lock = self.ctx.Lock()
         self._retire(p)
+        p.started_at, p.stop_deadline, p.last_report = time.monotonic(), None, None
+        p.ready_at, p.cpu_percent, p.cpu_mark = None, 0.0, None
+        p.ready_deadline = p.started_at + spec.entry.ready_timeout
+        p.terminated = p.killed = p.late = False
+        if spec.external:
+            return self._spawn_external(p, spec, config)
         p.stop_flag = StopFlag(self.ctx)  # never a multiprocessing.Event: see StopFlag
         p.reports, child_end = self.ctx.Pipe(duplex=False)
         kwargs = {"lock": self.book_lock} if spec.role == "orderbook" else {}
         proc = self.ctx.Process(
             target=child_entry, name=f"ipcdesk-{name}",
-            args=(name, spec.target, self.config, p.stop_flag, child_end, kwargs),
+            args=(name, spec.target, config, p.stop_flag, child_end, kwargs),
             daemon=True)
         proc.start()
         child_end.close()  # the child has its own copy: an EOF now means it is gone
         p.process, p.pid, p.exitcode = proc, proc.pid, None
-        p.started_at, p.stop_deadline, p.last_report = time.monotonic(), None, None
-        p.ready_at, p.cpu_percent, p.cpu_mark = None, 0.0, None
-        p.terminated = p.killed = False
         self._change(p, Change.START)
+        return True
+
+    def _spawn_external(self, p: ProcState, spec: ProcessSpec, config: Config) -> bool:
+        entry = spec.entry
+        port = entry.ready_port(config)
+        proc = ExternalProcess(spec.name, entry.argv(config), cwd=entry.cwd, env=entry.env,
+                               log_dir=self.config.log_dir,
+                               ready_output=entry.ready.output if entry.ready else None,
+                               max_mb=self.config.log_max_mb)
+        try:
+            proc.start()
+        except OSError as exc:  # no such program, not executable, no such folder
+            proc.close()
+            self._log(spec.name, 40, f"cannot start {' '.join(entry.argv(config))}: {exc}")
+            p.exitcode = 127
+            self._change(p, Change.START)
+            self._change(p, Change.EXIT_ERROR)
+            return False
+        p.process, p.pid, p.exitcode = proc, proc.pid, None
+        p.stop_flag = ExternalStop(proc)
+        p.probe = PortProbe(config.connect_host, port) if port is not None else None
+        p.next_usage = 0.0
+        self._change(p, Change.START)
+        self._drain_external(p)
         return True
 
     def _retire(self, p: ProcState) -> None:
         """Fold a finished run's counters into the earlier runs' before a new run starts."""
+        if p.probe is not None:
+            p.probe.stop()
+            p.probe = None
         if p.process is not None:
             self._drain_one(p)
+            if isinstance(p.process, ExternalProcess):
+                p.process.close()
             p.earlier = p.totals
             p.stats = Stats()
             p.restarts += 1
@@ -131,6 +234,9 @@ class ProcessController:
         self._request_stop(p)
 
     def _request_stop(self, p: ProcState) -> None:
+        if p.state == State.WAITING:  # it never started
+            self._change(p, Change.STOP)
+            return
         if p.state.finished or p.process is None:
             return
         if p.state != State.STOPPING:
@@ -153,19 +259,23 @@ class ProcessController:
         p = self.procs[name]
         self.pending_restart.discard(name)
         p.auto.reset()  # a kill from here is the user's: never restarted on its own
-        if p.alive:
+        if p.state == State.WAITING:
+            self._change(p, Change.STOP)
+        elif p.alive:
             p.killed = True
             p.process.kill()
 
     def start_all(self) -> None:
+        """Start every process, each once those it depends on are ready (the roster's
+        dependencies; poll() starts the waiting ones)."""
         self.stop_queue.clear()
         for name in self.roster.start_order():
             self.start(name)
 
     def stop_all(self) -> None:
-        """Stop in the roster's stop order (Strategies, Gateway, OrderBook, OrderManager), each
-        once the one before has exited, so the Strategy still gets its acks and the OrderBook
-        drains the Gateway's last ticks."""
+        """Stop each process once those that must go before it have exited (those that
+        depend on it; for an OrderBook the Gateway it reads, so that it drains the Gateway's
+        last ticks): Strategies first, which still get their acks, the OrderManager last."""
         self.pending_restart.clear()
         for p in self.procs.values():
             p.auto.reset()
@@ -177,13 +287,29 @@ class ProcessController:
             self.stop_queue.remove(name)
 
     def _advance_stop(self) -> None:
-        while self.stop_queue:
-            p = self.procs[self.stop_queue[0]]
-            if p.state.finished:
-                self.stop_queue.pop(0)
-                continue
-            self._request_stop(p)
+        if not self.stop_queue:
             return
+        before = self.roster.stop_before()
+        for name in list(self.stop_queue):
+            p = self.procs[name]
+            if p.state.finished:
+                self.stop_queue.remove(name)
+        for name in list(self.stop_queue):
+            p = self.procs[name]
+            if p.state == State.STOPPING:
+                continue
+            if all(b not in self.procs or self.procs[b].state.finished
+                   for b in before.get(name, ())):
+                self._request_stop(p)
+                if p.state.finished:
+                    self.stop_queue.remove(name)
+
+    def _advance_start(self) -> None:
+        """Start what waits once nothing it depends on is on its way any more."""
+        for name in self.roster.start_order():
+            p = self.procs[name]
+            if p.state == State.WAITING and not self.waits_for(name):
+                self._spawn(name)
 
     # -- blocking wrappers ----------------------------------------------------------
     def wait_until(self, cond: Callable[[], bool], timeout: float = WAIT_S) -> bool:
@@ -251,6 +377,7 @@ class ProcessController:
                 time.sleep(timeout)
             handled = self._drain()
         self._check_processes()
+        self._advance_start()
         self._advance_stop()
         for name in sorted(self.pending_restart):
             if self.procs[name].state.finished:
@@ -268,6 +395,8 @@ class ProcessController:
         return handled
 
     def _drain_one(self, p: ProcState, limit: int = 5000) -> int:
+        if isinstance(p.process, ExternalProcess):
+            return self._drain_external(p, limit)
         handled = 0
         conn = p.reports
         try:
@@ -290,14 +419,50 @@ class ProcessController:
             p.ready_at = time.time()
             self._change(p, Change.READY)
 
+    def _drain_external(self, p: ProcState, limit: int = 5000) -> int:
+        """An external process's output lines as its log lines; once it is ready, READY;
+        every EXTERNAL_STATS_S its CPU and memory as a report."""
+        proc = p.process
+        lines = proc.take_lines(limit)
+        for level, text, t in lines:
+            self._emit(LogLine(p.name, level, text, t))
+        if p.state == State.STARTING and proc.is_alive():
+            probe, pattern = p.probe, proc.ready_pattern
+            if (probe.accepted if probe is not None else
+                    proc.saw_ready if pattern is not None else True):
+                p.ready_at = time.time()
+                self._change(p, Change.READY)
+            elif not p.late and time.monotonic() > p.ready_deadline:
+                p.late = True
+                what = (f"port {probe.port} does not accept" if probe is not None
+                        else f"no line matched {pattern.pattern!r}")
+                waiting = [n for n in self.roster.names
+                           if p.name in self.roster.dependencies().get(n, ())
+                           and self.procs[n].state == State.WAITING]
+                self._log(p.name, 30, f"not ready after {self.roster[p.name].entry.ready_timeout:g}"
+                                      f" s ({what})" + (f": starting {', '.join(waiting)} anyway"
+                                                        if waiting else ""))
+        now = time.monotonic()
+        if p.state.active and proc.is_alive() and now >= p.next_usage:
+            p.next_usage = now + EXTERNAL_STATS_S
+            cpu_s, rss = process_usage(proc.pid)
+            stats = Stats(cpu_s=cpu_s, rss_bytes=rss)
+            t = time.time()
+            p.reported(stats, t)
+            self._emit(StatsUpdate(p.name, stats, t))
+        return len(lines)
+
     def _check_processes(self) -> None:
         now = time.monotonic()
         for p in self.procs.values():
             proc = p.process
-            if proc is None or p.state.finished:
+            if proc is None or p.state.finished or p.state == State.WAITING:
                 continue
             if not proc.is_alive():
                 proc.join(0)
+                if isinstance(proc, ExternalProcess):
+                    proc.join(0.2)  # its output threads read its last lines
+                    proc.kill_leftovers()
                 self._drain_one(p)  # its last words first
                 p.exitcode = proc.exitcode
                 failed = p.exitcode != 0
@@ -349,6 +514,11 @@ class ProcessController:
             if p.reports is not None:
                 p.reports.close()
                 p.reports = None
+            if isinstance(p.process, ExternalProcess):
+                p.process.kill_leftovers()
+                p.process.close()
+            if p.probe is not None:
+                p.probe.stop()
         self.memory.release()
         self.closed = True
 

@@ -1,9 +1,11 @@
 """`python launcher.py --headless` (installed: `ipcdesk-headless`, or `python -m
 engine.headless`): the whole stack without a window.
 
-A run is a session (engine/session.py): its own folder under the log folder. It starts the
-four processes through one ProcessController, prints every log line prefixed with its process
-name, stops them in order at the end (or on Ctrl+C), unlinks the shared memory, and writes the
+A run is a session (engine/records/sessions.py): its own folder under the log folder. It
+starts the stack (the four, or those of a stack file: `--stack FILE`) through one
+ProcessController, prints every log line prefixed with its process name, restarts what
+crashes where the restart policy says so (`--on-crash restart`, or per process in the file),
+stops them in order at the end (or on Ctrl+C), unlinks the shared memory, and writes the
 session's summary.json (and `--summary FILE` if given)."""
 from __future__ import annotations
 
@@ -17,12 +19,15 @@ from pathlib import Path
 from typing import Optional
 
 from engine.config.schema import Config
-from engine.platforms.oscompat import console_safe, on_console_close, stop_signals
+from engine.config.stack import StackPlan, default_plan
+from engine.platforms.oscompat import (console_safe, name_process, on_console_close,
+                                       stop_signals)
 from engine.records.sessions import start_session, write_summary
 
 from .controller import ProcessController
 from .events import LogLine, StateChanged
 from .lifecycle import State
+from .roster import Roster
 from .summary import run_summary
 
 WIDTH = 13
@@ -43,7 +48,11 @@ def _printer(out):
 
 
 def run_headless(config: Config, duration: Optional[float] = None,
-                 summary_path: Optional[str] = None, out=None) -> int:
+                 summary_path: Optional[str] = None, out=None,
+                 plan: Optional[StackPlan] = None) -> int:
+    """Run the stack (`plan`, default the four of `config`) until `duration` or Ctrl+C."""
+    plan = plan if plan is not None else default_plan(config)
+    name_process("launcher")
     # a log line may hold what the console's code page lacks (cp1252 on Windows when the
     # output is redirected): escaped, never a UnicodeEncodeError that ends the run
     out = console_safe(out or sys.stdout)
@@ -61,10 +70,13 @@ def run_headless(config: Config, duration: Optional[float] = None,
     old = {s: signal.signal(s, on_signal) for s in stop_signals()}
     stopped = threading.Event()
     on_console_close(lambda: interrupted.append(signal.SIGINT), stopped)
-    session = start_session(config.log_dir)
-    config = config.replace(log_dir=str(session))
+    session = start_session(plan.config.log_dir)
+    config = plan.config.replace(log_dir=str(session))
     print(f"[{'launcher':>{WIDTH}}] session {session}", file=out, flush=True)
-    ctl = ProcessController(config)
+    if plan.path:
+        print(f"[{'launcher':>{WIDTH}}] stack {plan.path}: {', '.join(plan.names)}", file=out,
+              flush=True)
+    ctl = ProcessController(config, roster=Roster.from_plan(plan))
     ctl.subscribe(_printer(out))
     started = time.monotonic()
     summary = None
@@ -96,19 +108,33 @@ def run_headless(config: Config, duration: Optional[float] = None,
 def print_summary(s: dict, out) -> None:
     lat = s["latency_us"]
 
-    def l(name):
+    def l(name, lat=lat):
         d = lat[name]
         return f"p50 {d['p50']} us, p99 {d['p99']} us, max {d['max']} us ({d['count']} samples)"
 
+    strategies = {n: p for n, p in s["processes"].items() if "latency_us" in p}
+
+    def n(key):  # a figure an external process would have had to report
+        return "?" if s[key] is None else s[key]
+
     lines = [
-        f"ticks sent {s['ticks_sent']}, applied {s['ticks_applied']}, bad frames {s['bad_frames']}, "
-        f"news sent {s['news_sent']}",
-        f"orders sent {s['orders_sent']}, acked {s['orders_acked']}, logged {s['orders_logged']}",
+        f"ticks sent {n('ticks_sent')}, applied {n('ticks_applied')}, bad frames "
+        f"{s['bad_frames']}, news sent {n('news_sent')}",
+        f"orders sent {n('orders_sent')}, acked {n('orders_acked')}, logged "
+        f"{n('orders_logged')}",
+        *([f"(? : {', '.join(s['external'])} external, reporting nothing)"]
+          if s["external"] else []),
         pnl_line(s["pnl"]),
+        *(f"  account {a}: {acc['orders']} orders, " + pnl_line(acc["pnl"])
+          for a, acc in s["accounts"].items() if len(s["accounts"]) > 1),
         f"tick-to-decision {l('tick_to_decision')}",
         f"tick-to-ack      {l('tick_to_ack')}",
-        f"shared memory {s['shm_bytes']} bytes; exit codes " + ", ".join(
-            f"{n}={p['exitcode']}" for n, p in s["processes"].items()),
+        *(f"  {n}: tick-to-ack {l('tick_to_ack', p['latency_us'])}"
+          for n, p in strategies.items() if len(strategies) > 1),
+        f"shared memory {s['shm_bytes']} bytes",
+        *(f"  {n} ({p['role']}{', external' if p['external'] else ''}): {p['ended']}"
+          + (f", restarted {p['restarts']} times" if p["restarts"] else "")
+          for n, p in s["processes"].items()),
     ]
     for line in lines:
         print(f"[{'summary':>{WIDTH}}] {line}", file=out, flush=True)
@@ -130,8 +156,26 @@ def add_headless_arguments(parser, prefix: str = "") -> None:
 
 def main(argv=None) -> int:
     from engine.config.flags import parse_args, parser_for
-    parser = parser_for("ipcdesk-headless", "The four processes without a window, every "
-                        "log line on the console; Ctrl+C stops them in order.")
+    from engine.config.stack_file import add_stack_arguments
+    parser = parser_for("ipcdesk-headless", "The stack without a window, every log line on "
+                        "the console; Ctrl+C stops it in order.")
     add_headless_arguments(parser)
+    add_stack_arguments(parser)
     config, ns = parse_args(argv, parser=parser)
-    return run_headless(config, ns.duration, ns.summary)
+    plan = stack_or_exit(parser.prog, ns, config)
+    return run_headless(config, ns.duration, ns.summary, plan=plan)
+
+
+def stack_or_exit(prog: str, ns, config: Config) -> StackPlan:
+    """The stack the command line asks for; a bad stack file (or flags it cannot take) is
+    one line on stderr and exit code 2, before anything starts."""
+    from engine.config.flags import given
+    from engine.config.stack_file import plan_from_args
+    values = given(ns)
+    if config.auth_token:  # (from the environment too)
+        values["auth_token"] = config.auth_token
+    try:
+        return plan_from_args(ns, config, values)
+    except ValueError as exc:  # StackFileError is one
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -10,6 +10,7 @@ from typing import Dict, Tuple
 class State(str, Enum):
     """Where a process is. A str, so that it prints, compares and serialises as its name."""
     STOPPED = "stopped"     # not running (never started, or exited after a stop / cleanly)
+    WAITING = "waiting"     # to start once what it depends on is ready
     STARTING = "starting"   # spawned; it has not said it is ready yet
     RUNNING = "running"     # it said it is ready (its servers listen, its book is open)
     STOPPING = "stopping"   # asked to stop; the controller escalates if it does not
@@ -29,6 +30,7 @@ class State(str, Enum):
 
 class Change(str, Enum):
     """What happens to a process."""
+    QUEUE = "queue"            # asked to start; what it depends on is on its way
     START = "start"            # the controller spawned it
     READY = "ready"            # it reported that it runs
     STOP = "stop"              # the controller asked it to stop
@@ -37,6 +39,10 @@ class Change(str, Enum):
 
 
 TRANSITIONS: Dict[Tuple[State, Change], State] = {
+    (State.STOPPED, Change.QUEUE): State.WAITING,
+    (State.CRASHED, Change.QUEUE): State.WAITING,
+    (State.WAITING, Change.START): State.STARTING,
+    (State.WAITING, Change.STOP): State.STOPPED,      # it never started: nothing to stop
     (State.STOPPED, Change.START): State.STARTING,
     (State.CRASHED, Change.START): State.STARTING,
     (State.STARTING, Change.READY): State.RUNNING,

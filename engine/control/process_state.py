@@ -40,6 +40,10 @@ class ProcState:
     cpu_percent: float = 0.0                       # of one core, over CPU_WINDOW_S
     cpu_mark: Optional[tuple] = None               # (time, cpu_s) where that window began
     auto: Restarts = field(default_factory=Restarts)  # restart on crash (never by default)
+    ready_deadline: float = 0.0  # (monotonic) its dependents stop waiting for it after this
+    late: bool = False           # it was not ready by then (said once)
+    probe: object = None         # an external server's PortProbe, until it accepts
+    next_usage: float = 0.0      # (monotonic) when an external one's CPU and memory are read
 
     @property
     def alive(self) -> bool:

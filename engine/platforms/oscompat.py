@@ -137,3 +137,16 @@ def kill_from_outside(pid: int) -> str:
         return "exit 1"
     os.kill(pid, signal.SIGKILL)
     return "SIGKILL"
+
+
+# -- names ---------------------------------------------------------------------------------------
+def name_process(name: str) -> None:
+    """Show this process as 'ipcdesk: <name>' in ps, top, htop and Activity Monitor (and its
+    thread as <name> where the OS keeps a short name: Linux's 15 characters), instead of the
+    spawn_main line every child shares. Where the platform does not allow it, nothing."""
+    try:
+        import setproctitle
+        setproctitle.setproctitle(f"ipcdesk: {name}")
+        setproctitle.setthreadtitle(name[:15])
+    except (ImportError, OSError, AttributeError):  # pragma: no cover - no wheel here
+        pass

@@ -27,3 +27,25 @@ def rss_bytes(pid: Optional[int] = None) -> int:
         return int(psutil.Process(pid).memory_info().rss)
     except (psutil.Error, OSError):
         return 0
+
+
+def process_usage(pid: int) -> tuple:
+    """(CPU seconds, resident bytes) of another program and everything it started (a shell
+    script's Python, say), as the operating system counts them; (0.0, 0) when it is gone.
+    Its CPU is psutil's cpu_times(): 10 ms ticks on Linux, fine over the seconds a CPU %
+    is taken over."""
+    try:
+        top = psutil.Process(pid)
+        procs = [top] + top.children(recursive=True)
+    except (psutil.Error, OSError):
+        return 0.0, 0
+    cpu, rss = 0.0, 0
+    for p in procs:
+        try:
+            with p.oneshot():
+                t = p.cpu_times()
+                cpu += t.user + t.system
+                rss += p.memory_info().rss
+        except (psutil.Error, OSError):
+            continue
+    return cpu, rss

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from engine.config.flags import parse_args, parser_for
-from engine.platforms.oscompat import on_console_close, stop_signals
+from engine.platforms.oscompat import name_process, on_console_close, stop_signals
 
 from .logs import setup_logging
 from .reports import Reporter, ReportSender
@@ -66,6 +66,7 @@ def child_entry(name: str, target: Callable, config, stop_flag, report_conn,
                 signal.signal(getattr(signal, signame), signal.SIG_IGN)
             except (ValueError, OSError):  # pragma: no cover
                 pass
+    name_process(name)
     sender = ReportSender(report_conn)
     log = setup_logging(name, config.log_dir, sender=sender, max_mb=config.log_max_mb)
     log.info("%s started (pid %d)", name, os.getpid())
@@ -125,6 +126,7 @@ def standalone_main(name: str, target: Callable, description: str, argv=None) ->
                         help="at exit, write this process's final counters (and, for the "
                              "Strategy, latency percentiles) to this JSON file")
     config, ns = parse_args(argv, parser=parser)
+    name_process(name)
     log = setup_logging(name, config.log_dir, console=True, max_mb=config.log_max_mb)
     stop = threading.Event()
     stopped = threading.Event()

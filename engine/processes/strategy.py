@@ -70,6 +70,8 @@ def attach_book(cls, name: str, stop_event, log, what: str, lock=None):
 
 def open_signal_book(config: Config, log) -> SignalBook:
     lock = threading.Lock()
+    if not config.publish_signals:  # another Strategy of the stack publishes: keep ours here
+        return SignalBook(config.symbols, lock=lock, private=True)
     try:
         return SignalBook.attach(config.signal_shm_name, lock=lock)
     except FileNotFoundError:

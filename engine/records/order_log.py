@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional
 
 from engine.protocol import Confirm, Order, SessionState
-from engine.trading.pnl import PnLBook
+from engine.trading.pnl import AccountBooks, PnLBook
 
 # the columns of an export, in the order a person reads an order
 CSV_COLUMNS = ("order_id", "time", "side", "qty", "symbol", "price", "client_order_id",
@@ -171,12 +171,29 @@ def read_order_log(path, on_skip: Optional[Callable[[bytes], None]] = None) -> I
             yield rec
 
 
+def books_of_log(path) -> AccountBooks:
+    """Every order of an order log in a P&L book of its account."""
+    return AccountBooks().fills_from(read_order_log(path))
+
+
 def pnl_of_log(path, marks: Mapping[str, float]) -> dict:
-    """`PnLBook.summary` of an order log, its open positions marked to `marks`."""
-    book = PnLBook()
-    for rec in read_order_log(path):
-        book.fill(rec["symbol"], rec["side"], rec["qty"], rec["price"])
-    return book.summary(marks)
+    """The session's P&L of an order log (the sum of its accounts'), its open positions
+    marked to `marks`."""
+    return books_of_log(path).summary(marks)
+
+
+def accounts_of_log(path, marks: Mapping[str, float]) -> dict:
+    """Each account of an order log: its orders, its open positions and its P&L (marked to
+    `marks`). The accounts' P&L adds up to pnl_of_log's."""
+    books = books_of_log(path)
+    orders: Dict[str, int] = {}
+    for a, b in books.books.items():
+        orders[a] = sum(h.fills for h in b.holdings.values())
+    return {a or "(none)": {"orders": orders[a],
+                            "positions": {s: h.position for s, h in sorted(b.holdings.items())
+                                          if h.position},
+                            "pnl": b.summary(marks)}
+            for a, b in sorted(books.books.items())}
 
 
 def write_orders_csv(records: Iterable[dict], path) -> int:

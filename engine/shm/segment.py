@@ -99,6 +99,22 @@ def segment_exists(name: str) -> bool:
 
 
 
+class PrivateMemory:
+    """Memory of this process only, shaped as a SharedMemory (buf, name, size, close,
+    unlink): a book nobody else reads (a Strategy that does not publish its signals)."""
+
+    def __init__(self, size: int):
+        self._bytes = bytearray(size)
+        self.buf = memoryview(self._bytes)
+        self.size, self.name = size, "(private)"
+
+    def close(self) -> None:
+        self.buf.release()
+
+    def unlink(self) -> None:
+        pass
+
+
 def _header_word(index: int, doc: str) -> property:
     """A read-only view of one word of the segment's header."""
     return property(lambda self: self._h[index], doc=doc)
@@ -110,7 +126,7 @@ class SeqlockBook:
     DTYPE: np.dtype = None  # the row layout (a subclass sets it, and MAGIC)
 
     def __init__(self, symbols: Sequence[str], name: Optional[str] = None, lock=None,
-                 *, _shm: Optional[shared_memory.SharedMemory] = None):
+                 *, _shm: Optional[shared_memory.SharedMemory] = None, private: bool = False):
         self._lock = lock
         if _shm is None:
             symbols = tuple(symbols)
@@ -120,7 +136,7 @@ class SeqlockBook:
             if name is not None and len(name) > MAX_SHM_NAME:
                 raise ValueError(f"shared-memory name {name!r} longer than {MAX_SHM_NAME}")
             size = HEADER_BYTES + self.DTYPE.itemsize * len(symbols)
-            shm = self._create(name, size, symbols)
+            shm = PrivateMemory(size) if private else self._create(name, size, symbols)
             self.owner = True
         else:
             shm = _shm

@@ -127,3 +127,71 @@ class PnLBook:
         return {"method": "average cost", "symbols": rows, "realized": realized,
                 "unrealized": unrealized, "total": round(realized + unrealized, 2),
                 "unmarked": unmarked}
+
+
+class AccountBooks:
+    """A PnLBook per account (each Strategy's, and 'anon' for orders nobody claimed) and the
+    session as their sum. P&L is an account's: the session's realized, unrealized and total
+    are the sums of its accounts' (so they add up exactly, cent for cent); per symbol, the
+    position and fills are summed too, and the average is that of the net position (one
+    book of every fill, `net`)."""
+
+    def __init__(self):
+        self.books: Dict[str, PnLBook] = {}
+        self.net = PnLBook()
+
+    def fill(self, account: str, symbol: str, side: str, qty: int, price: float) -> None:
+        self.books.setdefault(account or "", PnLBook()).fill(symbol, side, qty, price)
+        self.net.fill(symbol, side, qty, price)
+
+    def fills_from(self, records: Iterable[Mapping]) -> "AccountBooks":
+        """Records with side, symbol, qty, price and account (orders.jsonl lines)."""
+        for r in records:
+            self.fill(str(r.get("account") or ""), r["symbol"], r["side"], int(r["qty"]),
+                      float(r["price"]))
+        return self
+
+    def book(self, account: Optional[str]) -> PnLBook:
+        """One account's book (None: the net book of the whole session)."""
+        if account is None:
+            return self.net
+        return self.books.get(account) or PnLBook()
+
+    def totals(self, marks: Mapping[str, float]) -> Tuple[float, float, List[str]]:
+        """(realized, unrealized, symbols open without a mark) of the session: its
+        accounts' added up."""
+        realized = unrealized = 0.0
+        unmarked: set = set()
+        for book in self.books.values():
+            r, u, um = book.totals(marks)
+            realized, unrealized = realized + r, unrealized + u
+            unmarked.update(um)
+        return round(realized, 2), round(unrealized, 2), sorted(unmarked)
+
+    def total(self, marks: Mapping[str, float]) -> float:
+        if not self.books:
+            return math.nan
+        realized, unrealized, _ = self.totals(marks)
+        return round(realized + unrealized, 2)
+
+    def summary(self, marks: Mapping[str, float]) -> dict:
+        """PnLBook.summary's shape for the session (the sums of its accounts)."""
+        parts = [b.summary(marks) for b in self.books.values()]
+        rows: Dict[str, dict] = {}
+        for part in parts:
+            for sym, r in part["symbols"].items():
+                row = rows.setdefault(sym, {"position": 0, "average": 0.0, "realized": 0.0,
+                                            "unrealized": 0.0, "total": 0.0, "fills": 0})
+                row["position"] += r["position"]
+                row["fills"] += r["fills"]
+                row["realized"] = round(row["realized"] + r["realized"], 2)
+                row["total"] = round(row["total"] + r["total"], 2)
+                row["unrealized"] = (None if row["unrealized"] is None or r["unrealized"] is None
+                                     else round(row["unrealized"] + r["unrealized"], 2))
+        for sym, row in rows.items():
+            h = self.net.holdings.get(sym)
+            row["average"] = round(h.average, 4) if h is not None else 0.0
+        realized, unrealized, unmarked = self.totals(marks)
+        return {"method": "average cost", "symbols": dict(sorted(rows.items())),
+                "realized": realized, "unrealized": unrealized,
+                "total": round(realized + unrealized, 2), "unmarked": unmarked}

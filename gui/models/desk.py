@@ -1,8 +1,9 @@
 """The desk's controller model, without Qt (the Qt adapter, gui/sources/controller.py, wraps
 it; plain pytest drives it): DeskModel over one ProcessController (every verb non-blocking,
 totals across restarts) adds what only a window needs: a new Config while everything is
-stopped, the tick rate, the status line's figures, a ProcView of each process, the feed's
-state."""
+stopped, the stack as a plan (saved to a file, opened from one, a process added, changed or
+removed while the others run), the tick rate, the status line's figures, a ProcView of each
+process, the feed's state."""
 from __future__ import annotations
 
 import time
@@ -11,9 +12,11 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 from engine.config.schema import ROLES, Config
+from engine.config.stack import ProcessEntry, StackPlan, default_plan
 from engine.control.controller import ProcessController
 from engine.control.events import LogLine, StatsUpdate
 from engine.control.lifecycle import State
+from engine.control.roster import ProcessSpec, Roster
 from engine.control.supervision import NEVER
 
 from .rates import RateMeter
@@ -67,12 +70,19 @@ class DeskModel:
     (called by a timer) pumps the controller."""
 
     def __init__(self, config: Config,
-                 controller_factory: Callable[[Config], ProcessController] = ProcessController):
-        self._factory = controller_factory
+                 controller_factory: Optional[Callable[[Config], ProcessController]] = None,
+                 plan: Optional[StackPlan] = None):
+        plan = plan if plan is not None else default_plan(config)
+        self.roster = Roster.from_plan(plan)
+        self.stack_path: Optional[str] = plan.path  # the file it came from or was saved to
+        self.stack_settings = dict(plan.stack_settings)
+        self._factory = controller_factory or (
+            lambda cfg: ProcessController(cfg, roster=self.roster))
         self._listeners: List[Callable] = []
         self.tick_rate = RateMeter()
         self.recent: Dict[str, deque] = {}  # name -> its latest log lines
         self.ctl = self._new_controller(config)
+        self.roster = self.ctl.roster  # (a test's factory brings its own)
 
     def _new_controller(self, config: Config) -> ProcessController:
         ctl = self._factory(config)
@@ -110,23 +120,93 @@ class DeskModel:
 
     def shown(self) -> Tuple[str, ...]:
         """Every process of the stack as the views list it, in the order data flows: those
-        this desk runs and those that run on another machine (--remote)."""
+        this desk runs and those that run on another machine (--remote, `host`)."""
         flow = {role: i for i, role in enumerate(ROLES)}
         roster = self.ctl.roster
-        names = list(roster.names) + [n for n in self.config.remote if n not in roster]
-        return tuple(sorted(names, key=lambda n: flow.get(
-            roster[n].role if n in roster else n, len(flow))))
+        names = list(roster.names) + [e.name for e in roster.remote]
+        names += [n for n in self.config.remote if n not in names and roster.role_of(n) is None
+                  and not roster.with_role(n)]
+        return tuple(sorted(names, key=lambda n: flow.get(self.role(n), len(flow))))
 
     def title(self, name: str) -> str:
         return self.ctl.roster.title(name)
 
     def role(self, name: str) -> str:
         """What the process does (a --remote one is named by its role)."""
-        return self.ctl.roster[name].role if name in self.ctl.roster else name
+        return self.ctl.roster.role_of(name) or name
 
     def is_remote(self, name: str) -> bool:
         """True for a process of the stack that runs elsewhere (this desk never starts it)."""
-        return name not in self.ctl.roster and name in self.config.remote
+        if name in self.ctl.roster:
+            return False
+        return any(e.name == name for e in self.ctl.roster.remote) or name in self.config.remote
+
+    def is_external(self, name: str) -> bool:
+        """True for a process of the stack that is not ours (a command)."""
+        return name in self.ctl.roster and self.ctl.roster[name].external
+
+    def entry(self, name: str) -> ProcessEntry:
+        return self.ctl.roster[name].entry
+
+    def process_config(self, name: str) -> Config:
+        """The settings `name` runs (or will run) with."""
+        return self.ctl.config_of(name)
+
+    def accounts(self) -> List[str]:
+        """The accounts of the stack's Strategies (ours), in the order of the stack."""
+        out = []
+        for n in self.ctl.roster.with_role("strategy"):
+            spec = self.ctl.roster[n]
+            if not spec.external:
+                a = self.ctl.config_of(n).account or n
+                if a not in out:
+                    out.append(a)
+        return out
+
+    # -- the stack ----------------------------------------------------------------------
+    def plan(self) -> StackPlan:
+        """The stack as it is now (what File > Save stack writes)."""
+        return self.ctl.roster.plan(self.config, self.stack_path, self.stack_settings)
+
+    def add_process(self, entry: ProcessEntry, start: bool = True) -> None:
+        """A new process of the stack (a Strategy of its own account, a command), started
+        at once unless told; the others keep running."""
+        if entry.name in self.plan().names:
+            raise ValueError(f"there is a process called {entry.name!r} already")
+        self.plan().with_process(entry)  # raises for a dependency unknown or in a cycle
+        entry.config(self.config)  # raises for settings that do not go together
+        self.ctl.add(ProcessSpec.of(entry))
+        self._log(20, f"added {entry.name} ({entry.role}"
+                      f"{', external' if entry.external else ''}) to the stack")
+        if start:
+            self.ctl.start(entry.name)
+
+    def update_process(self, entry: ProcessEntry) -> None:
+        """New settings for a stopped process of the stack."""
+        self.plan().with_process(entry)  # still a valid stack
+        entry.config(self.config)
+        self.ctl.update(ProcessSpec.of(entry))
+
+    def remove_process(self, name: str) -> None:
+        """Take a stopped process out of the stack."""
+        self.ctl.remove(name)
+        self.recent.pop(name, None)
+        self._log(20, f"removed {name} from the stack")
+
+    def open_plan(self, plan: StackPlan) -> None:
+        """Run another stack from now on (only while every process is stopped): its
+        processes and its settings, in this session's folder."""
+        if self.any_active():
+            raise RuntimeError("stop every process before opening another stack")
+        config = plan.config.replace(log_dir=self.config.log_dir)
+        old = self.ctl
+        self.roster = Roster.from_plan(plan)
+        self.stack_path, self.stack_settings = plan.path, dict(plan.stack_settings)
+        self._factory = lambda cfg: ProcessController(cfg, roster=self.roster)
+        self.ctl = self._new_controller(config)
+        old.close()
+        self.tick_rate.clear()
+        self.recent.clear()
 
     def role_running(self, role: str) -> bool:
         """True while some process of that role runs."""

@@ -14,7 +14,7 @@ import pytest
 from engine.control.controller import ProcessController
 from engine.control.events import StateChanged
 from engine.control.lifecycle import State
-from engine.control.roster import START_ORDER, STOP_ORDER, Roster
+from engine.control.roster import START_ORDER, Roster
 from tests.standins import crash_target, idle_target, stubborn_target
 
 pytestmark = pytest.mark.timeout(60)
@@ -98,15 +98,18 @@ def test_stop_all_is_ordered_and_non_blocking(make_model):
     t0 = time.monotonic()
     model.stop_all()
     assert time.monotonic() - t0 < 0.2
-    # one at a time: only the first is stopping, the others still run
+    # the Strategy first, alone: the others still run
     states = model.states()
-    assert states[STOP_ORDER[0]] == "stopping"
-    assert [states[n] for n in STOP_ORDER[1:]] == ["running"] * 3
+    assert states["strategy"] == "stopping"
+    assert [states[n] for n in ("gateway", "orderbook", "order_manager")] == ["running"] * 3
     pump(model, model.all_finished, what="all stopped")
-    expected = []
-    for n in STOP_ORDER:
-        expected += [(n, "stopping"), (n, "stopped")]
-    assert order == expected
+    at = {ev: i for i, ev in enumerate(order)}
+    assert len(order) == 8
+    # each once what must go before it has exited: what depends on it (the Strategy depends
+    # on all three), and for the OrderBook the Gateway it drains
+    assert at[("strategy", "stopped")] < min(at[(n, "stopping")] for n in (
+        "gateway", "orderbook", "order_manager"))
+    assert at[("gateway", "stopped")] < at[("orderbook", "stopping")]
     assert model.any_active() is False
 
 
