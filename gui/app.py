@@ -1,7 +1,7 @@
 """`python launcher.py` (no --headless): the desk window.
 
 run_gui(config) starts a session (a folder of its own under the log folder), creates the
-QApplication and the window over one ProcessController, runs the event loop and, whatever
+QApplication and the window over one ProcessController (the four, or a stack file's), runs the event loop and, whatever
 happens, closes the controller on the way out (every child stopped, the shared memory
 unlinked) and writes the session's summary.json. Saved settings are defaults: a flag given on the command line
 wins over them."""
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.config.saved import merge_saved
 from engine.config.schema import Config
+from engine.config.stack import StackPlan
 from engine.control.summary import run_summary
 from engine.platforms.oscompat import on_console_close, stop_signals
 from engine.records.sessions import start_session, write_summary
@@ -39,26 +40,28 @@ def make_app(argv: Optional[Sequence[str]] = None) -> QApplication:
 
 
 def build_desk(config: Config, settings: Optional[QSettings] = None,
-               explicit: AbstractSet[str] = frozenset(), fps: int = 30):
-    """The adapter and the window, with saved settings merged under the command line: the
-    fields in `explicit` (given as flags) keep their value. (Used by run_gui, the screenshot
-    script and the tests.)"""
+               explicit: AbstractSet[str] = frozenset(), fps: int = 30,
+               plan: Optional[StackPlan] = None):
+    """The adapter and the window over the stack `plan` (default: the four), with saved
+    settings merged under the command line: the fields in `explicit` (given as flags, or by
+    the stack file) keep their value. (Used by run_gui, the screenshot script and the
+    tests.)"""
     if settings is not None:
         config = merge_saved(config, load_saved(settings), set(explicit))
-    adapter = ControllerAdapter(DeskModel(config))
+    adapter = ControllerAdapter(DeskModel(config, plan=plan))
     window = MainWindow(adapter, settings, fps=fps)
     return adapter, window
 
 
 def run_gui(config: Config, explicit: AbstractSet[str] = frozenset(),
-            settings: Optional[QSettings] = None) -> int:
+            settings: Optional[QSettings] = None, plan: Optional[StackPlan] = None) -> int:
     app = make_app()
     if settings is None:
         settings = QSettings(ORGANIZATION, APPLICATION)
     # this launch is a session: its own folder under the log folder (engine/session.py)
     session = start_session(config.log_dir)
     config = config.replace(log_dir=str(session))
-    adapter, window = build_desk(config, settings, explicit)
+    adapter, window = build_desk(config, settings, explicit, plan=plan)
     window.show()
 
     # Ctrl+C in the terminal, Ctrl+Break, SIGTERM and SIGHUP (a logout, `kill`), and on

@@ -231,11 +231,9 @@ def _entry(t: dict, stack: Config, path, lines, where: Optional[int]) -> Process
         if (not isinstance(command, list) or not command
                 or not all(isinstance(c, str) and c for c in command)):
             fail("command", "a command is a list of strings, or one string, and not empty")
-        try:
-            argv = [fill(c, config) for c in command]
-        except (KeyError, ValueError, IndexError) as exc:
-            fail("command", f"no placeholder {exc} (there are "
-                            f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
+        problem = _placeholder_problem(command, config)
+        if problem:
+            fail("command", problem)
     cwd = t.get("cwd")
     if cwd is not None:
         if command is None:
@@ -245,9 +243,10 @@ def _entry(t: dict, stack: Config, path, lines, where: Optional[int]) -> Process
         cwd = str((Path(path).parent / cwd).resolve())
         if not Path(cwd).is_dir():
             fail("cwd", f"no folder {cwd}")
-    if command is not None and host is None and not _program(argv[0], cwd):
-        fail("command", f"no program {argv[0]!r} (not on PATH"
-                        f"{'' if cwd is None else ' nor in ' + cwd})")
+    if command is not None and host is None:
+        problem = command_problem(command, config, cwd)
+        if problem:
+            fail("command", problem)
     env = t.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, (str, int, float))
                                             for v in env.values()):
@@ -277,6 +276,28 @@ def _keys_of(table: dict, own: dict):
     """(key as written, Config field) of the settings a process table gives."""
     keys = _fields_by_key()
     return [(k, keys[k]) for k in table if k in keys and keys[k] in own]
+
+
+def _placeholder_problem(argv, config: Config) -> str:
+    try:
+        for c in argv:
+            fill(c, config)
+    except KeyError as exc:
+        return (f"no placeholder {exc.args[0]} (there are "
+                f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
+    return ""
+
+
+def command_problem(argv, config: Config, cwd: Optional[str] = None) -> str:
+    """What would stop a command from starting ('' when nothing): an unknown placeholder,
+    or a program that is neither a path (from `cwd`) nor on PATH."""
+    problem = _placeholder_problem(argv, config)
+    if problem:
+        return problem
+    program = fill(argv[0], config)
+    if not _program(program, cwd):
+        return f"no program {program!r} (not on PATH{'' if cwd is None else ' nor in ' + cwd})"
+    return ""
 
 
 def _program(program: str, cwd: Optional[str]) -> bool:

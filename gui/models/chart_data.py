@@ -89,6 +89,7 @@ class ChartData:
         self.sentiment = Ring(int(history_s / SENTIMENT_REPEAT_S * 2) + 16, 1)
         # the session's total P&L (an equity curve), sampled twice a second
         self.equity = Ring(int(history_s / EQUITY_EVERY_S) + 16, 1)
+        self.account_equity: Dict[str, Ring] = {}  # each account's, once there are several
         self.equity_fills: deque = deque(maxlen=MAX_MARKERS)  # (time, buy)
         self.markers: Dict[str, deque] = {s: deque(maxlen=MAX_MARKERS) for s in self.symbols}
         self._fill_ids: set = set()
@@ -180,9 +181,24 @@ class ChartData:
         self.mas.append(t, np.full(2 * len(self.symbols), np.nan))
         self.focus.append(t, (np.nan, np.nan, np.nan))
 
-    def add_equity(self, now: float, total: float) -> None:
-        """The session's total P&L at `now` (NaN while nothing has traded)."""
+    def add_equity(self, now: float, total: float,
+                   accounts: Optional[Dict[str, float]] = None) -> None:
+        """The session's total P&L at `now` (NaN while nothing has traded), and each
+        account's when there are several (an account's curve starts where it first traded)."""
         self.equity.append(now, (total,))
+        for account, value in (accounts or {}).items():
+            ring = self.account_equity.get(account)
+            if ring is None:
+                ring = self.account_equity[account] = Ring(self.equity.capacity, 1)
+            ring.append(now, (value,))
+
+    def account_equity_view(self) -> Dict[str, tuple]:
+        """{account: (times, P&L)} of every account's curve, oldest first."""
+        out = {}
+        for account, ring in self.account_equity.items():
+            t, v = ring.view()
+            out[account] = (t, v[:, 0])
+        return out
 
     def equity_view(self, left: float, right: float):
         """(times, total P&L) in view, and the fills in view as (times, P&L there, buy)."""

@@ -152,6 +152,19 @@ class DeskModel:
         """The settings `name` runs (or will run) with."""
         return self.ctl.config_of(name)
 
+    def charted(self, config: Optional[Config] = None) -> Config:
+        """The settings of the Strategy whose averages the desk charts (the first of ours in
+        the stack: the one that publishes to the signal book), on `config`'s symbols;
+        `config` (default the stack's) when there is none."""
+        config = config if config is not None else self.config
+        ours = [n for n in self.ctl.roster.with_role("strategy")
+                if not self.ctl.roster[n].external]
+        if not ours:
+            return config
+        own = self.ctl.config_of(ours[0])
+        return config.replace(**{k: getattr(own, k) for k in (
+            "short_window", "long_window", "bullish", "bearish", "qty")})
+
     def accounts(self) -> List[str]:
         """The accounts of the stack's Strategies (ours), in the order of the stack."""
         out = []
@@ -227,7 +240,9 @@ class DeskModel:
                         cpu_percent=p.cpu_percent if running else 0.0,
                         rss_bytes=p.stats.rss_bytes if running else 0,
                         unresponsive_s=p.unresponsive(), policy=p.auto.policy,
-                        auto=p.auto.waiting(now) or p.auto.gave_up,
+                        auto=p.auto.waiting(now) or p.auto.gave_up or (
+                            "waits for " + ", ".join(self.ctl.waits_for(name))
+                            if p.state == State.WAITING else ""),
                         last_lines=tuple(self.recent.get(name, ())))
 
     def any_active(self) -> bool:

@@ -5,7 +5,10 @@ Every figure comes from the processes' own reports (their `Stats.links`, counter
 frames and bytes each server and client moved, the errors their clients last met, and the
 Strategy's hop-by-hop latency), never from the desk polling a socket. A link's frames/s and
 bytes/s are the rates of those counters over the last 2 s of reports. A process this desk
-does not run (--remote) has no report: its links are drawn from what the other end says."""
+does not run (--remote) has no report, nor has an external one (another team's program): its
+links are drawn from what our process at the other end says. A node is a role: with several
+processes of a role (two Strategies), it is drawn once, naming them, from the first that
+reports."""
 from __future__ import annotations
 
 import time
@@ -91,6 +94,8 @@ class NodeView:
     pid: Optional[int] = None
     cpu_percent: float = 0.0
     detail: str = ""           # the shared-memory block: name, size, rows, updates/s
+    names: Tuple[str, ...] = ()      # the processes of the role (when not just the role)
+    external: Tuple[str, ...] = ()   # those of them that are not ours
 
 
 @dataclass
@@ -143,7 +148,9 @@ class SystemModel:
         out = SystemView()
         for name, p in procs.items():
             out.nodes[name] = NodeView(name, "remote" if p.get("remote") else str(p["state"]),
-                                       p.get("pid"), p.get("cpu", 0.0))
+                                       p.get("pid"), p.get("cpu", 0.0),
+                                       names=tuple(p.get("names", ())),
+                                       external=tuple(p.get("external", ())))
         up = {n: v.state in (State.RUNNING.value, "remote") for n, v in out.nodes.items()}
         out.nodes["shm"] = NodeView("shm", "up" if shm.get("bytes") else "off", detail=(
             f"{shm.get('name', '')}\n{shm.get('bytes', 0):,} B \u00b7 "
@@ -156,6 +163,15 @@ class SystemModel:
         out.nodes["shm"].detail += f" \u00b7 {rate:,.0f} updates/s"
         self._hops(out, procs.get("strategy", {}).get("stats"))
         return out
+
+    @staticmethod
+    def role_of(states: List[str]) -> str:
+        """The state a role's node shows: running while any of its processes runs, else the
+        most telling of theirs."""
+        for state in ("running", "starting", "waiting", "stopping", "crashed"):
+            if state in states:
+                return state
+        return "stopped"
 
     @staticmethod
     def _figures(spec: LinkSpec, procs: Dict[str, dict]) -> dict:

@@ -34,6 +34,9 @@ class ControllerAdapter(QObject):
     configChanged = Signal(object)
     # a verb failed (e.g. shared memory in use, invalid settings): one line for the user
     errorOccurred = Signal(str)
+    # the stack's processes changed (one added or removed, another stack opened): the
+    # views that list processes list them again
+    rosterChanged = Signal()
 
     def __init__(self, model, parent: Optional[QObject] = None, poll_ms: int = POLL_MS):
         super().__init__(parent)
@@ -168,6 +171,74 @@ class ControllerAdapter(QObject):
 
     def stop_all(self) -> None:
         self._do("stop all", self.model.stop_all)
+
+    # -- the stack (never blocks) -------------------------------------------------------------
+    def add_process(self, entry, start: bool = True) -> bool:
+        """A process added to the running stack (and started unless told); False, with the
+        reason said, when it cannot be (a name taken, settings that do not fit)."""
+        try:
+            self.model.add_process(entry, start=False)
+        except (ValueError, RuntimeError) as exc:
+            self._fail(f"cannot add {entry.name}: {exc}")
+            return False
+        self.rosterChanged.emit()
+        if start:
+            self.start(entry.name)
+        return True
+
+    def update_process(self, entry) -> bool:
+        """New settings of a stopped process (its own, over the stack's)."""
+        try:
+            self.model.update_process(entry)
+        except (ValueError, RuntimeError) as exc:
+            self._fail(f"settings of {entry.name} not applied: {exc}")
+            return False
+        self.logLine.emit("launcher", logging.INFO,
+                          f"settings of {entry.name}: " + (", ".join(
+                              f"{k}={saved_text(v)}" for k, v in entry.settings.items())
+                              or "the stack's"), time.time())
+        return True
+
+    def remove_process(self, name: str) -> bool:
+        try:
+            self.model.remove_process(name)
+        except (KeyError, RuntimeError) as exc:
+            self._fail(f"cannot remove {name}: {exc}")
+            return False
+        self.rosterChanged.emit()
+        return True
+
+    def save_stack(self, path) -> bool:
+        """The running stack (its processes and settings) to a stack file."""
+        from engine.config.stack_file import save_stack
+        try:
+            save_stack(self.model.plan(), path)
+        except OSError as exc:
+            self._fail(f"cannot save the stack to {path}: {exc.strerror or exc}")
+            return False
+        self.model.stack_path = str(path)
+        self.logLine.emit("launcher", logging.INFO, f"stack saved to {path}", time.time())
+        return True
+
+    def open_stack(self, path) -> bool:
+        """Run the stack of a file from now on (every process must be stopped): its
+        processes and settings, the desk's other settings kept. A file with a mistake is
+        said (file, line, key) and changes nothing."""
+        from engine.config.stack_file import load_stack
+        if self.model.any_active():
+            self._fail("stop every process before opening another stack")
+            return False
+        try:
+            plan = load_stack(path, base=self.config)
+            self.model.open_plan(plan)
+        except (ValueError, RuntimeError) as exc:  # StackFileError is a ValueError
+            self._fail(str(exc))
+            return False
+        self.logLine.emit("launcher", logging.INFO, f"stack {path}: "
+                          f"{', '.join(plan.names)}", time.time())
+        self.rosterChanged.emit()  # (first: the views list the new processes, then their
+        self.configChanged.emit(self.config)  # settings)
+        return True
 
     def close(self) -> None:
         """Stop everything (blocking, escalating) and unlink the shared memory. Idempotent."""

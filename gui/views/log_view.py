@@ -1,5 +1,6 @@
-"""Live logs: one bounded, level-coloured pane per process (tabs), plus a Desk pane for the
-launcher's own messages. Lines are buffered and appended in one edit every 100 ms (to the pane
+"""Live logs: an All pane that interleaves every process's lines by time, each prefixed by its
+name in its colour (honcho's way), one bounded, level-coloured pane per process (tabs), and a
+Desk pane for the launcher's own messages. Lines are buffered and appended in one edit every 100 ms (to the pane
 on screen; a hidden one when its tab is shown), never one repaint per line; each pane keeps at
 most `max_lines` lines (QPlainTextEdit drops the oldest).
 
@@ -25,6 +26,7 @@ from . import theme
 MAX_LINES = 3000
 FLUSH_MS = 100
 DESK = "launcher"
+ALL = "*all*"  # the pane of every process's lines
 
 LEVEL_COLORS = {logging.DEBUG: theme.MUTED, logging.INFO: theme.TEXT,
                 logging.WARNING: "#e3b341", logging.ERROR: theme.RED,
@@ -75,6 +77,7 @@ class LogPane(QPlainTextEdit):
         self.worst = 0  # highest level since the tab was last looked at
         self.filter = LineFilter()
         self.paused = False
+        self.name_width = 0  # the All pane: names padded to the longest
         self._formats: Dict[str, QTextCharFormat] = {}
         self._time_fmt = self._fmt(theme.GREY)
 
@@ -86,21 +89,26 @@ class LogPane(QPlainTextEdit):
             self._formats[color] = f
         return f
 
-    def queue(self, level: int, text: str, t: float) -> None:
+    def queue(self, level: int, text: str, t: float, name: str = "", color: str = "") -> None:
+        """A line to show; `name` (in `color`) prefixes it in the All pane."""
         if len(self.pending) == self.pending.maxlen:
             self.dropped += 1
-        self.pending.append((level, text, t))
+        self.pending.append((level, text, t, name, color))
+
+    def _matches(self, line) -> bool:
+        level, text, _t, name, _c = line
+        return self.filter(level, f"{name} {text}" if name else text)
 
     def flush(self) -> int:
-        """Lines waiting come in (those the filter lets through are drawn); none while
-        paused. Returns how many were drawn."""
+        """Lines waiting come in, in the order of their time (those the filter lets through
+        are drawn); none while paused. Returns how many were drawn."""
         if self.paused or (not self.pending and not self.dropped):
             return 0
-        lines = list(self.pending)
+        lines = sorted(self.pending, key=lambda ln: ln[2])  # stable: by time, then as came
         self.pending.clear()
         self.kept.extend(lines)
         skipped, self.dropped = self.dropped, 0
-        return self._draw([ln for ln in lines if self.filter(ln[0], ln[1])], skipped)
+        return self._draw([ln for ln in lines if self._matches(ln)], skipped)
 
     def _draw(self, lines, skipped: int = 0) -> int:
         bar = self.verticalScrollBar()
@@ -114,12 +122,14 @@ class LogPane(QPlainTextEdit):
             cur.insertText(f"... {skipped} older lines skipped (see the .log file)",
                            self._fmt(theme.MUTED))
             first = False
-        for level, text, t in lines:
+        for level, text, t, name, color in lines:
             if not first:
                 cur.insertBlock()
             first = False
             stamp = time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d} "
             cur.insertText(stamp, self._time_fmt)
+            if name:
+                cur.insertText(f"{name:>{self.name_width}} | ", self._fmt(color or theme.TEXT))
             tag = "" if level == logging.INFO else f"{logging.getLevelName(level)}: "
             cur.insertText(tag + text, self._fmt(level_color(level)))
         cur.endEditBlock()
@@ -131,7 +141,7 @@ class LogPane(QPlainTextEdit):
         """Show the kept lines that match, drawn again from the start."""
         self.filter = line_filter
         self.clear_view()
-        self._draw([ln for ln in self.kept if line_filter(ln[0], ln[1])])
+        self._draw([ln for ln in self.kept if self._matches(ln)])
 
     def clear_view(self) -> None:
         self.document().clear()
@@ -159,25 +169,60 @@ class LogView(QTabWidget):
     def __init__(self, adapter, max_lines: int = MAX_LINES, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.adapter = adapter
+        self.max_lines = max_lines
         self.panes: Dict[str, LogPane] = {}
-        shown = adapter.model.shown()
-        for name in shown + (DESK,):
-            pane = LogPane(max_lines)
-            self.panes[name] = pane
-            self.addTab(pane, self._title(name))
+        self.colors: Dict[str, str] = {}
+        self.all_pane = self._add_pane(ALL)
+        for name in adapter.model.shown() + (DESK,):
+            self._add_pane(name)
         self.currentChanged.connect(self._on_current_changed)
         self.tools = self._tools()  # the row above the tabs (panel() puts them together)
-        for name in (n for n in shown if adapter.model.is_remote(n)):  # its log is there
-            self.panes[name].queue(logging.INFO, f"{self._title(name)} runs on "
-                                   f"{adapter.config.host} (--remote): its log is in the log "
-                                   f"folder of that machine", time.time())
+        self._name_colors()
+        self._say_remote(adapter.model.shown())
         self._on_config_changed(adapter.config)
         adapter.configChanged.connect(self._on_config_changed)
         adapter.logLine.connect(self._on_log_line)
+        adapter.rosterChanged.connect(self._on_roster_changed)
         self.timer = QTimer(self)
         self.timer.setInterval(FLUSH_MS)
         self.timer.timeout.connect(self.flush_shown)
         self.timer.start()
+
+    def _add_pane(self, name: str, index: int = -1) -> LogPane:
+        pane = LogPane(self.max_lines)
+        if hasattr(self, "filter_box"):
+            pane.filter = LineFilter(self.filter_box.text(), self.level_box.currentData())
+            pane.paused = self.pause_button.isChecked()
+        self.panes[name] = pane
+        self.insertTab(index, pane, self._title(name))
+        return pane
+
+    def _say_remote(self, names) -> None:
+        for name in (n for n in names if self.adapter.model.is_remote(n)):  # its log is there
+            self.panes[name].queue(logging.INFO, f"{self._title(name)} runs on "
+                                   f"{self.adapter.config.host} (--remote): its log is in "
+                                   f"the log folder of that machine", time.time())
+
+    def _name_colors(self) -> None:
+        """Each process its colour (the All pane's prefixes), in the order of the stack."""
+        names = [n for n in self.panes if n not in (ALL, DESK)]
+        self.colors = {n: theme.symbol_color(i) for i, n in enumerate(names)}
+        self.colors[DESK] = theme.MUTED
+        self.all_pane.name_width = max((len(n) for n in names + [DESK]), default=0)
+
+    def _on_roster_changed(self) -> None:
+        """Processes came or went: a pane for each new one (before the Desk's), none for
+        those gone."""
+        shown = self.adapter.model.shown()
+        for name in [n for n in self.panes if n not in shown and n not in (ALL, DESK)]:
+            pane = self.panes.pop(name)
+            self.removeTab(self.indexOf(pane))
+            pane.deleteLater()
+        new = [n for n in shown if n not in self.panes]
+        for name in new:
+            self._add_pane(name, self.indexOf(self.panes[DESK]))
+        self._say_remote(new)
+        self._name_colors()
 
     def _tools(self) -> QWidget:
         """The row above the panes: filter, level, Pause, Clear, Save, Open log folder."""
@@ -270,10 +315,13 @@ class LogView(QTabWidget):
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def _title(self, name: str) -> str:
+        if name == ALL:
+            return "All"
         return "Desk" if name == DESK else self.adapter.model.title(name)
 
     def _on_log_line(self, name: str, level: int, text: str, t: float) -> None:
         pane = self.panes.get(name) or self.panes[DESK]
+        self.all_pane.queue(level, text, t, name, self.colors.get(name, theme.MUTED))
         if pane is self.panes[DESK] and name != DESK:
             text = f"[{name}] {text}"
         pane.queue(level, text, t)

@@ -1,7 +1,9 @@
-"""The Orders pane: the orders table (newest on top; sortable by any column and filtered by
-a text box, through a proxy model), the orders the OrderManager rejected with their reasons
-(a tab of their own), the session's count and P&L in its header, the positions beside it,
-and an export of the session's orders as CSV."""
+"""The Orders pane: the orders table (newest on top; sortable by any column, filtered by a
+text box and by account, through proxy models), the orders the OrderManager rejected with
+their reasons (a tab of their own), the count and P&L of the account shown (or of the
+session) in its header, the positions beside it, and an export of the session's orders as
+CSV. The account picked here is the session's: the positions, the watchlist's position
+column and the P&L chart's highlighted curve follow it."""
 from __future__ import annotations
 
 import math
@@ -10,10 +12,10 @@ from collections import deque
 from pathlib import Path
 from typing import Deque, Optional
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QRegularExpression, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
-                               QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+                               QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from engine.records.order_log import ORDERS_FILE, read_order_log, write_orders_csv
 
@@ -28,8 +30,12 @@ MAX_ROWS = 5000
 MAX_REFUSED = 1000  # rejected orders the Rejected tab keeps (newest first)
 
 
+ALL_ACCOUNTS = "All accounts"
+ACCOUNT_COLUMN = 6
+
+
 class OrdersModel(NewestFirstTable):
-    COLUMNS = ("Time", "Order", "Side", "Qty", "Symbol", "Price")
+    COLUMNS = ("Time", "Order", "Side", "Qty", "Symbol", "Price", "Account")
     WHAT = "orders table"
     ROLES = ReadOnlyTable.ROLES | {SORT_ROLE}
 
@@ -50,11 +56,11 @@ class OrdersModel(NewestFirstTable):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._texts[index.row()][col]
         if role == SORT_ROLE:
-            return (t, c.order_id, c.side, c.qty, c.symbol, c.price)[col]
+            return (t, c.order_id, c.side, c.qty, c.symbol, c.price, c.account or "")[col]
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 2:
                 return self._buy if c.side == "BUY" else self._sell
-            if col == 0:
+            if col in (0, ACCOUNT_COLUMN):
                 return self._muted
         if role == Qt.ItemDataRole.FontRole and col == 2:
             return self._bold
@@ -69,7 +75,7 @@ class OrdersModel(NewestFirstTable):
         super()._put(item)
         self._texts.appendleft((  # formatted once, not at every repaint
             time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}",
-            str(c.order_id), c.side, str(c.qty), c.symbol, f"{c.price:,.2f}"))
+            str(c.order_id), c.side, str(c.qty), c.symbol, f"{c.price:,.2f}", c.account or ""))
 
     def _drop(self) -> None:
         super()._drop()
@@ -121,7 +127,11 @@ class OrdersView(QWidget):
 
         top = self._header_row()
         self.model = OrdersModel(parent=self)
-        self.proxy = sorted_filtered(self.model, self)
+        # model -> the account shown (exact, on its column) -> sorted and filtered by text
+        self.account_proxy = QSortFilterProxyModel(self)
+        self.account_proxy.setSourceModel(self.model)
+        self.account_proxy.setFilterKeyColumn(ACCOUNT_COLUMN)
+        self.proxy = sorted_filtered(self.account_proxy, self)
         self.table = self._orders_table()
         self.refused = RejectedModel(parent=self)
         self.refused_proxy = sorted_filtered(self.refused, self)
@@ -161,19 +171,31 @@ class OrdersView(QWidget):
         listener.stateReceived.connect(self._on_state)
         listener.rejectionsReceived.connect(self._on_rejections)
         listener.connectionChanged.connect(self._on_connection_changed)
+        session.on_pick(self._on_pick)
         adapter.configChanged.connect(self._on_config_changed)
         self._on_config_changed(adapter.config)
         self._on_connection_changed(listener.connected)
 
     def _header_row(self) -> QHBoxLayout:
-        """The count, the rejections and the P&L; the listener's link at the right."""
+        """The count, the rejections and the P&L; the account shown and the listener's link
+        at the right."""
         self.header = QLabel()
         self.header.setObjectName("heading")
         self.link = QLabel()
         self.link.setObjectName("muted")
+        self.account_box = QComboBox()
+        self.account_box.addItem(ALL_ACCOUNTS, None)
+        self.account_box.setToolTip("Show one account's orders, positions and P&L (each "
+                                    "Strategy trades on its own account; 'anon' holds the "
+                                    "orders of peers that name none)")
+        self.account_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.account_box.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.account_box.currentIndexChanged.connect(
+            lambda _i: self.session.pick(self.account_box.currentData()))
         top = QHBoxLayout()
         top.addWidget(self.header)
         top.addStretch(1)
+        top.addWidget(self.account_box)
         top.addWidget(self.link)
         return top
 
@@ -200,11 +222,12 @@ class OrdersView(QWidget):
 
     def _orders_table(self) -> QTableView:
         table = sorted_table(self.proxy, 1)  # by order id
-        fixed = fit_columns(table, ("00:00:00.000", "0000", "SELL", "000", "GOOG"))
-        # room for every column, the price too, and the scroll bar: with a font a little
-        # wider than expected (an X11 desktop) the price was clipped behind a scroll bar
-        price = table.fontMetrics().horizontalAdvance("00,000.00") + 12
-        table.setMinimumWidth(fixed + price + 2 * table.frameWidth()
+        fixed = fit_columns(table, ("00:00:00.000", "0000", "SELL", "000", "GOOG",
+                                    "00,000.00"))
+        # room for every column up to the price, and the scroll bar (with a font a little
+        # wider than expected, an X11 desktop, the price was clipped behind a scroll bar);
+        # the account, last, takes what is left, and scrolls into view where none is
+        table.setMinimumWidth(fixed + 2 * table.frameWidth()
                               + table.verticalScrollBar().sizeHint().width())
         return table
 
@@ -212,6 +235,33 @@ class OrdersView(QWidget):
     def _on_confirms(self, items: list) -> None:
         self.model.add(items)
         self.pos_model.changed([c.symbol for _, c in items])
+        self._update_accounts()
+        self._update_header()
+
+    def _update_accounts(self) -> None:
+        """A choice for every account seen in the session (the combo grows, never jumps)."""
+        known = {self.account_box.itemData(i) for i in range(self.account_box.count())}
+        for account in self.session.accounts():
+            if account not in known:
+                self.account_box.addItem(account or "(none)", account)
+
+    def pick_account(self, account) -> None:
+        """Show `account`'s orders, positions and P&L (None: every account)."""
+        self._update_accounts()
+        self.session.pick(account)
+
+    def _on_pick(self, account) -> None:
+        i = self.account_box.findData(account)
+        if i < 0 and account is not None:
+            self.account_box.addItem(account or "(none)", account)
+            i = self.account_box.count() - 1
+        if i != self.account_box.currentIndex():
+            self.account_box.blockSignals(True)
+            self.account_box.setCurrentIndex(max(i, 0))
+            self.account_box.blockSignals(False)
+        pattern = "" if account is None else "^" + QRegularExpression.escape(account) + "$"
+        self.account_proxy.setFilterRegularExpression(QRegularExpression(pattern))
+        self.pos_model.refresh()
         self._update_header()
 
     def _on_rejections(self, items: list) -> None:
@@ -250,6 +300,7 @@ class OrdersView(QWidget):
         self.model.clear()
         self.refused.clear()  # its latest rejections follow as replays too
         self.pos_model.changed(sorted(state.positions))
+        self._update_accounts()
         self._update_header()
 
     def _on_connection_changed(self, connected: bool) -> None:
@@ -280,7 +331,8 @@ class OrdersView(QWidget):
         bad = self.listener.bad_frames
         extra = f"  \u00b7  <span style='color:{theme.AMBER}'>{bad} bad frames</span>" \
             if bad else ""
-        total = self.session.pnl_total(self.sampler.marks())
+        picked = self.session.picked
+        total = self.session.pnl_total(self.sampler.marks(), picked)
         pnl = "" if math.isnan(total) else (
             f"  \u00b7  P&amp;L <span style='color:{SIGN_COLORS[pnl_color_sign(total)]}'>"
             f"{total:+,.2f}</span>")
@@ -288,12 +340,23 @@ class OrdersView(QWidget):
         refused, reasons = figures["rejected"], figures["rejections"]
         rejected = (f"  \u00b7  <span style='color:{theme.AMBER}'>{refused:,} rejected</span>"
                     if refused else "")
-        self.header.setText(f"Orders  <span style='color:{theme.ACCENT}'>"
-                            f"{self.session.orders:,}</span> confirmed{rejected}{pnl}{extra}")
+        if picked is None:
+            self.header.setText(f"Orders  <span style='color:{theme.ACCENT}'>"
+                                f"{self.session.orders:,}</span> confirmed{rejected}{pnl}"
+                                f"{extra}")
+        else:
+            n = self.session.account_orders.get(picked, 0)
+            self.header.setText(f"{picked or '(none)'}  <span style='color:{theme.ACCENT}'>"
+                                f"{n:,}</span> of {self.session.orders:,} orders{pnl}{extra}")
         self.tabs.setTabText(1, f"Rejected ({len(self.refused.rows):,})" if self.refused.rows
                              else "Rejected")
-        tip = ("P&L of the session by average cost: realized, plus the open positions marked "
-               "to the last prices in shared memory.")
+        tip = ("P&L by average cost: realized, plus the open positions marked to the last "
+               "prices in shared memory; the session's is the sum of its accounts'.")
+        pnls = self.session.account_pnls(self.sampler.marks())
+        if len(pnls) > 1:
+            tip += "\n\nBy account:\n" + "\n".join(
+                f"  {a or '(none)'}: {'-' if math.isnan(v) else f'{v:+,.2f}'}"
+                for a, v in pnls.items())
         if reasons:
             tip += "\n\nOrders the OrderManager rejected, by reason:\n" + "\n".join(
                 f"  {n:,}  {why}" for why, n in sorted(reasons.items(), key=lambda x: -x[1]))
@@ -303,5 +366,5 @@ class OrdersView(QWidget):
     def row_count(self) -> int:
         return self.model.rowCount()
 
-    def position(self, symbol: str) -> int:
-        return self.session.position(symbol)
+    def position(self, symbol: str, account=None) -> int:
+        return self.session.position(symbol, account)

@@ -1,5 +1,6 @@
 """The positions table: a row a symbol, its position, P&L (marked to the last price in shared
-memory) and fills."""
+memory) and fills, of the account the desk shows (the session's picked one, or every
+account)."""
 from __future__ import annotations
 
 import math
@@ -38,11 +39,11 @@ class PositionsModel(ReadOnlyTable):
         if not index.isValid():
             return None
         sym, col = self.symbols[index.row()], index.column()
-        pos = self.session.position(sym)
+        pos = self.session.shown_position(sym)
         if col == 2:
             return self._pnl(sym, role)
         if role == Qt.ItemDataRole.DisplayRole:
-            fills = str(self.session.fills.get(sym, 0))
+            fills = str(self.session.shown_fills(sym))
             return (sym, f"{pos:+,d}" if pos else "0", None, fills)[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
             return QColor(theme.BUY if pos > 0 else theme.SELL if pos < 0 else theme.MUTED)
@@ -51,22 +52,28 @@ class PositionsModel(ReadOnlyTable):
         return None
 
     def _pnl(self, sym: str, role):
-        h = self.session.pnl.holdings.get(sym)
-        if h is None:
+        pnl = self.session.symbol_pnl(sym, self.marks())
+        if pnl is None:
             return "" if role == Qt.ItemDataRole.DisplayRole else None
-        u = h.unrealized(self.marks().get(sym))
-        total = h.realized + (0.0 if math.isnan(u) else u)
+        total, realized, u, average = pnl
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{total:+,.2f}"
         if role == Qt.ItemDataRole.ForegroundRole:
             return QColor(SIGN_COLORS[pnl_color_sign(total)])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{sym}: average cost {h.average:,.4f}, realized {h.realized:+,.2f}, "
+            whose = (f"account {self.session.picked}" if self.session.picked is not None
+                     else "every account")
+            return (f"{sym}, {whose}: average cost {average:,.4f}, realized {realized:+,.2f}, "
                     f"unrealized {'-' if math.isnan(u) else f'{u:+,.2f}'} (marked to the last "
                     f"price in shared memory)")
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def refresh(self) -> None:
+        """Another account is shown: every row again."""
+        if self.symbols:
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self.symbols) - 1, 3))
 
     def refresh_pnl(self) -> None:
         """Prices move: redraw the P&L column (a handful of rows on screen)."""

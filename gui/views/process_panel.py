@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Dict, Optional
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
@@ -66,6 +66,33 @@ def fmt_uptime(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+class ElidedLabel(QLabel):
+    """A label that, short of room, ends its text with '...' instead of cutting it to a
+    letter, and asks for no room of its own (a small screen gives it what is left; the
+    whole text is its tooltip)."""
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(0)
+        return hint
+
+    def paintEvent(self, ev) -> None:  # a C++ virtual: nothing here raises
+        from PySide6.QtGui import QPainter
+        p = QPainter(self)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             self.width())
+        p.drawText(self.rect(), int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
+
+
+class ClickLabel(QLabel):
+    """A label that says when it is clicked (a process's title selects it)."""
+    clicked = Signal()
+
+    def mousePressEvent(self, ev) -> None:  # a C++ virtual: nothing here raises
+        self.clicked.emit()
+
+
 class ProcessRow:
     """The widgets of one process row (kept together so tests can click them)."""
 
@@ -73,12 +100,20 @@ class ProcessRow:
         self.name = name
         model = panel.adapter.model
         title, role = model.title(name), model.role(name)
-        self.title = QLabel(title)
+        self.role_name = role
+        self.external = model.is_external(name)
+        self.what = ROLES.get(role, "") + (
+            f"; another team's program: {' '.join(model.entry(name).command or ())}"
+            if self.external else "")
+        self.short = ("ext. \u00b7 " if self.external else "") + SHORT_ROLES.get(role, "")
+        self.title = ClickLabel(title)
         self.title.setObjectName("heading")
-        self.title.setToolTip(ROLES.get(role, ""))
-        self.role = QLabel(SHORT_ROLES.get(role, ""))
+        self.title.setToolTip(self.what + "\n(click: its settings)")
+        self.title.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.title.clicked.connect(lambda: panel.processSelected.emit(name))
+        self.role = ElidedLabel(self.short)
         self.role.setObjectName("muted")
-        self.role.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.role.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.state = QLabel()
         self.state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.state.setMinimumWidth(120)
@@ -109,7 +144,7 @@ class ProcessRow:
         self.kill.setObjectName("danger")
         for b in (self.start, self.stop, self.restart, self.kill):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            b.setMinimumWidth(48)
+            b.setMinimumWidth(max(48, b.sizeHint().width()))  # its word whole, never "esta"
         self.start.setToolTip(f"Start {title} alone")
         self.stop.setToolTip(f"Stop {title} alone (the others keep running)")
         self.restart.setToolTip(f"Stop {title}, then start it again")
@@ -131,7 +166,7 @@ class ProcessRow:
             self.pid.setText(str(pid))
         elif state in (State.STOPPED, State.CRASHED):
             self.pid.setText("-")
-        busy = state in (State.STARTING, State.RUNNING)
+        busy = state in (State.STARTING, State.RUNNING, State.WAITING)
         self.start.setEnabled(state in (State.STOPPED, State.CRASHED))
         self.stop.setEnabled(busy)
         self.restart.setEnabled(state != State.STOPPING)
@@ -148,10 +183,10 @@ class ProcessRow:
             self._paint(text, color)
         note = v.auto or (f"no report for {v.unresponsive_s:.0f} s (frozen, or stuck in a "
                           f"call)" if v.unresponsive_s else "")
-        self.role.setText(note or SHORT_ROLES.get(self.name, ""))
-        self.role.setToolTip(note or ROLES.get(self.name, ""))
+        self.role.setText(note or self.short)
+        self.role.setToolTip(note or self.what)
         self.role.setStyleSheet(f"QLabel {{ color: {color if note else theme.MUTED}; }}")
-        tip = ROLES.get(self.name, "")
+        tip = self.what
         if v.state == State.CRASHED and v.last_lines:
             tip = "Its last log lines:\n" + "\n".join(v.last_lines)
         self.state.setToolTip(tip)
@@ -171,6 +206,8 @@ class ProcessRow:
 
 
 class ProcessPanel(QWidget):
+    processSelected = Signal(str)  # a process's title was clicked
+
     def __init__(self, adapter, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.adapter = adapter
@@ -196,11 +233,14 @@ class ProcessPanel(QWidget):
         top.addWidget(self.stop_all)
         outer.addLayout(top)
 
-        outer.addWidget(self._process_grid())
+        self.outer = outer
+        self.card = self._process_grid()
+        outer.addWidget(self.card)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
         adapter.stateChanged.connect(self._on_state_changed)
         adapter.configChanged.connect(self._on_config_changed)
+        adapter.rosterChanged.connect(self._on_roster_changed)
         self._sync_all()
 
         self.clock = QTimer(self)
@@ -270,6 +310,15 @@ class ProcessPanel(QWidget):
     def _on_config_changed(self, _config) -> None:
         self._sync_all()
 
+    def _on_roster_changed(self) -> None:
+        """Processes came or went: the rows again, one a process of the stack."""
+        self.rows.clear()
+        self.remote.clear()
+        old, self.card = self.card, self._process_grid()
+        self.outer.replaceWidget(old, self.card)
+        old.deleteLater()
+        self._sync_all()
+
     def _on_clock(self) -> None:
         for name, row in self.rows.items():
             row.show_view(self.adapter.view(name))
@@ -292,7 +341,8 @@ class ProcessPanel(QWidget):
             text += f"  \u00b7  <span style='color:{theme.RED}'>{crashed} crashed</span>"
         self.summary.setText(text)
         self.start_all.setEnabled(any(s in (State.STOPPED, State.CRASHED) for s in states))
-        self.stop_all.setEnabled(any(s in (State.STARTING, State.RUNNING) for s in states))
+        self.stop_all.setEnabled(any(s in (State.STARTING, State.RUNNING, State.WAITING)
+                                     for s in states))
 
     # -- for tests ----------------------------------------------------------------------
     def state_of(self, name: str) -> str:

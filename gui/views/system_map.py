@@ -5,10 +5,14 @@ bytes/s, clients, rejections and last error; a dot runs along an edge while fram
 it, and an edge turns amber when a steady stream has stalled and red when an end is down.
 Under it, tick-to-ack hop by hop (p50 / p99 over the last seconds) and a histogram of it.
 
-The figures are gui/system_model.py's, from the processes' own reports, refreshed twice a
+A node is a role: several processes of one role (two Strategies) are one node that names
+them; an external one (another team's program) is drawn with its state and CPU as ours are,
+its links from the reports of our processes at the other end.
+
+The figures are gui/models/system.py's, from the processes' own reports, refreshed twice a
 second; the dots move at 30 frames a second while the map is on screen and not at all
 while it is hidden. A click on a process node selects it and offers Start / Stop / Restart
-/ Kill."""
+/ Kill (of each of its processes)."""
 from __future__ import annotations
 
 import math
@@ -64,15 +68,27 @@ class SystemMap(QWidget):
     def snapshot(self) -> Tuple[dict, dict, dict]:
         """What the model needs, from the adapter (never from a socket)."""
         ctl, cfg = self.adapter.controller, self.adapter.config
+        roster = ctl.roster
         procs = {}
-        for name in PROCESS_NAMES:
-            if name in cfg.remote or name not in ctl.procs:
-                procs[name] = {"remote": True, "state": "remote"}
+        for role in PROCESS_NAMES:
+            names = roster.with_role(role)
+            elsewhere = [e.name for e in roster.remote if e.role == role] or (
+                [role] if role in cfg.remote and not names else [])
+            if not names:
+                procs[role] = {"remote": bool(elsewhere), "state": "remote" if elsewhere
+                               else "stopped", "names": elsewhere}
                 continue
-            v, p = self.adapter.view(name), ctl.status(name)
-            procs[name] = {"state": v.state.value, "pid": v.pid, "cpu": v.cpu_percent,
-                           "stats": p.stats if p.last_report is not None else None,
-                           "time": p.last_report}
+            views = [self.adapter.view(n) for n in names]
+            ours = [n for n in names if not roster[n].external]
+            reporting = next((n for n in ours if ctl.status(n).last_report is not None), None)
+            p = ctl.status(reporting) if reporting else None
+            procs[role] = {"state": self.model.role_of([v.state.value for v in views]),
+                           "pid": views[0].pid if len(views) == 1 else None,
+                           "cpu": sum(v.cpu_percent for v in views),
+                           "stats": p.stats if p is not None else None,
+                           "time": p.last_report if p is not None else None,
+                           "names": names if names != [role] else [],
+                           "external": [n for n in names if roster[n].external]}
         book = self.adapter.price_book
         shm = {"name": cfg.shm_name, "bytes": book.nbytes if book is not None else 0,
                "rows": len(cfg.symbols)}
@@ -212,8 +228,11 @@ class SystemMap(QWidget):
         bold.setBold(True)
         p.setFont(bold)
         title_h = p.fontMetrics().height() + 6
+        title = NODE_TITLES[key]
+        if nv is not None and len(nv.names) > 1:
+            title += f" ×{len(nv.names)}"
         p.drawText(QRectF(r.left() + 4, r.top() + 3, r.width() - 8, title_h),
-                   Qt.AlignmentFlag.AlignCenter, NODE_TITLES[key])
+                   Qt.AlignmentFlag.AlignCenter, title)
         p.setFont(font)
         p.setPen(QColor(theme.MUTED))
         p.drawText(r.adjusted(4, title_h, -4, -2),
@@ -277,21 +296,30 @@ class SystemMap(QWidget):
         if key is None:
             return
         self.select(key)
-        if key in self.adapter.config.remote:
+        if not self.adapter.controller.roster.with_role(key):  # none runs here
             return
         menu = self.menu_for(key)
         menu.popup(global_pos.toPoint())
 
     def select(self, key: str) -> None:
+        """Select a role's node; the first of its processes is the one selected."""
         self.selected = key
-        self.processSelected.emit(key)
+        names = self.adapter.controller.roster.with_role(key)
+        self.processSelected.emit(names[0] if names else key)
         self.update()
 
     def menu_for(self, key: str) -> QMenu:
+        """Start / Stop / Restart / Kill of each process of the role."""
         menu = QMenu(self)
-        for verb in ("start", "stop", "restart", "kill"):
-            action = menu.addAction(f"{verb.capitalize()} {NODE_TITLES[key]}")
-            action.triggered.connect(lambda _=False, v=verb: getattr(self.adapter, v)(key))
+        names = self.adapter.controller.roster.with_role(key)
+        for i, name in enumerate(names):
+            if i:
+                menu.addSeparator()
+            title = self.adapter.model.title(name)
+            for verb in ("start", "stop", "restart", "kill"):
+                action = menu.addAction(f"{verb.capitalize()} {title}")
+                action.triggered.connect(
+                    lambda _=False, v=verb, n=name: getattr(self.adapter, v)(n))
         return menu
 
 
@@ -302,12 +330,17 @@ def _node_line(nv) -> str:
         return nv.detail
     if nv.key == "desk":
         return "charts, orders, logs"
+    names = ""
+    if nv.names:
+        names = ", ".join(n + (" (ext.)" if n in nv.external else "") for n in nv.names) + "\n"
     if nv.state == "remote":
-        return "remote (another machine)"
+        return names + "remote (another machine)"
     text = nv.state
     if nv.pid:
-        text += f" \u00b7 pid {nv.pid} \u00b7 {nv.cpu_percent:.1f} % CPU"
-    return text
+        text += f" \u00b7 pid {nv.pid}"
+    if nv.state == "running":
+        text += f" \u00b7 {nv.cpu_percent:.1f} % CPU"
+    return names + text
 
 
 def _edge_point(r: QRectF, toward: QPointF, shift: QPointF) -> QPointF:

@@ -4,7 +4,8 @@ Past a handful of symbols (chart_model.SMALL_UNIVERSE) a line per symbol tells n
 the desk shows, beside the charts:
 * `WatchlistModel`, a table (gui/views/tables.py) over the sampler's latest arrays
   (ChartData.watch):
-  last, change %, both MAs, the signal, the Strategy's position. It is updated in place twice a
+  last, change %, both MAs, the signal, the position of the account the desk shows (the
+  session's picked one; every account's, net, by default). It is updated in place twice a
   second (one dataChanged for the rows, or one layout change when the order moved), and sorts
   and filters itself with NumPy: a proxy model would call data() for every row to sort 5,000.
   The view asks only for the rows it shows.
@@ -49,6 +50,7 @@ class WatchlistModel(ReadOnlyTable):
     def __init__(self, symbols, short_window: int = 5, long_window: int = 20, parent=None):
         super().__init__(parent)
         self.symbols = list(symbols)
+        self.index_of = {s: j for j, s in enumerate(self.symbols)}
         self._upper = np.array(self.symbols)
         n = len(self.symbols)
         nan = np.full(n, np.nan)
@@ -76,7 +78,8 @@ class WatchlistModel(ReadOnlyTable):
             return {2: "change since the desk's first price of the symbol",
                     5: "short MA above (\u25b2) or below (\u25bc) the long one; bright when "
                        "the news sentiment agrees (the Strategy trades then)",
-                    6: "the Strategy's position (shares)"}.get(section)
+                    6: "the position (shares) of the account shown in the Orders pane "
+                       "(All accounts: their net)"}.get(section)
         return None
 
     def _data(self, index, role):
@@ -197,9 +200,10 @@ class WatchlistPanel(QWidget):
     """The watchlist (filter, sortable table) over the universe map, fed from the sampler's
     ChartData twice a second; a picked symbol is selected for every view."""
 
-    def __init__(self, sampler, parent: Optional[QWidget] = None):
+    def __init__(self, sampler, session=None, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.sampler = sampler
+        self.session = session  # whose positions the Pos column shows (an OrderSession)
         self.title = QLabel()
         self.title.setObjectName("heading")
         self.filter_box = theme.filter_box("Filter\u2026",
@@ -271,6 +275,8 @@ class WatchlistPanel(QWidget):
         if len(data.symbols) != len(self.model.symbols):
             return  # the sampler has not taken the new symbols yet
         values = data.watch()
+        if self.session is not None:
+            values["position"] = self.positions()
         self.model.update(values, data.last_sentiment,
                           (self.config.bullish, self.config.bearish))
         self.map.update(values["change"])
@@ -280,6 +286,16 @@ class WatchlistPanel(QWidget):
             f"A cell a symbol: change since its first price, "
             f"<span style='color:{theme.SELL}'>\u25a0</span>\u00a0\u2212{s:.2f}%\u00a0\u2026\u00a0"
             f"<span style='color:{theme.BUY}'>\u25a0</span>\u00a0+{s:.2f}%. Click to chart it.")
+
+    def positions(self) -> np.ndarray:
+        """The picked account's position in every symbol, in the watchlist's order."""
+        out = np.zeros(len(self.model.symbols), dtype=np.int64)
+        index = self.model.index_of
+        for sym, q in self.session.positions_of(self.session.picked).items():
+            j = index.get(sym)
+            if j is not None:
+                out[j] = q
+        return out
 
     def pick(self, symbol: str) -> None:
         """Chart `symbol` and show its row (clearing a filter that hides it)."""

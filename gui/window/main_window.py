@@ -33,6 +33,7 @@ from ..views.settings_panel import SettingsPanel, save_settings
 from ..views.system_map import SystemMap
 from ..views.watchlist import WatchlistPanel
 from .menus import DeskMenus
+from .stack_actions import StackActions
 from .status_line import StatusLine
 
 TITLE = "IPC Trading Desk"
@@ -103,7 +104,10 @@ class MainWindow(QMainWindow):
 
         self.status = StatusLine(self)
         self.record = RecordControls(self)
+        self.stack = StackActions(self)  # open, save, add and remove processes
         self._build_menu()
+        self.process_panel.processSelected.connect(self.settings_panel.select)
+        self.system_map.processSelected.connect(self.settings_panel.select)
         self.listener.confirmsReceived.connect(lambda _items: self.update_status())
         adapter.errorOccurred.connect(self._on_error)
         adapter.configChanged.connect(self._on_config_changed)
@@ -127,7 +131,7 @@ class MainWindow(QMainWindow):
         """The charts in the middle; with a universe (more than a handful of symbols) the
         watchlist and its map beside them, the charts then drawing the best and worst movers
         and the symbol picked."""
-        self.watchlist = WatchlistPanel(self.sampler)
+        self.watchlist = WatchlistPanel(self.sampler, self.session)
         self.centre = QSplitter(Qt.Orientation.Horizontal)
         self.centre.setObjectName("centre")
         self.centre.addWidget(self.watchlist)
@@ -213,7 +217,7 @@ class MainWindow(QMainWindow):
     def _show_universe(self, config) -> None:
         was = self.watchlist.isVisibleTo(self)
         if self.sampler.universe:
-            self.watchlist.set_config(config)
+            self.watchlist.set_config(self.adapter.model.charted(config))
         self.watchlist.setVisible(self.sampler.universe)
         if self.sampler.universe and not was:
             self._make_room()

@@ -1,6 +1,7 @@
-"""The desk's menu bar: File (record, export, the log folder, quit), View (each dock, reset
-the layout), Processes (start and stop all, and each process's verbs) and Help (About, with
-the version and the README's sections). Standard shortcuts where the platform has one
+"""The desk's menu bar: File (open and save the stack, record, export, the log folder, quit),
+View (each dock, reset the layout), Processes (start and stop all, add a Strategy or a
+command, and each process's verbs, Remove for a stopped one: listed again whenever the stack
+changes) and Help (About, with the version and the docs' pages). Standard shortcuts where the platform has one
 (Quit is Ctrl+Q / Cmd+Q, through the ordered stop of closing the window)."""
 from __future__ import annotations
 
@@ -62,8 +63,11 @@ class DeskMenus:
         bar = window.menuBar()
         self._file(bar.addMenu("&File"))
         self._view(bar.addMenu("&View"))
-        self._processes(bar.addMenu("&Processes"))
+        self.processes_menu = bar.addMenu("&Processes")
+        self._processes(self.processes_menu)
         self._help(bar.addMenu("&Help"))
+        window.adapter.rosterChanged.connect(self._on_roster_changed)
+        window.adapter.stateChanged.connect(self._on_state_changed)
 
     def _add(self, menu, key: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self.window)
@@ -78,6 +82,12 @@ class DeskMenus:
 
     def _file(self, menu) -> None:
         w = self.window
+        self._add(menu, "open_stack", "Open stack\u2026", lambda: w.stack.open_stack(),
+                  QKeySequence.StandardKey.Open, "Run the processes of a stack file (.toml)")
+        self._add(menu, "save_stack", "Save stack as\u2026", lambda: w.stack.save_stack_as(),
+                  QKeySequence.StandardKey.SaveAs,
+                  "The stack as it runs now, to a file --stack and Open stack read")
+        menu.addSeparator()
         w.record.add_to(menu)
         self.actions["record"] = w.record.action
         menu.addSeparator()
@@ -116,9 +126,15 @@ class DeskMenus:
                   "Every dock back in its place and size")
 
     def _processes(self, menu) -> None:
-        a = self.window.adapter
+        a, w = self.window.adapter, self.window
+        before = set(self.actions)
         self._add(menu, "start_all", "Start all", a.start_all, "F5")
         self._add(menu, "stop_all", "Stop all", a.stop_all, "Shift+F5")
+        menu.addSeparator()
+        self._add(menu, "add_strategy", "Add Strategy\u2026", lambda: w.stack.add_strategy(),
+                  "Ctrl+Shift+N", "Another Strategy on its own account, started at once")
+        self._add(menu, "add_command", "Add command\u2026", lambda: w.stack.add_command(),
+                  None, "Another team's program in a role, started at once")
         menu.addSeparator()
         for name in a.model.shown():
             if a.model.is_remote(name):
@@ -127,6 +143,28 @@ class DeskMenus:
             for verb in ("start", "stop", "restart", "kill"):
                 self._add(sub, f"{verb}_{name}", verb.capitalize(),
                           lambda _=False, v=verb, n=name: getattr(a, v)(n))
+            sub.addSeparator()
+            self._add(sub, f"remove_{name}", "Remove from the stack",
+                      lambda _=False, n=name: w.stack.remove(n), None,
+                      "Only while it is stopped")
+        self._process_keys = set(self.actions) - before
+        self._on_state_changed()
+
+    def _on_roster_changed(self) -> None:
+        """Processes came or went: the Processes menu lists them again."""
+        for key in self._process_keys:
+            del self.actions[key]
+        self.processes_menu.clear()
+        self._processes(self.processes_menu)
+
+    def _on_state_changed(self, *_args) -> None:
+        """Remove is for a stopped process only."""
+        model = self.window.adapter.model
+        for name in model.names:
+            action = self.actions.get(f"remove_{name}")
+            state = model.state(name)
+            if action is not None and state is not None:
+                action.setEnabled(state.finished)
 
     def _help(self, menu) -> None:
         self._add(menu, "readme", "README", self.open_readme,

@@ -63,9 +63,10 @@ def make_desk(qtbot, qsettings):
     from gui.app import build_desk, make_app
     made = []
 
-    def make(config, settings=qsettings, explicit=()):
+    def make(config, settings=qsettings, explicit=(), plan=None):
         make_app()
-        adapter, window = build_desk(config, settings=settings, explicit=set(explicit))
+        adapter, window = build_desk(config, settings=settings, explicit=set(explicit),
+                                     plan=plan)
         made.append((window, adapter))
         watch_for_bugs(adapter)
         # the offscreen screen is 800 x 800, where the first size would be smaller: the

@@ -153,9 +153,10 @@ def test_stop_and_restart_one_process_leaves_the_others_running(qtbot, desk):
 
 
 def test_stop_all_stops_each_politely_in_order_and_rows_start_again(qtbot, desk):
-    """Stop all: Strategy, Gateway, OrderBook, OrderManager, one after the other, each by its
-    own polite stop (exit code 0, its last counters logged); then a row's Start brings back
-    a process that was stopped (not only one that crashed)."""
+    """Stop all: the Strategy first, each process once what depends on it has exited (the
+    OrderBook after the Gateway it drains), each by its own polite stop (exit code 0, its
+    last counters logged); then a row's Start brings back a process that was stopped (not
+    only one that crashed)."""
     window = desk
     panel = window.process_panel
     start_all(qtbot, window)
@@ -166,7 +167,8 @@ def test_stop_all_stops_each_politely_in_order_and_rows_start_again(qtbot, desk)
     panel.stop_all.click()
     assert time.monotonic() - t0 < 0.5, "Stop all must not block the GUI thread"
     qtbot.waitUntil(lambda: set(states(window).values()) == {"stopped"}, timeout=30_000)
-    assert order == ["strategy", "gateway", "orderbook", "order_manager"]
+    assert order[0] == "strategy" and order.index("gateway") < order.index("orderbook")
+    assert sorted(order) == ["gateway", "order_manager", "orderbook", "strategy"]
     for name in order:
         assert panel.state_label(name).endswith("\u25cf  stopped"), panel.state_label(name)
         assert window.adapter.controller.procs[name].exitcode == 0

@@ -277,6 +277,8 @@ def test_log_panes_are_bounded_and_level_coloured(qtbot, bare_adapter):
     from gui.views.log_view import LogView, level_color
     view = LogView(bare_adapter, max_lines=50)
     try:
+        assert view.tabText(0) == "All" and view.currentWidget() is view.all_pane
+        view.setCurrentWidget(view.panes["gateway"])
         for i in range(200):
             bare_adapter.logLine.emit("gateway", logging.INFO, f"line {i}", time.time())
         bare_adapter.logLine.emit("gateway", logging.WARNING, "slow client", time.time())
@@ -302,7 +304,7 @@ def test_log_panes_are_bounded_and_level_coloured(qtbot, bare_adapter):
         assert "hello" in view.text("strategy") and "hello" not in view.text("gateway")
         assert "desk says" in view.text("launcher")
         # a warning in a tab nobody looks at marks the tab, until it is looked at
-        assert view.currentWidget() is pane and view.tabText(0) == "Gateway"
+        assert view.currentWidget() is pane and view.tabText(1) == "Gateway"
         bare_adapter.logLine.emit("order_manager", logging.WARNING, "slow", time.time())
         om = view.indexOf(view.panes["order_manager"])
         assert view.tabText(om).endswith("\u25cf")
@@ -319,6 +321,47 @@ def test_log_panes_are_bounded_and_level_coloured(qtbot, bare_adapter):
         view.setCurrentWidget(strategy)
         text = strategy.toPlainText()
         assert "order 119" in text and "order 70\n" in text and "order 69\n" not in text
+    finally:
+        view.deleteLater()
+
+
+def test_the_all_pane_interleaves_every_line_by_time_under_its_name(qtbot, bare_adapter):
+    """One place for every log (honcho's way): each line prefixed by its process's name in
+    that process's colour, in the order of their times whatever the order they came in,
+    and the same filter as the other panes (on the name too)."""
+    from gui.views.log_view import LineFilter, LogView
+    view = LogView(bare_adapter, max_lines=100)
+    try:
+        t = time.time()
+        bare_adapter.logLine.emit("strategy", logging.INFO, "decided", t + 0.002)
+        bare_adapter.logLine.emit("gateway", logging.INFO, "tick sent", t + 0.001)
+        bare_adapter.logLine.emit("order_manager", logging.WARNING, "slow", t + 0.003)
+        bare_adapter.logLine.emit("launcher", logging.INFO, "desk says", t + 0.004)
+        pane = view.all_pane
+        qtbot.waitUntil(lambda: "desk says" in pane.toPlainText(), timeout=2_000)
+        lines = pane.toPlainText().splitlines()
+        names = [ln.split(" | ")[0].split()[-1] for ln in lines]
+        assert names == ["gateway", "strategy", "order_manager", "launcher"]  # by time
+        assert lines[2].endswith("order_manager | WARNING: slow")
+        colors = {}
+        block = pane.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                frag = it.fragment()
+                colors[frag.text().strip(" |")] = frag.charFormat().foreground().color().name()
+                it += 1
+            block = block.next()
+        assert colors["gateway"] == QColor(view.colors["gateway"]).name()
+        assert colors["strategy"] == QColor(view.colors["strategy"]).name()
+        assert len({view.colors[n] for n in ("gateway", "orderbook", "strategy",
+                                             "order_manager")}) == 4
+        # the filter box filters it as every pane (a process's name finds its lines)
+        view.filter_box.setText("strategy")
+        assert pane.toPlainText().count("\n") == 0 and "decided" in pane.toPlainText()
+        view.filter_box.setText("")
+        assert isinstance(pane.filter, LineFilter) and not pane.filter.active
+        assert len(pane.toPlainText().splitlines()) == 4
     finally:
         view.deleteLater()
 

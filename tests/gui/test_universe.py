@@ -44,11 +44,12 @@ def universe_window(qtbot, config, qsettings):
 
 def write_round(ctl, k: int) -> np.ndarray:
     """Symbol j moves by (j - N/2) * k / 100 % (so the best movers are the last symbols and
-    the worst the first), and the Strategy's MAs and positions follow."""
+    the worst the first), and the Strategy's MAs follow (its positions in the signal book
+    are not what the watchlist shows: the account's, from the confirmations, are)."""
     j = np.arange(N)
     prices = 100.0 * (1 + (j - N / 2) * k / 10_000)
     ctl.memory.book.update_rows(j, prices, np.ones(N, dtype=np.int64), time.perf_counter_ns())
-    pos = np.where(j % 3 == 0, 10, 0)
+    pos = np.where(j % 2 == 0, 99, 0)
     ctl.memory.signal_book.publish_rows(j, prices - 0.01 * (j % 2), prices, pos, 1)
     ctl.memory.signal_book.set_sentiment(75)
     return prices
@@ -73,6 +74,14 @@ def test_a_universe_shows_the_watchlist_the_map_and_the_movers(qtbot, universe_w
     legend, plot = charts.pct_legend.sceneBoundingRect(), charts.pct_plot.vb.sceneBoundingRect()
     assert legend.left() >= plot.right() - 1, "a legend never covers a plot"
 
+    # positions: the session's (confirmations of two accounts), the picked account's
+    fills = [Confirm(order_id=j + 1, side="BUY", qty=10, symbol=universe(N)[j], price=100.0,
+                     account="fast") for j in range(0, N, 3)]
+    fills.append(Confirm(order_id=N + 1, side="SELL", qty=7, symbol=universe(N)[1],
+                         price=100.0, account="slow"))
+    w.listener.received(b"".join(c.encode() for c in fills))
+    w.orders_view.pick_account("fast")
+    watch.refresh()
     # the watchlist: sorted by change, best first, values from the books
     model = watch.model
     qtbot.waitUntil(lambda: model.symbol_at(0) == universe(N)[-1], timeout=3_000)
@@ -85,6 +94,13 @@ def test_a_universe_shows_the_watchlist_the_map_and_the_movers(qtbot, universe_w
     watch.filter_box.clear()
     watch.held_box.setChecked(True)
     assert model.rowCount() == len(range(0, N, 3))
+    w.orders_view.pick_account("slow")  # another account: its own positions
+    watch.refresh()
+    assert [model.symbol_at(r) for r in range(model.rowCount())] == [universe(N)[1]]
+    assert model.data(model.index(0, 6)) == "-7"
+    w.orders_view.pick_account(None)  # every account: the net
+    watch.refresh()
+    assert model.rowCount() == len(range(0, N, 3)) + 1
     watch.held_box.setChecked(False)
     watch.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     syms = [model.symbol_at(r) for r in range(model.rowCount())]

@@ -111,7 +111,8 @@ class ChartsPanel(QWidget):
     def _build_plots(self) -> None:
         self.view = ChartPlots(self._on_manual_range, self._on_mouse_moved)
         for name in ("glw", "plots", "pct_plot", "price_plot", "sent_plot", "pnl_plot",
-                     "pnl_curve", "pnl_buys", "pnl_sells", "pct_legend",
+                     "pnl_curve", "pnl_buys", "pnl_sells", "pct_legend", "pnl_legend",
+                     "account_curves",
                      "price_legend", "price_curve", "short_curve", "long_curve", "buy_scatter",
                      "sell_scatter", "sent_curve", "bands", "bull_line", "bear_line",
                      "crosshair"):
@@ -122,6 +123,7 @@ class ChartsPanel(QWidget):
         """New symbols (the sampler has a new history): one % change curve a symbol (a
         handful) or one a mover (a universe: the best MOVERS solid, the worst dashed)."""
         config = self.sampler.config
+        self.view.clear_accounts()  # (a new history: its accounts start again)
         for c in self.pct_curves:
             self.pct_plot.removeItem(c)
         self.pct_curves = [tune(self.pct_plot.plot(pen=pen, connect="finite"))
@@ -136,7 +138,9 @@ class ChartsPanel(QWidget):
         self._apply_thresholds(config)
 
     def _apply_thresholds(self, config) -> None:
-        self.config = config
+        # the averages and thresholds drawn are those of the Strategy that publishes them
+        # (the stack's first; its own settings may differ from the stack's)
+        self.config = self.adapter.model.charted(config)
         self.bands.set(config.bullish, config.bearish)
         self._set_ma_names()
         self._update_titles(force=True)
@@ -280,20 +284,26 @@ class ChartsPanel(QWidget):
                 self._update_readout(*self._hover)
 
     def _render_equity(self, now: float, left: float, right: float) -> None:
-        """The session's P&L (from `pnl_source`, the Orders view's), sampled and drawn twice a
-        second: its whole history (at most 10 minutes of 2 points a second; the plot clips
-        to the view), the fills as dots on it."""
+        """The session's P&L, sampled and drawn twice a second: its whole history (at most 10
+        minutes of 2 points a second; the plot clips to the view), the fills as dots on it;
+        with several accounts, one curve each (the account the desk shows drawn bold) and
+        each one's latest P&L in the legend."""
         if now < self._equity_next and not self.paused:
             return
         self._equity_next = now + EQUITY_EVERY_S
-        self.data.add_equity(now, self.session.pnl_total(self.sampler.marks()))
+        marks = self.sampler.marks()
+        accounts = self.session.account_pnls(marks)
+        several = len(accounts) > 1
+        self.data.add_equity(now, self.session.pnl_total(marks), accounts if several else None)
         t, v, (ft, at, buy) = self.data.equity_view(-math.inf, math.inf)
         self.pnl_curve.setData(t, v)
         self.pnl_buys.setData(ft[buy], at[buy])
         self.pnl_sells.setData(ft[~buy], at[~buy])
-        sl = visible(t, left, right)
-        if len(t[sl]):
-            fit_y(self.pnl_plot, v[sl], min_span=1.0)
+        shown = [v[visible(t, left, right)]]
+        shown += self.view.draw_accounts(self.data.account_equity_view(), accounts,
+                                         self.session.picked, left, right)
+        if any(len(a) for a in shown):
+            fit_y(self.pnl_plot, *shown, min_span=1.0)
 
     def _render_price(self, left: float, right: float) -> None:
         """The selected symbol's price and MAs, from its every-frame history."""

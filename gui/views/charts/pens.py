@@ -21,5 +21,5 @@ def tune(curve):
     return curve
 
 
-def line_pen(color: str, style=Qt.PenStyle.SolidLine):
-    return pg.mkPen(color, width=LINE_W, style=style)
+def line_pen(color: str, style=Qt.PenStyle.SolidLine, width: float = LINE_W):
+    return pg.mkPen(color, width=width, style=style)

@@ -2,14 +2,16 @@
 y range fitted to what is in view, and the cosmetic pens data lines are drawn with."""
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
 
-from ...models.chart_data import fit
+from ...models.chart_data import fit, visible
 from .. import theme
 from ..guard import guarded
-from .legend import SideLegend
+from .legend import DASHED, SOLID, SideLegend
 from .overlays import CrosshairLines, ThresholdBands
 from .pens import line_pen, tune
 
@@ -188,14 +190,52 @@ class ChartPlots:
         self.sent_curve = tune(sp.plot(pen=line_pen("#e6edf3"), stepMode="left"))
 
     def _build_pnl_plot(self) -> None:
-        """The session's total P&L over time (an equity curve), the fills marked on it."""
+        """The session's total P&L over time (an equity curve), the fills marked on it; with
+        several accounts, a curve each (drawn by ChartsPanel)."""
         p = self.pnl_plot
         axis_with_zero(p, "P&L", units="$")
+        self.pnl_legend = SideLegend()  # with several accounts: the total and each one
+        self.glw.addItem(self.pnl_legend, row=3, col=1)
+        self.account_curves = {}  # account -> its curve (ChartsPanel makes them)
         self.pnl_curve = tune(p.plot(pen=line_pen(theme.ACCENT), connect="finite"))
         self.pnl_buys = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.BUY))
         self.pnl_sells = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.SELL))
         p.addItem(self.pnl_buys)
         p.addItem(self.pnl_sells)
+
+
+    def draw_accounts(self, curves, latest, picked, left: float, right: float) -> list:
+        """A P&L curve an account (`curves`: {account: (times, P&L)}), the one shown bold,
+        and the legend: the total, then each account's latest P&L (`latest`). Returns the
+        values in view (to fit the axis to)."""
+        entries, shown = [], []
+        for k, (account, (t, v)) in enumerate(curves.items()):
+            curve = self.account_curves.get(account)
+            color = theme.symbol_color(k + 1)
+            if curve is None:
+                curve = self.account_curves[account] = tune(self.pnl_plot.plot(
+                    connect="finite"))
+            bold = account == picked
+            curve.setPen(line_pen(color, Qt.PenStyle.SolidLine if bold
+                                  else Qt.PenStyle.DashLine, width=2.4 if bold else 1.2))
+            curve.setData(t, v)
+            shown.append(v[visible(t, left, right)])
+            last = latest.get(account, math.nan)
+            name = f"<b>{account}</b>" if bold else (account or "(none)")
+            entries.append((color, SOLID if bold else DASHED,
+                            f"{name} {'' if math.isnan(last) else f'{last:+,.2f}'}"))
+        if entries:
+            t, v = self.pnl_curve.getData()
+            total = v[-1] if v is not None and len(v) else math.nan
+            entries.insert(0, (theme.ACCENT, SOLID, "total " + (
+                "" if math.isnan(total) else f"{total:+,.2f}")))
+        self.pnl_legend.set_entries(entries)
+        return shown
+
+    def clear_accounts(self) -> None:
+        for c in self.account_curves.values():
+            self.pnl_plot.removeItem(c)
+        self.account_curves.clear()
 
 
 def fit_y(plot, *arrays, min_span: float) -> None:
