@@ -1,15 +1,16 @@
 """Strategy: reads prices from shared memory and sentiment from the Gateway's news port, runs
 the pure SignalEngine, and sends JSON orders to the OrderManager.
 
-    python -m engine.strategy [--news-port 5002] [--order-port 5003] [--shm-name NAME]
+    python -m engine.strategy [--news-port 5002] [--order-port 5003] [--account NAME]
 
-It learns of new prices without polling: it registers a UDP "doorbell" port in the price
+Its orders are in its account (its name by default: several Strategies side by side each
+have theirs). It learns of new prices without polling: it registers a UDP "doorbell" port in the price
 book's header and the OrderBook sends it one datagram after every batch it applies. That works
 the same under the launcher and in a terminal of its own, and a kill -9 of either side leaves
 no lock held (a shared multiprocessing Event could deadlock the survivor).
 Orders wait in the link's ledger until acknowledged and are resent, same client_order_id,
 after the OrderManager comes back (engine/order_link.py); the OrderManager never logs a
-resent order twice.
+resent order twice. Long: one loop, its books, its link and its news, and their lines.
 """
 from __future__ import annotations
 
@@ -43,10 +44,11 @@ from .shell import fatal, process_main
 
 STALE_AFTER_S = 2.0
 DRAIN_TIMEOUT_S = 1.0
-# From this many symbols a round is read, decided and published as arrays
-# (VectorSignalEngine); below, symbol by symbol, which costs less: NumPy's fixed cost in a
-# process that slept since the last round is ~450 us a round, one symbol ~5-7 us (measured
-# cold: 64 symbols 451 vs 435 us, 80 symbols 444 vs 506 us: python -m tools.bench.thresholds).
+BELL_CHECK_S = 1.0  # how often a Strategy checks its doorbell is still registered
+
+# From this many symbols a round is read, decided and published as arrays (VectorSignalEngine);
+# below, symbol by symbol: NumPy's fixed cost in a process that slept is ~450 us a round, one
+# symbol ~5-7 us (cold: 64 symbols 451 vs 435 us, 80: 444 vs 506: tools.bench.thresholds).
 VECTOR_FROM = 64
 # Above this many symbols the stats report only the positions held (a flat universe of
 # 5,000 would send 5,000 zeros twice a second).
@@ -100,6 +102,8 @@ class StrategyProcess:
         self.stale = False
         self.last_counter = -1
         self.reasons: Dict[str, tuple] = {}  # why each order was sent, logged with its fate
+        self.bell_check_at = 0.0
+        self.bell_missing = False
         self.engine_lock = threading.Lock()
 
     # -- start and stop -------------------------------------------------------------------
@@ -192,6 +196,10 @@ class StrategyProcess:
                 self.last_counter = count
                 self._on_prices()
             self.reporter.maybe(self._stats)
+            now = time.monotonic()
+            if now >= self.bell_check_at:  # (another reader may have taken its place)
+                self.bell_check_at = now + BELL_CHECK_S
+                self._keep_doorbell()
 
     def _idle(self, count: int) -> None:
         """No new prices: say when they go stale, follow a book made anew, keep the bell."""
@@ -206,8 +214,17 @@ class StrategyProcess:
             if fresh is not None:
                 self._use_book(fresh)
                 return
-        if not book.add_doorbell(self.doorbell.port, udp_port_in_use):
-            log.warning("no free doorbell slot in the price book: polling")
+        self._keep_doorbell()
+
+    def _keep_doorbell(self) -> None:
+        if self.book.has_doorbell(self.doorbell.port):
+            return
+        if self.book.add_doorbell(self.doorbell.port, udp_port_in_use):
+            self.bell_missing = False
+        elif not self.bell_missing:
+            self.bell_missing = True
+            self.log.warning("no free doorbell place in the price book (%d readers): polling "
+                             "every 0.1 s", SharedPriceBook.MAX_DOORBELLS)
 
     def _reattach(self) -> Optional[SharedPriceBook]:
         """The OrderBook that owned our price book stopped (and unlinked it) and a new one
@@ -259,9 +276,11 @@ class StrategyProcess:
         decided = time.perf_counter_ns()
         if orders:  # the orders first: the rest can wait, they cannot
             self._send_round(orders)
+        publish = self.signals.publish if self.config.publish_signals else None  # (one a desk)
         for sym, recv_ns, short_ma, long_ma, position in done:
             self.tick_to_decision.record(decided - recv_ns)
-            self.signals.publish(sym, short_ma, long_ma, position, decided)
+            if publish is not None:
+                publish(sym, short_ma, long_ma, position, decided)
         self.ticks_seen += len(done)
 
     def _on_round_arrays(self) -> None:
@@ -287,7 +306,8 @@ class StrategyProcess:
                                                   sentiment))
                               for i, k in zip(intents, at)])
         self.tick_to_decision.record_many(decided - recv)
-        self.signals.publish_rows(self.sig_rows[changed], short_ma, long_ma, positions, decided)
+        if self.config.publish_signals:
+            self.signals.publish_rows(self.sig_rows[changed], short_ma, long_ma, positions, decided)
         self.ticks_seen += len(changed)
 
     def _send_round(self, made: List[Tuple[OrderIntent, int, tuple]]) -> None:

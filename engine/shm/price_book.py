@@ -88,32 +88,66 @@ class SharedPriceBook(SeqlockBook):
 
     # -- doorbells: how readers learn of new prices without polling ---------------------
     # Header slots 9..15 hold the UDP ports of readers that want a wake-up datagram after
-    # every batch the writer applies (see net.Doorbell). A datagram, unlike a shared
-    # multiprocessing Event, leaves no lock behind when either side is killed.
+    # every batch the writer applies (see net.Doorbell), four 16-bit ports a slot: 28
+    # readers (ten Strategies side by side need ten). A datagram, unlike a shared
+    # multiprocessing Event, leaves no lock behind when either side is killed. A slot is
+    # one aligned 8-byte word, written whole; two readers registering at the same instant
+    # may overwrite each other's port, which is why a reader checks now and then that its
+    # port is still there (`has_doorbell`) and registers again.
     DOORBELL_SLOTS = range(H_EXTRA, HEADER_SLOTS)
+    PORTS_PER_SLOT = 4
+    MAX_DOORBELLS = len(DOORBELL_SLOTS) * PORTS_PER_SLOT
+
+    @staticmethod
+    def _ports(word: int) -> list:
+        return [p for p in ((word >> (16 * k)) & 0xFFFF for k in range(4)) if p]
+
+    @staticmethod
+    def _word(ports) -> int:
+        word = 0
+        for k, p in enumerate(ports):
+            word |= (int(p) & 0xFFFF) << (16 * k)
+        return word - (1 << 64) if word >= 1 << 63 else word  # (a signed 8-byte word)
 
     def doorbell_ports(self) -> list:
-        h = self._h
-        return [h[i] for i in self.DOORBELL_SLOTS if h[i]]
+        h, out = self._h, []
+        for i in self.DOORBELL_SLOTS:
+            word = h[i]
+            if word:
+                out += self._ports(word)
+        return out
+
+    def has_doorbell(self, port: int) -> bool:
+        return port in self.doorbell_ports()
 
     def add_doorbell(self, port: int, in_use=None) -> bool:
-        """Register a reader's wake-up port in a free slot. A slot whose port nobody holds
-        any more (`in_use(port)` is False: a reader that was killed) is reused."""
+        """Register a reader's wake-up port in a free place. A port nobody holds any more
+        (`in_use(port)` is False: a reader that was killed) gives its place up."""
         h = self._h
+        if not 0 < port < 65536:
+            return False
+        if self.has_doorbell(port):
+            return True
         for i in self.DOORBELL_SLOTS:
-            if h[i] == port:
+            ports = self._ports(h[i])
+            if len(ports) < self.PORTS_PER_SLOT:
+                h[i] = self._word(ports + [port])
                 return True
-        for i in self.DOORBELL_SLOTS:
-            if h[i] == 0 or (in_use is not None and not in_use(h[i])):
-                h[i] = port
-                return True
+        if in_use is not None:  # full: take the place of a reader that is gone
+            for i in self.DOORBELL_SLOTS:
+                ports = self._ports(h[i])
+                alive = [p for p in ports if in_use(p)]
+                if len(alive) < len(ports):
+                    h[i] = self._word(alive + [port])
+                    return True
         return False
 
     def remove_doorbell(self, port: int) -> None:
         h = self._h
         for i in self.DOORBELL_SLOTS:
-            if h[i] == port:
-                h[i] = 0
+            ports = self._ports(h[i])
+            if port in ports:
+                h[i] = self._word([p for p in ports if p != port])
 
     def read_row(self, symbol: str) -> PriceRow:
         i = self.index[symbol]

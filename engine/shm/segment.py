@@ -35,7 +35,7 @@ HEADER_SLOTS = 16
 HEADER_BYTES = HEADER_SLOTS * 8
 H_MAGIC, H_VERSION, H_NROWS, H_WRITER, H_WSEQ, H_UPDATES, H_CREATED, H_LAST, H_OWNER = range(9)
 H_EXTRA = 9
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: four doorbell ports a header slot
 
 
 class StaleSegmentInUse(RuntimeError):

@@ -37,6 +37,31 @@ def test_update_read_snapshot_footprint(shm_name):
         assert book.update_counter == 2
 
 
+def test_doorbells_for_28_readers_and_the_places_of_the_gone(shm_name):
+    """Ten Strategies side by side each register a wake-up port: four a header slot, 28 in
+    all, any port number (the high ones make the word negative), every one rung; a full
+    book gives the place of a reader that is gone to a new one."""
+    with SharedPriceBook(SYMS, name=shm_name) as book:
+        ports = [1024 + 2000 * i for i in range(SharedPriceBook.MAX_DOORBELLS - 1)] + [65535]
+        assert SharedPriceBook.MAX_DOORBELLS == 28
+        for p in ports:
+            assert book.add_doorbell(p)
+        assert book.add_doorbell(ports[3])  # (twice: once)
+        assert sorted(book.doorbell_ports()) == sorted(ports)
+        assert not book.add_doorbell(60000)  # full
+        other = SharedPriceBook.attach(shm_name)  # what the OrderBook (another process) sees
+        assert sorted(other.doorbell_ports()) == sorted(ports)
+        other.close()
+        gone = {ports[5], ports[17]}
+        assert book.add_doorbell(60000, in_use=lambda p: p not in gone)
+        # (the first slot with a reader gone is cleaned up: its gone ones go)
+        assert book.has_doorbell(60000) and not book.has_doorbell(ports[5])
+        assert len(book.doorbell_ports()) == 28
+        book.remove_doorbell(65535)
+        assert not book.has_doorbell(65535) and book.has_doorbell(ports[0])
+        assert not book.add_doorbell(0) and not book.add_doorbell(70000)
+
+
 def test_update_many_counts_every_tick(shm_name):
     with SharedPriceBook(SYMS, name=shm_name) as book:
         assert book.update_many({0: (10.0, 3), 4: (20.0, 2)}, recv_ns=7) == 5

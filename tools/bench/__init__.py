@@ -38,6 +38,10 @@ Sections:
               60 s): tick-to-decision and tick-to-ack p50/p99 (the Strategy's, over the whole
               run), orders/s, each process's CPU, the desk's frames/s and frame time, and whether anything was
               lost (ticks sent == applied, every order acked and logged once).
+  strategies  (not in --quick) the whole desk with 50 symbols at the default rates, 30 s with
+              one Strategy, then 30 s with ten side by side (each its own account and
+              windows): nothing lost, the desk's frames/s, and each Strategy's tick-to-ack
+              p50 over the lone one's (target: within 1.5 x).
 """
 from __future__ import annotations
 
@@ -47,15 +51,17 @@ from .ingest import e2e, ingest
 from .latency import breakdown, latency, standalone
 from .report import TARGETS, bounds, figures_table, write_report
 from .scale import scale
+from .strategies import strategies
 from .system import cpu, footprint
 
 # the sections, in the order they run
 SECTIONS = {"ingest": ingest, "e2e": e2e, "floor": floor, "latency": latency,
             "standalone": standalone, "breakdown": breakdown, "cpu": cpu,
-            "footprint": footprint, "charts": charts, "scale": scale}
+            "footprint": footprint, "charts": charts, "scale": scale,
+            "strategies": strategies}
 # diagnostic, or minutes long: --quick stays under a minute without them
 # (`--only scale --quick` runs scale with 4 s a size)
-QUICK_SKIPS = ("breakdown", "scale")
+QUICK_SKIPS = ("breakdown", "scale", "strategies")
 METHOD = __doc__.split("Sections:", 1)[1].rstrip()
 
 __all__ = ["SECTIONS", "QUICK_SKIPS", "METHOD", "TARGETS", "bounds", "figures_table",

@@ -4,9 +4,11 @@ its frame time and CPU, with the engine's figures (tools/bench/scale_stack.py me
 
     python -m tools.bench.desk_window --symbols 500 --seconds 15 --json OUT.json
     python -m tools.bench.desk_window --symbols 5 --record /tmp/r.mp4 --json OUT.json   (while recording)
+    python -m tools.bench.desk_window --symbols 50 --strategies 10 --json OUT.json
 
-`python -m tools.bench` runs it once per size in its `scale` section (a process of its own:
-the engine never imports Qt)."""
+`python -m tools.bench` runs it once per size in its `scale` section, and with one and ten
+Strategies in its `strategies` section (a process of its own: the engine never imports
+Qt)."""
 from __future__ import annotations
 
 import json
@@ -26,7 +28,8 @@ from engine.control.lifecycle import State
 from engine.control.summary import run_summary
 from gui.app import build_desk, make_app
 
-from .scale_stack import WARMUP_S, StackWatch, order_log_check, scale_config, verdict
+from .scale_stack import (WARMUP_S, StackWatch, order_log_check, scale_config, strategies_plan,
+                          verdict)
 
 
 def run_qt(seconds: float) -> None:
@@ -44,10 +47,10 @@ def run_until(cond, timeout: float, what: str) -> None:
 
 
 def measure(n: int, seconds: float, workdir: Path, shm_name: str,
-            record: Optional[Path] = None) -> dict:
+            record: Optional[Path] = None, strategies: int = 1) -> dict:
     cfg = scale_config(workdir, n, shm_name)
     app = make_app(["bench"])
-    adapter, window = build_desk(cfg, settings=None)
+    adapter, window = build_desk(cfg, settings=None, plan=strategies_plan(cfg, strategies))
     window.settings = QSettings(str(workdir / "desk.ini"), QSettings.Format.IniFormat)
     window.resize(1400, 900)
     window.default_layout()
@@ -90,6 +93,7 @@ def measure(n: int, seconds: float, workdir: Path, shm_name: str,
         window.deleteLater()
         app.processEvents()
     res["symbols"] = n
+    res["strategy_count"] = strategies
     return res
 
 
@@ -100,6 +104,8 @@ def main(argv=None) -> int:
     parser.add_argument("--json", required=True, help="write the figures here")
     parser.add_argument("--record", default=None, metavar="FILE.mp4",
                         help="record the desk to this file while measuring")
+    parser.add_argument("--strategies", type=int, default=1,
+                        help="Strategies side by side, each of its own account and windows")
     parser.add_argument("--shm-name", default=f"ipcdesk{os.getpid() % 100000}")
     parser.add_argument("--workdir", default=None,
                         help="logs and settings of the run (default: a temporary folder)")
@@ -107,10 +113,12 @@ def main(argv=None) -> int:
     record = Path(ns.record).absolute() if ns.record else None
     if ns.workdir:
         Path(ns.workdir).mkdir(parents=True, exist_ok=True)
-        res = measure(ns.symbols, ns.seconds, Path(ns.workdir), ns.shm_name, record)
+        res = measure(ns.symbols, ns.seconds, Path(ns.workdir), ns.shm_name, record,
+                      ns.strategies)
     else:
         with tempfile.TemporaryDirectory(prefix="ipcdesk-scale-") as tmp:
-            res = measure(ns.symbols, ns.seconds, Path(tmp), ns.shm_name, record)
+            res = measure(ns.symbols, ns.seconds, Path(tmp), ns.shm_name, record,
+                          ns.strategies)
     Path(ns.json).write_text(json.dumps(res, indent=2), encoding="utf-8")
     return 0
 

@@ -53,11 +53,13 @@ def measure_engine_only(cfg: Config, seconds: float,
     return res
 
 
-def _run_desk(ctx: BenchContext, n: int, seconds: float) -> Dict:
-    out = Path(ctx.workdir) / f"scale_{n}.json"
+def _run_desk(ctx: BenchContext, n: int, seconds: float, strategies: int = 1) -> Dict:
+    tag = f"{n}" if strategies == 1 else f"{n}x{strategies}"
+    out = Path(ctx.workdir) / f"scale_{tag}.json"
     cmd = [sys.executable, "-m", "tools.bench.desk_window", "--symbols", str(n), "--seconds",
-           str(seconds), "--json", str(out), "--shm-name", f"{ctx.shm_base}s{n}",
-           "--workdir", str(Path(ctx.workdir) / f"scale{n}")]
+           str(seconds), "--json", str(out), "--shm-name", f"{ctx.shm_base}s{tag}",
+           "--workdir", str(Path(ctx.workdir) / f"scale{tag}"), "--strategies",
+           str(strategies)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                           timeout=seconds + 240)
     if proc.returncode != 0:

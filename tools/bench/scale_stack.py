@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from engine.config.schema import Config, universe
+from engine.config.stack import ProcessEntry, StackPlan, default_plan
 from engine.control.controller import ProcessController
 from engine.shm.segment import HEADER_BYTES
 from engine.testing import stack_config
@@ -24,6 +25,31 @@ def scale_config(workdir: Path, n: int, shm_name: str) -> Config:
         symbols=universe(n), shm_name=shm_name, tick_interval=0.1, news_interval=1.0)
 
 
+# the windows of the Strategies of the `strategies` section: all different
+WINDOWS = ((5, 20), (3, 8), (4, 12), (6, 18), (8, 24), (10, 30), (2, 6), (12, 36), (15, 45),
+           (20, 60))
+
+
+def strategies_plan(config: Config, k: int) -> StackPlan:
+    """The stack with `k` Strategies, each of its own account and windows (WINDOWS; the
+    first is the default 5 / 20): k = 1 is the four of the assignment."""
+    if k == 1:
+        return default_plan(config)
+    servers = tuple(ProcessEntry(r, r) for r in ("gateway", "orderbook", "order_manager"))
+    strategies = tuple(
+        ProcessEntry(f"s{i + 1:02d}", "strategy",
+                     settings={"short_window": w[0], "long_window": w[1]})
+        for i, w in enumerate(WINDOWS[:k]))
+    return StackPlan(config, servers + strategies)
+
+
+def per_strategy(summary: dict) -> dict:
+    """Each Strategy's orders and tick-to-ack, from a run's summary."""
+    return {n: {"account": p["account"], "orders_sent": p["orders_sent"],
+                "orders_acked": p["orders_acked"], "tick_to_ack_us": p["latency_us"]["tick_to_ack"]}
+            for n, p in summary["processes"].items() if p["role"] == "strategy"}
+
+
 class StackWatch:
     """The engine's figures over a window: CPU of each process, ticks and orders a second."""
 
@@ -34,7 +60,7 @@ class StackWatch:
         ctl = self.ctl
         self.cpu0, _ = cpu_times(ctl)
         self.t0 = time.perf_counter()
-        self.acked0 = ctl.totals("strategy").orders_acked
+        self.acked0 = ctl.role_totals("strategy").orders_acked
         self.ticks0 = ctl.memory.book.update_counter
 
     def end(self) -> dict:
@@ -44,7 +70,7 @@ class StackWatch:
         per = {n: round(100 * (cpu1[n] - self.cpu0[n]) / wall, 2) for n in cpu1}
         return {"window_s": round(wall, 1), "cpu_source": how,
                 "cpu_percent": per, "cpu_percent_total": round(sum(per.values()), 2),
-                "orders_per_s": round((ctl.totals("strategy").orders_acked - self.acked0)
+                "orders_per_s": round((ctl.role_totals("strategy").orders_acked - self.acked0)
                                       / wall, 1),
                 "ticks_per_s": round((ctl.memory.book.update_counter - self.ticks0) / wall),
                 "shm_bytes": ctl.memory.nbytes,
@@ -96,6 +122,7 @@ def verdict(summary: dict, log: dict) -> dict:
             "orders_sent": summary["orders_sent"], "orders_acked": summary["orders_acked"],
             "orders_logged": summary["orders_logged"], "order_log_lines": log["lines"],
             "orders_logged_twice": log["client_ids_twice"], "nothing_lost": ok,
+            "strategies": per_strategy(summary),
             "order_bursts": log["bursts"],
             "exit_codes": {n: p["exitcode"] for n, p in summary["processes"].items()}}
 
