@@ -35,6 +35,10 @@ def run_summary(ctl: "ProcessController") -> dict:
     def whole(role: str, value):
         return None if any(ctl.roster[n].role == role for n in external) else value
 
+    accounts = accounts_of_log(log, marks)
+    # orders logged: the order log's own count (the truth: an OrderManager killed from
+    # outside took the count of its last half second with it); its report without a log
+    logged = sum(a["orders"] for a in accounts.values()) if log.exists() else om.orders_logged
     return {
         "ticks_sent": whole("gateway", g.ticks_sent),
         "ticks_applied": whole("orderbook", ob.ticks_applied),
@@ -43,14 +47,14 @@ def run_summary(ctl: "ProcessController") -> dict:
         "orders_sent": whole("strategy", st.orders_sent),
         "orders_acked": whole("strategy", st.orders_acked),
         "orders_rejected": st.orders_rejected,
-        "orders_logged": whole("order_manager", om.orders_logged),
+        "orders_logged": whole("order_manager", logged),
         "orders_duplicate": om.orders_duplicate,
         "external": external,
         "latency_us": latency,
         "positions": positions,
         # from the OrderManager's log (the truth), marked to the last prices
         "pnl": pnl_of_log(log, marks),
-        "accounts": accounts_of_log(log, marks),
+        "accounts": accounts,
         "shm_bytes": ctl.memory.nbytes,
         "processes": {n: process_summary(ctl, n) for n in ctl.procs},
     }

@@ -4,6 +4,7 @@
               Ctrl+C (SIGINT / Ctrl+Break) prints 'bye' and exits 0
     stubborn  prints 'ready' and ignores Ctrl+C (a terminate ends it)
     family    starts a grandchild that sleeps, prints 'ready', and waits
+    leave     starts a grandchild that ignores Ctrl+C and sleeps, then exits by itself
     listen P  listens on port P (after a moment), prints 'listening', accepts and closes
     spin      prints 'ready' and burns CPU until stopped
 """
@@ -46,6 +47,12 @@ def main():
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
         print("ready", flush=True)
         wait_for_ctrl_c()
+    elif mode == "leave":
+        subprocess.Popen([sys.executable, "-c", "import signal, time; "
+                          "signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(600)"])
+        print("ready", flush=True)
+        time.sleep(0.3)
+        sys.exit(0)
     elif mode == "listen":
         time.sleep(0.3)
         srv = socket.socket()

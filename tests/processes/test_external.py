@@ -114,6 +114,27 @@ def test_what_it_started_goes_with_it(config):
         wait_until(lambda: ctl.state("family").finished, 10, "killed", pump=ctl.poll)
 
 
+def test_what_it_leaves_behind_when_it_exits_is_killed(config):
+    """It exits by itself, leaving a child of its own running (one that ignores Ctrl+C): the
+    controller kills what is left of its process group (the leak check sees a survivor)."""
+    with controller(config, external("leaver", "leave")) as ctl:
+        ctl.start("leaver")
+        wait_until(lambda: ctl.state("leaver").finished, 10, "it exited", pump=ctl.poll)
+        assert ctl.state("leaver") == State.STOPPED and ctl.procs["leaver"].exitcode == 0
+        group = ctl.procs["leaver"].pid
+        wait_until(lambda: not _group_alive(group), 5, "its group gone")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
 def test_a_server_is_ready_when_its_port_accepts_and_dependents_wait(config):
     port = free_ports(1)[0]
     cfg = config.replace(order_port=port)

@@ -53,6 +53,34 @@ def test_orders_are_numbered_logged_before_the_ack_and_a_resend_is_a_duplicate(d
     assert len(list(read_order_log(tmp_path / ORDERS_FILE))) == 2, "never logged twice"
 
 
+def test_each_order_is_in_its_account_named_by_it_its_connection_or_its_id(desk, tmp_path):
+    """Several Strategies on one OrderManager: an order names its account; one that does not
+    is in the account its connection named before (in an order or a positions request),
+    else the one its id shows, else 'anon'. Positions are kept and answered per account,
+    confirmations say the account, the session's state carries each account's book."""
+    d = desk()
+    named = Order(client_order_id="fast-ab-1", side="BUY", qty=10, symbol="AAPL", price=100.0,
+                  account="mine").encode()[:-1]
+    bare = json.dumps({"side": "SELL", "symbol": "AAPL", "qty": 3, "price": 101.0}).encode()
+    d.handle([named], peer_id=1)
+    d.handle([bare], peer_id=1)        # the connection said "mine"
+    d.handle([order("slow-cd-1", qty=2)], peer_id=2)  # its id says "slow"
+    d.handle([bare], peer_id=3)        # nothing says: anon
+    d.handle([b'{"type":"positions","account":"late"}', bare], peer_id=4)
+    logged = [(r["order_id"], r["account"]) for r in read_order_log(tmp_path / ORDERS_FILE)]
+    assert logged == [(1, "mine"), (2, "mine"), (3, "slow"), (4, "anon"), (5, "late")]
+    assert d.orders.positions["mine"] == {"AAPL": 7} and d.orders.positions["slow"] == {"AAPL": 2}
+    replies, _ = d.handle([b'{"type":"positions","account":"mine"}'], peer_id=9)
+    assert json.loads(replies[0][:-1])["positions"] == {"AAPL": 7}
+    confirms, _ = d.announce([(1, Order.from_dict(decode_json(named)))])
+    assert Confirm.from_dict(decode_json(confirms[0][:-1])).account == "mine"
+    state = json.loads(d.orders.state().split(b"*")[0])
+    assert state["accounts"]["mine"]["positions"] == {"AAPL": 7}
+    assert state["positions"] == {"AAPL": 3}  # (the net: 7 + 2 - 3 - 3)
+    d.forget(1)  # the connection went: a new one with its id is not "mine" any more
+    assert d.connection_account.get(1) is None
+
+
 def test_a_bare_assignment_order_gets_an_id_and_a_bad_one_a_reason(desk):
     d = desk()
     bare = json.dumps({"action": "buy", "symbol": "MSFT", "quantity": 5, "price": 1.5}).encode()

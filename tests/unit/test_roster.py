@@ -50,3 +50,27 @@ def test_a_roles_figures_add_up_over_its_processes(tmp_path):
     total = ctl.role_totals("strategy")
     assert (total.orders_sent, total.orders_acked) == (7, 6)
     assert ctl.role_totals("gateway").ticks_sent == 0
+
+
+def test_a_stack_plan_makes_the_roster_and_each_process_its_settings(tmp_path):
+    """From a plan: ours and external processes, those elsewhere apart; each process's own
+    settings over the stack's at start; only the first of our Strategies writes the desk's
+    signal book; the restart policy of the file."""
+    from engine.config.stack import ProcessEntry, StackPlan
+    plan = StackPlan(Config(log_dir=str(tmp_path)), (
+        ProcessEntry("gateway", "gateway", host="10.0.0.5"),
+        ProcessEntry("peer", "strategy", command=("ls",)),
+        ProcessEntry("fast", "strategy", settings={"short_window": 3, "long_window": 8},
+                     on_crash="on crash"),
+        ProcessEntry("slow", "strategy", account="mine")))
+    r = Roster.from_plan(plan)
+    assert r.names == ("peer", "fast", "slow") and [e.name for e in r.remote] == ["gateway"]
+    assert r["peer"].external and r["peer"].target is None and not r["fast"].external
+    ctl = ProcessController(plan.config, roster=r)
+    fast, slow = ctl.config_of("fast"), ctl.config_of("slow")
+    assert (fast.short_window, fast.long_window, fast.account) == (3, 8, "fast")
+    assert (slow.short_window, slow.account) == (Config().short_window, "mine")
+    assert fast.publish_signals and not slow.publish_signals
+    assert ctl.procs["fast"].auto.policy == "on crash" and ctl.procs["slow"].auto.policy == "never"
+    assert r.dependencies() == {"peer": (), "fast": (), "slow": ()}  # the Gateway is elsewhere
+    assert r.plan(plan.config).processes == plan.processes[1:] + plan.processes[:1]
