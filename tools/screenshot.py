@@ -58,6 +58,10 @@ def make_parser() -> argparse.ArgumentParser:
                              "Processes, Help)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the run's temporary folder (logs, settings) and print it")
+    parser.add_argument("--stack", default=None, metavar="FILE.toml",
+                        help="the processes of a stack file (its settings under the flags)")
+    parser.add_argument("--show-account", default=None, metavar="NAME",
+                        help="show this account in the Orders pane (and the watchlist)")
     add_arguments(parser)
     return parser
 
@@ -86,7 +90,12 @@ class Shot:
         from gui.app import build_desk, make_app
         self.ns, self.out, self.result = ns, out, {}
         self.app = make_app()
-        self.adapter, window = build_desk(config, settings=None)
+        plan = None
+        if ns.stack:
+            from engine.config.stack_file import load_stack
+            plan = load_stack(ns.stack, base=config)
+            config = plan.config
+        self.adapter, window = build_desk(config, settings=None, plan=plan)
         window.settings = QSettings(str(tmp / "desk.ini"), QSettings.Format.IniFormat)
         window.resize(ns.width, ns.height)
         window.default_layout()
@@ -131,6 +140,8 @@ class Shot:
         if not self.ns.no_crosshair:
             (left, right), (lo, hi) = charts.price_plot.vb.viewRange()
             charts.show_crosshair("price", left + 0.72 * (right - left), lo + 0.6 * (hi - lo))
+        if self.ns.show_account:
+            window.orders_view.pick_account(self.ns.show_account)
         window.process_panel.refresh()
         self.app.processEvents()
         self.result.update(fps=charts.fps(over=2.0), frame_ms=charts.frame_ms,

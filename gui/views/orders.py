@@ -157,7 +157,7 @@ class OrdersView(QWidget):
         self.pos_pane = titled("Positions", self.pos_table)
         split.addWidget(self.pos_pane)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(1, 0)  # (what is left goes to the orders: their account)
         split.setSizes([390, need])
         split.setChildrenCollapsible(False)
 

@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         w = max(self.width(), 1000)
         self.resizeDocks([self.process_dock, self.settings_dock], [w - 430, 430],
                          Qt.Orientation.Horizontal)
-        orders = max(min(560, int(w * 0.4)),
+        orders = max(min(700, int(w * 0.5)),  # (room for the Account column too)
                      self.orders_view.minimumSizeHint().width() + ORDERS_SLACK)
         self.resizeDocks([self.orders_dock], [orders], Qt.Orientation.Horizontal)
         self.resizeDocks([self.log_dock], [196], Qt.Orientation.Vertical)
