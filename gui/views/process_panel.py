@@ -14,7 +14,7 @@ from typing import Dict, Optional
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from engine.control.lifecycle import State
 from engine.control.supervision import BACKOFF_CAP_S, BACKOFF_START_S, POLICIES, RETRY_LIMIT
@@ -22,6 +22,7 @@ from engine.control.supervision import BACKOFF_CAP_S, BACKOFF_START_S, POLICIES,
 from ..models.desk import ProcView
 from . import theme
 
+ROWS_SHOWN = 6  # process rows shown at once; more scroll
 # what a kill is called where it happens
 KILL_WORD = "TerminateProcess" if sys.platform == "win32" else "SIGKILL"
 
@@ -234,8 +235,15 @@ class ProcessPanel(QWidget):
         outer.addLayout(top)
 
         self.outer = outer
+        # the rows scroll past ROWS_SHOWN (ten Strategies must not push the charts away)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.card = self._process_grid()
-        outer.addWidget(self.card)
+        self.scroll.setWidget(self.card)
+        outer.addWidget(self.scroll)
+        self._fit_rows()
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
         adapter.stateChanged.connect(self._on_state_changed)
@@ -282,6 +290,20 @@ class ProcessPanel(QWidget):
         grid.setColumnStretch(1, 1)
         return card
 
+    def _fit_rows(self) -> None:
+        """As tall as its rows, up to ROWS_SHOWN of them; more scroll."""
+        grid = self.card.layout()
+        self.card.adjustSize()
+        rows = len(self.rows) + len(self.remote)
+        per_row = max(self.card.sizeHint().height() - grid.contentsMargins().top()
+                      - grid.contentsMargins().bottom(), 1) / max(rows + 1, 1)
+        shown = min(rows, ROWS_SHOWN) + 1  # (and the header)
+        height = int(per_row * shown) + grid.contentsMargins().top() \
+            + grid.contentsMargins().bottom() + 2
+        self.scroll.setMinimumHeight(min(height, self.card.sizeHint().height()))
+        self.scroll.setMaximumHeight(height if rows > ROWS_SHOWN
+                                     else self.card.sizeHint().height())
+
     def _remote_row(self, grid: QGridLayout, r: int, name: str) -> QLabel:
         title = QLabel(self.adapter.model.title(name))
         title.setObjectName("heading")
@@ -314,9 +336,9 @@ class ProcessPanel(QWidget):
         """Processes came or went: the rows again, one a process of the stack."""
         self.rows.clear()
         self.remote.clear()
-        old, self.card = self.card, self._process_grid()
-        self.outer.replaceWidget(old, self.card)
-        old.deleteLater()
+        self.card = self._process_grid()
+        self.scroll.setWidget(self.card)  # (the old card is deleted with it)
+        self._fit_rows()
         self._sync_all()
 
     def _on_clock(self) -> None:
