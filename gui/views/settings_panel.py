@@ -135,14 +135,7 @@ class SettingsPanel(QWidget):
 
     # -- values ---------------------------------------------------------------------------
     def load(self, config: Config) -> None:
-        for name, w in self.widgets.items():
-            value = getattr(config, name)
-            w.blockSignals(True)
-            if isinstance(w, QLineEdit):
-                w.setText(",".join(value))
-            else:
-                w.setValue(value)
-            w.blockSignals(False)
+        self._load_values({name: getattr(config, name) for name in self.widgets})
         self._loaded = self.values()
 
     def values(self) -> dict:
@@ -211,6 +204,7 @@ class SettingsPanel(QWidget):
             return self.adapter.config
 
     def _load_values(self, values: dict) -> None:
+        """Fields shown with these values (those absent keep theirs), no edit signalled."""
         for name, w in self.widgets.items():
             value = values.get(name)
             if value is None:

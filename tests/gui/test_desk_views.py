@@ -273,6 +273,21 @@ def test_orders_table_is_bounded(qtbot, bare_adapter):
 
 
 # -- logs -------------------------------------------------------------------------------------
+def fragment_colors(pane, strip: str = "") -> dict:
+    """{a run of text as drawn: its colour} of a log pane."""
+    colors = {}
+    block = pane.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            colors[frag.text().strip(strip) if strip else frag.text()] = \
+                frag.charFormat().foreground().color().name()
+            it += 1
+        block = block.next()
+    return colors
+
+
 def test_log_panes_are_bounded_and_level_coloured(qtbot, bare_adapter):
     from gui.views.log_view import LogView, level_color
     view = LogView(bare_adapter, max_lines=50)
@@ -289,15 +304,7 @@ def test_log_panes_are_bounded_and_level_coloured(qtbot, bare_adapter):
         qtbot.waitUntil(lambda: "port in use" in pane.toPlainText(), timeout=2_000)
         assert pane.lines() <= 50
         assert "line 0\n" not in pane.toPlainText()
-        colors = {}
-        block = pane.document().begin()
-        while block.isValid():
-            it = block.begin()
-            while not it.atEnd():
-                frag = it.fragment()
-                colors[frag.text()] = frag.charFormat().foreground().color().name()
-                it += 1
-            block = block.next()
+        colors = fragment_colors(pane)
         assert colors["WARNING: slow client"] == QColor(level_color(logging.WARNING)).name()
         assert colors["ERROR: port in use"] == QColor(level_color(logging.ERROR)).name()
         assert colors["line 199"] == QColor(level_color(logging.INFO)).name()
@@ -343,15 +350,7 @@ def test_the_all_pane_interleaves_every_line_by_time_under_its_name(qtbot, bare_
         names = [ln.split(" | ")[0].split()[-1] for ln in lines]
         assert names == ["gateway", "strategy", "order_manager", "launcher"]  # by time
         assert lines[2].endswith("order_manager | WARNING: slow")
-        colors = {}
-        block = pane.document().begin()
-        while block.isValid():
-            it = block.begin()
-            while not it.atEnd():
-                frag = it.fragment()
-                colors[frag.text().strip(" |")] = frag.charFormat().foreground().color().name()
-                it += 1
-            block = block.next()
+        colors = fragment_colors(pane, strip=" |")
         assert colors["gateway"] == QColor(view.colors["gateway"]).name()
         assert colors["strategy"] == QColor(view.colors["strategy"]).name()
         assert len({view.colors[n] for n in ("gateway", "orderbook", "strategy",
