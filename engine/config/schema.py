@@ -174,6 +174,11 @@ class Config:
                                      "one fsync per batch that arrived together: orders then "
                                      "survive an OS crash or power cut, not only a crash of "
                                      "the OrderManager (costs: README)")
+    strict_wire: bool = setting(False, flag="--strict-wire", switch=True,
+                                help="read only the assignment's shapes: refuse the variants "
+                                     "other teams send (prices with a timestamp or as JSON, "
+                                     "orders as CSV or with sym/px, a peer's own id; "
+                                     "docs/interoperating.md)")
     log_max_mb: float = setting(10.0, flag="--log-max-mb", parse=float,
                                 help="each process log is rotated past this many MB, 3 old "
                                      "files kept (<name>.log.1 ...); the order log never is")

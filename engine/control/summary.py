@@ -43,6 +43,7 @@ def run_summary(ctl: "ProcessController") -> dict:
         "ticks_sent": whole("gateway", g.ticks_sent),
         "ticks_applied": whole("orderbook", ob.ticks_applied),
         "bad_frames": sum(ctl.totals(n).bad_frames for n in ctl.procs),
+        "wire_variants": wire_variants(ctl),
         "news_sent": whole("gateway", g.news_sent),
         "orders_sent": whole("strategy", st.orders_sent),
         "orders_acked": whole("strategy", st.orders_acked),
@@ -62,6 +63,15 @@ def run_summary(ctl: "ProcessController") -> dict:
 
 NO_LATENCY = {"tick_to_decision": {"p50": None, "p99": None, "max": None, "count": 0},
               "tick_to_ack": {"p50": None, "p99": None, "max": None, "count": 0}}
+
+
+def wire_variants(ctl: "ProcessController") -> dict:
+    """Frames read in other teams' shapes, by name, over every process and run."""
+    out: dict = {}
+    for n in ctl.procs:
+        for name, k in ctl.totals(n).wire_variants.items():
+            out[name] = out.get(name, 0) + k
+    return out
 
 
 def process_summary(ctl: "ProcessController", name: str) -> dict:

@@ -1,5 +1,7 @@
 """Rejections: what a process refused from a peer, counted by reason (a reason without the
-peer's data, at most 64 kinds), the first few of a kind logged, then every thousandth."""
+peer's data, at most 64 kinds), the first few of a kind logged, then every thousandth.
+Variants: what it accepted in another team's shape (engine.protocol.variants), counted by
+name, said once a peer."""
 from __future__ import annotations
 
 import re
@@ -27,6 +29,30 @@ class Rejections:
         if n <= 5 or n % 1000 == 0:
             self.log.warning("rejected %s (%s, #%d of this kind): %s", self.what, reason, n,
                              detail)
+
+
+class Variants:
+    """Input accepted in a shape other than the assignment's, counted by name ("orders in the
+    CSV shape"); the first of each shape from each peer is logged ("accepting orders in the
+    CSV shape from client#3"), at most MAX_SAID lines in a run."""
+
+    MAX_SAID = 200
+
+    def __init__(self, log, what: str):
+        self.log = log
+        self.what = what
+        self.by_name: Counter = Counter()
+        self._said: set = set()
+
+    def accept(self, name: str, peer: str, n: int = 1) -> None:
+        self.by_name[f"{self.what} {name}"] += n
+        if (name, peer) not in self._said and len(self._said) < self.MAX_SAID:
+            self._said.add((name, peer))
+            self.log.info("accepting %s %s from %s", self.what, name, peer)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_name.values())
 
 
 def reason_of(exc: Exception) -> str:

@@ -52,6 +52,8 @@ class Stats:
     # several
     orders_rejected: int = counter()
     rejection_reasons: Dict[str, int] = field(default_factory=dict)  # reason -> count
+    # frames accepted in another team's shape, by name ("orders in the CSV shape" -> count)
+    wire_variants: Dict[str, int] = field(default_factory=dict)
     bad_frames: int = counter()
     dropped_slow: int = counter()
     refused_auth: int = counter()
@@ -76,11 +78,13 @@ class Stats:
         out = replace(other)  # shallow: asdict() deep-copied a universe's positions each call
         for name in self.COUNTERS:
             setattr(out, name, getattr(self, name) + getattr(other, name))
-        if self.rejection_reasons:  # reasons add up across runs too
-            merged = dict(self.rejection_reasons)
-            for reason, n in other.rejection_reasons.items():
-                merged[reason] = merged.get(reason, 0) + n
-            out.rejection_reasons = merged
+        for name in ("rejection_reasons", "wire_variants"):  # these add up across runs too
+            mine = getattr(self, name)
+            if mine:
+                merged = dict(mine)
+                for key, n in getattr(other, name).items():
+                    merged[key] = merged.get(key, 0) + n
+                setattr(out, name, merged)
         return out
 
     def as_dict(self) -> dict:

@@ -39,6 +39,17 @@ WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLW
 MAX_CLIENTS = 1000           # per server, unless --max-clients says otherwise
 
 
+# a peer that hangs up with unread bytes in its socket resets the connection: a disconnect,
+# not a fault (a plain Strategy that closes without reading its acks does it every time)
+HANG_UPS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+
+
+def _why(exc: OSError, doing: str) -> str:
+    if isinstance(exc, HANG_UPS):
+        return "disconnected (it hung up without reading all it was sent)"
+    return f"{doing} error: {exc}"
+
+
 class Peer:
     """One connected client of a Server."""
 
@@ -218,7 +229,7 @@ class Server:
         except WOULD_BLOCK:
             return
         except OSError as exc:
-            self.close_peer(peer, f"read error: {exc}")
+            self.close_peer(peer, _why(exc, "read"))
             return
         if not data:
             if peer.decoder.eof_partial():
@@ -282,7 +293,7 @@ class Server:
             except WOULD_BLOCK:
                 n = 0
             except OSError as exc:
-                self.close_peer(peer, f"write error: {exc}")
+                self.close_peer(peer, _why(exc, "write"))
                 return False
             peer.bytes_out += n
             self.bytes_out += n
@@ -306,7 +317,7 @@ class Server:
         except WOULD_BLOCK:
             return
         except OSError as exc:
-            self.close_peer(peer, f"write error: {exc}")
+            self.close_peer(peer, _why(exc, "write"))
             return
         peer.bytes_out += n
         self.bytes_out += n

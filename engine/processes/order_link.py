@@ -158,8 +158,10 @@ class OrderLink:
         if not self._said_no_answer:
             self._said_no_answer = True
             self.log.warning(
-                "the order manager did not answer the positions request within %.1f s: "
-                "trading from the positions held here%s", self.ledger.positions_wait_s,
+                "the order manager %s within %.1f s: trading from the positions held here%s",
+                "did not answer the positions request" if self.ledger.greeted else
+                "sent no hello (a plain one: it is sent nothing but orders)",
+                self.ledger.positions_wait_s,
                 "" if self.ledger.peer_acks else "; it sends no acks either, so an order "
                 "counts as delivered once sent (no resend after a reconnect)")
         self.positions_ready.set()
@@ -169,6 +171,11 @@ class OrderLink:
         with self.lock:
             was_acking = self.ledger.peer_acks
             out = self.ledger.on_frame(frame)
+            if out.request is not None and self.sock is not None:  # a hello: ask now
+                try:
+                    send_all(self.sock, out.request)
+                except ConnectionClosed as exc:
+                    self._drop(str(exc))
             if not self.ledger.pending:
                 self.idle.notify_all()
         hook = trace.HOOKS.ack_received
@@ -182,7 +189,10 @@ class OrderLink:
             return
         if was_acking is False and out.ack is not None:
             self.log.info("the order manager acknowledges orders after all")
-        if out.kind == "positions":
+        if out.kind == "hello":
+            if self.ledger.ready:  # it does not keep positions: trade on
+                self.positions_ready.set()
+        elif out.kind == "positions":
             if self.on_positions:
                 self.on_positions(out.positions, out.late)
             self.positions_ready.set()

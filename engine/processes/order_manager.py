@@ -23,12 +23,18 @@ from engine.measure.stats import Stats
 from engine.net.loop import EventLoop
 from engine.net.ports import PortInUse
 from engine.net.server import Server, open_servers, shed_totals
-from engine.protocol import Rejection, RemoteProtocolError, SessionRequest, decode_json
+from engine.protocol import (HELLO_FEATURES, Hello, Rejection, RemoteProtocolError,
+                             SessionRequest, decode_json)
 from engine.records.order_log import ORDERS_FILE, OrderLog
 from engine.trading.order_desk import OrderDesk
 
 from .reports import Reporter
 from .shell import ServerProcess, fatal, process_main, server_tls
+
+
+# to every order client as it connects: what we do beyond the assignment (our Strategy asks
+# for its positions only after it; a plain Strategy ignores it as it ignores acks)
+HELLO = Hello(server="ipc-trading-desk", features=list(HELLO_FEATURES)).encode()
 
 
 class OrderManager(ServerProcess):
@@ -52,6 +58,7 @@ class OrderManager(ServerProcess):
                 self.loop, log, cfg.bind_host,
                 [(cfg.order_port, "orders",
                   {"on_frames": self._on_orders, "keep_slow_readers": True,
+                   "on_connect": lambda server, peer: server.send(peer, HELLO),
                    "on_close": lambda _server, peer: self.desk.forget(peer.id),
                    "input_port": True}),
                  (cfg.confirm_port, "confirmations", {"on_frames": self._on_listener})],
@@ -127,6 +134,7 @@ class OrderManager(ServerProcess):
         return Stats(orders_logged=desk.accepted, orders_duplicate=desk.duplicates,
                      orders_rejected=desk.rejections.total,
                      rejection_reasons=dict(desk.rejections.by_reason),
+                     wire_variants=dict(desk.variants.by_name),
                      orders_assigned_id=desk.assigned,
                      replies_discarded_bytes=orders.discarded_bytes,
                      bad_frames=desk.rejections.total + orders.oversize_frames

@@ -78,12 +78,15 @@ def run_orderbook(config: Config, stop_event, reporter: Optional[Reporter] = Non
     except (ValueError, StaleSegmentInUse) as exc:
         fatal(log, str(exc))
     book.set_writer(os.getpid())
-    ingest = PriceIngest(book, config.symbols, log, config.max_frame)
+    ingest = PriceIngest(book, config.symbols, log, config.max_frame, strict=config.strict_wire,
+                         peer=f"the gateway at {config.host}:{config.price_port}")
     outage = Outage(log, f"gateway prices at {config.host}:{config.price_port}")
     reporter.running(shm=book.name, shm_bytes=book.nbytes)
 
     def stats():
         return Stats(ticks_applied=ingest.applied, bad_frames=ingest.rejections.total,
+                     rejection_reasons=dict(ingest.rejections.by_reason),
+                     wire_variants=dict(ingest.variants.by_name),
                      reconnects=max(outage.outages - (0 if outage.ever_connected else 1), 0),
                      connected=outage.up, shm_bytes=book.nbytes,
                      links={"prices": outage.link(ingest.applied, bytes=received[0],

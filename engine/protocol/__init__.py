@@ -10,14 +10,15 @@
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from .fastpath import PriceScanner, encode_price_rounds, to_cents
 from .framing import DEFAULT_MAX_FRAME, MESSAGE_DELIMITER, FrameDecoder, frame
-from .messages import (ACK_STATUSES, AUTH_PREFIX, MAX_JSON_DEPTH, SIDES, Ack, Confirm, Message,
+from .messages import (ACK_STATUSES, AUTH_PREFIX, MAX_JSON_DEPTH, SIDES, Ack, Confirm, Hello,
+                       HELLO_FEATURES, Message,
                        Order, PositionsReply, PositionsRequest, PriceTick, Rejection, Sentiment,
                        SessionRequest, SessionState, auth_frame, decode_json, encode_json,
-                       format_received, parse_price, valid_id)
+                       format_received, is_hello, parse_price, valid_id)
 
 __all__ = ["LocalProtocolError", "ProtocolError", "RemoteProtocolError", "PriceScanner",
            "encode_price_rounds", "to_cents", "DEFAULT_MAX_FRAME", "MESSAGE_DELIMITER",
            "FrameDecoder", "frame", "ACK_STATUSES", "AUTH_PREFIX", "MAX_JSON_DEPTH", "SIDES",
-           "Ack", "Confirm", "Message", "Order", "PositionsReply", "PositionsRequest",
+           "Ack", "Confirm", "Hello", "HELLO_FEATURES", "Message", "Order", "PositionsReply", "PositionsRequest",
            "PriceTick", "Rejection", "Sentiment", "SessionRequest", "SessionState", "auth_frame", "decode_json", "encode_json",
-           "format_received", "parse_price", "valid_id"]
+           "format_received", "is_hello", "parse_price", "valid_id"]

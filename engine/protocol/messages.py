@@ -284,8 +284,13 @@ class Order(Message):
         finite_positive(self.price, "order: price", err)
 
     def to_dict(self) -> dict:
+        """Ours, with the assignment's spellings a plain OrderManager reads as well:
+        `quantity` (the same as qty) and `id` (the client_order_id)."""
         d = super().to_dict()
         d["price"] = round(self.price, 6)
+        d["quantity"] = self.qty
+        if self.client_order_id is not None:
+            d["id"] = self.client_order_id
         return d
 
     # Fast paths for the usual shapes (a burst of hundreds of orders from a universe): the
@@ -298,13 +303,15 @@ class Order(Message):
         head = '{"type":"order"' if coid is None else \
             '{"type":"order","client_order_id":' + _ENCODE(coid)
         tail = ("" if tick is None else f',"tick_ns":{tick}') + \
-            ("" if acct is None else ',"account":' + _ENCODE(acct)) + "}"
+            ("" if acct is None else ',"account":' + _ENCODE(acct)) + \
+            f',"quantity":{self.qty}' + ("}" if coid is None else ',"id":' + _ENCODE(coid) + "}")
         return (f'{head},"side":"{self.side}","symbol":"{self.symbol}","qty":{self.qty},'
                 f'"price":{round(price, 6)!r}{tail}*').encode("utf-8")
 
     @classmethod
     def from_dict(cls, obj: dict):
-        if ("action" in obj or "quantity" in obj or obj.get("type", "order") != "order"
+        if ("action" in obj or obj.get("type", "order") != "order"
+                or ("quantity" in obj and obj["quantity"] != obj.get("qty"))
                 or type(obj.get("client_order_id")) not in _STR_OR_NONE
                 or type(obj.get("side")) is not str or type(obj.get("symbol")) is not str
                 or type(obj.get("qty")) is not int or type(obj.get("price")) not in _NUMBER
@@ -448,6 +455,30 @@ def _check_book(positions, fills, pnl, what: str, err) -> None:
         if not (isinstance(pair, list) and len(pair) == 2 and
                 all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)):
             raise err(f"{what}: the P&L of {sym} is not [average, realized cents]")
+
+
+HELLO_FEATURES = ("acks", "positions", "accounts")
+
+
+def is_hello(frame: bytes) -> bool:
+    """The OrderManager's greeting (our encoding starts so): what a client that reads only
+    acks skips."""
+    return frame.startswith(b'{"type":"hello"')
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hello(Message):
+    """OrderManager -> every order client, as it connects: what it does beyond the assignment.
+    Our Strategy sends its positions request only to an OrderManager whose hello lists
+    "positions": a plain OrderManager says nothing, so it is sent nothing but orders. A plain
+    Strategy may ignore the hello as it ignores the acks."""
+    TYPE: ClassVar[str] = "hello"
+    server: str = wire(str)
+    features: list = wire(list)
+
+    def check(self, err) -> None:
+        if not all(isinstance(f, str) for f in self.features):
+            raise err("hello: features must be names")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from engine.measure.rejections import Rejections, reason_of
+from engine.measure.rejections import Rejections, Variants, reason_of
 from engine.protocol import FrameDecoder, PriceScanner, RemoteProtocolError, parse_price
+from engine.protocol.variants import PRICE_EXPECTED, read_price_variant
 from engine.shm.price_book import SharedPriceBook
 
 
@@ -16,9 +17,15 @@ class PriceIngest:
 
     A chunk is handled whole: FrameDecoder.feed_block cuts it at the last delimiter and
     PriceScanner validates all its frames at once (NumPy for big chunks), reducing them to the
-    latest price and tick count of each symbol for one update_many()."""
+    latest price and tick count of each symbol for one update_many().
 
-    def __init__(self, book: SharedPriceBook, symbols, log: logging.Logger, max_frame: int):
+    A frame the scanner refuses may be in another team's shape (a third field, JSON:
+    engine.protocol.variants): unless `strict`, it is read as such, counted in `variants`, and
+    its ticks applied after the chunk's others (a chunk gives the latest price of a symbol:
+    only a chunk mixing both shapes for one symbol could see an older one win)."""
+
+    def __init__(self, book: SharedPriceBook, symbols, log: logging.Logger, max_frame: int,
+                 strict: bool = False, peer: str = "the gateway"):
         self.book = book
         self.log = log
         self.decoder = FrameDecoder(max_frame)
@@ -26,6 +33,8 @@ class PriceIngest:
         self.rows = {s.encode("ascii"): book.index[s] for s in symbols}
         self.scanner = PriceScanner(self.rows, max_frame)
         self.rejections = Rejections(log, "price frame")
+        self.variants = Variants(log, "prices")
+        self.strict, self.peer = strict, peer
         self.applied = 0
         self._oversize_seen = 0
 
@@ -49,17 +58,44 @@ class PriceIngest:
         for _ in range(oversize):
             self.rejections.reject("frame over the size cap",
                                    f"more than {self.decoder.max_frame} bytes")
+        late = {}
         for f in rejected:
-            self._reject(f)
+            self._reject(f, late)
         n = apply(recv_ns)
+        if late:
+            n += self.book.update_many(late, recv_ns)
         self.applied += n
         return n
 
-    def _reject(self, frame: bytes) -> None:
+    def _reject(self, frame: bytes, late: dict) -> None:
+        """Refuse a frame, or read it in another team's shape into `late`
+        ({row: (price, ticks)})."""
         try:
             sym, _ = parse_price(frame)
         except RemoteProtocolError as exc:
-            self.rejections.reject(reason_of(exc), str(exc))
+            if not self.strict and self._variant(frame, late):
+                return
+            self.rejections.reject(reason_of(exc), f"{exc} ({PRICE_EXPECTED})")
             return
         self.rejections.reject("unknown symbol", repr(sym))
+
+    def _variant(self, frame: bytes, late: dict) -> bool:
+        try:
+            name, ticks = read_price_variant(frame)
+        except RemoteProtocolError:
+            return False
+        known = []
+        for sym, price in ticks:
+            row = self.rows.get(sym.encode("ascii"))
+            if row is None:
+                self.rejections.reject("unknown symbol", repr(sym))
+            else:
+                known.append((row, price))
+        if not known:
+            return True
+        for r, p in known:
+            _, n = late.get(r, (0.0, 0))
+            late[r] = (p, n + 1)
+        self.variants.accept(name, self.peer, len(known))
+        return True
 

@@ -15,9 +15,10 @@ from dataclasses import replace
 from typing import Dict, List, Optional
 
 from engine.config.schema import Config
-from engine.measure.rejections import Rejections, reason_of
+from engine.measure.rejections import Rejections, Variants, reason_of
 from engine.protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest, Rejection,
                              RemoteProtocolError, decode_json, format_received, valid_id)
+from engine.protocol.variants import ORDER_EXPECTED, read_order_variant
 
 REFUSED_KEPT = 200  # rejected order frames sent again to a desk that connects (<= ~400 B each)
 
@@ -41,6 +42,8 @@ class OrderDesk:
         self.log = log
         self.orders = order_log
         self.rejections = Rejections(log, "order")
+        self.variants = Variants(log, "orders")
+        self.strict = config.strict_wire  # only the assignment's shape (no variants)
         self.accepted = 0
         self.duplicates = 0
         self.assigned = 0  # orders that came without a client_order_id
@@ -67,7 +70,7 @@ class OrderDesk:
         for f in frames:
             obj = None
             try:
-                obj = decode_json(f)
+                obj = self._read(f, peer_id)
                 if obj.get("type") == "positions":
                     replies.append(self._positions(obj, peer_id))
                     continue
@@ -99,6 +102,25 @@ class OrderDesk:
             accepted.append((oid, order))
         self.orders.flush()  # on disk (in the OS) before any ack leaves
         return replies, accepted
+
+    def _read(self, frame: bytes, peer_id: int) -> dict:
+        """An order frame's JSON object: the assignment's shape, or (unless strict) another
+        team's (engine.protocol.variants), counted by name."""
+        if self.strict:
+            try:
+                return decode_json(frame)
+            except RemoteProtocolError as exc:
+                raise RemoteProtocolError(f"not an order: {ORDER_EXPECTED} ({exc})") from None
+        try:
+            names, obj = read_order_variant(frame)
+        except RemoteProtocolError as exc:
+            text = str(exc)
+            if text.startswith("invalid JSON"):
+                text = f"not an order: {ORDER_EXPECTED} ({text})"
+            raise RemoteProtocolError(text) from None
+        for name in names:
+            self.variants.accept(name, f"client#{peer_id}")
+        return obj
 
     def account_of(self, order: Order, peer_id: int) -> str:
         """Whose order: the account it names, else the one its connection named, else the

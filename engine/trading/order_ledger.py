@@ -6,14 +6,16 @@ An order is pending from the moment it is made until its ack says accepted, dupl
 rejected; after a reconnect every pending order is resent (the OrderManager acknowledges a
 resend as a duplicate and never logs it twice).
 
-On a connection made while the positions are unknown it asks the OrderManager for them and
-waits at most `positions_wait_s`; the answer also tells what kind of peer it is:
+On a connection made while the positions are unknown it waits at most `positions_wait_s`
+for the OrderManager to say what it is; a plain OrderManager is never sent anything but
+orders:
 
-    a positions reply      positions recovered; the peer acknowledges orders (ours)
-    an ack or a rejection  the peer does not know positions but acknowledges orders
-    nothing                an OrderManager written to the bare assignment: it neither answers
-                           nor acknowledges, so an order is done once the socket took it (no
-                           pending table, no resend)
+    a hello with "positions"  ours: it asks for the positions and waits for the reply
+                              (positions recovered; the peer acknowledges orders)
+    an ack or a rejection     the peer does not know positions but acknowledges orders
+    nothing                   an OrderManager written to the bare assignment: it neither
+                              greets nor acknowledges, so it is not asked, and an order is
+                              done once the socket took it (no pending table, no resend)
 
 Trading waits for the first of these. A reply that comes later is still applied (plus what
 was sent after the request); an ack that comes later switches back to acks.
@@ -24,8 +26,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from engine.protocol import (Ack, Order, PositionsReply, PositionsRequest, RemoteProtocolError,
-                             decode_json)
+from engine.protocol import (Ack, Hello, Order, PositionsReply, PositionsRequest,
+                             RemoteProtocolError, decode_json)
 
 from .signals import OrderIntent
 
@@ -45,12 +47,14 @@ Entry = Tuple[Order, OrderIntent, bytes]
 @dataclass(frozen=True)
 class Outcome:
     """What a frame from the OrderManager meant."""
-    kind: str                       # "ack", "positions", "unknown-positions", "stray", "bad"
+    kind: str                       # "ack", "hello", "positions", "unknown-positions",
+    #                                 "stray", "bad"
     ack: Optional[Ack] = None
     order: Optional[Order] = None
     intent: Optional[OrderIntent] = None
     positions: Optional[Dict[str, int]] = None
     late: bool = False              # a positions answer that came after the wait
+    request: Optional[bytes] = None  # a hello's: the positions request to send now
     error: Optional[RemoteProtocolError] = None
 
 
@@ -69,8 +73,9 @@ class OrderLedger:
         self.ready = False             # trading may begin
         self.positions_known = False   # the OrderManager told us what this account holds
         self.peer_acks: Optional[bool] = None  # does the OrderManager acknowledge orders?
-        self.asked_at: Optional[float] = None  # when the request we still wait on was sent
+        self.asked_at: Optional[float] = None  # when the wait for its hello and answer began
         self.request_open = False      # a request is unanswered (past the wait too)
+        self.greeted = False           # the OrderManager sent a hello on this connection
         self.since_request: Dict[str, int] = {}  # position deltas sent after that request
         self.sent = self.resent = self.acked = self.rejected = self.delivered = 0
 
@@ -111,12 +116,13 @@ class OrderLedger:
 
     # -- a connection ---------------------------------------------------------------------
     def greeting(self, now: float) -> List[bytes]:
-        """What to send on a new connection: the positions request while they are unknown,
-        then every pending order again."""
+        """What to send on a new connection: every pending order again (the positions
+        request waits for the OrderManager's hello); while the positions are unknown, the
+        wait for its hello begins."""
         out = []
+        self.greeted = False
         if not self.positions_known:
-            out.append(PositionsRequest(account=self.account).encode())
-            self.asked_at, self.request_open, self.since_request = now, True, {}
+            self.asked_at, self.request_open, self.since_request = now, False, {}
         if self.pending:
             self.resent += len(self.pending)
             for _, intent, data in self.pending.values():
@@ -145,8 +151,11 @@ class OrderLedger:
     def on_frame(self, frame: bytes) -> Outcome:
         try:
             obj = decode_json(frame)
-            if obj.get("type") == "positions":
+            kind = obj.get("type")
+            if kind == "positions":
                 return self._on_positions(PositionsReply.from_dict(obj).positions)
+            if kind == "hello":
+                return self._on_hello(Hello.from_dict(obj))
             ack = Ack.from_dict(obj)
         except RemoteProtocolError as exc:
             return Outcome("bad", error=exc)
@@ -167,6 +176,19 @@ class OrderLedger:
         else:
             self.acked += 1
         return Outcome("ack", ack=ack, order=entry[0], intent=entry[1])
+
+    def _on_hello(self, hello: Hello) -> Outcome:
+        """An OrderManager of ours: it acknowledges; one that knows positions is asked for
+        this account's (unless they are known), and the request is returned to be sent."""
+        self.greeted = True
+        if "acks" in hello.features:
+            self.peer_acks = True
+        if self.positions_known or "positions" not in hello.features:
+            if self.asked_at is not None and not self.positions_known:
+                self.asked_at, self.ready = None, True  # it will not answer: trade on
+            return Outcome("hello")
+        self.request_open, self.since_request = True, {}
+        return Outcome("hello", request=PositionsRequest(account=self.account).encode())
 
     def _on_positions(self, held: Dict[str, int]) -> Outcome:
         held = dict(held)

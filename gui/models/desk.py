@@ -18,6 +18,7 @@ from engine.control.events import LogLine, StatsUpdate
 from engine.control.lifecycle import State
 from engine.control.roster import ProcessSpec, Roster
 from engine.control.supervision import NEVER
+from engine.control.summary import wire_variants
 
 from .rates import RateMeter
 
@@ -311,6 +312,7 @@ class DeskModel:
             "rejected": om.orders_rejected,
             "rejections": om.rejection_reasons,
             "bad_frames": sum(self.ctl.totals(n).bad_frames for n in self.ctl.procs),
+            "variants": wire_variants(self.ctl),
             "shm_bytes": self.ctl.memory.nbytes,
             "feed": feed_state(self.ctl.memory.book),
             "running": sum(1 for n in self.ctl.procs if self.ctl.state(n) == State.RUNNING),

@@ -19,6 +19,9 @@ def fmt_bytes(n: int) -> str:
 
 
 
+REJECTED_TIP = "Frames the processes rejected (bad_frames)"
+
+
 class StatusLine:
     """The figures in the status bar, refreshed twice a second."""
 
@@ -37,7 +40,7 @@ class StatusLine:
                          ("latency", "Tick-to-ack: OrderBook receipt to OrderManager "
                                      "acknowledgement, as the Strategy measures it"),
                          ("orders", "Orders the OrderManager logged (all runs)"),
-                         ("rejected", "Frames the processes rejected (bad_frames)"),
+                         ("rejected", REJECTED_TIP),
                          ("shm", "Shared-memory footprint: price book + signal book"),
                          ("fps", "Chart frames rendered a second")):
             lbl = QLabel()
@@ -64,8 +67,15 @@ class StatusLine:
                              f"p99 <b>{fmt_us(figures['ack_p99_us'])}</b>")
         L["orders"].setText(f"orders <b>{figures['orders']:,}</b>")
         bad = figures["bad_frames"]
+        variants = figures.get("variants") or {}
+        other = sum(variants.values())
         L["rejected"].setText(f"rejected <b style='color:{theme.AMBER if bad else theme.TEXT}'>"
-                              f"{bad:,}</b>")
+                              f"{bad:,}</b>" + (f" \u00b7 other shapes <b>{other:,}</b>"
+                                                if other else ""))
+        L["rejected"].setToolTip(REJECTED_TIP + ("\n\nRead in other teams' shapes "
+                                                 "(--strict-wire refuses them):\n" + "\n".join(
+                                                     f"  {k:,}  {name}" for name, k in
+                                                     sorted(variants.items())) if other else ""))
         L["shm"].setText(f"shm <b>{fmt_bytes(figures['shm_bytes'])}</b>")
         L["fps"].setText("chart <b>paused</b>" if paused else f"chart <b>{fps:.0f}</b> fps")
         self.text = " | ".join(lbl.text() for lbl in L.values())

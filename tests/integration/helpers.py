@@ -5,7 +5,7 @@ import json
 import socket
 import time
 
-from engine.protocol import FrameDecoder
+from engine.protocol import FrameDecoder, is_hello
 
 
 def connect(port, timeout=10.0):
@@ -22,7 +22,8 @@ def connect(port, timeout=10.0):
 
 
 def read_frames(sock, n, timeout=10.0):
-    """Read until n frames arrived; returns them (bytes payloads)."""
+    """Read until n frames arrived (the OrderManager's hello not counted: skipped); returns
+    them (bytes payloads)."""
     dec = FrameDecoder()
     frames = []
     sock.settimeout(timeout)
@@ -33,7 +34,7 @@ def read_frames(sock, n, timeout=10.0):
         data = sock.recv(65536)
         if not data:
             break
-        frames += dec.feed(data)
+        frames += [f for f in dec.feed(data) if not is_hello(f)]
     return frames
 
 

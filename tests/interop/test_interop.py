@@ -69,11 +69,12 @@ def test_plain_strategy_orders_are_acked_logged_printed_and_confirmed(tmp_path):
         time.sleep(0.2)  # the listener is registered before the first order
         shapes = [o for o, _ in GOOD] + [o for o, _ in BAD]
         res = subprocess.run([sys.executable, str(PEERS / "mini_strategy.py"), "--port",
-                              str(order_port), "--listen", "10", "--expect", str(len(shapes)),
-                              *shapes], capture_output=True, text=True, timeout=60,
-                             encoding="utf-8")
+                              str(order_port), "--listen", "10", "--expect",
+                              str(len(shapes) + 1), *shapes], capture_output=True, text=True,
+                             timeout=60, encoding="utf-8")
         assert res.returncode == 0, res.stderr
-        replies = [json.loads(line) for line in res.stdout.splitlines()[1:]]
+        hello, *replies = [json.loads(line) for line in res.stdout.splitlines()[1:]]
+        assert hello["type"] == "hello"  # first, as it connected: a reader may ignore it
         assert len(replies) == len(shapes)
         for i, ack in enumerate(replies[:len(GOOD)], start=1):
             assert ack["type"] == "ack" and ack["status"] == "accepted", ack
@@ -114,9 +115,9 @@ def test_plain_strategy_that_never_reads_its_acks_keeps_its_orders(tmp_path):
         deaf = re.findall(r"orders: (client#\d+) \S+ connected", out.split("Received")[0])[-1]
         assert "too slow" not in out and f"{deaf} " not in out.split("does not read")[1]
         res = subprocess.run([sys.executable, str(PEERS / "mini_strategy.py"), "--port",
-                              str(order_port), "--expect", "1", GOOD[1][0]],
+                              str(order_port), "--expect", "2", GOOD[1][0]],
                              capture_output=True, text=True, timeout=30)
-        assert json.loads(res.stdout.splitlines()[1])["order_id"] == n + 1
+        assert json.loads(res.stdout.splitlines()[2])["order_id"] == n + 1
         assert len(read_jsonl(orders)) == n + 1
         assert procs.stop("order_manager") == 0
 
@@ -188,6 +189,8 @@ def test_our_orderbook_and_strategy_trade_against_a_plain_gateway_and_order_mana
     for (t_tick, *_), order in zip(expected, got):
         assert order["t"] - t_tick <= 2.0, (order, t_tick)
     # its OrderManager did not answer: said once, and the orders count as sent, not acked
-    assert strategy_out.count("did not answer the positions request") == 1, strategy_out
+    assert strategy_out.count("sent no hello (a plain one: it is sent nothing but orders)") \
+        == 1, strategy_out
+    assert "Bad order" not in procs.output("their_om")  # it got nothing but orders
     assert "sent (the order manager sends no acks)" in strategy_out
     assert "Traceback" not in strategy_out

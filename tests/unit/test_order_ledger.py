@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from engine.config.schema import Config
-from engine.protocol import Ack, Order, PositionsReply, decode_json
+from engine.protocol import HELLO_FEATURES, Ack, Hello, Order, PositionsReply, decode_json
 from engine.records.order_log import OrderLog
 from engine.trading.order_desk import OrderDesk
 from engine.trading.order_ledger import DELIVERED, SENT, OrderLedger
@@ -32,11 +32,25 @@ def positions(held):
     return PositionsReply(account="strategy", positions=held).encode()[:-1]
 
 
+def hello(features=HELLO_FEATURES):
+    return Hello(server="ours", features=list(features)).encode()[:-1]
+
+
+def greeted(led, now=0.0):
+    """A connection to an OrderManager of ours: its hello, our positions request."""
+    led.greeting(now)
+    out = led.on_frame(hello())
+    assert out.kind == "hello" and decode_json(out.request[:-1])["type"] == "positions"
+    return out
+
+
 # -- the Strategy's ledger --------------------------------------------------------------------
 def test_an_order_is_pending_until_its_ack_and_resent_after_a_reconnect():
     led = OrderLedger()
-    first = led.greeting(now=0.0)
-    assert [decode_json(f[:-1])["type"] for f in first] == ["positions"]
+    assert led.greeting(now=0.0) == []  # nothing before the OrderManager says what it is
+    out = led.on_frame(hello())
+    assert decode_json(out.request[:-1]) == {"type": "positions", "account": "strategy"}
+    assert not led.ready
     assert led.on_frame(positions({})).kind == "positions"
     assert led.ready and led.positions_known and led.peer_acks
     o1, i1 = order(1)
@@ -86,7 +100,7 @@ def test_an_order_manager_that_answers_nothing_gets_orders_without_acks():
 
 def test_a_late_positions_reply_adds_what_was_sent_after_the_request():
     led = OrderLedger(positions_wait_s=1.0)
-    led.greeting(now=0.0)
+    greeted(led, now=0.0)
     assert led.check_wait(now=2.0) == []  # no answer in time: trade from flat
     o, i = order(1, "BUY", 10)
     led.new_order(o, i)
@@ -98,12 +112,35 @@ def test_a_late_positions_reply_adds_what_was_sent_after_the_request():
 
 def test_a_rejection_of_the_request_means_it_does_not_know_positions():
     led = OrderLedger()
-    led.greeting(0.0)
+    greeted(led)
     out = led.on_frame(ack(None, "rejected"))
     assert out.kind == "unknown-positions" and led.ready
     assert led.peer_acks is True and not led.positions_known
     assert led.on_frame(ack(None, "rejected")).kind == "stray"  # later ones are strays
     assert led.on_frame(b"not json").kind == "bad"
+
+
+def test_a_plain_order_manager_is_sent_nothing_but_orders():
+    """No hello within the wait: no positions request ever leaves (a plain OrderManager
+    would print it as a junk order), on the first connection or any later one."""
+    led = OrderLedger(positions_wait_s=1.0)
+    assert led.greeting(now=0.0) == []
+    assert led.check_wait(now=1.5) == [] and led.ready and not led.request_open
+    o, i = order(1)
+    assert led.new_order(o, i) == o.encode() and led.on_wire(o) == DELIVERED
+    assert led.greeting(now=9.0) == []  # a reconnect: still nothing but orders
+
+
+def test_a_hello_without_positions_means_trade_at_once_and_one_with_known_positions_asks_nothing():
+    led = OrderLedger()
+    led.greeting(0.0)
+    out = led.on_frame(hello(["acks"]))
+    assert out.request is None and led.ready and led.peer_acks is True
+    known = OrderLedger()
+    greeted(known)
+    known.on_frame(positions({"AAPL": 10}))
+    known.greeting(5.0)
+    assert known.on_frame(hello()).request is None  # a reconnect: positions are known
 
 
 # -- the OrderManager's desk ------------------------------------------------------------------

@@ -13,19 +13,20 @@ import pytest
 from engine.config.schema import Config
 from engine.measure.rejections import Rejections
 from engine.processes.order_link import OrderLink
-from engine.protocol import FrameDecoder, Order
+from engine.protocol import FrameDecoder, Hello, Order
 from engine.testing import free_ports
 from engine.trading.order_ledger import DELIVERED, SENT
 from engine.trading.signals import OrderIntent
 
 
 class ScriptedOrderManager(threading.Thread):
-    """Accepts clients one after another and answers each frame with `reply(obj)` (bytes or
-    None); `connections` counts them."""
+    """Accepts clients one after another, greets each with `hello` (ours does; a plain one
+    sends nothing) and answers each frame with `reply(obj)` (bytes or None); `connections`
+    counts them."""
 
-    def __init__(self, reply, delay_positions: float = 0.0):
+    def __init__(self, reply, delay_positions: float = 0.0, hello: bytes = b""):
         super().__init__(daemon=True)
-        self.reply, self.delay_positions = reply, delay_positions
+        self.reply, self.delay_positions, self.hello = reply, delay_positions, hello
         self.srv = socket.socket()
         self.srv.bind(("127.0.0.1", 0))
         self.srv.listen()
@@ -49,6 +50,8 @@ class ScriptedOrderManager(threading.Thread):
 
     def _serve(self, conn):
         conn.settimeout(0.1)
+        if self.hello:
+            conn.sendall(self.hello)
         dec = FrameDecoder()
         while not self.done.is_set():
             try:
@@ -68,6 +71,9 @@ class ScriptedOrderManager(threading.Thread):
                 if out:
                     conn.sendall(out)
         conn.close()
+
+
+HELLO = Hello(server="scripted", features=["acks", "positions"]).encode()
 
 
 def ack(obj, status="accepted"):
@@ -120,10 +126,23 @@ def test_a_silent_order_manager_gets_orders_after_about_a_second(run_link):
     assert not link.pending and link.delivered == 1
 
 
+def test_a_plain_order_manager_gets_nothing_but_orders(run_link):
+    """No hello, no positions request: a plain OrderManager would print it as a junk order."""
+    server = ScriptedOrderManager(lambda obj: None)
+    link, _ = run_link(server)
+    assert link.positions_ready.wait(5)
+    link.send(*order(1))
+    deadline = time.monotonic() + 5
+    while not server.frames and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [(f["type"], f["side"], f["quantity"], f["id"]) for f in server.frames] == \
+        [("order", "BUY", 10, "strategy-t-1")]
+
+
 def test_an_order_manager_that_rejects_the_request_is_asked_no_more(run_link):
     def reply(obj):
         return ack(obj, "rejected") if obj.get("type") == "positions" else ack(obj)
-    link, events = run_link(ScriptedOrderManager(reply))
+    link, events = run_link(ScriptedOrderManager(reply, hello=HELLO))
     t0 = time.monotonic()
     assert link.positions_ready.wait(5)
     assert time.monotonic() - t0 < 0.9  # its answer ends the wait at once
@@ -142,7 +161,8 @@ def test_a_late_positions_reply_is_still_applied_and_late_acks_count(run_link):
             return json.dumps({"type": "positions", "account": "strategy",
                                "positions": {"AAPL": -10}}).encode() + b"*"
         return ack(obj)
-    link, events = run_link(ScriptedOrderManager(reply, delay_positions=1.6))
+    link, events = run_link(ScriptedOrderManager(
+        reply, delay_positions=1.6, hello=Hello(server="slow", features=["positions"]).encode()))
     assert link.positions_ready.wait(5)  # the wait ran out first
     assert link.peer_acks is False
     assert link.send(*order()) == DELIVERED  # sent after the request: not in the reply
@@ -164,7 +184,7 @@ def test_trace_hooks_observe_and_change_nothing(run_link):
     trace.HOOKS.ack_received = lambda coid, t: acked.append(coid)
     try:
         link, events = run_link(ScriptedOrderManager(lambda obj: ack(
-            obj, "rejected" if obj.get("type") == "positions" else "accepted")))
+            obj, "rejected" if obj.get("type") == "positions" else "accepted"), hello=HELLO))
         assert link.positions_ready.wait(5) and link.peer_acks is True
         assert link.send(*order(7)) == SENT
         deadline = time.monotonic() + 5
@@ -190,7 +210,7 @@ def test_an_error_in_the_link_is_logged_and_the_link_reconnects(run_link, caplog
 
     def reply(obj):
         return ack(obj, "rejected") if obj.get("type") == "positions" else ack(obj)
-    server = ScriptedOrderManager(reply)
+    server = ScriptedOrderManager(reply, hello=HELLO)
     with caplog.at_level(logging.ERROR, logger="test-link"):
         link, events = run_link(server, on_ack=on_ack)
         assert link.positions_ready.wait(5)

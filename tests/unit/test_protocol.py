@@ -136,7 +136,7 @@ def order_json(**changes):
     {"qty": 2.5}, {"qty": "10"}, {"quantity": 5}, {"action": "SELL"}, {"type": "positions"},
     {"qty": True}, {"price": -1}, {"price": 0}, {"price": "1"}, {"symbol": "aapl"},
     {"symbol": "TOOLONGSYM"}, {"client_order_id": ""}, {"client_order_id": 7},
-    {"side": KeyError}, {"qty": KeyError}, {"price": KeyError}, {"type": "ack"},
+    {"side": KeyError}, {"qty": KeyError, "quantity": KeyError}, {"price": KeyError}, {"type": "ack"},
 ])
 def test_invalid_orders_are_rejected(changes):
     with pytest.raises(RemoteProtocolError):

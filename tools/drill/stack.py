@@ -16,7 +16,7 @@ from engine.control.controller import ProcessController
 from engine.control.events import LogLine, StatsUpdate
 from engine.control.lifecycle import State
 from engine.measure.stats import Stats
-from engine.protocol import Ack, FrameDecoder, auth_frame
+from engine.protocol import Ack, FrameDecoder, auth_frame, is_hello
 from engine.records.order_log import ORDERS_FILE
 from engine.testing import stack_config, wait_until
 
@@ -172,7 +172,8 @@ class OrderClient:
             data = self.sock.recv(1 << 16)
             if not data:
                 raise DrillError("order manager closed the connection")
-            self._frames += self.dec.feed(data)
+            # (the OrderManager's hello as we connected is not an ack: skipped)
+            self._frames += [f for f in self.dec.feed(data) if not is_hello(f)]
         out, self._frames = self._frames[:n], self._frames[n:]
         return [Ack.decode(f) for f in out]
 

@@ -7,6 +7,12 @@ prices rise and bearish (20) while they fall. The script starts once a price cli
 client are connected; every frame sent is recorded with its time in `--record` (JSON lines).
 
     python mini_gateway.py --price-port P --news-port N --symbols AAPL --record sent.jsonl
+
+--shape timestamp|json|json-kv sends the prices in another team's shape (`AAPL,100.25,<time>*`,
+`{"type":"prices","data":{"AAPL":100.25}}*`, `{"symbol":"AAPL","price":100.25}*`).
+
+--news-words is a deliberate fault (for the conformance checker's tests): the news is sent as
+a word ("bullish*"), not a number.
 """
 import argparse
 import json
@@ -45,6 +51,9 @@ def main():
     ap.add_argument("--step", type=float, default=0.25)
     ap.add_argument("--rounds", type=int, default=240)
     ap.add_argument("--record", required=True)
+    ap.add_argument("--news-words", action="store_true")
+    ap.add_argument("--shape", choices=["assignment", "timestamp", "json", "json-kv"],
+                    default="assignment")
     args = ap.parse_args()
     symbols = args.symbols.split(",")
     lock = threading.Lock()
@@ -68,11 +77,16 @@ def main():
         if rising != mood or r % 5 == 0:  # news at every turn and every 5 rounds
             mood = rising
             value = 80 if rising else 20
-            broadcast(news, lock, f"{value}*")
+            word = "bullish" if rising else "bearish"
+            broadcast(news, lock, f"{word if args.news_words else value}*")
             out.write(json.dumps({"t": time.time(), "news": value}) + "\n")
         for i, sym in enumerate(symbols):
             price = round(100.0 + 10 * i + args.step * level, 2)
-            broadcast(prices, lock, f"{sym},{price:.2f}*")
+            broadcast(prices, lock, {
+                "assignment": f"{sym},{price:.2f}*",
+                "timestamp": f"{sym},{price:.2f},{time.time():.3f}*",
+                "json": json.dumps({"type": "prices", "data": {sym: price}}) + "*",
+                "json-kv": json.dumps({"symbol": sym, "price": price}) + "*"}[args.shape])
             out.write(json.dumps({"t": time.time(), "symbol": sym, "price": price}) + "\n")
         out.flush()
         time.sleep(max(0.0, start + (r + 1) * interval - time.time()))
