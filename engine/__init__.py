@@ -22,10 +22,13 @@ Packages, lowest first (a package imports only those above it in this list):
     control/    the controller over a roster of processes: lifecycle, supervision, events,
                 the run's summary, the stack without a window (headless), a private
                 stack's ports and names
+    check/      the conformance checker: any team's component driven through the
+                assignment's contract, its report card (python -m engine.check ROLE)
     testing/    the harness of tests and tools (stack configs, waiting, reading logs)
 
 Entry modules, one per command:
 
     python -m engine.gateway | orderbook | strategy | order_manager   one process alone
     python -m engine.headless                                          the stack, no window
+    python -m engine.check ROLE ...                                    a component's card
 """

@@ -12,7 +12,7 @@ import sys
 from typing import Dict, Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
@@ -112,6 +112,13 @@ class ProcessRow:
         self.title.setToolTip(self.what + "\n(click: its settings)")
         self.title.setCursor(Qt.CursorShape.PointingHandCursor)
         self.title.clicked.connect(lambda: panel.processSelected.emit(name))
+        if self.external:  # its row's menu (right click): Check... against the contract
+            check = QAction("Check\u2026", self.title)
+            check.setStatusTip("Check it against the assignment's contract: a report card")
+            check.triggered.connect(lambda: panel.checkRequested.emit(name))
+            self.title.addAction(check)
+            self.title.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            self.title.setToolTip(self.what + "\n(click: its settings; right click: Check\u2026)")
         self.role = ElidedLabel(self.short)
         self.role.setObjectName("muted")
         self.role.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
@@ -208,6 +215,7 @@ class ProcessRow:
 
 class ProcessPanel(QWidget):
     processSelected = Signal(str)  # a process's title was clicked
+    checkRequested = Signal(str)   # Check... in an external process's row menu
 
     def __init__(self, adapter, parent: Optional[QWidget] = None):
         super().__init__(parent)

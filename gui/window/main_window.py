@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         self.stack = StackActions(self)  # open, save, add and remove processes
         self._build_menu()
         self.process_panel.processSelected.connect(self.settings_panel.select)
+        self.process_panel.checkRequested.connect(lambda name: self.stack.check(name))
         self.system_map.processSelected.connect(self.settings_panel.select)
         self.listener.confirmsReceived.connect(lambda _items: self.update_status())
         adapter.errorOccurred.connect(self._on_error)

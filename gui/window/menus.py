@@ -144,6 +144,10 @@ class DeskMenus:
                 self._add(sub, f"{verb}_{name}", verb.capitalize(),
                           lambda _=False, v=verb, n=name: getattr(a, v)(n))
             sub.addSeparator()
+            if a.model.is_external(name):
+                self._add(sub, f"check_{name}", "Check\u2026",
+                          lambda _=False, n=name: w.stack.check(n), None,
+                          "Check it against the assignment's contract: a report card")
             self._add(sub, f"remove_{name}", "Remove from the stack",
                       lambda _=False, n=name: w.stack.remove(n), None,
                       "Only while it is stopped")

@@ -1,6 +1,6 @@
 """What the desk does to its stack from the menus: File > Open stack... and Save stack as...
-(a TOML stack file, docs/stacks.md), Processes > Add Strategy..., Add command... and
-Remove. Each asks with a dialog (or takes a path or an entry: tests and the demo) and acts
+(a TOML stack file, docs/stacks.md), Processes > Add Strategy..., Add command..., Remove,
+and Check... of another team's process (engine.check). Each asks with a dialog (or takes a path or an entry: tests and the demo) and acts
 through the adapter, which says what went wrong in the status line and the Desk log."""
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Optional
 
 from PySide6.QtWidgets import QDialog, QFileDialog
 
+from engine.check.of_stack import check_of
+
 from ..views import theme
+from ..views.check_dialog import CheckDialog
 from ..views.stack_dialogs import AddCommandDialog, AddStrategyDialog
 
 FILTER = "Stack files (*.toml);;All files (*)"
@@ -78,6 +81,17 @@ class StackActions:
         """Processes > Add command...: another team's program in a role."""
         d = AddCommandDialog(self.adapter.config, self.adapter.model.plan().names, self.window)
         self._ask(d)
+        return d
+
+    def check(self, name: str) -> CheckDialog:
+        """Check...: another team's process against the assignment's contract (a copy of it,
+        with ports of its own), its card in a dialog."""
+        model = self.adapter.model
+        role, commands = check_of(model.entry(name), model.plan())
+        d = CheckDialog(name, role, commands, self.window, self._folder())
+        self.dialog = d
+        d.open()
+        d.start()
         return d
 
     def remove(self, name: str) -> bool:

@@ -5,6 +5,7 @@ process's own settings; another team's programs as external processes (their log
 Stop, Kill, the System map). Every wait is a condition, never a sleep."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,77 @@ def test_external_programs_run_in_the_desk_with_their_logs_stop_and_kill(qtbot, 
     assert running(window, "their-gateway", "orderbook", "order_manager", "strategy")
     log = Path(adapter.config.log_dir) / "their-gateway.log"
     assert "listening" in log.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+def test_check_an_external_process_from_its_row_and_save_the_card(qtbot, make_desk, config,
+                                                                   tmp_path):
+    """Its row's menu (right click on its name) and Processes > its name: Check... on a copy
+    of it; the card in a dialog, saved as Markdown. Ours have no Check... (they are ours)."""
+    plan = load_stack(ROOT / "docs" / "stacks" / "classmates.toml", base=config)
+    adapter, window = make_desk(plan.config, plan=plan)
+    title = window.process_panel.rows["their-gateway"].title
+    (check,) = [a for a in title.actions() if a.text().startswith("Check")]
+    assert "check_their-gateway" in window.menus.actions
+    assert "check_orderbook" not in window.menus.actions
+    assert not window.process_panel.rows["orderbook"].title.actions()
+    check.trigger()
+    dialog = window.stack.dialog
+    assert dialog.windowTitle() == "Check their-gateway (gateway)"
+    assert not dialog.save.isEnabled()
+    qtbot.waitUntil(lambda: dialog.card is not None, timeout=60_000)
+    assert dialog.card.exit_code == 0, dialog.card.text()
+    assert "7 of 7 required points pass" in dialog.status.text()
+    assert "PASS  every news frame is an integer 0-100" in dialog.text.toPlainText()
+    assert dialog.save.isEnabled() and dialog.save_markdown(str(tmp_path / "card.md"))
+    text = (tmp_path / "card.md").read_text(encoding="utf-8")
+    assert text.startswith("# gateway check") and "| pass | every price frame" in text
+    assert panel_states(window) == {"stopped"}, "the stack itself was not started"
+    dialog.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_prices_in_another_teams_shape_are_read_and_the_desk_says_so(qtbot, make_desk, config,
+                                                                     tmp_path):
+    """Their Gateway sends JSON prices: our OrderBook reads them (counted, said once in its
+    log), and the status line says how many frames came in other shapes, by name."""
+    stack = tmp_path / "json-gateway.toml"
+    stack.write_text(f"""
+[stack]
+symbols = "AAPL,MSFT"
+[[process]]
+name = "their-gateway"
+role = "gateway"
+cwd = {json.dumps(str(ROOT))}
+command = ["{{python}}", "-u", "tests/interop/peers/mini_gateway.py", "--price-port",
+           "{{price_port}}", "--news-port", "{{news_port}}", "--symbols", "{{symbols}}",
+           "--rounds", "100000", "--shape", "json", "--record", "{{log_dir}}/sent.jsonl"]
+[[process]]
+name = "orderbook"
+role = "orderbook"
+[[process]]
+name = "strategy"
+role = "strategy"
+[[process]]
+name = "order_manager"
+role = "order_manager"
+""", encoding="utf-8")
+    plan = load_stack(stack, base=config)
+    adapter, window = make_desk(plan.config, plan=plan)
+    window.process_panel.start_all.click()
+    qtbot.waitUntil(lambda: "accepting prices as a JSON object of symbol -> price from the "
+                            "gateway" in window.log_view.text("orderbook"), timeout=START_MS)
+    label = window.status.labels["rejected"]
+    qtbot.waitUntil(lambda: "other shapes" in label.text(), timeout=10_000)
+    assert "prices as a JSON object of symbol -> price" in label.toolTip()
+    assert adapter.controller.totals("orderbook").ticks_applied > 0
+    assert window.log_view.text("orderbook").count("accepting prices") == 1
+
+
+def panel_states(window):
+    return {window.process_panel.state_of(n) for n in window.process_panel.rows}
 
 
 def test_add_command_says_what_is_wrong_before_ok(qtbot, make_desk, config):

@@ -40,7 +40,7 @@ def test_every_command_points_at_a_main():
     scripts = project()["scripts"]
     assert {"ipcdesk", "ipcdesk-headless", "ipcdesk-gateway", "ipcdesk-orderbook",
             "ipcdesk-strategy", "ipcdesk-order-manager", "ipcdesk-bench",
-            "ipcdesk-drill"} <= set(scripts)
+            "ipcdesk-drill", "ipcdesk-check"} <= set(scripts)
     for name, target in scripts.items():
         module, func = target.split(":")
         assert callable(getattr(importlib.import_module(module), func)), name

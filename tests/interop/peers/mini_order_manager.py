@@ -2,7 +2,10 @@
 `*`-delimited JSON orders from any number of clients, prints `Received Order N: ...` for each,
 and never answers anything. What it received is recorded with its time in `--record`.
 
-    python mini_order_manager.py --port P --record received.jsonl
+    python mini_order_manager.py --port P --record received.jsonl [--close-after-first]
+
+--close-after-first is a deliberate fault (for the conformance checker's tests): every
+connection is closed after its first frame.
 """
 import argparse
 import json
@@ -14,7 +17,7 @@ count = 0
 lock = threading.Lock()
 
 
-def handle(conn, out):
+def handle(conn, out, close_after_first=False):
     global count
     buf = b""
     while True:
@@ -42,12 +45,16 @@ def handle(conn, out):
                 out.write(json.dumps({"t": t, "n": n, "side": side, "qty": qty,
                                       "symbol": symbol, "price": price}) + "\n")
                 out.flush()
+            if close_after_first:
+                conn.close()
+                return
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--record", required=True)
+    ap.add_argument("--close-after-first", action="store_true")
     args = ap.parse_args()
     out = open(args.record, "w", encoding="utf-8")
     srv = socket.socket()
@@ -57,7 +64,8 @@ def main():
     print("listening", flush=True)
     while True:
         conn, _ = srv.accept()
-        threading.Thread(target=handle, args=(conn, out), daemon=True).start()
+        threading.Thread(target=handle, args=(conn, out, args.close_after_first),
+                         daemon=True).start()
 
 
 if __name__ == "__main__":
