@@ -88,8 +88,13 @@ class Card:
         for p in self.points:
             mark = {PASS: "pass", FAIL: "**FAIL**", NA: "n/a"}[p.status]
             title = p.title + ("" if p.required else " (optional)")
-            out.append(f"| {mark} | {title} | {p.line().replace('|', '&#124;')} |")
+            out.append(f"| {mark} | {_cell(title)} | {_cell(p.line())} |")
         out += ["", f"**{self.summary()}** (exit {self.exit_code})", ""]
         if self.output:
             out += ["## Its last lines of output", "", "```", *self.output[-20:], "```", ""]
         return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    """Text in a Markdown table cell: a '|' of its own does not end the cell."""
+    return text.replace("|", "&#124;")

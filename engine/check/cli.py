@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence
 
 from engine.config.flags import parser_for
 
-from .card import Card
+from .card import NA, Card
 from .target import CannotRun, Target, parse_address
 
 # role -> (its module's check, the ports --address names, what they are)
@@ -53,6 +53,9 @@ def run_check(role: str, address: Optional[str] = None,
         if target.commands and role != "orderbook-strategy":
             target.start()  # (the orderbook-strategy check starts it once it listens)
         check.run()
+        for point in card.points:  # the points an earlier failure left unchecked
+            if point.status == NA and not point.evidence:
+                point.evidence = "not checked: a point it needs failed"
     except CannotRun as exc:
         card.could_not_run = str(exc)
     finally:

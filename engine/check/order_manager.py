@@ -188,24 +188,7 @@ class OrderManagerCheck:
             self.card.set("printed", None, "started elsewhere: its output is not the "
                                            "checker's to read (give --command)")
             return
-        lines = [t for t in self.target.lines() if "Received Order" in t]
-        odd = [t for t in lines if not RECEIVED.search(t)]
-        numbers = [int(m[1]) for m in map(RECEIVED.search, lines) if m]
-        if odd:
-            self.card.set("printed", False, f"{len(odd)} line(s) not SIDE QTY SYMBOL @ PRICE, "
-                                            f"e.g. {odd[0].strip()!r} (a malformed order "
-                                            f"taken for one?)")
-            return
-        if not numbers:
-            tail = self.target.output[-1:] or ["nothing"]
-            self.card.set("printed", False, f"no line 'Received Order N: ...'; last line: "
-                                            f"{tail[0]!r}")
-            return
-        steps = [b - a for a, b in zip(numbers, numbers[1:])]
-        ok = all(s == 1 for s in steps) and len(numbers) == len(self.sent)
-        self.card.set("printed", ok, f"{len(numbers)} lines for {len(self.sent)} orders sent, "
-                                     f"N from {numbers[0]} to {numbers[-1]}"
-                      + ("" if all(s == 1 for s in steps) else f", steps {sorted(set(steps))}"))
+        self.card.set("printed", *printed_verdict(self.target.lines(), len(self.sent)))
 
     def _acks(self) -> None:
         frames = [f for conn in self.conns for f in conn.frames]
@@ -216,3 +199,21 @@ class OrderManagerCheck:
             self.card.set("acks", None, "no reply to any order (the assignment asks for none)")
         for conn in self.conns:
             conn.close()
+
+
+def printed_verdict(output: List[str], sent: int) -> tuple:
+    """(ok, evidence) of its `Received Order N: SIDE QTY SYMBOL @ PRICE` lines for `sent`
+    orders: each line in that shape, one a valid order, N going up by one."""
+    lines = [t for t in output if "Received Order" in t]
+    odd = [t for t in lines if not RECEIVED.search(t)]
+    if odd:
+        return False, (f"{len(odd)} line(s) not SIDE QTY SYMBOL @ PRICE, e.g. "
+                       f"{odd[0].strip()!r} (a malformed order taken for one?)")
+    numbers = [int(RECEIVED.search(t)[1]) for t in lines]
+    if not numbers:
+        tail = [t for t in output if t.strip()][-1:] or ["nothing"]
+        return False, f"no line 'Received Order N: ...'; its last line: {tail[0]!r}"
+    steps = sorted({b - a for a, b in zip(numbers, numbers[1:])})
+    ok = steps in ([], [1]) and len(numbers) == sent
+    return ok, (f"{len(numbers)} lines for {sent} orders sent, N from {numbers[0]} to "
+                f"{numbers[-1]}" + ("" if steps in ([], [1]) else f", steps {steps}"))

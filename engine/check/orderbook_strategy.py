@@ -28,6 +28,7 @@ RATE = 25.0             # price rounds a second
 STEP = 0.25             # a round's move in a trend
 LATE_S = 0.5            # an order this late after its phase ended still counts for it
 CONNECT_WAIT_S = 30.0   # for the component to connect (started by the checker, or by you)
+NEWS_WAIT_S = 5.0       # then for its other connection
 BAD_FRAMES = (b"garbage*", b"*", b"AAPL;100.00*", b"AAPL,abc*", b"**")
 
 
@@ -124,10 +125,11 @@ class OrderBookStrategyCheck:
                   f"news {self.target.config.news_port}, orders "
                   f"{self.target.config.order_port}: start your OrderBook and Strategy",
                   flush=True)
-        ok = self.prices.wait_for(1, CONNECT_WAIT_S) and self.news.wait_for(1, 5.0)
+        ok = self.prices.wait_for(1, CONNECT_WAIT_S) and self.news.wait_for(1, NEWS_WAIT_S)
         c.set("connects", ok, f"price connections: {len(self.prices.live())}, news "
                               f"connections: {len(self.news.live())}"
-              + ("" if ok else f" within {CONNECT_WAIT_S:.0f} s"))
+              + ("" if ok else f" ({CONNECT_WAIT_S:.0f} s for the first, then "
+                               f"{NEWS_WAIT_S:.0f} s for the other)"))
         if not ok:
             return
         first_price = self.prices.live()[0]

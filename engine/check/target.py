@@ -22,6 +22,9 @@ from engine.platforms.paths import DATA_ENV
 from engine.control.private import unique_shm_name
 
 STOP_WAIT_S = 5.0
+# a command's program written as a bare `python`: the Python that runs the checker (the one
+# with this project's dependencies), not whichever `python` comes first on PATH
+BARE_PYTHON = ("python", "python3", "py")
 READY_WAIT_S = 20.0  # a started component's port accepts within this
 
 
@@ -87,6 +90,8 @@ class Target:
             else list(raw)
         if not argv:
             raise CannotRun("an empty --command")
+        if argv[0] in BARE_PYTHON:  # the Python that runs the checker, as {python} is
+            argv[0] = "{python}"
         problem = command_problem(argv, self.config, command.cwd)
         if problem:
             raise CannotRun(f"--command {raw!r}: {problem}")

@@ -5,13 +5,15 @@ Markdown."""
 from __future__ import annotations
 
 import threading
+from html import escape
 from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QPlainTextEdit,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QPushButton,
+                               QTextBrowser, QVBoxLayout, QWidget)
 
+from engine.check.card import FAIL, PASS
 from engine.check.cli import run_check
 
 from . import theme
@@ -30,11 +32,8 @@ class CheckDialog(QDialog):
         self.status = QLabel(f"Checking {name} against the assignment's contract, on a copy "
                              f"of it with ports of its own (10 to 30 s)\u2026")
         self.status.setWordWrap(True)
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setFont(theme.mono_font())
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.text.setMinimumSize(560, 300)
+        self.text = QTextBrowser()  # the card: a row a point, its result in its colour
+        self.text.setMinimumSize(520, 280)
         self.save = QPushButton("Save as Markdown\u2026")
         self.save.setEnabled(False)
         self.save.clicked.connect(lambda: self.save_markdown())
@@ -61,7 +60,7 @@ class CheckDialog(QDialog):
         color = theme.GREEN if ok else (theme.RED if card.exit_code == 1 else theme.AMBER)
         self.status.setText(card.summary())
         self.status.setStyleSheet(f"color: {color}; font-weight: bold")
-        self.text.setPlainText(card.text())
+        self.text.setHtml(card_html(card))
         self.save.setEnabled(True)
 
     def save_markdown(self, path: Optional[str] = None) -> bool:
@@ -76,3 +75,23 @@ class CheckDialog(QDialog):
         Path(path).write_text(self.card.markdown(), encoding="utf-8")
         self.status.setText(f"{self.card.summary()} \u2014 saved to {path}")
         return True
+
+
+RESULT = {PASS: ("PASS", theme.GREEN), FAIL: ("FAIL", theme.RED)}
+
+
+def card_html(card) -> str:
+    """The card as the dialog shows it: what was checked, then a row a point (its result in
+    its colour, what it means, the evidence in the tables' fixed-width font)."""
+    mono = theme.mono_font().family()
+    rows = []
+    for p in card.points:
+        word, color = RESULT.get(p.status, ("n/a", theme.MUTED))
+        title = escape(p.title) + ("" if p.required else
+                                   f" <span style='color:{theme.MUTED}'>(optional)</span>")
+        rows.append(f"<tr><td style='color:{color}; font-weight:bold; padding-right:10px'>"
+                    f"{word}</td><td>{title}<br><span style='color:{theme.MUTED}; "
+                    f"font-family:\"{mono}\"'>{escape(p.line())}</span></td></tr>")
+    return (f"<p style='color:{theme.MUTED}'>Checked: <span style='font-family:\"{mono}\"'>"
+            f"{escape(card.target)}</span></p>"
+            f"<table cellspacing='0' cellpadding='3'>{''.join(rows)}</table>")

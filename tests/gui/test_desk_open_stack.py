@@ -211,7 +211,7 @@ def test_check_an_external_process_from_its_row_and_save_the_card(qtbot, make_de
     qtbot.waitUntil(lambda: dialog.card is not None, timeout=60_000)
     assert dialog.card.exit_code == 0, dialog.card.text()
     assert "7 of 7 required points pass" in dialog.status.text()
-    assert "PASS  every news frame is an integer 0-100" in dialog.text.toPlainText()
+    assert "PASS\nevery news frame is an integer 0-100" in dialog.text.toPlainText()
     assert dialog.save.isEnabled() and dialog.save_markdown(str(tmp_path / "card.md"))
     text = (tmp_path / "card.md").read_text(encoding="utf-8")
     assert text.startswith("# gateway check") and "| pass | every price frame" in text

@@ -194,3 +194,17 @@ def test_our_orderbook_and_strategy_trade_against_a_plain_gateway_and_order_mana
     assert "Bad order" not in procs.output("their_om")  # it got nothing but orders
     assert "sent (the order manager sends no acks)" in strategy_out
     assert "Traceback" not in strategy_out
+
+
+def test_a_strategy_that_hangs_up_without_reading_is_a_disconnect_not_an_error(tmp_path):
+    """Its unread hello and ack make its close a reset: logged as a disconnect, every time."""
+    with Procs(tmp_path) as procs:
+        order_port, _, orders = order_manager(procs, tmp_path)
+        for _ in range(3):
+            subprocess.run([sys.executable, str(PEERS / "mini_strategy.py"), "--port",
+                            str(order_port), "--listen", "0", GOOD[0][0]], check=True,
+                           capture_output=True, timeout=30)
+        wait_for(lambda: len(read_jsonl(orders)) == 3, 20, "3 orders logged")
+        out = procs.wait_output("order_manager", "hung up without reading")
+        assert "read error" not in out and "write error" not in out
+        assert procs.stop("order_manager") == 0
