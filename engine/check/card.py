@@ -98,3 +98,18 @@ class Card:
 def _cell(text: str) -> str:
     """Text in a Markdown table cell: a '|' of its own does not end the cell."""
     return text.replace("|", "&#124;")
+
+
+class Check:
+    """A role's check: its points declared once (POINTS: key, title, and False for an
+    optional one), put on the card in that order; run() gives each its verdict."""
+    POINTS: tuple = ()
+
+    def __init__(self, card: Card, target):
+        self.card, self.target = card, target
+        self.conns: list = []  # the connections it made (closed at the end)
+        for key, title, *optional in self.POINTS:
+            card.point(key, title, required=not optional)
+
+    def run(self) -> None:
+        raise NotImplementedError

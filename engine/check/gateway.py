@@ -8,8 +8,7 @@ import re
 import time
 from typing import List
 
-from .card import Card, quote
-from .target import Target
+from .card import Check, quote
 from .wire import Conn
 
 SYMBOL = re.compile(rb"^[A-Z0-9.\-]{1,8}$")
@@ -40,18 +39,16 @@ def news_problem(frame: bytes) -> str:
     return "" if 0 <= int(text) <= 100 else "out of 0-100"
 
 
-class GatewayCheck:
-    def __init__(self, card: Card, target: Target):
-        self.card, self.target = card, target
-        self.conns: List[Conn] = []
-        c = card
-        c.point("price-port", "accepts a connection on the price port")
-        c.point("news-port", "accepts a connection on the news port")
-        c.point("price-frames", "every price frame is SYMBOL,PRICE ended by *")
-        c.point("news-frames", "every news frame is an integer 0-100 ended by *")
-        c.point("several-clients", "serves several clients at once")
-        c.point("stalled-client", "a client that stalls does not stop the others")
-        c.point("comes-back", "a client that disconnects and comes back is served again")
+class GatewayCheck(Check):
+    POINTS = (
+        ("price-port", "accepts a connection on the price port"),
+        ("news-port", "accepts a connection on the news port"),
+        ("price-frames", "every price frame is SYMBOL,PRICE ended by *"),
+        ("news-frames", "every news frame is an integer 0-100 ended by *"),
+        ("several-clients", "serves several clients at once"),
+        ("stalled-client", "a client that stalls does not stop the others"),
+        ("comes-back", "a client that disconnects and comes back is served again"),
+    )
 
     def connect(self, port: int, **kw) -> Conn:
         conn = Conn.to(self.target.host, port, **kw)

@@ -9,7 +9,7 @@ import re
 import time
 from typing import Dict, List
 
-from .card import Card, quote
+from .card import Card, Check, quote
 from .target import Target
 from .wire import Conn
 
@@ -31,22 +31,23 @@ def meaning(frame: bytes) -> str:
     return f"{o['side']} {o['quantity']} {o['symbol']} @ {o['price']:.2f}"
 
 
-class OrderManagerCheck:
+class OrderManagerCheck(Check):
+    POINTS = (
+        ("accepts", "accepts a connection on the order port"),
+        ("keeps-open", "keeps a client's connection open after an order"),
+        ("several-clients", "takes orders from several clients at once"),
+        ("two-in-one", "two orders in one send: each taken once"),
+        ("split", "one order split across sends: taken once"),
+        ("bad-json", "malformed JSON does not close other clients nor stop it"),
+        ("missing-field", "an order without quantity does not close others nor stop it"),
+        ("printed", "prints Received Order N: SIDE QTY SYMBOL @ PRICE, N going up by one"),
+        ("still-running", "still running at the end"),
+        ("acks", "acknowledges orders (beyond the assignment)", False),
+    )
+
     def __init__(self, card: Card, target: Target):
-        self.card, self.target = card, target
+        super().__init__(card, target)
         self.sent: List[bytes] = []      # every order sent, in order
-        self.conns: List[Conn] = []
-        c = card
-        c.point("accepts", "accepts a connection on the order port")
-        c.point("keeps-open", "keeps a client's connection open after an order")
-        c.point("several-clients", "takes orders from several clients at once")
-        c.point("two-in-one", "two orders in one send: each taken once")
-        c.point("split", "one order split across sends: taken once")
-        c.point("bad-json", "malformed JSON does not close other clients nor stop it")
-        c.point("missing-field", "an order without quantity does not close others nor stop it")
-        c.point("printed", "prints Received Order N: SIDE QTY SYMBOL @ PRICE, N going up by one")
-        c.point("still-running", "still running at the end")
-        c.point("acks", "acknowledges orders (beyond the assignment)", required=False)
 
     def connect(self) -> Conn:
         conn = Conn.to(self.target.host, self.target.config.order_port)

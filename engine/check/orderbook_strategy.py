@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from .card import Card, quote
+from .card import Card, Check, quote
 from .target import Target
 from .wire import Listener
 
@@ -77,23 +77,24 @@ def read_order(frame: bytes) -> Tuple[Optional[dict], str]:
     return {"side": side.upper(), "symbol": obj["symbol"], "qty": qty, "price": price}, ""
 
 
-class OrderBookStrategyCheck:
+class OrderBookStrategyCheck(Check):
+    POINTS = (
+        ("connects", "connects to the price and news ports"),
+        ("bad-frames", "keeps running through malformed frames, a lone '*', a split "
+                       "frame, several frames in one read"),
+        ("agree", "sends the order the rules call for when crossover and sentiment "
+                  "agree (a BUY on the rise, a SELL on the fall)"),
+        ("disagree", "sends no order where they disagree"),
+        ("held", "sends no second BUY for a position held"),
+        ("order-shape", "every frame it sends is an order: JSON with side, symbol, "
+                        "quantity and price, ended by *"),
+        ("reconnects", "reconnects after the Gateway restarts and trades again"),
+    )
+
     def __init__(self, card: Card, target: Target):
-        self.card, self.target = card, target
+        super().__init__(card, target)
         self.prices = self.news = self.orders = None
         self.price = 100.0
-        self.orders_seen: List[Tuple[float, bytes]] = []
-        c = card
-        c.point("connects", "connects to the price and news ports")
-        c.point("bad-frames", "keeps running through malformed frames, a lone '*', a split "
-                              "frame, several frames in one read")
-        c.point("agree", "sends the order the rules call for when crossover and sentiment "
-                         "agree (a BUY on the rise, a SELL on the fall)")
-        c.point("disagree", "sends no order where they disagree")
-        c.point("held", "sends no second BUY for a position held")
-        c.point("order-shape", "every frame it sends is an order: JSON with side, symbol, "
-                               "quantity and price, ended by *")
-        c.point("reconnects", "reconnects after the Gateway restarts and trades again")
 
     def listen(self) -> None:
         cfg = self.target.config
