@@ -31,7 +31,7 @@ from engine.measure.stats import Stats
 from engine.net import tls
 from engine.net.doorbell import Doorbell, udp_port_in_use
 from engine.protocol import Ack, Order
-from engine.shm.price_book import SharedPriceBook
+from engine.shm.price_book import SharedPriceBook, staleness
 from engine.shm.signal_book import SignalBook
 from engine.trading.order_ledger import DELIVERED, QUEUED
 from engine.trading.signals import OrderIntent, SignalEngine, position_label
@@ -42,7 +42,6 @@ from .order_link import OrderLink
 from .reports import Reporter
 from .shell import fatal, process_main
 
-STALE_AFTER_S = 2.0
 DRAIN_TIMEOUT_S = 1.0
 BELL_CHECK_S = 1.0  # how often a Strategy checks its doorbell is still registered
 
@@ -204,11 +203,12 @@ class StrategyProcess:
     def _idle(self, count: int) -> None:
         """No new prices: say when they go stale, follow a book made anew, keep the bell."""
         book, log = self.book, self.log
-        now = time.perf_counter_ns()
-        age = (now - book.last_update_ns) / 1e9 if book.last_update_ns else 0
-        if not self.stale and (age > STALE_AFTER_S or (count and book.writer_pid == 0)):
-            self.stale = True
-            log.warning("prices are stale (no update for %.1f s): holding positions", age)
+        if not self.stale:
+            why = staleness(book.update_counter, book.writer_pid, book.last_update_ns,
+                            time.perf_counter_ns())
+            if why:
+                self.stale = True
+                log.warning("prices are stale (%s): holding positions", why)
         if self.stale and book.replaced():  # a new OrderBook made the book anew
             fresh = self._reattach()
             if fresh is not None:

@@ -16,8 +16,17 @@ from engine.protocol import Confirm, Order, SessionState
 from engine.trading.pnl import AccountBooks, PnLBook
 
 # the columns of an export, in the order a person reads an order
-CSV_COLUMNS = ("order_id", "time", "side", "qty", "symbol", "price", "client_order_id",
-               "account")
+CSV_COLUMNS = ("order_id", "local_time", "time", "side", "qty", "symbol", "price",
+               "client_order_id", "account")
+
+
+def local_time(t) -> str:
+    """Epoch seconds as the orders table shows them, with the date: 2026-12-04 03:44:49.815
+    (local time). '' without a time."""
+    if t in (None, ""):
+        return ""
+    t = float(t)
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
 
 
 ORDERS_FILE = "orders.jsonl"
@@ -198,12 +207,13 @@ def accounts_of_log(path, marks: Mapping[str, float]) -> dict:
 
 def write_orders_csv(records: Iterable[dict], path) -> int:
     """Orders as CSV (a header, then a row an order, CSV_COLUMNS; fields an order lacks are
-    empty). Returns how many rows were written."""
+    empty): `local_time` as the table shows it (a spreadsheet reads it as a time), `time` the
+    epoch seconds of the log. Returns how many rows were written."""
     n = 0
     with Path(path).open("w", encoding="utf-8", newline="") as fh:
         out = csv.DictWriter(fh, CSV_COLUMNS, extrasaction="ignore")
         out.writeheader()
         for rec in records:
-            out.writerow(rec)
+            out.writerow(dict(rec, local_time=local_time(rec.get("time"))))
             n += 1
     return n

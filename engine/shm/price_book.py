@@ -13,6 +13,22 @@ import numpy as np
 
 from .segment import H_EXTRA, H_LAST, H_UPDATES, HEADER_SLOTS, SeqlockBook
 
+# Prices older than this are stale: the one rule of the Strategy (it holds its positions)
+# and the desk (its feed says so)
+STALE_AFTER_S = 2.0
+
+
+def staleness(updates: int, writer_pid: int, last_ns: int, now_ns: int) -> Optional[str]:
+    """Why the book's prices are stale, as it reads to a user, or None while they are live
+    (or none came yet)."""
+    if not updates:
+        return None
+    if writer_pid == 0:
+        return "the OrderBook stopped writing them"
+    age = (now_ns - last_ns) / 1e9
+    return f"no update for {age:.1f} s" if age > STALE_AFTER_S else None
+
+
 PRICE_DTYPE = np.dtype([("symbol", "S8"), ("price", "<f8"), ("seq", "<u8"), ("recv_ns", "<i8")])
 
 

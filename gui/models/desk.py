@@ -19,16 +19,17 @@ from engine.control.lifecycle import State
 from engine.control.roster import ProcessSpec, Roster
 from engine.control.supervision import NEVER
 from engine.control.summary import wire_variants
+from engine.shm.price_book import staleness
 
 from .rates import RateMeter
 
-STALE_AFTER_S = 2.0  # prices older than this are "stale" (same as the Strategy's rule)
 LAST_LINES = 6  # a process's latest log lines kept for the row of a crashed one
 
 
 def feed_state(book, now_ns: Optional[int] = None) -> str:
     """'off' (no shared memory), 'waiting' (no tick yet), 'live', or 'stale' (the OrderBook
-    released the book, or no update for STALE_AFTER_S)."""
+    released the book, or no update for STALE_AFTER_S: engine.shm.price_book.staleness, the
+    Strategy's rule)."""
     if book is None:
         return "off"
     try:
@@ -39,10 +40,8 @@ def feed_state(book, now_ns: Optional[int] = None) -> str:
         return "off"
     if not updates:
         return "waiting"
-    if writer == 0:
-        return "stale"
     now_ns = time.perf_counter_ns() if now_ns is None else now_ns
-    return "stale" if (now_ns - last) / 1e9 > STALE_AFTER_S else "live"
+    return "stale" if staleness(updates, writer, last, now_ns) else "live"
 
 
 # -- the controller model ---------------------------------------------------------------------
@@ -64,6 +63,23 @@ class ProcView:
     policy: str = NEVER        # restart on crash: 'never' or 'on crash'
     auto: str = ""             # 'restart 1 of 3 in 0.4 s', 'gave up after 3 restarts: ...'
     last_lines: Tuple[str, ...] = ()  # its latest log lines (shown beside a crash)
+
+
+def state_word(state, detail: str = "") -> str:
+    """What a process is, in the one word every view says (row, header, System map): a
+    crash the user asked for with Kill is 'killed', not 'crashed'."""
+    state = getattr(state, "value", state)
+    return "killed" if state == "crashed" and detail.startswith("killed") else state
+
+
+def verbs_allowed(state) -> Dict[str, bool]:
+    """Which of Start, Stop, Restart and Kill do something to a process in `state`: the one
+    rule of its row's buttons, the Processes menu and the System map's menu."""
+    state = State(getattr(state, "value", state))
+    return {"start": state.finished,
+            "stop": state in (State.STARTING, State.RUNNING, State.WAITING),
+            "restart": state != State.STOPPING,
+            "kill": state in (State.STARTING, State.RUNNING, State.STOPPING)}
 
 
 class DeskModel:

@@ -108,6 +108,11 @@ class SystemView:
     hop_window_s: float = 0.0
 
 
+def fmt_bytes(n: int) -> str:
+    """A size as the status bar and the System map both say it."""
+    return f"{n:,} B"
+
+
 def fmt_rate(bytes_per_s: float) -> str:
     if bytes_per_s >= 1e6:
         return f"{bytes_per_s / 1e6:.1f} MB/s"
@@ -153,7 +158,7 @@ class SystemModel:
                                        external=tuple(p.get("external", ())))
         up = {n: v.state in (State.RUNNING.value, "remote") for n, v in out.nodes.items()}
         out.nodes["shm"] = NodeView("shm", "up" if shm.get("bytes") else "off", detail=(
-            f"{shm.get('name', '')}\n{shm.get('bytes', 0):,} B \u00b7 "
+            f"{shm.get('name', '')}\n{fmt_bytes(shm.get('bytes', 0))} \u00b7 "
             f"{shm.get('rows', 0)} rows"))
         out.nodes["desk"] = NodeView("desk", "up")
         up["shm"], up["desk"] = bool(shm.get("bytes")), True
@@ -168,7 +173,7 @@ class SystemModel:
     def role_of(states: List[str]) -> str:
         """The state a role's node shows: running while any of its processes runs, else the
         most telling of theirs."""
-        for state in ("running", "starting", "waiting", "stopping", "crashed"):
+        for state in ("running", "starting", "waiting", "stopping", "crashed", "killed"):
             if state in states:
                 return state
         return "stopped"

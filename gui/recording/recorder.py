@@ -306,6 +306,7 @@ class RecordControls(QObject):
     def _on_started(self, path: str) -> None:
         self.clock.start()
         self._label()
+        self.window.adapter.say(f"recording a video to {path}")
         self.window.status.show_message(f"recording to {path}", seconds=4.0)
 
     def _on_stopped(self, path: str, figures: dict) -> None:
@@ -313,6 +314,7 @@ class RecordControls(QObject):
         self.clock.stop()
         self.last_path = Path(path)
         self._label()
+        self.window.adapter.say(f"video saved: {path} ({figures['seconds']:.0f} s)")
         url = QUrl.fromLocalFile(path).toString()
         self.window.status.show_message(
             f"video saved: <a href='{url}'>{Path(path).name}</a> ({figures['seconds']:.0f} s, "

@@ -140,8 +140,14 @@ class ControllerAdapter(QObject):
             self.configChanged.emit(config)
         return True
 
+    def say(self, text: str) -> None:
+        """A line of the desk's own in its Desk log pane: what the user did from the desk
+        (starts, stops, kills, exports, recordings), so the log tells the whole story."""
+        self.logLine.emit("launcher", logging.INFO, text, time.time())
+
     # -- verbs (never block) ----------------------------------------------------------------
     def _do(self, what: str, fn, *args) -> None:
+        self.say(what[:1].upper() + what[1:])
         try:
             fn(*args)
         except Exception as exc:
@@ -150,17 +156,17 @@ class ControllerAdapter(QObject):
 
     def start(self, name: str) -> None:
         if self.apply_pending_config():
-            self._do(f"start {name}", self.model.start, name)
+            self._do(f"start {self.model.title(name)}", self.model.start, name)
 
     def stop(self, name: str) -> None:
-        self._do(f"stop {name}", self.model.stop, name)
+        self._do(f"stop {self.model.title(name)}", self.model.stop, name)
 
     def restart(self, name: str) -> None:
         if self.apply_pending_config():
-            self._do(f"restart {name}", self.model.restart, name)
+            self._do(f"restart {self.model.title(name)}", self.model.restart, name)
 
     def kill(self, name: str) -> None:
-        self._do(f"kill {name}", self.model.kill, name)
+        self._do(f"kill {self.model.title(name)}", self.model.kill, name)
 
     def set_restart_policy(self, name: str, policy: str) -> None:
         self._do(f"restart policy of {name}", self.model.set_restart_policy, name, policy)

@@ -53,6 +53,11 @@ class LineFilter:
         return bool(self.text) or self.level > logging.NOTSET
 
 
+def level_tag(level: int) -> str:
+    """The word before a line's text on screen: none for INFO, 'WARNING: ' and so on."""
+    return "" if level == logging.INFO else f"{logging.getLevelName(level)}: "
+
+
 def level_color(level: int) -> str:
     if level >= logging.ERROR:
         return LEVEL_COLORS[logging.ERROR]
@@ -96,8 +101,11 @@ class LogPane(QPlainTextEdit):
         self.pending.append((level, text, t, name, color))
 
     def _matches(self, line) -> bool:
+        """The filter searches a line as it reads on screen: its name, its level word
+        ('WARNING: ...') and its text."""
         level, text, _t, name, _c = line
-        return self.filter(level, f"{name} {text}" if name else text)
+        shown = level_tag(level) + text
+        return self.filter(level, f"{name} | {shown}" if name else shown)
 
     def flush(self) -> int:
         """Lines waiting come in, in the order of their time (those the filter lets through
@@ -130,8 +138,7 @@ class LogPane(QPlainTextEdit):
             cur.insertText(stamp, self._time_fmt)
             if name:
                 cur.insertText(f"{name:>{self.name_width}} | ", self._fmt(color or theme.TEXT))
-            tag = "" if level == logging.INFO else f"{logging.getLevelName(level)}: "
-            cur.insertText(tag + text, self._fmt(level_color(level)))
+            cur.insertText(level_tag(level) + text, self._fmt(level_color(level)))
         cur.endEditBlock()
         if at_bottom:
             bar.setValue(bar.maximum())

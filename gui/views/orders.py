@@ -171,10 +171,11 @@ class OrdersView(QWidget):
         listener.stateReceived.connect(self._on_state)
         listener.rejectionsReceived.connect(self._on_rejections)
         listener.connectionChanged.connect(self._on_connection_changed)
+        adapter.stateChanged.connect(lambda *_: self._on_connection_changed())
         session.on_pick(self._on_pick)
         adapter.configChanged.connect(self._on_config_changed)
         self._on_config_changed(adapter.config)
-        self._on_connection_changed(listener.connected)
+        self._on_connection_changed()
 
     def _header_row(self) -> QHBoxLayout:
         """The count, the rejections and the P&L; the account shown and the listener's link
@@ -280,11 +281,15 @@ class OrdersView(QWidget):
         config = self.adapter.config
         log = Path(config.log_dir) / ORDERS_FILE
         if "order_manager" not in config.remote and log.exists():
-            return write_orders_csv(read_order_log(log), path)
-        rows = ({"order_id": c.order_id, "time": t, "side": c.side, "qty": c.qty,
-                 "symbol": c.symbol, "price": c.price, "client_order_id": c.client_order_id}
-                for t, c in reversed(self.model.rows))
-        return write_orders_csv(rows, path)
+            n = write_orders_csv(read_order_log(log), path)
+        else:
+            rows = ({"order_id": c.order_id, "time": t, "side": c.side, "qty": c.qty,
+                     "symbol": c.symbol, "price": c.price,
+                     "client_order_id": c.client_order_id, "account": c.account}
+                    for t, c in reversed(self.model.rows))
+            n = write_orders_csv(rows, path)
+        self.adapter.say(f"exported {n:,} orders to {path}")
+        return n
 
     def _on_export(self) -> None:
         stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
@@ -303,9 +308,24 @@ class OrdersView(QWidget):
         self._update_accounts()
         self._update_header()
 
-    def _on_connection_changed(self, connected: bool) -> None:
-        color = theme.GREEN if connected else theme.AMBER
-        text = "connected" if connected else "reconnecting\u2026"
+    def _om_expected(self) -> bool:
+        """Should the listener be connected? An OrderManager of the stack is starting or
+        running, or runs on another machine (then it may be there at any moment)."""
+        ctl = self.adapter.controller
+        if "order_manager" in self.adapter.config.remote or \
+                any(e.role == "order_manager" for e in ctl.roster.remote):
+            return True
+        return any(ctl.state(n).active for n in ctl.roster.with_role("order_manager"))
+
+    def _on_connection_changed(self, _connected=None) -> None:
+        """connected; reconnecting... only while an OrderManager should be there; else what
+        is so: none runs (before Start all, after Stop all)."""
+        if self.listener.connected:
+            color, text = theme.GREEN, "connected"
+        elif self._om_expected():
+            color, text = theme.AMBER, "reconnecting\u2026"
+        else:
+            color, text = theme.GREY, "OrderManager not running"
         self.link.setText(f"<span style='color:{color}'>\u25cf</span> {text}")
         self.link.setToolTip(f"confirmations from the OrderManager at "
                              f"{self.listener.host}:{self.listener.port}")

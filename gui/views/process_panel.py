@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLab
 from engine.control.lifecycle import State
 from engine.control.supervision import BACKOFF_CAP_S, BACKOFF_START_S, POLICIES, RETRY_LIMIT
 
-from ..models.desk import ProcView
+from ..models.desk import ProcView, state_word, verbs_allowed
 from . import theme
 
 ROWS_SHOWN = 6  # process rows shown at once; more scroll
@@ -163,22 +163,21 @@ class ProcessRow:
         self.restart.clicked.connect(lambda: panel.adapter.restart(name))
         self.kill.clicked.connect(lambda: panel.adapter.kill(name))
         self.state_name = State.STOPPED
+        self.detail = ""  # how its last run ended ('killed (SIGKILL)', 'exit 1')
         self.shown = ""  # the state text as shown (it may say unresponsive or gave up)
         self.exitcode = None
 
     def set_state(self, state: str, pid, exitcode, detail: str = "") -> None:
         self.state_name = state
+        self.detail = detail
         self.exitcode = exitcode
         self._paint(state_text(state, detail), theme.STATE_COLORS.get(state, theme.GREY))
         if pid and state in (State.STARTING, State.RUNNING, State.STOPPING):
             self.pid.setText(str(pid))
         elif state in (State.STOPPED, State.CRASHED):
             self.pid.setText("-")
-        busy = state in (State.STARTING, State.RUNNING, State.WAITING)
-        self.start.setEnabled(state in (State.STOPPED, State.CRASHED))
-        self.stop.setEnabled(busy)
-        self.restart.setEnabled(state != State.STOPPING)
-        self.kill.setEnabled(state in (State.STARTING, State.RUNNING, State.STOPPING))
+        for verb, allowed in verbs_allowed(state).items():
+            getattr(self, verb).setEnabled(allowed)
 
     def show_view(self, v: ProcView) -> None:
         """The clock's refresh: figures, and what a supervisor adds to the state."""
@@ -362,13 +361,14 @@ class ProcessPanel(QWidget):
 
     def _update_summary(self) -> None:
         states = [r.state_name for r in self.rows.values()]
-        running = states.count(State.RUNNING)
-        crashed = states.count(State.CRASHED)
-        text = f"{running} of {len(states)} running"
+        words = [state_word(r.state_name, r.detail) for r in self.rows.values()]
+        text = f"{words.count('running')} of {len(words)} running"
         if self.remote:
             text += f"  \u00b7  {len(self.remote)} remote"
-        if crashed:
-            text += f"  \u00b7  <span style='color:{theme.RED}'>{crashed} crashed</span>"
+        for word in ("crashed", "killed"):  # as each row says it
+            if word in words:
+                text += (f"  \u00b7  <span style='color:{theme.RED}'>{words.count(word)} "
+                         f"{word}</span>")
         self.summary.setText(text)
         self.start_all.setEnabled(any(s in (State.STOPPED, State.CRASHED) for s in states))
         self.stop_all.setEnabled(any(s in (State.STARTING, State.RUNNING, State.WAITING)

@@ -24,6 +24,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from engine.config.schema import ROLES as PROCESS_NAMES  # the map's four nodes
+from gui.models.desk import state_word, verbs_allowed
 from gui.models.system import LINKS, NODE_TITLES, NODES, PORT_OF, SystemModel, SystemView
 
 from . import theme
@@ -82,15 +83,16 @@ class SystemMap(QWidget):
             ours = [n for n in names if not roster[n].external]
             reporting = next((n for n in ours if ctl.status(n).last_report is not None), None)
             p = ctl.status(reporting) if reporting else None
-            procs[role] = {"state": self.model.role_of([v.state.value for v in views]),
+            procs[role] = {"state": self.model.role_of([state_word(v.state, v.detail)
+                                                        for v in views]),
                            "pid": views[0].pid if len(views) == 1 else None,
                            "cpu": sum(v.cpu_percent for v in views),
                            "stats": p.stats if p is not None else None,
                            "time": p.last_report if p is not None else None,
                            "names": names if names != [role] else [],
                            "external": [n for n in names if roster[n].external]}
-        book = self.adapter.price_book
-        shm = {"name": cfg.shm_name, "bytes": book.nbytes if book is not None else 0,
+        # the stack's shared memory, price and signal books, as the status bar counts it
+        shm = {"name": cfg.shm_name, "bytes": ctl.memory.nbytes,
                "rows": len(cfg.symbols)}
         desk = {"connected": bool(self.listener is not None and self.listener.connected),
                 "fps": self.frames.rate() if self.frames is not None else 0.0}
@@ -316,8 +318,10 @@ class SystemMap(QWidget):
             if i:
                 menu.addSeparator()
             title = self.adapter.model.title(name)
+            allowed = verbs_allowed(self.adapter.model.state(name))
             for verb in ("start", "stop", "restart", "kill"):
                 action = menu.addAction(f"{verb.capitalize()} {title}")
+                action.setEnabled(allowed[verb])  # not Start on a running one
                 action.triggered.connect(
                     lambda _=False, v=verb, n=name: getattr(self.adapter, v)(n))
         return menu

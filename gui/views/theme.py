@@ -27,7 +27,7 @@ SYMBOL_COLORS = ("#58a6ff", "#f0b72f", "#bc8cff", "#39d0d8", "#ff7eb6", "#ff9e64
                  "#a5d6ff", "#e3b341", "#d2a8ff", "#56d4dd")
 
 STATE_COLORS = {"running": GREEN, "starting": AMBER, "stopping": AMBER, "stopped": GREY,
-                "crashed": RED, "waiting": ACCENT}
+                "crashed": RED, "killed": RED, "waiting": ACCENT}
 
 
 def symbol_color(i: int) -> str:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.platforms.paths import APP_NAME, PROJECT_ROOT
 
+from ..models.desk import verbs_allowed
 from ..models.help import HELP_PAGES, anchor
 
 
@@ -162,13 +163,22 @@ class DeskMenus:
         self._processes(self.processes_menu)
 
     def _on_state_changed(self, *_args) -> None:
-        """Remove is for a stopped process only."""
+        """Each process's verbs as its row's buttons have them (not Start on a running one),
+        Start all while one is stopped, Stop all while one runs; Remove for a stopped one."""
         model = self.window.adapter.model
+        states = [s for s in (model.state(n) for n in model.names) if s is not None]
         for name in model.names:
-            action = self.actions.get(f"remove_{name}")
             state = model.state(name)
-            if action is not None and state is not None:
-                action.setEnabled(state.finished)
+            if state is None:
+                continue
+            allowed = dict(verbs_allowed(state), remove=state.finished)
+            for verb, ok in allowed.items():
+                action = self.actions.get(f"{verb}_{name}")
+                if action is not None:
+                    action.setEnabled(ok)
+        for key, verb in (("start_all", "start"), ("stop_all", "stop")):
+            if key in self.actions:
+                self.actions[key].setEnabled(any(verbs_allowed(s)[verb] for s in states))
 
     def _help(self, menu) -> None:
         self._add(menu, "readme", "README", self.open_readme,

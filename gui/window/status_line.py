@@ -5,6 +5,7 @@ import time
 
 from PySide6.QtWidgets import QLabel
 
+from ..models.system import fmt_bytes
 from ..views import theme
 
 
@@ -12,10 +13,6 @@ def fmt_us(v) -> str:
     if v is None:
         return "-"
     return f"{v / 1000:.2f} ms" if v >= 1000 else f"{v:.0f} \u00b5s"
-
-
-def fmt_bytes(n: int) -> str:
-    return f"{n:,} B"
 
 
 

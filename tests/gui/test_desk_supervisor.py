@@ -4,6 +4,7 @@ CPU and memory per process, and the last log lines of a crashed one."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sys
@@ -34,9 +35,23 @@ def test_kill_button_kills_at_once_and_is_never_undone(qtbot, desk, start_all):
     assert panel.state_label("orderbook").endswith(f"killed ({word})")
     assert word in row.kill.toolTip()
     assert not row.kill.isEnabled() and row.start.isEnabled()
+    # the header and the System map say what the row says: killed, not crashed
+    assert "1 killed" in panel.summary.text() and "crashed" not in panel.summary.text()
+    desk.system_map.refresh()
+    assert desk.system_map.node("orderbook").state == "killed"
     qtbot.wait(int(BACKOFF_START_S * 1000) + 700)  # longer than the first backoff
     assert panel.state_of("orderbook") == "crashed"
     assert panel.state_of("gateway") == "running"
+
+
+def test_the_map_and_the_status_bar_count_shared_memory_alike(qtbot, desk, start_all):
+    start_all(desk)
+    desk.status.update(desk.adapter.model.figures(), 0.0, False)
+    desk.system_map.refresh()
+    shown = re.search(r"shm <b>([\d,]+) B</b>", desk.status.labels["shm"].text()).group(1)
+    assert f"\n{shown} B" in desk.system_map.node("shm").detail
+    assert int(shown.replace(",", "")) == desk.adapter.controller.memory.nbytes > \
+        desk.adapter.price_book.nbytes  # both books: prices and signals
 
 
 def test_restart_on_crash_comes_back_within_its_backoff_then_gives_up(qtbot, desk,

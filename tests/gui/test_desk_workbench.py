@@ -136,7 +136,11 @@ def test_orders_sorted_filtered_exported_and_rejections_listed(qtbot, desk, tmp_
             (rec["side"], rec["qty"], rec["symbol"])
         assert float(row["price"]) == rec["price"] and float(row["time"]) == rec["time"]
         assert row["client_order_id"] == rec["client_order_id"]
+        # the time as the table shows it (with the date), not only raw epoch seconds
+        shown = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rec["time"]))
+        assert row["local_time"].startswith(shown) and len(row["local_time"]) == 23
     assert ov.session.orders == len(log)
+    assert f"exported {n:,} orders to {out}" in window.log_view.text("launcher")
 
 
 @pytest.mark.slow
@@ -149,8 +153,11 @@ def test_charts_export_png_svg_csv_hide_a_series_and_zoom_y(qtbot, make_desk, co
         time.time() - 30, time.time())[0].size > 20, timeout=START_MS)
     tools = charts.tools
 
+    charts.show_crosshair("price", time.time() - 5, 100.0)  # the mouse over the chart
     png = tools.export_image(tmp_path / "charts.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not any(v.isVisible() or h.isVisible() for v, h in charts.crosshair.lines.values())
+    assert "exported the charts to" in window.log_view.text("launcher")
     from PySide6.QtGui import QImage
     img = QImage(str(png))
     assert img.width() == charts.glw.width() and img.height() > 100

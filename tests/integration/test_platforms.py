@@ -100,7 +100,9 @@ def test_strategy_follows_a_price_book_made_anew_by_a_new_orderbook(config, tmp_
         procs.wait_output("strategy", "connected to gateway news")
         time.sleep(1.0)
         assert procs.stop("orderbook") == 0
-        procs.wait_output("strategy", "prices are stale", timeout=10)
+        out = procs.wait_output("strategy", "prices are stale", timeout=10)
+        # the cause, not an age under the desk's own 2 s rule ("no update for 0.1 s")
+        assert "prices are stale (the OrderBook stopped writing them)" in out
         assert not segment_exists(config.shm_name)
         procs.ours("orderbook", *args, name="orderbook2")
         procs.wait_output("orderbook2", "created shared price book")

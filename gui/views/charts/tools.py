@@ -58,12 +58,14 @@ class ChartTools:
         for .svg, a vector picture."""
         path = Path(path)
         scene = self.panel.glw.scene()
+        self.panel.hide_crosshair()  # where the mouse was is not part of the picture
         if path.suffix.lower() == ".svg":
             self._export_svg(path)
         else:
             exporter = pg.exporters.ImageExporter(scene)
             exporter.parameters()["width"] = max(int(self.panel.glw.width()), 1)
             exporter.export(str(path))
+        self.panel.adapter.say(f"exported the charts to {path}")
         return path
 
     def _export_svg(self, path: Path) -> None:
@@ -90,6 +92,7 @@ class ChartTools:
         averages, each as time and value columns), as pyqtgraph's CSV exporter writes it."""
         path = Path(path)
         pg.exporters.CSVExporter(self.panel.price_plot).export(str(path))
+        self.panel.adapter.say(f"exported the price chart's data to {path}")
         return path
 
     def _menu(self, pos: QPoint) -> None:

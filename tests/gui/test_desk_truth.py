@@ -1,0 +1,107 @@
+"""The desk says what is so (issue 26): each thing a new user saw that was not so, driven
+through the real widgets over a real stack, off screen. Every wait is a condition."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.timeout(120)]
+
+START_MS = 20_000
+
+
+def link_text(window) -> str:
+    return window.orders_view.link.text()
+
+
+@pytest.mark.slow
+def test_the_orders_pane_says_reconnecting_only_while_an_order_manager_should_be_there(
+        qtbot, desk, start_all):
+    assert "OrderManager not running" in link_text(desk)  # nothing started yet
+    assert "reconnecting" not in link_text(desk)
+    start_all(desk)
+    qtbot.waitUntil(lambda: "connected" in link_text(desk) and
+                    "not" not in link_text(desk), timeout=10_000)
+    desk.process_panel.stop_all.click()
+    qtbot.waitUntil(lambda: all(desk.process_panel.state_of(n) == "stopped"
+                                for n in desk.process_panel.rows), timeout=START_MS)
+    qtbot.waitUntil(lambda: "OrderManager not running" in link_text(desk), timeout=5_000)
+
+
+def test_the_log_filter_finds_the_level_word_shown_on_screen(qtbot, bare_adapter):
+    """`warning` finds the lines that read `WARNING: ...`, in a pane and in the All pane."""
+    import logging
+    import time
+
+    from gui.views.log_view import LogView
+    view = LogView(bare_adapter, max_lines=100)
+    try:
+        t = time.time()
+        bare_adapter.logLine.emit("strategy", logging.WARNING, "prices are stale", t)
+        bare_adapter.logLine.emit("strategy", logging.INFO, "BUY 10 AAPL", t + 0.001)
+        qtbot.waitUntil(lambda: "BUY 10" in view.all_pane.toPlainText(), timeout=2_000)
+        view.filter_box.setText("warning")
+        shown = view.all_pane.toPlainText()
+        assert "WARNING: prices are stale" in shown and "BUY" not in shown, shown
+        pane = view.panes["strategy"]  # (a pane in a tab not shown is drawn when shown)
+        assert [ln[1] for ln in pane.kept + pane.pending if pane._matches(ln)] == \
+            ["prices are stale"]
+    finally:
+        view.deleteLater()
+
+
+@pytest.mark.slow
+def test_menus_offer_only_what_does_something(qtbot, desk, start_all):
+    """The Processes menu and the System map's node menu as the row's buttons: no Start on a
+    running process, no Start all when all run; Start again once stopped."""
+    actions, panel = desk.menus.actions, desk.process_panel
+    assert actions["start_all"].isEnabled() and not actions["stop_all"].isEnabled()
+    assert actions["start_orderbook"].isEnabled() and not actions["kill_orderbook"].isEnabled()
+    start_all(desk)
+    qtbot.waitUntil(lambda: not actions["start_all"].isEnabled(), timeout=2_000)
+    assert actions["stop_all"].isEnabled()
+    assert not actions["start_orderbook"].isEnabled() and actions["kill_orderbook"].isEnabled()
+    menu = desk.system_map.menu_for("orderbook")
+    enabled = {a.text().split()[0]: a.isEnabled() for a in menu.actions() if a.text()}
+    assert enabled == {"Start": False, "Stop": True, "Restart": True, "Kill": True}
+    panel.rows["orderbook"].stop.click()
+    qtbot.waitUntil(lambda: actions["start_orderbook"].isEnabled(), timeout=START_MS)
+    assert actions["start_all"].isEnabled() and not actions["stop_orderbook"].isEnabled()
+    menu = desk.system_map.menu_for("orderbook")
+    assert [a.text() for a in menu.actions() if a.isEnabled()] == ["Start OrderBook",
+                                                                    "Restart OrderBook"]
+
+
+@pytest.mark.slow
+def test_the_desk_log_says_what_the_user_did(qtbot, desk, start_all):
+    start_all(desk)
+    desk.process_panel.rows["strategy"].kill.click()
+    qtbot.waitUntil(lambda: desk.process_panel.state_of("strategy") == "crashed",
+                    timeout=5_000)
+    desk.process_panel.stop_all.click()
+    qtbot.waitUntil(lambda: "Stop all" in desk.log_view.text("launcher"), timeout=5_000)
+    lines = desk.log_view.text("launcher")
+    assert "Start all" in lines and "Kill Strategy" in lines
+    assert lines.index("Start all") < lines.index("Kill Strategy") < lines.index("Stop all")
+
+
+MENU_PATH = r"\b(File|View|Processes|Help|Desk|Edit) > ([A-Z][\w ]*?)(?:\.\.\.|\u2026|\*|,|\)|$)"
+
+
+def test_every_menu_path_the_docs_name_is_in_the_desks_menus(make_desk, config):
+    """'Desk > Open videos folder' was under File: each `Menu > Item` of the docs exists."""
+    import re
+
+    from tests.support import ROOT
+    _, window = make_desk(config)
+    menus = {}
+    for action in window.menuBar().actions():
+        items = [a.text().replace("&", "").rstrip(".\u2026") for a in action.menu().actions()]
+        menus[action.text().replace("&", "")] = items
+    named = set()
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for menu, item in re.findall(MENU_PATH, page.read_text(encoding="utf-8"), re.M):
+            named.add((page.name, menu, item.strip()))
+    assert len(named) >= 4
+    wrong = [(page, f"{menu} > {item}") for page, menu, item in named
+             if not any(i.startswith(item) for i in menus.get(menu, ()))]
+    assert not wrong, (wrong, menus)
