@@ -69,7 +69,8 @@ HOP_TITLES = (("wake", "receipt \u2192 shm \u2192 Strategy awake"),
 class LinkView:
     """One link as the picture draws it."""
     spec: LinkSpec
-    status: str = "down"       # "flowing", "idle", "stalled" or "down"
+    status: str = "down"       # "flowing", "idle", "stalled", "down", or "off" (neither
+    #                            end runs, and neither crashed: nothing is expected to flow)
     frames_per_s: float = 0.0
     bytes_per_s: Optional[float] = None
     clients: Optional[int] = None
@@ -121,6 +122,9 @@ def fmt_rate(bytes_per_s: float) -> str:
     return f"{bytes_per_s:.0f} B/s"
 
 
+FAILED = ("crashed", "killed")  # an end in one of these: its links are down, not off
+
+
 class SystemModel:
     """Turns the controller's latest reports into a SystemView, twice a second."""
 
@@ -157,13 +161,15 @@ class SystemModel:
                                        names=tuple(p.get("names", ())),
                                        external=tuple(p.get("external", ())))
         up = {n: v.state in (State.RUNNING.value, "remote") for n, v in out.nodes.items()}
+        states = {n: v.state for n, v in out.nodes.items()}
         out.nodes["shm"] = NodeView("shm", "up" if shm.get("bytes") else "off", detail=(
             f"{shm.get('name', '')}\n{fmt_bytes(shm.get('bytes', 0))} \u00b7 "
             f"{shm.get('rows', 0)} rows"))
         out.nodes["desk"] = NodeView("desk", "up")
         up["shm"], up["desk"] = bool(shm.get("bytes")), True
+        states["shm"] = "up" if shm.get("bytes") else "none yet"
         for spec in LINKS:
-            out.links[spec.key] = self._link(spec, procs, up, desk, now)
+            out.links[spec.key] = self._link(spec, procs, up, states, desk, now)
         rate = out.links["shm_write"].frames_per_s
         out.nodes["shm"].detail += f" \u00b7 {rate:,.0f} updates/s"
         self._hops(out, procs.get("strategy", {}).get("stats"))
@@ -195,7 +201,7 @@ class SystemModel:
                 out["t"] = p.get("time")
         return out
 
-    def _link(self, spec: LinkSpec, procs, up, desk, now) -> LinkView:
+    def _link(self, spec: LinkSpec, procs, up, states, desk, now) -> LinkView:
         f = self._figures(spec, procs)
         lv = LinkView(spec)
         if spec.key == "shm_desk":
@@ -211,12 +217,19 @@ class SystemModel:
         if spec.key == "confirmations":
             connected = desk.get("connected", False)
         ends_up = up.get(spec.src, False) and up.get(spec.dst, False)
-        if not ends_up:  # nothing can flow: not the last reports' rate, which lags
+        if not ends_up:  # nothing can flow: not the last reports' figures, which lag
             lv.frames_per_s = 0.0
             lv.bytes_per_s = 0.0 if lv.bytes_per_s is not None else None
+            lv.clients, lv.rejected = None, 0  # not "1 client" beside a dead server
         if lv.frames_per_s > 0:
             self.last_frame_at[spec.key] = now
         quiet = now - self.last_frame_at.get(spec.key, now - 1e9)
+        ends = (spec.src, spec.dst)
+        others = [e for e in ends if e != "desk"]  # (the desk is always up: it is us)
+        if not any(up.get(e, False) for e in others) and \
+                not any(states.get(e) in FAILED for e in ends):
+            lv.status, lv.error = "off", ""  # before a start, after a stop: not a fault
+            return lv
         if not ends_up or not connected:
             lv.status = "down"
         elif lv.frames_per_s > 0:
@@ -226,8 +239,9 @@ class SystemModel:
         else:
             lv.status = "idle"
         if lv.status == "down" and not lv.error and not ends_up:
-            gone = [NODE_TITLES[n] for n in (spec.src, spec.dst) if not up.get(n, False)]
-            lv.error = " and ".join(gone) + " not running"
+            gone = [f"{NODE_TITLES[n]} {states.get(n) or 'stopped'}" for n in ends
+                    if not up.get(n, False)]
+            lv.error = " and ".join(gone)
         return lv
 
     @staticmethod

@@ -316,9 +316,12 @@ class RecordControls(QObject):
         self._label()
         self.window.adapter.say(f"video saved: {path} ({figures['seconds']:.0f} s)")
         url = QUrl.fromLocalFile(path).toString()
-        self.window.status.show_message(
-            f"video saved: <a href='{url}'>{Path(path).name}</a> ({figures['seconds']:.0f} s, "
-            f"{figures['width']}x{figures['height']}) in {Path(path).parent}", seconds=30.0)
+        self.window.status.show_message(  # short enough for a laptop's status bar
+            f"video saved: <a href='{url}'>{Path(path).name}</a> ({figures['seconds']:.0f} s)",
+            seconds=30.0)
+        self.window.status.message.setToolTip(
+            f"{path}\n{figures['width']}x{figures['height']}, {figures['seconds']:.0f} s "
+            f"(File > Open videos folder)")
 
     def _on_failed(self, message: str) -> None:
         from gui.views import theme

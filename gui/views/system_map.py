@@ -32,7 +32,8 @@ from .guard import guarded
 
 REFRESH_MS = 500
 ANIMATE_MS = 33
-STATUS_COLORS = {"flowing": theme.GREEN, "idle": theme.MUTED, "stalled": theme.AMBER,
+STATUS_COLORS = {"flowing": theme.GREEN, "idle": theme.MUTED, "off": theme.GREY,
+                 "stalled": theme.AMBER,
                  "down": theme.RED}
 NODE_W, NODE_H = 150, 54
 
@@ -184,7 +185,7 @@ class SystemMap(QWidget):
         offset = {"orders": -7.0, "acks": 7.0}.get(spec.key, 0.0)
         a, b = self._ends(spec.src, spec.dst, offset)
         color = QColor(STATUS_COLORS.get(lv.status, theme.MUTED))
-        pen = QPen(color, 2.0 if lv.status != "idle" else 1.4)
+        pen = QPen(color, 2.0 if lv.status not in ("idle", "off") else 1.4)
         if spec.kind == "shm":
             pen.setStyle(Qt.PenStyle.DashLine)
         p.setPen(pen)
@@ -199,7 +200,7 @@ class SystemMap(QWidget):
             p.setBrush(Qt.BrushStyle.NoBrush)
         port = PORT_OF.get(spec.key)
         title = spec.label + (f" :{getattr(self.adapter.config, port)}" if port else "")
-        lines = [title, lv.text()]
+        lines = [title] if lv.status == "off" else [title, lv.text()]
         if lv.status in ("down", "stalled") and lv.error:
             lines.append(lv.error[:48])
         elif lv.status == "stalled":

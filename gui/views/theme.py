@@ -100,6 +100,21 @@ QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 """
 
 
+def luminance(color: str) -> float:
+    """WCAG relative luminance of '#rrggbb'."""
+    c = QColor(color)
+
+    def lin(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF())
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; text wants >= 4.5)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
 def apply_theme(app: QApplication) -> None:
     """Fusion style, a dark palette and the stylesheet; pyqtgraph colours to match."""
     app.setStyle("Fusion")
@@ -113,7 +128,10 @@ def apply_theme(app: QApplication) -> None:
                         (QPalette.ColorRole.HighlightedText, "#ffffff"),
                         (QPalette.ColorRole.ToolTipBase, "#1c2128"),
                         (QPalette.ColorRole.ToolTipText, TEXT),
-                        (QPalette.ColorRole.PlaceholderText, MUTED)):
+                        (QPalette.ColorRole.PlaceholderText, MUTED),
+                        # links (About, "video saved") in the accent, not Qt's dark blue
+                        (QPalette.ColorRole.Link, ACCENT),
+                        (QPalette.ColorRole.LinkVisited, ACCENT)):
         pal.setColor(role, QColor(color))
     pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#6e7681"))
     pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#484f58"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QLabel
 
 from ..models.system import fmt_bytes
@@ -50,6 +51,17 @@ class StatusLine:
         bar.addWidget(self.message, 1)
         self._message_until = 0.0
         self.text = ""
+        # a menu item's or button's status tip goes in the message place: QStatusBar would
+        # hide the figures (feed, ticks, latency) for as long as the mouse rests on it
+        self.tip = ""
+        self.tips = _TipCatcher(self._on_tip, window)
+        window.installEventFilter(self.tips)
+
+    def _on_tip(self, text: str) -> None:
+        if not self._message_until:  # a message of ours stays until its time is up
+            self.message.setText(f"<span style='color:{theme.MUTED}'>{text}</span>"
+                                 if text else "")
+        self.tip = text
 
     def show_message(self, text: str, color: str = theme.TEXT, seconds: float = 8.0) -> None:
         self.message.setText(f"<span style='color:{color}'>{text}</span>")
@@ -80,3 +92,21 @@ class StatusLine:
             self.message.setText("")
             self._message_until = 0.0
 
+
+
+class _TipCatcher(QObject):
+    """Takes the status-tip events that reach the window (a hovered menu item, a button),
+    which QMainWindow would show as a status-bar message over the figures."""
+
+    def __init__(self, show, parent):
+        super().__init__(parent)
+        self.show = show
+
+    def eventFilter(self, obj, event) -> bool:  # a C++ virtual: nothing here raises
+        if event.type() == QEvent.Type.StatusTip:
+            try:
+                self.show(event.tip())
+            except Exception:  # noqa: BLE001 (never out of a virtual)
+                pass
+            return True
+        return False

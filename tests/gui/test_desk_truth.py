@@ -105,3 +105,25 @@ def test_every_menu_path_the_docs_name_is_in_the_desks_menus(make_desk, config):
     wrong = [(page, f"{menu} > {item}") for page, menu, item in named
              if not any(i.startswith(item) for i in menus.get(menu, ()))]
     assert not wrong, (wrong, menus)
+
+
+def test_a_status_tip_leaves_the_figures_and_links_are_legible(qtbot, make_desk, config):
+    """A menu item's status tip used to hide the whole status line (feed, ticks, latency)
+    while the mouse rested on it; links were Qt's dark blue on dark grey."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from gui.views import theme
+    _, window = make_desk(config)
+    from PySide6.QtGui import QStatusTipEvent
+    status = window.status
+    # what a hovered menu item sends the window (then an empty one when the mouse leaves)
+    QApplication.sendEvent(window, QStatusTipEvent("Every dock back in its place and size"))
+    assert "Every dock" in status.message.text() and not window.statusBar().currentMessage()
+    assert all(label.isVisible() for label in status.labels.values())
+    QApplication.sendEvent(window, QStatusTipEvent(""))
+    assert "Every dock" not in status.message.text()
+    pal = QApplication.palette()
+    window_bg = pal.color(QPalette.ColorRole.Window).name()
+    for role in (QPalette.ColorRole.Link, QPalette.ColorRole.LinkVisited):
+        assert theme.contrast(pal.color(role).name(), window_bg) >= 4.5

@@ -31,7 +31,6 @@ def test_the_record_button_records_the_window_while_the_user_works(qtbot, make_d
     videos = list((tmp_path / "videos").glob("desk-*.mp4"))
     assert len(videos) == 1 and controls.last_path == videos[0]
     assert "video saved" in window.status.message.text()
-
     info = probe(videos[0])
     assert (info["codec"], info["pix_fmt"], info["fps"]) == ("h264", "yuv420p", 30.0)
     assert (info["width"], info["height"]) == (window.width() // 2 * 2,
@@ -40,6 +39,15 @@ def test_the_record_button_records_the_window_while_the_user_works(qtbot, make_d
     assert info["duration"] == pytest.approx(info["frames"] / 30, abs=0.05)
     assert 3.4 <= info["duration"] <= 6.0
     assert info["distinct_sampled"] >= 2
+    # on a laptop's screen the message is whole (it was cut at the right), its link legible
+    window.resize(1366, 768)
+    msg = window.status.message
+    qtbot.waitUntil(lambda: window.width() <= 1366, timeout=2_000)
+    from PySide6.QtGui import QTextDocument
+    doc = QTextDocument()
+    doc.setHtml(msg.text())
+    qtbot.waitUntil(lambda: msg.width() >= msg.fontMetrics().horizontalAdvance(
+        doc.toPlainText()), timeout=2_000)
 
 
 def test_closing_the_window_while_recording_finishes_the_file(qtbot, make_desk, config,

@@ -75,3 +75,27 @@ def test_a_remote_gateway_is_drawn_from_the_orderbooks_report():
     prices = view.links["prices"]
     assert prices.status == "flowing" and abs(prices.frames_per_s - 250) < 1
     assert prices.clients is None  # only the server knows its clients
+
+
+def test_before_anything_starts_every_link_is_off_not_down():
+    """Nothing started: grey links and no "... not running" on each, no "SharedPriceBook not
+    running" for a segment not made yet (issue 26, point 3)."""
+    stopped = {n: {"state": "stopped", "stats": None, "time": None}
+               for n in ("gateway", "orderbook", "strategy", "order_manager")}
+    view = SystemModel().view(stopped, {"name": "x", "bytes": 0, "rows": 5},
+                              {"connected": False, "fps": 0.0}, now=1000.0)
+    assert {lv.status for lv in view.links.values()} == {"off"}
+    assert not any(lv.error for lv in view.links.values())
+    assert view.nodes["shm"].state == "off"
+
+
+def test_a_dead_server_shows_no_clients_and_says_how_it_ended():
+    """A Gateway killed: its news link does not say "1 client" from its last report, and
+    says the Gateway was killed (issue 26, point 6)."""
+    model = SystemModel()
+    feed(model, 3.0)
+    dead = procs(1004.0, 750, gateway_state="killed")
+    view = model.view(dead, SHM, DESK, now=1004.0)
+    news = view.links["news"]
+    assert news.status == "down" and news.clients is None and "client" not in news.text()
+    assert news.error == "Gateway killed"
