@@ -127,3 +127,19 @@ def test_a_status_tip_leaves_the_figures_and_links_are_legible(qtbot, make_desk,
     window_bg = pal.color(QPalette.ColorRole.Window).name()
     for role in (QPalette.ColorRole.Link, QPalette.ColorRole.LinkVisited):
         assert theme.contrast(pal.color(role).name(), window_bg) >= 4.5
+
+
+def test_the_threshold_labels_leave_the_newest_sentiment_clear(qtbot, make_desk, config):
+    """'bullish > 60' and 'bearish < 40' sat at the right end, over the newest sentiment."""
+    _, window = make_desk(config)
+    charts = window.charts
+    qtbot.waitUntil(lambda: charts.sent_plot.vb.sceneBoundingRect().width() > 100,
+                    timeout=5_000)
+    box = charts.sent_plot.vb.sceneBoundingRect()
+    for line in (charts.bull_line, charts.bear_line):  # placed once the view has its range
+        qtbot.waitUntil(lambda: line.label.sceneBoundingRect().left() > box.left(),
+                        timeout=5_000)
+    for line in (charts.bull_line, charts.bear_line):
+        label = line.label.sceneBoundingRect()
+        assert label.width() > 10 and label.right() < box.left() + box.width() / 3, \
+            (label, box)

@@ -30,6 +30,9 @@ class ViewportWatcher(QObject):
             self.on_leave()
 
 
+LABEL_AT = 0.015  # of the plot's width, from the left
+
+
 class ThresholdBands:
     """The sentiment plot's bullish and bearish thresholds: dashed lines and shaded zones."""
 
@@ -38,8 +41,9 @@ class ThresholdBands:
         self.bear_zone = self._zone((0, 40), (255, 92, 92, 34))
         for z in (self.bull_zone, self.bear_zone):
             plot.addItem(z)
-        self.bull_line = self._line(60, theme.BUY, "bullish > {value:.0f}", [(1, 1), (1, 1)])
-        self.bear_line = self._line(40, theme.SELL, "bearish < {value:.0f}", [(1, 0), (1, 0)])
+        # their labels at the left end: the right end is where the newest sentiment is drawn
+        self.bull_line = self._line(60, theme.BUY, "bullish > {value:.0f}", [(0, 1), (0, 1)])
+        self.bear_line = self._line(40, theme.SELL, "bearish < {value:.0f}", [(0, 0), (0, 0)])
         for line in (self.bull_line, self.bear_line):
             plot.addItem(line)
 
@@ -57,7 +61,7 @@ class ThresholdBands:
     def _line(pos, color, label, anchors) -> pg.InfiniteLine:
         line = pg.InfiniteLine(pos=pos, angle=0, movable=False,
                                pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine),
-                               label=label, labelOpts={"position": 0.985, "color": color,
+                               label=label, labelOpts={"position": LABEL_AT, "color": color,
                                                        "anchors": anchors,
                                                        "fill": (13, 17, 23, 200)})
         line.setZValue(20)  # labels above the sentiment curve
