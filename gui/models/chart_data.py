@@ -126,15 +126,15 @@ class ChartData:
             if sig is not None:
                 self._sig_rows = np.array([sig.index.get(s, 0) for s in self.symbols])
         self.feed = feed_state(book)
-        if self.feed in ("stale", "off") and self.prices.count:
-            self._gap = True  # no data now: the lines must not join across it
+        if self.feed in ("stale", "off") and self.prices.count and not self._gap:
+            self._gap = True  # no data now: every line stops here, none joins across it
+            self._break(now)
         changed = False
         if book is not None:
             count = book.update_counter
             if count != self._last_count and count:
                 self._last_count = count
-                if self._gap:
-                    self._break(now)
+                self._gap = False
                 self.last = book.snapshot()["price"][self._book_rows]
                 new = np.isnan(self.first)
                 self.first[new] = self.last[new]
@@ -145,7 +145,7 @@ class ChartData:
                 changed = True
         if sig is not None:
             changed |= self._sample_signals(now, sig, strategy_running)
-        if changed:
+        if changed and not self._gap:  # (in a gap the averages stand still: not drawn)
             j = self.focus_col
             self.focus.append(now, (self.last[j], self.short[j], self.long[j]))
         return changed
@@ -159,27 +159,32 @@ class ChartData:
             rows = rows[self._sig_rows]
             self.short, self.long = rows["short_ma"], rows["long_ma"]
             self.position = rows["position"]
-            if now - self._last_ma_t >= self.sample_every:
+            # in a gap the Strategy still publishes averages of prices that do not come:
+            # drawn, they would be a flat line across it (the price line breaks)
+            if not self._gap and now - self._last_ma_t >= self.sample_every:
                 self._last_ma_t = now
                 self.mas.append(now, np.concatenate((self.short, self.long)))
             changed = True
         self.last_sentiment = sent
         if sent is not None and (sent != self._last_sent or (
-                strategy_running and now - self._last_sent_t >= SENTIMENT_REPEAT_S)):
+                strategy_running and not self._gap
+                and now - self._last_sent_t >= SENTIMENT_REPEAT_S)):
             self.sentiment.append(now, (float(sent),))
             self._last_sent, self._last_sent_t = sent, now
             changed = True
         return changed
 
     def _break(self, now: float) -> None:
-        """A row of NaN just before the first sample after a gap (feed stale, Gateway or
-        OrderBook stopped): lines drawn with connect="finite" stop at the last sample before
-        the gap and start again after it, never joining both sides."""
-        self._gap = False
-        t = now - 1e-6
+        """A row of NaN where a gap begins (feed stale, Gateway or OrderBook stopped): lines
+        drawn with connect="finite" stop at the last sample before the gap and start again
+        after it, never joining both sides; the averages and the sentiment's repeats wait
+        for the feed (a new sentiment value is still drawn: the news may flow)."""
+        t = now
         self.prices.append(t, np.full(len(self.symbols), np.nan))
         self.mas.append(t, np.full(2 * len(self.symbols), np.nan))
         self.focus.append(t, (np.nan, np.nan, np.nan))
+        if self.sentiment.count:
+            self.sentiment.append(t, (np.nan,))
 
     def add_equity(self, now: float, total: float,
                    accounts: Optional[Dict[str, float]] = None) -> None:

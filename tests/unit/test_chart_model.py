@@ -143,3 +143,32 @@ def test_the_equity_curve_and_its_fills():
     assert list(t) == [1.0, 2.0, 3.0] and math.isnan(v[0]) and list(v[1:]) == [10.0, 20.0]
     assert list(ft) == [2.5] and list(at) == [15.0] and list(buy) == [True]
     assert data.values_at(2.5, 0)["pnl"] == 10.0
+
+
+def test_no_average_nor_sentiment_is_drawn_across_a_gap(shm_name):
+    """The OrderBook stopped while the Strategy runs on: it still publishes its (unmoving)
+    averages and the sentiment repeats, which drew flat lines across the gap the price line
+    leaves (issue 26, point 1). Each line breaks where the gap begins and goes on after."""
+    with SharedPriceBook(SYMS, name=shm_name) as book, \
+            SignalBook(SYMS, name=shm_name + "_s") as sig:
+        book.set_writer(os.getpid())
+        data = ChartData(SYMS, history_s=60, fps=30)
+        book.update("AAPL", 100.0)
+        sig.publish("AAPL", 99.0, 98.0, 10, 1)
+        sig.set_sentiment(70)
+        assert data.sample(1.0, book, sig, True)
+        book.set_writer(0)  # the OrderBook is gone; the Strategy runs on, publishing
+        for k in range(1, 30):
+            sig.publish("AAPL", 99.0, 98.0, 10, 1)
+            data.sample(1.0 + k * 0.5, book, sig, True)
+        book.set_writer(os.getpid())
+        book.update("AAPL", 101.0)
+        sig.publish("AAPL", 100.0, 98.5, 10, 1)
+        data.sample(20.0, book, sig, True)
+        data.sample(21.5, book, sig, True)
+        for ring, col in ((data.prices, 0), (data.mas, 0), (data.sentiment, 0),
+                          (data.focus, 1)):
+            t, v = ring.view()
+            inside = (t > 1.0) & (t < 20.0)  # the gap: a NaN where it begins, nothing else
+            assert np.isnan(v[inside, col]).all() and inside.sum() == 1, (t, v[:, col])
+            assert not np.isnan(v[-1, col])  # and the line goes on after it

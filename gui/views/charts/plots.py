@@ -187,7 +187,8 @@ class ChartPlots:
         sp.grid.y_values = (25, 50, 75)
         self.bands = ThresholdBands(sp)
         self.bull_line, self.bear_line = self.bands.bull_line, self.bands.bear_line
-        self.sent_curve = tune(sp.plot(pen=line_pen("#e6edf3"), stepMode="left"))
+        self.sent_curve = tune(sp.plot(pen=line_pen("#e6edf3"), stepMode="left",
+                                       connect="finite"))  # (a gap breaks it too)
 
     def _build_pnl_plot(self) -> None:
         """The session's total P&L over time (an equity curve), the fills marked on it; with
