@@ -141,6 +141,11 @@ class Config:
                                    help="seconds between price ticks of each symbol; 0 = as "
                                         "fast as possible", label="Tick every", low=0.0,
                                    high=60.0, decimals=3, step=0.01, suffix=" s")
+    volatility: float = setting(0.3, flag="--volatility", parse=float,
+                                help="the random walk's volatility: the standard deviation "
+                                     "of a symbol's price change over a minute, in percent "
+                                     "(0.3: a few tenths of a percent a minute, as a large "
+                                     "stock on a calm day), whatever the tick interval")
     news_interval: float = setting(1.0, flag="--news-interval", parse=float,
                                    help="seconds between sentiment values")
     seed: Optional[int] = setting(flag="--seed", parse=int,
@@ -231,6 +236,8 @@ class Config:
             raise ValueError("--qty must be positive")
         if self.account is not None and not re.match(r"^[A-Za-z0-9_.-]{1,40}$", self.account):
             raise ValueError("--account is 1 to 40 letters, digits, '_', '.' or '-'")
+        if not 0 < self.volatility <= 100:
+            raise ValueError("--volatility is a percent a minute, above 0 and at most 100")
         if self.tick_interval < 0 or self.news_interval <= 0:
             raise ValueError("intervals must be positive (tick interval 0 means as fast as possible)")
         if self.bind and not _is_loopback(self.bind) and not self.auth_token:

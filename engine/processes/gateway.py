@@ -19,7 +19,7 @@ from engine.net.loop import EventLoop
 from engine.net.ports import PortInUse
 from engine.net.server import Server, open_servers, shed_totals
 from engine.protocol import Sentiment
-from engine.trading.market import CsvReplay, RandomWalk
+from engine.trading.market import CsvReplay, RandomWalk, sigma_per_round
 
 from .reports import Reporter
 from .shell import ServerProcess, fatal, process_main, server_tls
@@ -71,7 +71,8 @@ class Gateway(ServerProcess):
             fatal(log, str(exc))
         try:
             self.feed = (CsvReplay(cfg.prices_csv, cfg.symbols, log) if cfg.prices_csv
-                         else RandomWalk(cfg.symbols, cfg.seed))
+                         else RandomWalk(cfg.symbols, cfg.seed, sigma_per_round(
+                             cfg.volatility, cfg.tick_interval)))
         except (OSError, ValueError) as exc:
             self._close_servers()
             fatal(log, f"cannot replay prices: {exc}")

@@ -28,10 +28,25 @@ def start_price(symbol: str) -> float:
     return round(10.0 * 50.0 ** u, 2)
 
 
-class RandomWalk:
-    """One geometric random walk per symbol; each round moves every symbol once."""
+MIN_INTERVAL_S = 0.001  # a tick interval of 0 (as fast as possible) counts as this
 
-    def __init__(self, symbols: Sequence[str], seed: Optional[int] = None, sigma: float = 0.0015):
+
+def sigma_per_round(volatility_pct_per_min: float, tick_interval: float) -> float:
+    """A round's log-return deviation for a walk whose changes over a minute deviate by
+    `volatility_pct_per_min` percent: sigma * sqrt(rounds a minute) = the minute's."""
+    rounds_a_minute = 60.0 / max(tick_interval, MIN_INTERVAL_S)
+    return volatility_pct_per_min / 100.0 / math.sqrt(rounds_a_minute)
+
+
+class RandomWalk:
+    """One geometric random walk per symbol; each round moves every symbol once, by
+    `sigma` (a round's deviation: sigma_per_round of the stack's --volatility; by default
+    0.3 % a minute at a tick every 0.1 s)."""
+
+    def __init__(self, symbols: Sequence[str], seed: Optional[int] = None,
+                 sigma: Optional[float] = None):
+        if sigma is None:
+            sigma = sigma_per_round(0.3, 0.1)
         self.symbols = tuple(symbols)
         self.rng = np.random.default_rng(seed)
         self.sigma = sigma

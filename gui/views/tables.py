@@ -18,18 +18,23 @@ from .guard import guarded
 SORT_ROLE = Qt.ItemDataRole.UserRole  # a cell's value to sort by (numbers as numbers)
 
 
+def header_width(table, title: str) -> int:
+    """A header's width for its (bold) title, its padding and, on the right, the room of the
+    sort arrow (theme.SORT_ROOM), which Qt would otherwise draw over the title's end."""
+    bold = QFont(table.horizontalHeader().font())
+    bold.setBold(True)
+    return QFontMetrics(bold).horizontalAdvance(title) + 6 + theme.SORT_ROOM + 2
+
+
 def fit_columns(table, samples) -> int:
-    """Fixed widths that fit the sample text and the (bold) header; the last column stretches."""
+    """Fixed widths that fit the sample text and the header; the last column stretches."""
     data_fm = table.fontMetrics()
     head = table.horizontalHeader()
-    bold = QFont(head.font())
-    bold.setBold(True)
-    head_fm = QFontMetrics(bold)
     model = table.model()
     total = 0
     for col, sample in enumerate(samples):
         title = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
-        width = max(data_fm.horizontalAdvance(sample), head_fm.horizontalAdvance(title)) + 12
+        width = max(data_fm.horizontalAdvance(sample) + 12, header_width(table, title))
         head.resizeSection(col, width)
         total += width
     return total

@@ -43,6 +43,9 @@ def mono_font() -> QFont:
     return f
 
 
+# a header's room on its right for the sort arrow, which Qt draws over the text's end
+SORT_ROOM = 16
+
 STYLESHEET = f"""
 QMainWindow, QWidget {{ background: {BG}; color: {TEXT}; }}
 QMainWindow::separator {{ background: {BORDER}; width: 2px; height: 2px; }}
@@ -69,7 +72,11 @@ QTableView, QTableWidget, QPlainTextEdit {{ background: {PANEL}; alternate-backg
                selection-background-color: #1f6feb55; }}
 QHeaderView::section {{ background: #1c2128; color: {MUTED}; border: none;
                border-right: 1px solid {BORDER}; border-bottom: 1px solid {BORDER};
-               padding: 3px 6px; font-weight: 600; }}
+               padding: 3px {SORT_ROOM}px 3px 6px; font-weight: 600; }}
+QCheckBox::indicator {{ width: 12px; height: 12px; border: 1px solid {MUTED};
+               border-radius: 3px; background: {PLOT_BG}; }}
+QCheckBox::indicator:hover {{ border-color: {TEXT}; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
 QTabWidget::pane {{ border: 1px solid {BORDER}; top: -1px; }}
 QTabBar::tab {{ background: {PANEL}; color: {MUTED}; padding: 4px 12px; border: 1px solid {BORDER};
                border-bottom: none; margin-right: 2px; border-top-left-radius: 4px;

@@ -24,7 +24,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
 
 from . import theme
-from .tables import ReadOnlyTable, plain_table
+from .tables import ReadOnlyTable, header_width, plain_table
 from .universe_map import UniverseMap
 
 REFRESH_MS = 500
@@ -258,8 +258,8 @@ class WatchlistPanel(QWidget):
         for c, sample in enumerate(("WWWW", "0,000.00", "+00.00", "0,000.00", "0,000.00",
                                     "\u25b2", "+000")):
             name = self.model.headerData(c, Qt.Orientation.Horizontal)
-            header.resizeSection(c, max(fm.horizontalAdvance(sample),
-                                        fm.horizontalAdvance(name) + 12) + 10)
+            header.resizeSection(c, max(fm.horizontalAdvance(sample) + 10,
+                                        header_width(self.table, name)))
         # wide enough for every column: the panel asks for it (the charts take the rest)
         self.wanted_width = (header.length() + self.table.verticalScrollBar().sizeHint().width()
                              + 2 * self.table.frameWidth() + 24)

@@ -143,3 +143,28 @@ def test_the_threshold_labels_leave_the_newest_sentiment_clear(qtbot, make_desk,
         label = line.label.sceneBoundingRect()
         assert label.width() > 10 and label.right() < box.left() + box.width() / 3, \
             (label, box)
+
+
+def test_headers_leave_room_for_the_sort_arrow_and_a_checkbox_shows(qtbot, make_desk, config):
+    """The sort arrow covered the end of 'Order'; the 'Held only' box was nearly invisible
+    (issue 26, point 18)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QFont, QFontMetrics
+
+    from gui.views import theme
+    _, window = make_desk(config.replace(symbols=tuple(f"S{i:02d}" for i in range(50))))
+    watch = window.watchlist
+    qtbot.waitUntil(watch.isVisible, timeout=5_000)
+    for table in (window.orders_view.table, watch.table):
+        head = table.horizontalHeader()
+        bold = QFont(head.font())
+        bold.setBold(True)
+        fm = QFontMetrics(bold)
+        for c in range(table.model().columnCount() - 1):  # (the last one may stretch)
+            title = str(table.model().headerData(c, Qt.Orientation.Horizontal))
+            assert head.sectionSize(c) >= fm.horizontalAdvance(title) + theme.SORT_ROOM, title
+    image = watch.held_box.grab().toImage()
+    bg = QColor(theme.BG).name()
+    best = max(theme.contrast(image.pixelColor(x, y).name(), bg)
+               for x in range(min(16, image.width())) for y in range(image.height()))
+    assert best >= 3.0, best  # its box stands out of the window's background

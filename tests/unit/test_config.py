@@ -11,7 +11,7 @@ from tests.support import ROOT
 FLAGS = ["--host", "--bind", "--auth-token", "--price-port", "--news-port", "--order-port",
          "--confirm-port", "--symbols", "--shm-name", "--log-dir", "--tick-interval",
          "--news-interval", "--short-window", "--long-window", "--bullish", "--bearish", "--qty",
-         "--account", "--seed", "--prices-csv", "--sync-orders", "--strict-wire", "--log-max-mb", "--max-clients",
+         "--account", "--seed", "--volatility", "--prices-csv", "--sync-orders", "--strict-wire", "--log-max-mb", "--max-clients",
          "--tls-cert", "--tls-key", "--tls-ca", "--insecure", "--remote"]
 
 
