@@ -224,10 +224,10 @@ class OrdersView(QWidget):
     def _orders_table(self) -> QTableView:
         table = sorted_table(self.proxy, 1)  # by order id
         fixed = fit_columns(table, ("00:00:00.000", "0000", "SELL", "000", "GOOG",
-                                    "00,000.00"))
-        # room for every column up to the price, and the scroll bar (with a font a little
-        # wider than expected, an X11 desktop, the price was clipped behind a scroll bar);
-        # the account, last, takes what is left, and scrolls into view where none is
+                                    "00,000.00", "strategy"))
+        # room for every column, the account's title too (it was cut to 'Acc'), and the
+        # scroll bar (with a font a little wider than expected, an X11 desktop, the price was
+        # clipped behind a scroll bar); the account, last, takes what is left
         table.setMinimumWidth(fixed + 2 * table.frameWidth()
                               + table.verticalScrollBar().sizeHint().width())
         return table

@@ -39,6 +39,7 @@ from .status_line import StatusLine
 TITLE = "IPC Trading Desk"
 STATE_VERSION = 3
 ORDERS_SLACK = 36  # px over the orders table's computed minimum (fonts vary a little)
+COMPACT_SIZE = (1600, 950)  # a window smaller than this gets the compact layout
 SHUTDOWN_LIMIT_S = 15.0  # after this, close() blocks and kills what is left
 
 
@@ -165,10 +166,25 @@ class MainWindow(QMainWindow):
             d.setFloating(False)
             self.addDockWidget(d.default_area, d)
             d.show()
-        self.splitDockWidget(self.process_dock, self.settings_dock, Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(self.orders_dock, self.system_dock)
+        if self.compact():
+            # a laptop's window: the processes take the width (their buttons whole), the
+            # settings behind them; the logs a tab beside the orders and the System map, so
+            # the charts take the whole height
+            self.tabifyDockWidget(self.process_dock, self.settings_dock)
+            self.process_dock.raise_()
+            self.tabifyDockWidget(self.orders_dock, self.system_dock)
+            self.tabifyDockWidget(self.orders_dock, self.log_dock)
+        else:
+            self.splitDockWidget(self.process_dock, self.settings_dock,
+                                 Qt.Orientation.Horizontal)
+            self.tabifyDockWidget(self.orders_dock, self.system_dock)
         self.orders_dock.raise_()
         self.default_layout()
+
+    def compact(self) -> bool:
+        """A window smaller than a desktop's (a 1366 x 768 laptop, 150 % scaling): the
+        layout that leaves the charts room."""
+        return self.width() < COMPACT_SIZE[0] or self.height() < COMPACT_SIZE[1]
 
     def show_system_map(self, shown: bool = True) -> None:
         """The System map in front of the Orders (the demo tour shows it), or the Orders."""
@@ -181,6 +197,13 @@ class MainWindow(QMainWindow):
     # -- settings -----------------------------------------------------------------------
     def default_layout(self) -> None:
         w = max(self.width(), 1000)
+        if self.compact():
+            orders = max(int(w * 0.36), self.orders_view.minimumSizeHint().width()
+                         + ORDERS_SLACK)
+            self.resizeDocks([self.orders_dock], [orders], Qt.Orientation.Horizontal)
+            if self.sampler.universe:
+                self._make_room()
+            return
         self.resizeDocks([self.process_dock, self.settings_dock], [w - 430, 430],
                          Qt.Orientation.Horizontal)
         orders = max(min(700, int(w * 0.5)),  # (room for the Account column too)

@@ -41,6 +41,8 @@ def test_the_record_button_records_the_window_while_the_user_works(qtbot, make_d
     assert info["distinct_sampled"] >= 2
     # on a laptop's screen the message is whole (it was cut at the right), its link legible
     window.resize(1366, 768)
+    window.reset_layout()  # (the layout a laptop's window has)
+    window.resize(1366, 768)
     msg = window.status.message
     qtbot.waitUntil(lambda: window.width() <= 1366, timeout=2_000)
     from PySide6.QtGui import QTextDocument

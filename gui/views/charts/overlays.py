@@ -11,12 +11,14 @@ from ..guard import guarded
 
 
 class ViewportWatcher(QObject):
-    """Counts the plot viewport's paint events; hides the crosshair when the mouse leaves."""
+    """Counts the plot viewport's paint events; hides the crosshair when the mouse leaves;
+    says when the viewport's size changed (the titles are fitted to it)."""
 
-    def __init__(self, on_leave, parent=None):
+    def __init__(self, on_leave, parent=None, on_resize=None):
         super().__init__(parent)
         self.count = 0
         self.on_leave = on_leave
+        self.on_resize = on_resize
 
     def eventFilter(self, obj, ev):
         guarded("the chart viewport's event filter", self._seen, ev)  # a C++ virtual
@@ -28,6 +30,8 @@ class ViewportWatcher(QObject):
             self.count += 1
         elif t == QEvent.Type.Leave:
             self.on_leave()
+        elif t == QEvent.Type.Resize and self.on_resize is not None:
+            self.on_resize()
 
 
 LABEL_AT = 0.015  # of the plot's width, from the left

@@ -65,20 +65,36 @@ FEED_BADGES = {"live": f"<span style='color:{theme.GREEN}'>\u25cf live</span>",
                "off": f"<span style='color:{theme.MUTED}'>\u25cb feed off</span>"}
 
 
-def plot_titles(feed: str, selected: str, cfg, movers: int = 0) -> List[str]:
-    """The three plots' titles: what each shows, and the feed's state on the first (a
-    universe draws only its `movers` best and worst symbols there)."""
+def plot_title_forms(feed: str, selected: str, cfg, movers: int = 0) -> List[List[str]]:
+    """Each plot's title in its forms, longest first (what it shows, and the feed's state
+    on the first; a universe draws only its `movers` best and worst symbols there): the
+    panel shows the longest that fits its plot's width, never one cut short."""
     first = (f"Best {movers}, worst {movers} of {len(cfg.symbols):,}" if movers
              else "All symbols")
-    parts = ((first, f" \u00b7 % change in the window</span> &nbsp; {FEED_BADGES[feed]}"),
-             (selected, f" \u00b7 price, MA {cfg.short_window} / MA {cfg.long_window}, "
-                        f"fills</span>"),
-             ("News sentiment", f" \u00b7 buys need &gt; {cfg.bullish}, sells need &lt; "
-                                f"{cfg.bearish}</span>"),
-             ("Session P&amp;L", " \u00b7 average cost, open positions marked to the last "
-                                 "prices; dots: fills</span>"))
-    return [f"<span style='color:{theme.TEXT}'>{title}</span>"
-            f"<span style='color:{theme.MUTED}'>{what}" for title, what in parts]
+    short = f"{movers} + {movers} of {len(cfg.symbols):,}" if movers else "All symbols"
+    badge = f" &nbsp; {FEED_BADGES[feed]}"
+    ma = f"MA {cfg.short_window} / MA {cfg.long_window}"
+    forms = (
+        [(first, " \u00b7 % change in the window" + badge), (first, " \u00b7 %" + badge),
+         (short, " %" + badge), (short, "")],
+        [(selected, f" \u00b7 price, {ma}, fills"), (selected, f" \u00b7 {ma}"),
+         (selected, "")],
+        [("News sentiment", f" \u00b7 buys need &gt; {cfg.bullish}, sells need &lt; "
+                            f"{cfg.bearish}"),
+         ("News sentiment", f" \u00b7 &gt; {cfg.bullish} buys, &lt; {cfg.bearish} sells"),
+         ("Sentiment", f" &gt;{cfg.bullish} / &lt;{cfg.bearish}"), ("Sentiment", "")],
+        [("Session P&amp;L", " \u00b7 average cost, open positions marked to the last "
+                             "prices; dots: fills"),
+         ("Session P&amp;L", " \u00b7 average cost; dots: fills"), ("Session P&amp;L", ""),
+         ("P&amp;L", "")])
+    return [[f"<span style='color:{theme.TEXT}'>{title}</span>"
+             f"<span style='color:{theme.MUTED}'>{what}</span>" for title, what in plot]
+            for plot in forms]
+
+
+def plot_titles(feed: str, selected: str, cfg, movers: int = 0) -> List[str]:
+    """The longest form of each plot's title."""
+    return [forms[0] for forms in plot_title_forms(feed, selected, cfg, movers)]
 
 
 def readout_text(at: dict, key: str, x: float, y: float, symbols, sel: int, cfg) -> str:
