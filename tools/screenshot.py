@@ -98,7 +98,7 @@ class Shot:
         self.adapter, window = build_desk(config, settings=None, plan=plan)
         window.settings = QSettings(str(tmp / "desk.ini"), QSettings.Format.IniFormat)
         window.resize(ns.width, ns.height)
-        window.default_layout()
+        window.reset_layout()  # the layout a first run makes at this size
         window.charts.set_window(ns.window)
         if ns.log_tab in window.log_view.panes:
             window.log_view.setCurrentWidget(window.log_view.panes[ns.log_tab])

@@ -124,8 +124,8 @@ class MainWindow(QMainWindow):
         self._shutdown_timer.timeout.connect(self._check_shutdown)
 
         self.resize(*first_size(self.screen()))
-        if not self._restore():
-            self.default_layout()
+        if not self._restore():  # a first run: the layout of this size (compact on a laptop)
+            self.reset_layout()
         self.update_status()
         self.listener.start()
 

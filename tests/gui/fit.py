@@ -99,7 +99,7 @@ def cut_chart_titles(charts) -> List[Tuple[str, str, int, int]]:
         doc.setHtml(item.item.toHtml())
         doc.setDefaultFont(item.item.font())
         need = doc.idealWidth()
-        room = plot.vb.sceneBoundingRect().width() + plot.getAxis("left").width()
+        room = plot.titleLabel.boundingRect().width() or plot.vb.sceneBoundingRect().width()
         if need > room + SLACK:
             out.append((f"chart {key}", plain(item.text), int(need), int(room)))
     return out

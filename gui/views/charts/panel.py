@@ -49,7 +49,8 @@ def fitting(forms, plot) -> str:
     from PySide6.QtGui import QFont, QTextDocument
     font = QFont()
     font.setPointSizeF(float(TITLE_SIZE[:-2]))
-    room = plot.width() - 8 if plot.width() > 0 else 10_000
+    room = plot.vb.width() - 8 if plot.vb.width() > 0 else 10_000  # (the title spans the
+    # view box's column, not the axis beside it)
     doc = QTextDocument()
     doc.setDefaultFont(font)
     doc.setDocumentMargin(0)
