@@ -161,11 +161,28 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         """Every dock shown, docked where it starts and at its first size (View menu)."""
-        for d in (self.process_dock, self.settings_dock, self.orders_dock, self.log_dock,
-                  self.system_dock):
+        docks = (self.process_dock, self.settings_dock, self.orders_dock, self.log_dock,
+                 self.system_dock)
+        size = self.size()  # (docks side by side for a moment must not widen the window)
+        for d in docks:  # (out of every tab group first: none is left over, empty)
             d.setFloating(False)
-            self.addDockWidget(d.default_area, d)
+            self.removeDockWidget(d)
+        wide_centre = self.watchlist_needs_the_width()
+        for d in docks:
+            d.setFloating(False)
+            if wide_centre and d is not self.process_dock:
+                # a laptop's window with a watchlist: every dock a tab above, so the
+                # watchlist and the charts share the whole width (the charts at least half)
+                self.tabifyDockWidget(self.process_dock, d)
+            else:
+                self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea if wide_centre
+                                   else d.default_area, d)
             d.show()
+        if wide_centre:
+            self.process_dock.raise_()
+            self.resize(size)
+            self.default_layout()
+            return
         if self.compact():
             # a laptop's window: the processes take the width (their buttons whole), the
             # settings behind them; the logs a tab beside the orders and the System map, so
@@ -179,7 +196,17 @@ class MainWindow(QMainWindow):
                                  Qt.Orientation.Horizontal)
             self.tabifyDockWidget(self.orders_dock, self.system_dock)
         self.orders_dock.raise_()
+        self.resize(size)
         self.default_layout()
+
+    def watchlist_needs_the_width(self) -> bool:
+        """A watchlist, the orders beside it and charts of at least half the window do not
+        fit side by side (below about 2,100 px): the docks become tabs above the centre."""
+        if not self.sampler.universe:
+            return False
+        beside = self.watchlist.wanted_width + self.orders_view.minimumSizeHint().width() \
+            + ORDERS_SLACK
+        return beside > self.width() // 2
 
     def compact(self) -> bool:
         """A window smaller than a desktop's (a 1366 x 768 laptop, 150 % scaling): the
@@ -197,12 +224,14 @@ class MainWindow(QMainWindow):
     # -- settings -----------------------------------------------------------------------
     def default_layout(self) -> None:
         w = max(self.width(), 1000)
-        if self.compact():
+        if self.watchlist_needs_the_width() or self.compact():
+            if self.sampler.universe:  # the docks are tabs above: the centre has the width
+                side = min(self.watchlist.wanted_width, self.width() // 2)  # charts >= half
+                self.centre.setSizes([side, self.width() - side])
+                return
             orders = max(int(w * 0.36), self.orders_view.minimumSizeHint().width()
                          + ORDERS_SLACK)
             self.resizeDocks([self.orders_dock], [orders], Qt.Orientation.Horizontal)
-            if self.sampler.universe:
-                self._make_room()
             return
         self.resizeDocks([self.process_dock, self.settings_dock], [w - 430, 430],
                          Qt.Orientation.Horizontal)

@@ -95,11 +95,8 @@ def cut_chart_titles(charts) -> List[Tuple[str, str, int, int]]:
         item = plot.titleLabel
         if not item.isVisible() or not item.text:
             continue
-        doc = QTextDocument()
-        doc.setHtml(item.item.toHtml())
-        doc.setDefaultFont(item.item.font())
-        need = doc.idealWidth()
-        room = plot.titleLabel.boundingRect().width() or plot.vb.sceneBoundingRect().width()
+        need = item.item.boundingRect().width()  # the text as drawn
+        room = item.boundingRect().width() or plot.vb.sceneBoundingRect().width()
         if need > room + SLACK:
             out.append((f"chart {key}", plain(item.text), int(need), int(room)))
     return out

@@ -28,37 +28,18 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from ...models.chart_data import EQUITY_EVERY_S, MOVERS, visible
 from ...models.rates import FrameMeter
 from .. import theme
+from ..guard import guarded
 from .legend import pct_entries, pct_pens, price_entries
 from .overlays import ViewportWatcher
 from .pens import line_pen, tune
 from .plots import ChartPlots, fit_y
-from .toolbar import ChartToolbar, plot_title_forms, readout_text
+from .toolbar import ChartToolbar, fitting, plot_title_forms, readout_text
 from .tools import ChartTools
 
 DEFAULT_WINDOW_S = 60.0
 # with no live feed and nothing new, a frame would draw the same picture again: draw
 # at most this often then (an idle desk used 17% of a core redrawing nothing at 30 fps)
 IDLE_FRAME_S = 0.5
-
-
-TITLE_SIZE = "9.5pt"
-
-
-def fitting(forms, plot) -> str:
-    """The longest of a title's forms that fits the plot's width (the last one if none)."""
-    from PySide6.QtGui import QFont, QTextDocument
-    font = QFont()
-    font.setPointSizeF(float(TITLE_SIZE[:-2]))
-    room = plot.vb.width() - 8 if plot.vb.width() > 0 else 10_000  # (the title spans the
-    # view box's column, not the axis beside it)
-    doc = QTextDocument()
-    doc.setDefaultFont(font)
-    doc.setDocumentMargin(0)
-    for form in forms:
-        doc.setHtml(form)
-        if doc.idealWidth() <= room:
-            return form
-    return forms[-1]
 
 
 class ChartsPanel(QWidget):
@@ -104,8 +85,7 @@ class ChartsPanel(QWidget):
         sampler.sampled.connect(self._on_sampled)
 
         self.tools = ChartTools(self)  # export, the price's y zoom, legend clicks
-        self.paint_counter = ViewportWatcher(self.hide_crosshair, self,
-                                             on_resize=lambda: self._update_titles())
+        self.paint_counter = ViewportWatcher(self.hide_crosshair, self)
         self.glw.viewport().installEventFilter(self.paint_counter)
 
     # the history, as the sampler keeps it
@@ -138,6 +118,9 @@ class ChartsPanel(QWidget):
                      "sell_scatter", "sent_curve", "bands", "bull_line", "bear_line",
                      "crosshair"):
             setattr(self, name, getattr(self.view, name))
+        # the titles fit their plots: fitted again once a resize is laid out
+        self.pct_plot.vb.sigResized.connect(lambda *_: guarded(
+            "fitting the charts' titles", self._update_titles))
 
     # -- configuration --------------------------------------------------------------------
     def _apply_config(self) -> None:
@@ -341,14 +324,14 @@ class ChartsPanel(QWidget):
 
     def _update_titles(self, force: bool = False) -> None:
         feed = self.data.feed
-        width = int(self.glw.width())
+        width = int(self.pct_plot.vb.width())  # (the plots' column, once laid out)
         if not force and (feed, width) == self._title_feed:
             return
         self._title_feed = (feed, width)
         for plot, forms in zip((self.pct_plot, self.price_plot, self.sent_plot, self.pnl_plot),
                                plot_title_forms(feed, self.selected, self.config,
                                                 MOVERS if self.universe else 0)):
-            plot.setTitle(fitting(forms, plot), size=TITLE_SIZE)
+            fitting(forms, plot)
 
     # -- crosshair ------------------------------------------------------------------------
     def _on_mouse_moved(self, evt) -> None:

@@ -65,6 +65,21 @@ FEED_BADGES = {"live": f"<span style='color:{theme.GREEN}'>\u25cf live</span>",
                "off": f"<span style='color:{theme.MUTED}'>\u25cb feed off</span>"}
 
 
+TITLE_SIZE = "9.5pt"
+
+
+def fitting(forms, plot) -> str:
+    """Set the longest of a title's forms that fits its room (the title's column of the
+    plot's layout, which the view box has too), measured as drawn; the last if none does."""
+    widths = [w for w in (plot.titleLabel.boundingRect().width(), plot.vb.width()) if w > 0]
+    room = min(widths) - 2 if widths else 10_000
+    for form in forms:
+        plot.setTitle(form, size=TITLE_SIZE)
+        if plot.titleLabel.item.boundingRect().width() <= room:
+            return form
+    return forms[-1]
+
+
 def plot_title_forms(feed: str, selected: str, cfg, movers: int = 0) -> List[List[str]]:
     """Each plot's title in its forms, longest first (what it shows, and the feed's state
     on the first; a universe draws only its `movers` best and worst symbols there): the
