@@ -41,6 +41,8 @@ class DemoTour(QObject):
     at the end (report: one line a step with its time, and the video's figures)."""
 
     finished = Signal(bool, list)
+    # a step is about to act (index): what the screen shows now is the previous step's
+    stepStarting = Signal(int)
 
     def __init__(self, window, path, scale: float = 1.0, parent: Optional[QObject] = None):
         super().__init__(parent or window)
@@ -82,7 +84,9 @@ class DemoTour(QObject):
         def show():
             window = self.window
             window.log_view.setCurrentWidget(window.log_view.panes[name])
-            self.logs_height(300)  # taller while they are the subject: lines to read
+            window.log_dock.raise_()  # (a tab beside the Orders at a laptop's size)
+            if not window.compact():
+                self.logs_height(300)  # taller while they are the subject: lines to read
         return show
 
     def show_map(self, shown: bool) -> Callable[[], None]:
@@ -93,7 +97,8 @@ class DemoTour(QObject):
         self.window.resizeDocks([self.window.log_dock], [px], Qt.Orientation.Vertical)
 
     def stop_all(self) -> None:
-        self.logs_height(170)  # the charts their room again
+        if not self.window.compact():
+            self.logs_height(170)  # the charts their room again
         self.adapter.stop_all()
 
     def script(self) -> List[Step]:
@@ -158,6 +163,7 @@ class DemoTour(QObject):
         self._step_started = time.monotonic()
         self._held_since = 0.0
         print(f"[{self._step_started - self.started:5.1f} s] {step.caption}", flush=True)
+        self.stepStarting.emit(self.index)
         if step.action is not None:
             step.action()
 

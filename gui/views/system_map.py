@@ -343,8 +343,8 @@ def _node_line(nv) -> str:
     text = nv.state
     if nv.pid:
         text += f" \u00b7 pid {nv.pid}"
-    if nv.state == "running":
-        text += f" \u00b7 {nv.cpu_percent:.1f} % CPU"
+    if nv.state == "running":  # (no-break spaces: a narrow node never wraps "0.8 / % CPU")
+        text += f" \u00b7 {nv.cpu_percent:.1f}\u00a0%\u00a0CPU"
     return names + text
 
 

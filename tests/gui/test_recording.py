@@ -117,13 +117,26 @@ def test_the_demo_tour_plays_every_step_and_records_it_with_captions(qtbot, make
     from gui.demo import DemoTour
     adapter, window = make_desk(fast_config)
     window.resize(1280, 720)  # fewer pixels than the usual test desk to render and encode
+    window.reset_layout()  # (the layout a first run makes at this size)
     out = tmp_path / "demo.mp4"
     tour = DemoTour(window, out, scale=0.06)
+    shown = []  # (the step whose outcome is on screen, logs in view, charts' height)
+
+    def seen(index):
+        if index:
+            shown.append((tour.steps[index - 1].caption,
+                           not window.log_dock.visibleRegion().isEmpty(),
+                           window.charts.height()))
+    tour.stepStarting.connect(seen)
     with qtbot.waitSignal(tour.finished, timeout=120_000) as done:
         assert tour.start()
     ok, report = done.args
     assert ok, report
     assert len(report) == len(tour.steps) == 15
+    # its log steps show the logs, and leave the charts their room (they were crushed)
+    logs = [s for s in shown if s[0].startswith("Each process writes its own log")]
+    assert len(logs) == 4 and all(visible for _, visible, _ in logs), logs
+    assert all(h >= 0.5 * window.height() for _, _, h in shown), shown
     assert any("Kill the OrderBook" in line for line in report)
     assert adapter.view("orderbook").restarts >= 1 and adapter.view("gateway").restarts >= 1
     assert not adapter.any_active()

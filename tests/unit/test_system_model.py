@@ -99,3 +99,13 @@ def test_a_dead_server_shows_no_clients_and_says_how_it_ended():
     news = view.links["news"]
     assert news.status == "down" and news.clients is None and "client" not in news.text()
     assert news.error == "Gateway killed"
+
+
+def test_a_node_never_wraps_between_a_figure_and_its_unit():
+    """A narrow node drew '0.8' on one line and '% CPU' on the next (issue 26, point 18)."""
+    import re
+
+    from gui.models.system import NodeView
+    from gui.views.system_map import _node_line
+    text = _node_line(NodeView("gateway", "running", pid=11, cpu_percent=0.8))
+    assert "0.8\u00a0%\u00a0CPU" in text and not re.search(r"\d \S*%|% CPU", text)
