@@ -129,6 +129,8 @@ def test_totals_survive_a_restart_and_rates_fall_to_zero(make_model):
     model.start_all()
     pump(model, lambda: model.ctl.totals("orderbook").ticks_applied > 20)
     pump(model, lambda: model.figures()["ticks_per_s"] > 0, what="a tick rate")
+    # (a loaded machine: the OrderBook's ticks may come before the last one says it runs)
+    pump(model, lambda: model.figures()["running"] == 4, what="all four running")
     fig = model.figures()
     assert fig["running"] == 4 and fig["feed"] == "waiting"  # stand-ins write no prices
     assert fig["bad_frames"] == 4  # each of the four reports 1
