@@ -12,7 +12,7 @@ from engine.config.flags import parser_for
 from .card import NA, Card
 from .target import CannotRun, Target, parse_address
 
-# role -> (its module's check, the ports --address names, what they are)
+# role -> the ports --address names, in order (check_class gives its check)
 ROLES = {
     "gateway": ("price_port", "news_port"),
     "orderbook-strategy": ("price_port", "news_port", "order_port"),

@@ -15,17 +15,6 @@ from .wire import Conn
 
 RECEIVED = re.compile(r"Received Order (\d+): (BUY|SELL) (\d+) ([A-Z0-9.\-]+) @ ([0-9.]+)")
 LINE_WAIT_S = 3.0
-_price = [100.0]
-
-
-def order(side: str = "BUY", qty: int = 10, symbol: str = "AAPL") -> bytes:
-    """An order as the assignment writes it, each with a price of its own (so its printed
-    line tells which order it was)."""
-    _price[0] = round(_price[0] + 0.01, 2)
-    return json.dumps({"side": side, "symbol": symbol, "quantity": qty,
-                       "price": _price[0]}).encode() + b"*"
-
-
 def meaning(frame: bytes) -> str:
     o = json.loads(frame.rstrip(b"*"))
     return f"{o['side']} {o['quantity']} {o['symbol']} @ {o['price']:.2f}"
@@ -48,6 +37,14 @@ class OrderManagerCheck(Check):
     def __init__(self, card: Card, target: Target):
         super().__init__(card, target)
         self.sent: List[bytes] = []      # every order sent, in order
+        self.price = 100.0               # the last order's price (each its own)
+
+    def order(self, side: str = "BUY", qty: int = 10, symbol: str = "AAPL") -> bytes:
+        """An order as the assignment writes it, each with a price of its own (so its
+        printed line tells which order it was)."""
+        self.price = round(self.price + 0.01, 2)
+        return json.dumps({"side": side, "symbol": symbol, "quantity": qty,
+                           "price": self.price}).encode() + b"*"
 
     def connect(self) -> Conn:
         conn = Conn.to(self.target.host, self.target.config.order_port)
@@ -106,7 +103,7 @@ class OrderManagerCheck(Check):
             return
         c.set("accepts", True, f"connected to {self.target.host}:"
                                f"{self.target.config.order_port}")
-        one = order()
+        one = self.order()
         self.send(first, one)
         open_ = first.alive(0.5)
         c.set("keeps-open", open_,
@@ -136,7 +133,7 @@ class OrderManagerCheck(Check):
         except OSError as exc:
             self.card.set("several-clients", False, f"a second client could not connect: {exc}")
             return
-        orders = [order("BUY" if i % 2 else "SELL", 5 + i) for i in range(3)]
+        orders = [self.order("BUY" if i % 2 else "SELL", 5 + i) for i in range(3)]
         for conn, o in zip(clients, orders):
             self.send(conn, o)
         ok, evidence = self.taken(orders)
@@ -148,7 +145,7 @@ class OrderManagerCheck(Check):
 
     def _two_in_one(self) -> None:
         conn = self.connect()
-        orders = [order("BUY", 3), order("SELL", 4)]
+        orders = [self.order("BUY", 3), self.order("SELL", 4)]
         self.send(conn, *orders)
         ok, evidence = self.taken(orders)
         if ok is None:
@@ -159,7 +156,7 @@ class OrderManagerCheck(Check):
 
     def _split(self) -> None:
         conn = self.connect()
-        o = order("BUY", 7, "MSFT")
+        o = self.order("BUY", 7, "MSFT")
         self.send(conn, o, pieces=3)
         ok, evidence = self.taken([o])
         if ok is None:
@@ -173,7 +170,7 @@ class OrderManagerCheck(Check):
         bad = self.connect()
         bad.send(junk)
         still = other.alive(0.3)  # the junk on another connection did not close this one
-        o = order("SELL", 2)
+        o = self.order("SELL", 2)
         self.send(other, o)
         ok, evidence = self.taken([o])
         if ok is None:

@@ -18,7 +18,7 @@ from engine.config.schema import Config
 from engine.measure.rejections import Rejections, Variants, reason_of
 from engine.protocol import (Ack, Confirm, Order, PositionsReply, PositionsRequest, Rejection,
                              RemoteProtocolError, decode_json, format_received, valid_id)
-from engine.protocol.variants import ORDER_EXPECTED, read_order_variant
+from engine.protocol.variants import order_reason, read_order_variant
 
 REFUSED_KEPT = 200  # rejected order frames sent again to a desk that connects (<= ~400 B each)
 
@@ -110,13 +110,11 @@ class OrderDesk:
             try:
                 return decode_json(frame)
             except RemoteProtocolError as exc:
-                raise RemoteProtocolError(f"not an order: {ORDER_EXPECTED} ({exc})") from None
+                raise RemoteProtocolError(order_reason(exc)) from None
         try:
             names, obj = read_order_variant(frame)
         except RemoteProtocolError as exc:
-            text = str(exc)
-            if text.startswith("invalid JSON"):
-                text = f"not an order: {ORDER_EXPECTED} ({text})"
+            text = order_reason(exc) if str(exc).startswith("invalid JSON") else str(exc)
             raise RemoteProtocolError(text) from None
         for name in names:
             self.variants.accept(name, f"client#{peer_id}")

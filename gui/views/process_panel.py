@@ -35,7 +35,7 @@ SHORT_ROLES = {"gateway": "prices, news", "orderbook": "prices \u2192 shm",
 
 def state_text(state: str, detail: str = "") -> str:
     """'crashed (exit 1)', 'crashed (killed (SIGKILL))' reads badly: a kill reads 'killed ...'."""
-    if state == State.CRASHED and detail.startswith("killed"):
+    if state_word(state, detail) == "killed":
         return detail
     if state in (State.CRASHED, State.STOPPED) and detail:
         return f"{state} ({detail})"

@@ -107,11 +107,6 @@ def plot_title_forms(feed: str, selected: str, cfg, movers: int = 0) -> List[Lis
             for plot in forms]
 
 
-def plot_titles(feed: str, selected: str, cfg, movers: int = 0) -> List[str]:
-    """The longest form of each plot's title."""
-    return [forms[0] for forms in plot_title_forms(feed, selected, cfg, movers)]
-
-
 def readout_text(at: dict, key: str, x: float, y: float, symbols, sel: int, cfg) -> str:
     """The crosshair's line: the time, the cursor, and the values of the plot under it
     (`at` from ChartData.values_at)."""
