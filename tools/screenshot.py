@@ -42,6 +42,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-tab", default="order_manager",
                         help="log pane to show (default %(default)s)")
     parser.add_argument("--no-crosshair", action="store_true")
+    parser.add_argument("--palette", default="dark", choices=("dark", "light", "system"),
+                        help="the desk's palette (View > Appearance); default dark")
     parser.add_argument("--on-crash", default="", metavar="NAME,...",
                         help="processes whose restart policy is 'on crash' (default none)")
     parser.add_argument("--log-filter", default="", metavar="TEXT",
@@ -85,11 +87,13 @@ class Shot:
     close the normal way; `result` holds what it measured."""
 
     def __init__(self, ns, config, tmp: Path, out: Path):
-        from PySide6.QtCore import QSettings
+        from PySide6.QtCore import QSettings, QSize
 
         from gui.app import build_desk, make_app
         self.ns, self.out, self.result = ns, out, {}
+        from gui.views.theme import apply_theme
         self.app = make_app()
+        apply_theme(self.app, ns.palette)
         plan = None
         if ns.stack:
             from engine.config.stack_file import load_stack
@@ -98,7 +102,7 @@ class Shot:
         self.adapter, window = build_desk(config, settings=None, plan=plan)
         window.settings = QSettings(str(tmp / "desk.ini"), QSettings.Format.IniFormat)
         window.resize(ns.width, ns.height)
-        window.reset_layout()  # the layout a first run makes at this size
+        window.reset_layout(QSize(ns.width, ns.height))  # as a first run lays out this size
         window.charts.set_window(ns.window)
         if ns.log_tab in window.log_view.panes:
             window.log_view.setCurrentWidget(window.log_view.panes[ns.log_tab])

@@ -249,7 +249,6 @@ class RecordControls(QObject):
         self.button.setObjectName("record")
         self.button.setDefaultAction(self.action)
         self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.icons = {False: dot_icon("#f85149", round_=True), True: dot_icon("#e6edf3")}
         self.indicator = QLabel()
         self.indicator.setObjectName("rec")
         self.indicator.hide()
@@ -263,6 +262,8 @@ class RecordControls(QObject):
         self.recorder.started.connect(self._on_started)
         self.recorder.stopped.connect(self._on_stopped)
         self.recorder.failed.connect(self._on_failed)
+        from gui.views import theme
+        theme.notifier().changed.connect(self._label)  # its icons in the palette's colours
         self._label()
 
     def add_to(self, menu) -> None:
@@ -288,12 +289,14 @@ class RecordControls(QObject):
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.folder)))
 
     def _label(self) -> None:
+        from gui.views import theme
         on = self.recorder.recording
         self.action.blockSignals(True)
         self.action.setChecked(on)
         self.action.blockSignals(False)
         self.action.setText("Stop recording" if on else "Record video")  # the button too
-        self.action.setIcon(self.icons[on])
+        # a red dot to record, a square in the text's colour to stop (the palette in use)
+        self.action.setIcon(dot_icon(theme.TEXT) if on else dot_icon(theme.RED, round_=True))
         self.indicator.setVisible(on)
         self._show_time()
 

@@ -77,7 +77,10 @@ class CheckDialog(QDialog):
         return True
 
 
-RESULT = {PASS: ("PASS", theme.GREEN), FAIL: ("FAIL", theme.RED)}
+def result_words(status: str):
+    """(word, colour) of a point's result, in the palette in use."""
+    return {PASS: ("PASS", theme.GREEN), FAIL: ("FAIL", theme.RED)}.get(
+        status, ("n/a", theme.MUTED))
 
 
 def card_html(card) -> str:
@@ -86,7 +89,7 @@ def card_html(card) -> str:
     mono = theme.mono_font().family()
     rows = []
     for p in card.points:
-        word, color = RESULT.get(p.status, ("n/a", theme.MUTED))
+        word, color = result_words(p.status)
         title = escape(p.title) + ("" if p.required else
                                    f" <span style='color:{theme.MUTED}'>(optional)</span>")
         rows.append(f"<tr><td style='color:{color}; font-weight:bold; padding-right:10px'>"

@@ -28,10 +28,6 @@ FLUSH_MS = 100
 DESK = "launcher"
 ALL = "*all*"  # the pane of every process's lines
 
-LEVEL_COLORS = {logging.DEBUG: theme.MUTED, logging.INFO: theme.TEXT,
-                logging.WARNING: "#e3b341", logging.ERROR: theme.RED,
-                logging.CRITICAL: theme.RED}
-
 
 # the level box: the lowest level a pane shows
 LEVELS = (("All levels", logging.NOTSET), ("Info and up", logging.INFO),
@@ -59,13 +55,12 @@ def level_tag(level: int) -> str:
 
 
 def level_color(level: int) -> str:
+    """A line's colour for its level, in the palette in use."""
     if level >= logging.ERROR:
-        return LEVEL_COLORS[logging.ERROR]
+        return theme.RED
     if level >= logging.WARNING:
-        return LEVEL_COLORS[logging.WARNING]
-    if level >= logging.INFO:
-        return LEVEL_COLORS[logging.INFO]
-    return LEVEL_COLORS[logging.DEBUG]
+        return theme.WARN
+    return theme.TEXT if level >= logging.INFO else theme.MUTED
 
 
 class LogPane(QPlainTextEdit):
@@ -85,6 +80,15 @@ class LogPane(QPlainTextEdit):
         self.name_width = 0  # the All pane: names padded to the longest
         self._formats: Dict[str, QTextCharFormat] = {}
         self._time_fmt = self._fmt(theme.GREY)
+
+    def restyle(self, colors: Dict[str, str]) -> None:
+        """The palette changed: the lines drawn again in its colours (`colors`: each
+        process name's, for the All pane's prefixes)."""
+        self._formats.clear()
+        self._time_fmt = self._fmt(theme.GREY)
+        self.kept = deque(((lv, text, t, name, colors.get(name, theme.MUTED) if name else c)
+                           for lv, text, t, name, c in self.kept), maxlen=self.kept.maxlen)
+        self.set_filter(self.filter)
 
     def _fmt(self, color: str) -> QTextCharFormat:
         f = self._formats.get(color)
@@ -194,6 +198,16 @@ class LogView(QTabWidget):
         self.timer.setInterval(FLUSH_MS)
         self.timer.timeout.connect(self.flush_shown)
         self.timer.start()
+        theme.notifier().changed.connect(self.restyle)
+
+    def restyle(self) -> None:
+        """The palette changed: names, lines and tab titles in its colours."""
+        self._name_colors()
+        for pane in self.panes.values():
+            pane.restyle(self.colors)
+            i = self.indexOf(pane)
+            self.tabBar().setTabTextColor(i, QColor(level_color(pane.worst) if pane.worst
+                                                    else theme.TEXT))
 
     def _add_pane(self, name: str, index: int = -1) -> LogPane:
         pane = LogPane(self.max_lines)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Deque, Optional
 
 from PySide6.QtCore import QObject, QRegularExpression, QSortFilterProxyModel, Qt, QTimer
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
@@ -22,7 +22,7 @@ from engine.records.order_log import ORDERS_FILE, read_order_log, write_orders_c
 from ..models.chart_data import SMALL_UNIVERSE
 from ..models.session import pnl_color_sign
 from . import theme
-from .positions import SIGN_COLORS, PositionsModel
+from .positions import PositionsModel, sign_color
 from .tables import (SORT_ROLE, NewestFirstTable, ReadOnlyTable, fit_columns, plain_table,
                      set_filter_text, sorted_filtered, sorted_table, titled)
 
@@ -42,9 +42,6 @@ class OrdersModel(NewestFirstTable):
     def __init__(self, max_rows: int = MAX_ROWS, parent: Optional[QObject] = None):
         super().__init__(max_rows, parent)  # rows newest first: (epoch_s, Confirm)
         self._texts: Deque[tuple] = deque()  # each row's cells, formatted once
-        self._buy = QColor(theme.BUY)
-        self._sell = QColor(theme.SELL)
-        self._muted = QColor(theme.MUTED)
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -59,9 +56,9 @@ class OrdersModel(NewestFirstTable):
             return (t, c.order_id, c.side, c.qty, c.symbol, c.price, c.account or "")[col]
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 2:
-                return self._buy if c.side == "BUY" else self._sell
+                return theme.qcolor(theme.BUY if c.side == "BUY" else theme.SELL)
             if col in (0, ACCOUNT_COLUMN):
-                return self._muted
+                return theme.qcolor(theme.MUTED)
         if role == Qt.ItemDataRole.FontRole and col == 2:
             return self._bold
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -95,8 +92,6 @@ class RejectedModel(NewestFirstTable):
 
     def __init__(self, max_rows: int = MAX_REFUSED, parent: Optional[QObject] = None):
         super().__init__(max_rows, parent)
-        self._amber = QColor(theme.AMBER)
-        self._muted = QColor(theme.MUTED)
 
     def _data(self, index, role):
         if not index.isValid():
@@ -108,7 +103,7 @@ class RejectedModel(NewestFirstTable):
         if role == SORT_ROLE:
             return (r.time, r.reason, r.frame)[col]
         if role == Qt.ItemDataRole.ForegroundRole:
-            return self._amber if col == 1 else self._muted if col == 0 else None
+            return theme.qcolor(theme.AMBER if col == 1 else theme.MUTED) if col < 2 else None
         return None
 
 
@@ -354,7 +349,7 @@ class OrdersView(QWidget):
         picked = self.session.picked
         total = self.session.pnl_total(self.sampler.marks(), picked)
         pnl = "" if math.isnan(total) else (
-            f"  \u00b7  P&amp;L <span style='color:{SIGN_COLORS[pnl_color_sign(total)]}'>"
+            f"  \u00b7  P&amp;L <span style='color:{sign_color(pnl_color_sign(total))}'>"
             f"{total:+,.2f}</span>")
         figures = self.adapter.model.figures()
         refused, reasons = figures["rejected"], figures["rejections"]

@@ -13,7 +13,9 @@ from ..models.session import OrderSession, pnl_color_sign
 from . import theme
 from .tables import ReadOnlyTable
 
-SIGN_COLORS = {1: theme.BUY, -1: theme.SELL, 0: theme.MUTED}
+def sign_color(sign: int) -> str:
+    """Gains green, losses red, nothing muted, in the palette in use."""
+    return theme.BUY if sign > 0 else theme.SELL if sign < 0 else theme.MUTED
 
 
 class PositionsModel(ReadOnlyTable):
@@ -59,7 +61,7 @@ class PositionsModel(ReadOnlyTable):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{total:+,.2f}"
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor(SIGN_COLORS[pnl_color_sign(total)])
+            return theme.qcolor(sign_color(pnl_color_sign(total)))
         if role == Qt.ItemDataRole.ToolTipRole:
             whose = (f"account {self.session.picked}" if self.session.picked is not None
                      else "every account")

@@ -256,6 +256,8 @@ class ProcessPanel(QWidget):
         adapter.stateChanged.connect(self._on_state_changed)
         adapter.configChanged.connect(self._on_config_changed)
         adapter.rosterChanged.connect(self._on_roster_changed)
+        # the palette changed: the rows again, their states' pills in its colours
+        theme.notifier().changed.connect(self._on_roster_changed)
         self._sync_all()
 
         self.clock = QTimer(self)

@@ -19,9 +19,9 @@ import math
 import time
 from typing import Optional, Tuple
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSizeF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
 
 from engine.config.schema import ROLES as PROCESS_NAMES  # the map's four nodes
 from gui.models.desk import state_word, verbs_allowed
@@ -29,13 +29,19 @@ from gui.models.system import LINKS, NODE_TITLES, NODES, PORT_OF, SystemModel, S
 
 from . import theme
 from .guard import guarded
+from .map_geometry import MapGeometry, node_line, place_label
+from .map_hops import paint_hops
 
 REFRESH_MS = 500
 ANIMATE_MS = 33
-STATUS_COLORS = {"flowing": theme.GREEN, "idle": theme.MUTED, "off": theme.GREY,
-                 "stalled": theme.AMBER,
-                 "down": theme.RED}
-NODE_W, NODE_H = 150, 54
+
+
+def status_color(status: str) -> str:
+    """A link's colour for its status, in the palette in use."""
+    return {"flowing": theme.GREEN, "idle": theme.MUTED, "off": theme.GREY,
+            "stalled": theme.AMBER, "down": theme.RED}.get(status, theme.MUTED)
+
+
 
 
 class SystemMap(QWidget):
@@ -53,7 +59,7 @@ class SystemMap(QWidget):
         self.refreshes = 0
         self.paints = 0
         self._last_anim = time.monotonic()
-        self.setMinimumSize(320, 280)
+        self.setMinimumSize(320, 200)  # (a tab above a watchlist: the charts keep the height)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.refresh_timer = QTimer(self)
@@ -64,6 +70,7 @@ class SystemMap(QWidget):
         self.anim.setInterval(ANIMATE_MS)
         self.anim.timeout.connect(self._animate)
         adapter.stateChanged.connect(lambda *_: self.refresh())
+        theme.notifier().changed.connect(self.update)  # painted from the palette in use
         self.refresh()
 
     # -- figures ----------------------------------------------------------------------------
@@ -140,25 +147,19 @@ class SystemMap(QWidget):
             self.update()
 
     # -- geometry ---------------------------------------------------------------------------
-    def _diagram(self) -> QRectF:
-        """The part of the widget the nodes live in (the hops and histogram are below)."""
-        return QRectF(8, 8, max(self.width() - 16, 100), max(self.height() * 0.78, 100))
+    @property
+    def geometry_(self) -> MapGeometry:
+        return MapGeometry(self.width(), self.height(), self.font(), len(self.view.hops),
+                           getattr(self, "_node_h", {}))
 
     def node_rect(self, key: str) -> QRectF:
-        d = self._diagram()
-        fx, fy = NODES[key]
-        w = min(NODE_W if key != "shm" else NODE_W + 20, d.width() * 0.42)
-        h = NODE_H + (16 if key == "shm" else 0)  # its name, size, rows and rate
-        c = QPointF(d.left() + fx * d.width(), d.top() + fy * d.height() / 0.78 * 0.95)
-        return QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
+        return self.geometry_.node_rect(key)
+
+    def _hops_area(self) -> QRectF:
+        return self.geometry_.hops_area()
 
     def _ends(self, src: str, dst: str, offset: float) -> Tuple[QPointF, QPointF]:
-        a, b = self.node_rect(src), self.node_rect(dst)
-        ca, cb = a.center(), b.center()
-        dx, dy = cb.x() - ca.x(), cb.y() - ca.y()
-        length = math.hypot(dx, dy) or 1.0
-        nx, ny = -dy / length * offset, dx / length * offset  # parallel lanes (orders/acks)
-        return (_edge_point(a, cb, QPointF(nx, ny)), _edge_point(b, ca, QPointF(nx, ny)))
+        return self.geometry_.ends(src, dst, offset)
 
     # -- painting ---------------------------------------------------------------------------
     def paintEvent(self, ev) -> None:  # a C++ virtual
@@ -171,20 +172,47 @@ class SystemMap(QWidget):
         p.fillRect(self.rect(), QColor(theme.PLOT_BG))
         small = QFont(self.font())
         small.setPointSizeF(max(small.pointSizeF() - 1, 7))
-        for spec in LINKS:
-            self._paint_link(p, spec, small)
+        self._fit_nodes(small)
+        # what was drawn where (the tests check that no text covers another or a node)
+        self.drawn = {"nodes": [self.node_rect(k) for k in NODES], "labels": [],
+                      "label_text": [], "omitted": [], "hops": []}
+        labels = [self._paint_link(p, spec) for spec in LINKS]
+        # the lines, that a label had better not cover (but for its own)
+        self._lines = [QRectF(a, b).normalized().adjusted(-3, -3, 3, 3) if a is not None
+                       else None for a, b, *_ in (lb or (None, None) for lb in labels)]
         for key in NODES:
             self._paint_node(p, key, small)
+        # the links' labels last, each where it covers no node and no other label
+        p.setFont(small)
+        for i, label in enumerate(labels):
+            if label is not None:
+                self._paint_label(p, i, *label)
         self._paint_hops(p, small)
         p.end()
 
-    def _paint_link(self, p: QPainter, spec, font: QFont) -> None:
+    def _fit_nodes(self, font: QFont) -> None:
+        """Each node tall enough for its title and its wrapped line of figures."""
+        bold = QFont(font)
+        bold.setBold(True)
+        title_h = QFontMetrics(bold).height() + 6
+        fm = QFontMetrics(font)
+        self._node_h = {}
+        for key in NODES:
+            w = int(self.node_rect(key).width()) - 8
+            text = fm.boundingRect(QRect(0, 0, max(w, 10), 10_000), int(
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                node_line(self.view.nodes.get(key)))
+            self._node_h[key] = title_h + text.height() + 6
+
+    def _paint_link(self, p: QPainter, spec):
+        """The link's line, arrow and moving dot; returns its label (a, b, lines, colour,
+        offset) to be placed once every node is drawn."""
         lv = self.view.links.get(spec.key)
         if lv is None:
-            return
+            return None
         offset = {"orders": -7.0, "acks": 7.0}.get(spec.key, 0.0)
         a, b = self._ends(spec.src, spec.dst, offset)
-        color = QColor(STATUS_COLORS.get(lv.status, theme.MUTED))
+        color = QColor(status_color(lv.status))
         pen = QPen(color, 2.0 if lv.status not in ("idle", "off") else 1.4)
         if spec.kind == "shm":
             pen.setStyle(Qt.PenStyle.DashLine)
@@ -205,8 +233,63 @@ class SystemMap(QWidget):
             lines.append(lv.error[:48])
         elif lv.status == "stalled":
             lines.append("stalled")
-        mid = QPointF((a.x() + b.x()) / 2, (a.y() + b.y()) / 2)
-        _label(p, mid, lines, font, color, offset)
+        # the side of the lane (orders and acks run side by side): its label's side too
+        lane = (a.x() + b.x()) / 2 - (self.node_rect(spec.src).center().x()
+                                      + self.node_rect(spec.dst).center().x()) / 2 \
+            if abs(b.y() - a.y()) > abs(b.x() - a.x()) else \
+            (a.y() + b.y()) / 2 - (self.node_rect(spec.src).center().y()
+                                   + self.node_rect(spec.dst).center().y()) / 2
+        return a, b, lines, color, math.copysign(abs(offset), lane) if offset else 0.0
+
+    def _paint_label(self, p: QPainter, i: int, a: QPointF, b: QPointF, lines,
+                     color: QColor, offset: float) -> None:
+        """The label beside its link, whole where there is room, else in a shorter form
+        (its title and error, then its title alone), else none: never over a node or another
+        label. The whole label is the tooltip of the label or of the line."""
+        fm = p.fontMetrics()
+        others = [r for j, r in enumerate(self._lines) if r is not None and j != i]
+        taken = self.drawn["nodes"] + self.drawn["labels"] + [self._hops_area()]
+        forms = [lines]
+        if len(lines) > 2:
+            forms.append([lines[0], lines[-1]])
+        if len(lines) > 1:
+            forms.append(lines[:1])
+        for form in forms:
+            size = QSizeF(max(fm.horizontalAdvance(s) for s in form) + 10,
+                          fm.height() * len(form) + 4)
+            r, free = place_label(a, b, size, offset, taken, QRectF(self.rect()), others)
+            if free:
+                break
+        else:  # no room beside its link even for its title: the line alone (and its tip)
+            self.drawn["omitted"].append((self._lines[i], lines))
+            return
+        self.drawn["labels"].append(r)
+        self.drawn["label_text"].append((form, lines))
+        bg = QColor(theme.PLOT_BG)
+        bg.setAlpha(225)
+        p.fillRect(r, bg)
+        p.setPen(color)
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter, "\n".join(form))
+
+    def label_tip(self, pos: QPointF) -> str:
+        """The whole label under `pos` (a shortened one's figures and error)."""
+        drawn = getattr(self, "drawn", {})
+        shown = zip(drawn.get("labels", ()), (lines for _f, lines in drawn.get("label_text", ())))
+        for r, lines in list(shown) + drawn.get("omitted", []):
+            if r.contains(pos):
+                return "\n".join(lines)
+        return ""
+
+    def event(self, ev) -> bool:  # a C++ virtual
+        if ev.type() == QEvent.Type.ToolTip:
+            tip = guarded("the system map's tooltip", self.label_tip, QPointF(ev.pos())) or ""
+            if tip:
+                QToolTip.showText(ev.globalPos(), tip, self)
+            else:
+                QToolTip.hideText()
+                ev.ignore()
+            return True
+        return super().event(ev)
 
     def _paint_node(self, p: QPainter, key: str, font: QFont) -> None:
         nv = self.view.nodes.get(key)
@@ -239,50 +322,10 @@ class SystemMap(QWidget):
         p.setFont(font)
         p.setPen(QColor(theme.MUTED))
         p.drawText(r.adjusted(4, title_h, -4, -2),
-                   Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, _node_line(nv))
+                   Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, node_line(nv))
 
     def _paint_hops(self, p: QPainter, font: QFont) -> None:
-        top = self._diagram().bottom() + 4
-        area = QRectF(10, top, self.width() - 20, self.height() - top - 6)
-        if area.height() < 30:
-            return
-        p.setFont(font)
-        p.setPen(QColor(theme.MUTED))
-        v = self.view
-        head = "tick\u2192ack hop by hop: a typical order's p50 / each hop's p99, us"
-        if v.tick_to_ack:
-            head += (f"  (total {v.tick_to_ack[0]:,.0f} / {v.tick_to_ack[1]:,.0f} over "
-                     f"{v.hop_window_s:.0f} s)")
-        else:
-            head += ": no acknowledged order in the last seconds"
-        p.drawText(QRectF(area.left(), area.top(), area.width(), 16),
-                   Qt.AlignmentFlag.AlignLeft, head)
-        hist_w = min(170.0, area.width() * 0.35)
-        y = area.top() + 18
-        p.setPen(QColor(theme.TEXT))
-        for title, p50, p99 in v.hops:
-            text = f"{title}: " + ("-" if p50 is None else f"{p50:,.0f} / {p99:,.0f}")
-            p.drawText(QRectF(area.left(), y, area.width() - hist_w - 8, 15),
-                       Qt.AlignmentFlag.AlignLeft, text)
-            y += 14
-        self._paint_histogram(p, QRectF(area.right() - hist_w, area.top() + 18, hist_w,
-                                        area.height() - 20))
-
-    def _paint_histogram(self, p: QPainter, r: QRectF) -> None:
-        counts = self.view.histogram
-        if not counts or r.height() < 20 or not max(counts):
-            return
-        top = max(counts)
-        w = r.width() / len(counts)
-        color = QColor(theme.ACCENT)
-        for i, n in enumerate(counts):
-            h = (r.height() - 12) * n / top
-            p.fillRect(QRectF(r.left() + i * w + 0.5, r.bottom() - 12 - h, w - 1, h), color)
-        p.setPen(QColor(theme.MUTED))
-        p.drawText(QRectF(r.left(), r.bottom() - 11, r.width(), 11),
-                   Qt.AlignmentFlag.AlignLeft, "0.1 ms")
-        p.drawText(QRectF(r.left(), r.bottom() - 11, r.width(), 11),
-                   Qt.AlignmentFlag.AlignRight, "100 ms")
+        paint_hops(p, self._hops_area(), self.view, font, self.drawn["hops"])
 
     # -- clicks -----------------------------------------------------------------------------
     def node_at(self, pos: QPointF) -> Optional[str]:
@@ -328,38 +371,6 @@ class SystemMap(QWidget):
         return menu
 
 
-def _node_line(nv) -> str:
-    if nv is None:
-        return ""
-    if nv.key == "shm":
-        return nv.detail
-    if nv.key == "desk":
-        return "charts, orders, logs"
-    names = ""
-    if nv.names:
-        names = ", ".join(n + (" (ext.)" if n in nv.external else "") for n in nv.names) + "\n"
-    if nv.state == "remote":
-        return names + "remote (another machine)"
-    text = nv.state
-    if nv.pid:
-        text += f" \u00b7 pid {nv.pid}"
-    if nv.state == "running":  # (no-break spaces: a narrow node never wraps "0.8 / % CPU")
-        text += f" \u00b7 {nv.cpu_percent:.1f}\u00a0%\u00a0CPU"
-    return names + text
-
-
-def _edge_point(r: QRectF, toward: QPointF, shift: QPointF) -> QPointF:
-    """Where the line from r's centre (shifted) toward `toward` leaves r."""
-    c = r.center() + shift
-    dx, dy = toward.x() + shift.x() - c.x(), toward.y() + shift.y() - c.y()
-    if dx == 0 and dy == 0:
-        return c
-    sx = (r.width() / 2 + 4) / abs(dx) if dx else math.inf
-    sy = (r.height() / 2 + 4) / abs(dy) if dy else math.inf
-    s = min(sx, sy)
-    return QPointF(c.x() + dx * s, c.y() + dy * s)
-
-
 def _arrow(p: QPainter, a: QPointF, b: QPointF, color: QColor) -> None:
     angle = math.atan2(b.y() - a.y(), b.x() - a.x())
     size = 8.0
@@ -370,18 +381,3 @@ def _arrow(p: QPainter, a: QPointF, b: QPointF, color: QColor) -> None:
     path.lineTo(pts[2])
     path.closeSubpath()
     p.fillPath(path, color)
-
-
-def _label(p: QPainter, mid: QPointF, lines, font: QFont, color: QColor, offset: float) -> None:
-    p.setFont(font)
-    fm = p.fontMetrics()
-    w = max(fm.horizontalAdvance(s) for s in lines) + 10
-    h = fm.height() * len(lines) + 4
-    x = mid.x() - w / 2 + (offset * 9 if offset else 0)
-    r = QRectF(x, mid.y() - h / 2, w, h)
-    bg = QColor(theme.PLOT_BG)
-    bg.setAlpha(225)
-    p.fillRect(r, bg)
-    p.setPen(color)
-    p.drawText(r, Qt.AlignmentFlag.AlignCenter, "\n".join(lines))
-

@@ -22,7 +22,6 @@ class UniverseMap(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setBackground(theme.PLOT_BG)
         self.ci.setContentsMargins(2, 2, 2, 2)
         self.vb = self.addViewBox(lockAspect=True, enableMouse=False)
         self.vb.invertY(True)
@@ -30,11 +29,9 @@ class UniverseMap(pg.GraphicsLayoutWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.vb.addItem(self.image)
         self.mark = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
-        self.mark.setPen(pg.mkPen(theme.ACCENT, width=2, cosmetic=True))
         self.vb.addItem(self.mark)
-        cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(theme.SELL), QColor("#2a313c"),
-                                             QColor(theme.BUY)])
-        self.lut = cmap.getLookupTable(0.0, 1.0, 255)
+        self.restyle()
+        theme.notifier().changed.connect(self.restyle)
         self.symbols: list = []
         self.cols = 1
         self.scale = 1.0
@@ -42,6 +39,15 @@ class UniverseMap(pg.GraphicsLayoutWidget):
         self.scene().sigMouseClicked.connect(self._clicked)
         self.scene().sigMouseMoved.connect(self._moved)
         self.setMouseTracking(True)
+
+    def restyle(self) -> None:
+        """Colours from the palette in use: falls red, rises green, no change the border's
+        grey (drawn again with the next changes)."""
+        t = theme.current
+        self.setBackground(t.plot_bg)
+        self.mark.setPen(pg.mkPen(t.accent, width=2, cosmetic=True))
+        cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(t.sell), QColor(t.border), QColor(t.buy)])
+        self.lut = cmap.getLookupTable(0.0, 1.0, 255)
 
     def set_symbols(self, symbols) -> None:
         self.symbols = list(symbols)
@@ -76,7 +82,7 @@ class UniverseMap(pg.GraphicsLayoutWidget):
         img = np.clip((grid.reshape(rows, cols) / self.scale + 1.0) / 2.0, 0.0, 1.0)
         rgba = self.lut[np.nan_to_num(img * 254, nan=127).astype(np.intp)]
         rgba = np.concatenate((rgba, np.full(rgba.shape[:2] + (1,), 255, np.uint8)), axis=2)
-        rgba[np.isnan(grid.reshape(rows, cols))] = (13, 17, 23, 255)  # no price yet
+        rgba[np.isnan(grid.reshape(rows, cols))] = theme.rgba(theme.PLOT_BG, 255)  # no price
         self.image.setImage(rgba, autoLevels=False)
 
     def select(self, symbol: str) -> None:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 from typing import Optional
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QWidget
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter, QWidget
 
 from ..models.rates import FrameMeter
 from ..models.session import OrderSession
@@ -67,6 +67,10 @@ class MainWindow(QMainWindow):
         self.closing = False
         self.shutdown_done = False
         self.restored_geometry = False
+        # the palette the user chose last (View > Appearance), before any view is built
+        saved = settings.value("view/palette", "") if settings is not None else ""
+        if saved in theme.CHOICES and saved != theme.choice():
+            theme.apply_theme(QApplication.instance(), saved)
         cfg = adapter.config
         # sources and the models they keep
         self.listener = listener or OrdersListener(
@@ -91,7 +95,10 @@ class MainWindow(QMainWindow):
                                        Qt.DockWidgetArea.TopDockWidgetArea)
         self.settings_dock = self._dock("Settings", self.settings_panel,
                                         Qt.DockWidgetArea.TopDockWidgetArea)
-        self.splitDockWidget(self.process_dock, self.settings_dock, Qt.Orientation.Horizontal)
+        # (tabs until reset_layout lays the desk out for its size: side by side, they would
+        # make a window asked to be 1280 px wide 1394 px before it is shown)
+        self.tabifyDockWidget(self.process_dock, self.settings_dock)
+        self.process_dock.raise_()
         self.orders_dock = self._dock("Orders", self.orders_view,
                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.log_dock = self._dock("Logs", self.log_view.panel(),
@@ -123,9 +130,10 @@ class MainWindow(QMainWindow):
         self._shutdown_timer.setInterval(50)
         self._shutdown_timer.timeout.connect(self._check_shutdown)
 
-        self.resize(*first_size(self.screen()))
+        size = first_size(self.screen())
+        self.resize(*size)
         if not self._restore():  # a first run: the layout of this size (compact on a laptop)
-            self.reset_layout()
+            self.reset_layout(QSize(*size))
         self.update_status()
         self.listener.start()
 
@@ -159,14 +167,17 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, d)
         return d
 
-    def reset_layout(self) -> None:
-        """Every dock shown, docked where it starts and at its first size (View menu)."""
+    def reset_layout(self, size: Optional[QSize] = None) -> None:
+        """Every dock shown, docked where it starts and at its first size (View menu), for a
+        window of `size` (default: its size now; a window not yet shown may have grown past
+        the size it was asked for, to hold the docks as they were)."""
         docks = (self.process_dock, self.settings_dock, self.orders_dock, self.log_dock,
                  self.system_dock)
-        size = self.size()  # (docks side by side for a moment must not widen the window)
+        size = QSize(size or self.size())  # (docks side by side for a moment must not widen it)
         for d in docks:  # (out of every tab group first: none is left over, empty)
             d.setFloating(False)
             self.removeDockWidget(d)
+        self.resize(size)  # (what compact() and watchlist_needs_the_width() go by)
         wide_centre = self.watchlist_needs_the_width()
         for d in docks:
             d.setFloating(False)
@@ -180,6 +191,7 @@ class MainWindow(QMainWindow):
             d.show()
         if wide_centre:
             self.process_dock.raise_()
+            self.layout().activate()  # (see below)
             self.resize(size)
             self.default_layout()
             return
@@ -196,6 +208,9 @@ class MainWindow(QMainWindow):
                                  Qt.Orientation.Horizontal)
             self.tabifyDockWidget(self.orders_dock, self.system_dock)
         self.orders_dock.raise_()
+        # a window not yet shown keeps the minimum size its layout had when last activated
+        # (docks side by side: wider than asked) until it is activated again
+        self.layout().activate()
         self.resize(size)
         self.default_layout()
 
@@ -241,6 +256,15 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.log_dock], [196], Qt.Orientation.Vertical)
         if self.sampler.universe:
             self._make_room()
+
+    def set_palette(self, choice: str) -> None:
+        """View > Appearance: follow the OS's light/dark setting, or force one (remembered)."""
+        p = theme.apply_theme(QApplication.instance(), choice)
+        if self.settings is not None:
+            self.settings.setValue("view/palette", choice)
+        for c in theme.CHOICES:
+            self.menus.actions[f"palette_{c}"].setChecked(c == choice)
+        self.adapter.say(f"appearance: {choice} ({p.name} palette)")
 
     def _restore(self) -> bool:
         """Geometry and dock layout of the last run; False when there is none."""

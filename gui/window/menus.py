@@ -1,5 +1,5 @@
 """The desk's menu bar: File (open and save the stack, record, export, the log folder, quit),
-View (each dock, reset the layout), Processes (start and stop all, add a Strategy or a
+View (each dock, reset the layout, the light or dark palette), Processes (start and stop all, add a Strategy or a
 command, and each process's verbs, Remove for a stopped one: listed again whenever the stack
 changes) and Help (About, with the version and the docs' pages). Standard shortcuts where the platform has one
 (Quit is Ctrl+Q / Cmd+Q, through the ordered stop of closing the window)."""
@@ -11,13 +11,14 @@ from typing import Dict
 
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import Qt, QUrl, qVersion
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from engine.platforms.paths import APP_NAME, PROJECT_ROOT
 
 from ..models.desk import verbs_allowed
 from ..models.help import HELP_PAGES, anchor
+from ..views import theme
 
 
 def version() -> str:
@@ -125,6 +126,18 @@ class DeskMenus:
         menu.addSeparator()
         self._add(menu, "reset_layout", "Reset layout", w.reset_layout, "Ctrl+0",
                   "Every dock back in its place and size")
+        menu.addSeparator()
+        look = menu.addMenu("Appearance")
+        group = QActionGroup(self.window)
+        for choice, text, tip in (
+                ("system", "Follow the system", "Light or dark as the operating system is set"),
+                ("light", "Light", "The light palette, whatever the system says"),
+                ("dark", "Dark", "The dark palette, whatever the system says")):
+            action = self._add(look, f"palette_{choice}", text,
+                               lambda _=False, c=choice: w.set_palette(c), tip=tip)
+            action.setCheckable(True)
+            action.setChecked(choice == theme.choice())
+            group.addAction(action)
 
     def _processes(self, menu) -> None:
         a, w = self.window.adapter, self.window

@@ -23,10 +23,13 @@ REJECTED_TIP = "Frames the processes rejected (bad_frames)"
 class StatusLine:
     """The figures in the status bar, refreshed twice a second."""
 
-    FEED = {"live": (theme.GREEN, "\u25cf feed live"),
-            "stale": (theme.AMBER, "\u25a0 feed stale"),
-            "waiting": (theme.MUTED, "\u25cb waiting for prices"),
-            "off": (theme.MUTED, "\u25cb feed off")}
+    @staticmethod
+    def feed_words(feed: str):
+        """(colour, words) of the feed's state, in the palette in use."""
+        return {"live": (theme.GREEN, "\u25cf feed live"),
+                "stale": (theme.AMBER, "\u25a0 feed stale"),
+                "waiting": (theme.MUTED, "\u25cb waiting for prices"),
+                "off": (theme.MUTED, "\u25cb feed off")}.get(feed, (theme.MUTED, feed))
 
     def __init__(self, window):
         bar = window.statusBar()
@@ -63,13 +66,13 @@ class StatusLine:
                                  if text else "")
         self.tip = text
 
-    def show_message(self, text: str, color: str = theme.TEXT, seconds: float = 8.0) -> None:
-        self.message.setText(f"<span style='color:{color}'>{text}</span>")
+    def show_message(self, text: str, color: str = "", seconds: float = 8.0) -> None:
+        self.message.setText(f"<span style='color:{color or theme.TEXT}'>{text}</span>")
         self._message_until = time.monotonic() + seconds
 
     def update(self, figures: dict, fps: float, paused: bool) -> None:
         L = self.labels
-        color, text = self.FEED.get(figures["feed"], (theme.MUTED, figures["feed"]))
+        color, text = self.feed_words(figures["feed"])
         L["feed"].setText(f"<span style='color:{color}'>{text}</span>")
         L["ticks"].setText(f"<b>{figures['ticks_per_s']:,.0f}</b> ticks/s")
         L["latency"].setText(f"tick\u2192ack p50 <b>{fmt_us(figures['ack_p50_us'])}</b>  "

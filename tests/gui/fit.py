@@ -100,3 +100,30 @@ def cut_chart_titles(charts) -> List[Tuple[str, str, int, int]]:
         if need > room + SLACK:
             out.append((f"chart {key}", plain(item.text), int(need), int(room)))
     return out
+
+
+def crowded_axes(charts) -> List[Tuple[str, str]]:
+    """(plot, what) for each chart axis whose labels overprint one another, or whose title is
+    longer than its plot is tall (it would run into the next plot's)."""
+    from PySide6.QtGui import QImage, QPainter
+    out = []
+    for key, p in charts.plots.items():
+        for side in ("left", "bottom"):
+            ax = p.getAxis(side)
+            if not ax.isVisible() or not ax.style["showValues"]:
+                continue
+            image = QImage(4, 4, QImage.Format.Format_ARGB32)
+            painter = QPainter(image)
+            try:
+                specs = ax.generateDrawSpecs(painter)
+            finally:
+                painter.end()
+            rects = [r for r, _flags, _text in (specs[2] if specs else [])]
+            for i, r in enumerate(rects):
+                if any(r.adjusted(1, 1, -1, -1).intersects(o) for o in rects[:i]):
+                    out.append((key, f"{side} labels overprint"))
+                    break
+        ax = p.getAxis("left")
+        if ax.label.isVisible() and ax.label.boundingRect().width() > p.vb.height() + SLACK:
+            out.append((key, f"axis title {ax.labelString()!r} longer than the plot"))
+    return out

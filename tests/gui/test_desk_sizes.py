@@ -1,7 +1,8 @@
 """The desk at every size a user has (issue 26): at 1280 x 720, 1366 x 768, 1920 x 1080 and
 2560 x 1440, with 5, 50 and 500 symbols, no label, button, tab, table header, dock title or
 chart title is cut short (its text measured against the room it has: tests/gui/fit.py), and
-every row of the Processes shows its buttons whole. The layout is the one a first run makes
+every row of the Processes shows its buttons whole, no chart axis overprints its labels or
+runs its title into the next plot. The layout is the one a first run makes
 at that size (View > Reset layout)."""
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from engine.config.schema import parse_symbols
 
-from .fit import cut_chart_titles, cut_texts
+from .fit import crowded_axes, cut_chart_titles, cut_texts
 
 SIZES = [(1280, 720), (1366, 768), (1920, 1080), (2560, 1440)]
 
@@ -40,7 +41,7 @@ def test_nothing_is_cut_at_any_size(qtbot, make_desk, config, size, symbols):
         config = config.replace(symbols=parse_symbols(str(symbols)))
     _, window = make_desk(config)
     at_size(qtbot, window, size)
-    cut = cut_texts(window) + cut_chart_titles(window.charts)
+    cut = cut_texts(window) + cut_chart_titles(window.charts) + crowded_axes(window.charts)
     assert not cut, cut
     for row in window.process_panel.rows.values():
         for b in (row.start, row.stop, row.restart, row.kill):
@@ -48,3 +49,34 @@ def test_nothing_is_cut_at_any_size(qtbot, make_desk, config, size, symbols):
     if window.watchlist.isVisible():  # the charts get at least half the width beside it
         assert window.charts.width() >= window.width() // 2 - 20, \
             (window.charts.width(), window.width())
+
+
+@pytest.mark.parametrize("again", [False, True])
+def test_a_window_laid_out_before_it_shows_has_the_size_it_was_given(
+        qtbot, config, qsettings, monkeypatch, again):
+    """A first run sizes the window for its screen and lays it out for that size before it
+    is shown; the screenshot tool lays a built window out again for the size it wants. The
+    window must not grow past that size (docks side by side once made a window asked for
+    1280 px 1394 px wide, wider than a 1366 px laptop's screen)."""
+    from PySide6.QtCore import QSize
+
+    from gui.app import build_desk
+    from gui.window import main_window
+
+    from .conftest import shutdown, watch_for_bugs
+    monkeypatch.setattr(main_window, "first_size",
+                        lambda screen: (760, 720) if again else (1280, 720))
+    adapter, window = build_desk(config, settings=qsettings)
+    watch_for_bugs(adapter)
+    try:
+        if again:  # as tools/screenshot.py does (a first size too small for the desk)
+            window.resize(1280, 720)
+            window.reset_layout(QSize(1280, 720))
+        assert (window.width(), window.height()) == (1280, 720)  # before it is shown
+        window.show()
+        qtbot.waitExposed(window)
+        assert (window.width(), window.height()) == (1280, 720)
+        assert not cut_texts(window)
+    finally:
+        shutdown(qtbot, window, adapter)
+    assert not adapter.bugs

@@ -97,3 +97,69 @@ def test_the_map_animates_only_while_it_is_shown(qtbot, desk, start_all):
     before = smap.paints
     qtbot.wait(500)
     assert smap.paints == before
+
+
+def crowded_view():
+    """Every link down with its error, every figure long: the map at its most crowded."""
+    from gui.models.system import HOP_TITLES, LINKS, NODES, LinkView, NodeView, SystemView
+    nodes = {k: NodeView(k, state="running", pid=123456, cpu_percent=12.3,
+                         detail="ipcdesk_12345_abcdef12 · 36,256 B · 500 rows · 4,990 "
+                                "updates/s" if k == "shm" else "")
+             for k in NODES}
+    links = {s.key: LinkView(s, status="down", frames_per_s=4990.0, bytes_per_s=512_000.0,
+                             clients=12, error="[Errno 111] Connection refused")
+             for s in LINKS}
+    hops = [(title, 12345.0, 56789.0) for _, title in HOP_TITLES]
+    return SystemView(nodes=nodes, links=links, hops=hops, tick_to_ack=(1913.0, 5050.0),
+                      histogram=[1, 3, 9, 4, 1, 0], hop_window_s=7.0)
+
+
+def overlap(a, b) -> float:
+    r = a.intersected(b)
+    return max(r.width(), 0) * max(r.height(), 0)
+
+
+@pytest.mark.parametrize("size, whole", [((1366, 290), False), ((780, 424), False),
+                                         ((1000, 600), True), ((560, 330), False)])
+def test_no_map_text_covers_another_or_a_node_or_is_cut(qtbot, bare_adapter, size, whole):
+    """The map at every size its dock gets (the tabs above a watchlist, the compact
+    layout's tab, a desktop's, a small one) with an error on every link: no label covers a
+    node, another label or the hops, or leaves the map; each stays beside its own link,
+    whole where there is room, else shortened (its title kept, the whole in its tooltip);
+    a node holds its figures; no hop line is cut."""
+    from PySide6.QtCore import QRectF
+
+    from gui.models.system import LINKS
+    from gui.views.system_map import SystemMap
+    smap = SystemMap(bare_adapter)
+    qtbot.addWidget(smap)
+    smap.refresh_timer.stop()
+    smap.view = crowded_view()
+    smap.resize(*size)
+    smap.grab()  # painted once to size its nodes, then as shown
+    smap.grab()
+    room = QRectF(smap.rect())
+    nodes, labels = smap.drawn["nodes"], smap.drawn["labels"]
+    # a map smaller than any layout makes may leave a link unlabelled (its line's tip says
+    # it all); the desk's own sizes never
+    omitted = {lines[0].split(" :")[0] for _, lines in smap.drawn["omitted"]}
+    assert len(labels) + len(omitted) == len(LINKS)
+    assert not omitted or size == (560, 330), omitted
+    for line, lines in smap.drawn["omitted"]:
+        assert smap.label_tip(line.center()) == "\n".join(lines)
+    labelled = [s for s in LINKS if s.label not in omitted]
+    for i, (r, spec) in enumerate(zip(labels, labelled)):
+        assert room.contains(r), (spec.key, r)
+        assert not [n for n in nodes if overlap(r, n)], (spec.key, r)
+        assert not [o for o in labels[:i] if overlap(r, o)], (spec.key, r)
+        assert not overlap(r, smap._hops_area()), spec.key
+        a, b = smap.node_rect(spec.src).center(), smap.node_rect(spec.dst).center()
+        link = QRectF(a, b).normalized().adjusted(-9, -9, 9, 9)  # (its lane: 7 px aside)
+        assert r.adjusted(-8, -8, 8, 8).intersects(link), (spec.key, "away from its link")
+        form, lines = smap.drawn["label_text"][i]
+        assert form[0] == lines[0] and (form == lines or not whole), (spec.key, form)
+        assert smap.label_tip(r.center()) == "\n".join(lines)
+    for key in smap.view.nodes:
+        assert smap.node_rect(key).height() >= smap._node_h[key]
+    for r, text, shown in smap.drawn["hops"]:
+        assert room.contains(r) and shown == text, (text, shown)

@@ -113,6 +113,8 @@ def test_orders_sorted_filtered_exported_and_rejections_listed(qtbot, desk, tmp_
     ov.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
     qtys = [int(proxy.index(r, 3).data()) for r in range(proxy.rowCount())]
     assert qtys == sorted(qtys)
+    # (six orders of five symbols may hold no AAPL yet)
+    qtbot.waitUntil(lambda: any(c.symbol == "AAPL" for _, c in ov.model.rows), timeout=START_MS)
     qtbot.keyClicks(ov.filter_box, "aapl")
     assert proxy.rowCount() >= 1
     assert all(proxy.index(r, 4).data() == "AAPL" for r in range(proxy.rowCount()))

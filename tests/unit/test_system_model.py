@@ -106,6 +106,6 @@ def test_a_node_never_wraps_between_a_figure_and_its_unit():
     import re
 
     from gui.models.system import NodeView
-    from gui.views.system_map import _node_line
-    text = _node_line(NodeView("gateway", "running", pid=11, cpu_percent=0.8))
+    from gui.views.map_geometry import node_line
+    text = node_line(NodeView("gateway", "running", pid=11, cpu_percent=0.8))
     assert "0.8\u00a0%\u00a0CPU" in text and not re.search(r"\d \S*%|% CPU", text)

@@ -23,6 +23,7 @@ class SideLegend(pg.LabelItem):
         self.hidden: set = set()  # entries whose series the user hid (drawn struck through)
         self.on_click = None  # (entry index) -> None: a click on an entry
         super().__init__("", justify="left", size="8.5pt", color=theme.TEXT)
+
         self.setFlag(self.GraphicsItemFlag.ItemClipsChildrenToShape)
         self.setToolTip("Click an entry to hide or show its series")
 
@@ -49,6 +50,12 @@ class SideLegend(pg.LabelItem):
         if html != self._html:  # setText re-lays the item out: only when it changed
             self._html = html
             self.setText(html)
+
+    def restyle(self) -> None:
+        """The palette changed: the legend's own text colour (its entries' colours are the
+        panel's to set again)."""
+        self.opts["color"] = theme.TEXT
+        self._html = None
 
     def entry_at(self, y: float) -> int:
         """The entry at height `y` (the legend's own coordinates), or -1."""
@@ -106,7 +113,7 @@ def pct_entries(symbols, change, cols, universe: bool, movers: int = 5) -> list:
 def price_entries(selected: str, index: int, cfg) -> list:
     """The price legend: the symbol, both moving averages, the fills' marks."""
     return [(theme.symbol_color(index), SOLID, f"<b>{selected}</b>"),
-            ("#e6edf3", DASHED, f"MA {cfg.short_window}"),
-            ("#f0883e", DOTTED, f"MA {cfg.long_window}"),
+            (theme.MA_SHORT, DASHED, f"MA {cfg.short_window}"),
+            (theme.MA_LONG, DOTTED, f"MA {cfg.long_window}"),
             (theme.BUY, "\u25b2", "BUY"), (theme.SELL, "\u25bc", "SELL")]
 

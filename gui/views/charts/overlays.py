@@ -41,20 +41,31 @@ class ThresholdBands:
     """The sentiment plot's bullish and bearish thresholds: dashed lines and shaded zones."""
 
     def __init__(self, plot: pg.PlotItem):
-        self.bull_zone = self._zone((60, 100), (46, 204, 113, 34))
-        self.bear_zone = self._zone((0, 40), (255, 92, 92, 34))
+        self.bull_zone = self._zone((60, 100))
+        self.bear_zone = self._zone((0, 40))
         for z in (self.bull_zone, self.bear_zone):
             plot.addItem(z)
         # their labels at the left end: the right end is where the newest sentiment is drawn
-        self.bull_line = self._line(60, theme.BUY, "bullish > {value:.0f}", [(0, 1), (0, 1)])
-        self.bear_line = self._line(40, theme.SELL, "bearish < {value:.0f}", [(0, 0), (0, 0)])
+        self.bull_line = self._line(60, "bullish > {value:.0f}", [(0, 1), (0, 1)])
+        self.bear_line = self._line(40, "bearish < {value:.0f}", [(0, 0), (0, 0)])
         for line in (self.bull_line, self.bear_line):
             plot.addItem(line)
+        self.restyle()
+
+    def restyle(self) -> None:
+        t = theme.current
+        for zone, rgba, line, color in ((self.bull_zone, t.bull_zone, self.bull_line, t.buy),
+                                        (self.bear_zone, t.bear_zone, self.bear_line, t.sell)):
+            zone.setBrush(pg.mkBrush(*rgba))
+            line.setPen(pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
+            line.label.setColor(color)
+            line.label.fill = pg.mkBrush(*theme.rgba(t.plot_bg, 200))
+            line.label.update()
 
     @staticmethod
-    def _zone(region, rgba) -> pg.LinearRegionItem:
+    def _zone(region) -> pg.LinearRegionItem:
         z = pg.LinearRegionItem(region, orientation="horizontal", movable=False,
-                                brush=pg.mkBrush(*rgba), pen=pg.mkPen(None))
+                                pen=pg.mkPen(None))
         z.setZValue(-10)
         for line in z.lines:
             line.setPen(pg.mkPen(None))
@@ -62,12 +73,9 @@ class ThresholdBands:
         return z
 
     @staticmethod
-    def _line(pos, color, label, anchors) -> pg.InfiniteLine:
-        line = pg.InfiniteLine(pos=pos, angle=0, movable=False,
-                               pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine),
-                               label=label, labelOpts={"position": LABEL_AT, "color": color,
-                                                       "anchors": anchors,
-                                                       "fill": (13, 17, 23, 200)})
+    def _line(pos, label, anchors) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(pos=pos, angle=0, movable=False, label=label,
+                               labelOpts={"position": LABEL_AT, "anchors": anchors})
         line.setZValue(20)  # labels above the sentiment curve
         return line
 
@@ -85,15 +93,20 @@ class CrosshairLines:
     def __init__(self, plots: dict):
         self.lines = {}
         for key, p in plots.items():
-            v = pg.InfiniteLine(angle=90, movable=False,
-                                pen=pg.mkPen("#8b949e", width=1, style=Qt.PenStyle.DashLine))
-            h = pg.InfiniteLine(angle=0, movable=False,
-                                pen=pg.mkPen("#8b949e", width=1, style=Qt.PenStyle.DashLine))
+            v = pg.InfiniteLine(angle=90, movable=False)
+            h = pg.InfiniteLine(angle=0, movable=False)
             for line in (v, h):
                 line.setVisible(False)
                 line.setZValue(50)
                 p.addItem(line, ignoreBounds=True)
             self.lines[key] = (v, h)
+        self.restyle()
+
+    def restyle(self) -> None:
+        pen = pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine)
+        for v, h in self.lines.values():
+            v.setPen(pen)
+            h.setPen(pen)
 
     def show(self, key: str, x: float, y: float) -> None:
         for k, (v, h) in self.lines.items():

@@ -4,16 +4,13 @@ Every frame the PriceSampler (gui/sources/prices.py) samples the books into its 
 the panel then calls setData once per curve with the samples in view. Nothing is redrawn per
 message; curves clip to the view and downsample with the 'peak' method.
 
-Three plots share one time axis:
-* all symbols as % change from the left edge of the window (their price levels differ too
-  much for one price axis), with the live price and change in the legend;
-* the selected symbol in price units with the Strategy's short and long moving averages
-  (signal book rows) and BUY / SELL triangles where confirmations arrived;
-* news sentiment with the bullish / bearish thresholds and shaded zones.
-
-Auto-scroll follows the right edge; panning back stops it, returning to the right edge (or
-the Live button) resumes it. Pause freezes the drawing (sampling goes on). A crosshair shows
-the values under the cursor. `fps()` counts frames actually rendered in the last second.
+Four plots share one time axis: all symbols as % change from the left edge of the window
+(with the live change in the legend); the selected symbol in price units with the Strategy's
+moving averages and BUY / SELL triangles where confirmations arrived; news sentiment with the
+thresholds and shaded zones; the session's P&L. Auto-scroll follows the right edge; panning
+back stops it, the Live button resumes it. Pause freezes the drawing (sampling goes on). A
+crosshair shows the values under the cursor. `fps()` counts frames rendered in the last
+second. A palette change (View > Appearance, or the OS's) redraws every colour at once.
 """
 from __future__ import annotations
 
@@ -87,6 +84,16 @@ class ChartsPanel(QWidget):
         self.tools = ChartTools(self)  # export, the price's y zoom, legend clicks
         self.paint_counter = ViewportWatcher(self.hide_crosshair, self)
         self.glw.viewport().installEventFilter(self.paint_counter)
+        theme.notifier().changed.connect(self.restyle)
+
+    def restyle(self) -> None:
+        """The palette changed: every pen, legend and title in its colours, drawn now."""
+        self.view.restyle()
+        for c, pen in zip(self.pct_curves, pct_pens(len(self.symbols), self.universe)):
+            c.setPen(pen)
+        self._legend_next = self._equity_next = 0.0
+        self._show_symbol(self.selected)  # its pen, the averages' names, the titles
+        self._render(time.time())
 
     # the history, as the sampler keeps it
     data = property(lambda self: self.sampler.data)

@@ -48,10 +48,6 @@ def new_plot(glw: pg.GraphicsLayoutWidget, row: int, show_time: bool,
     shrinkable(p.titleLabel)
     p.setDownsampling(auto=True, mode="peak")
     p.getAxis("left").setWidth(AXIS_WIDTH)
-    for name in ("left", "bottom"):
-        ax = p.getAxis(name)
-        ax.setPen(pg.mkPen(theme.GRID))
-        ax.setTextPen(pg.mkPen(theme.MUTED))
     if not show_time:
         p.getAxis("bottom").setStyle(showValues=False)
         p.getAxis("bottom").setHeight(6)
@@ -60,7 +56,27 @@ def new_plot(glw: pg.GraphicsLayoutWidget, row: int, show_time: bool,
     p.disableAutoRange()
     p.vb.sigRangeChangedManually.connect(on_manual_range)
     p.grid = GridItem(p.vb, axis, p.getAxis("left"))
+    p.fixed_ticks = None  # (value, ...) of a plot whose ticks are fixed (the sentiment's)
+    p.vb.sigResized.connect(lambda *_: guarded("fitting an axis", fit_axis, p))
     return p
+
+
+def fit_axis(p: pg.PlotItem) -> None:
+    """A y axis for its plot's height, however short the window makes it: its title only
+    where it fits along the axis (the plot's own title names it anyway), and fixed ticks
+    thinned until no two of their labels overprint (pyqtgraph thins its own)."""
+    ax, h = p.getAxis("left"), p.vb.height()
+    if h <= 0:
+        return
+    wanted = ax.label.boundingRect().width() <= h
+    if ax.style["showValues"] and wanted != ax.label.isVisible():
+        ax.showLabel(wanted)
+    if p.fixed_ticks:
+        line = QFontMetrics(ax.style.get("tickFont") or QFont()).height() + 2
+        values = p.fixed_ticks
+        while len(values) > 2 and h / (len(values) - 1) < line:
+            values = values[::2] if len(values) % 2 else values[::len(values) - 1]
+        ax.setTicks([[(v, str(v)) for v in values]])
 
 
 class GridItem(pg.GraphicsObject):
@@ -72,11 +88,15 @@ class GridItem(pg.GraphicsObject):
     def __init__(self, vb, xaxis=None, yaxis=None, y_values=None):
         super().__init__()
         self.vb, self.xaxis, self.yaxis, self.y_values = vb, xaxis, yaxis, y_values
-        self.pen = QPen(QColor(255, 255, 255, 20))
-        self.pen.setCosmetic(True)
+        self.restyle()
         self.setParentItem(vb)
         self.setZValue(-100)  # under the curves
         vb.sigResized.connect(self._resized)
+
+    def restyle(self) -> None:
+        self.pen = QPen(QColor(*theme.current.grid_rgba))
+        self.pen.setCosmetic(True)
+        self.update()
 
     def _resized(self, *_):
         self.prepareGeometryChange()
@@ -121,12 +141,13 @@ class GridItem(pg.GraphicsObject):
             p.drawLines(lines)
 
 
-def axis_with_zero(p: pg.PlotItem, label: str, units: str) -> None:
-    """A y axis in plain units (no SI prefix) and a dashed line at zero."""
+def axis_with_zero(p: pg.PlotItem, label: str, units: str) -> pg.InfiniteLine:
+    """A y axis in plain units (no SI prefix) and a dashed line at zero (returned)."""
     p.setLabel("left", label, units=units)
     p.getAxis("left").enableAutoSIPrefix(False)
-    p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(
-        theme.MUTED, width=1, style=Qt.PenStyle.DashLine)))
+    zero = pg.InfiniteLine(pos=0, angle=0)
+    p.addItem(zero)
+    return zero
 
 
 class ChartPlots:
@@ -151,13 +172,14 @@ class ChartPlots:
         self._build_sentiment_plot()
         self._build_pnl_plot()
         self.crosshair = CrosshairLines(self.plots)
+        self.restyle()
         self._mouse_proxy = pg.SignalProxy(self.glw.scene().sigMouseMoved, rateLimit=60,
                                            slot=on_mouse_moved)
         self.glw.viewport().setMouseTracking(True)
 
     def _build_pct_plot(self) -> None:
         p = self.pct_plot
-        axis_with_zero(p, "change", units="%")
+        self.pct_zero = axis_with_zero(p, "change", units="%")
         self.pct_legend = SideLegend()
         self.glw.addItem(self.pct_legend, row=0, col=1)
 
@@ -167,15 +189,11 @@ class ChartPlots:
         p.getAxis("left").enableAutoSIPrefix(False)
         self.price_legend = SideLegend()
         self.glw.addItem(self.price_legend, row=1, col=1)
-        self.price_curve = tune(p.plot(pen=line_pen(theme.ACCENT), connect="finite"))
-        self.short_curve = tune(p.plot(pen=line_pen("#e6edf3", Qt.PenStyle.DashLine),
-                                       connect="finite"))
-        self.long_curve = tune(p.plot(pen=line_pen("#f0883e", Qt.PenStyle.DotLine),
-                                      connect="finite"))
-        self.buy_scatter = pg.ScatterPlotItem(symbol="t1", size=13, brush=pg.mkBrush(theme.BUY),
-                                              pen=pg.mkPen("#0b2e17", width=1))
-        self.sell_scatter = pg.ScatterPlotItem(symbol="t", size=13, brush=pg.mkBrush(theme.SELL),
-                                               pen=pg.mkPen("#3a0b0b", width=1))
+        self.price_curve = tune(p.plot(connect="finite"))  # (its pen: the symbol's colour)
+        self.short_curve = tune(p.plot(connect="finite"))
+        self.long_curve = tune(p.plot(connect="finite"))
+        self.buy_scatter = pg.ScatterPlotItem(symbol="t1", size=13)
+        self.sell_scatter = pg.ScatterPlotItem(symbol="t", size=13)
         p.addItem(self.buy_scatter)
         p.addItem(self.sell_scatter)
 
@@ -183,26 +201,57 @@ class ChartPlots:
         sp = self.sent_plot
         sp.setLabel("left", "sentiment")
         sp.setYRange(0, 100, padding=0.04)
-        sp.getAxis("left").setTicks([[(v, str(v)) for v in (0, 25, 50, 75, 100)]])
+        sp.fixed_ticks = (0, 25, 50, 75, 100)  # (fewer where the plot is short: fit_axis)
+        fit_axis(sp)
         sp.grid.y_values = (25, 50, 75)
         self.bands = ThresholdBands(sp)
         self.bull_line, self.bear_line = self.bands.bull_line, self.bands.bear_line
-        self.sent_curve = tune(sp.plot(pen=line_pen("#e6edf3"), stepMode="left",
-                                       connect="finite"))  # (a gap breaks it too)
+        self.sent_curve = tune(sp.plot(stepMode="left", connect="finite"))  # (a gap breaks it)
 
     def _build_pnl_plot(self) -> None:
         """The session's total P&L over time (an equity curve), the fills marked on it; with
         several accounts, a curve each (drawn by ChartsPanel)."""
         p = self.pnl_plot
-        axis_with_zero(p, "P&L", units="$")
+        self.pnl_zero = axis_with_zero(p, "P&L", units="$")
         self.pnl_legend = SideLegend()  # with several accounts: the total and each one
         self.glw.addItem(self.pnl_legend, row=3, col=1)
         self.account_curves = {}  # account -> its curve (ChartsPanel makes them)
-        self.pnl_curve = tune(p.plot(pen=line_pen(theme.ACCENT), connect="finite"))
-        self.pnl_buys = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.BUY))
-        self.pnl_sells = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.SELL))
+        self.pnl_curve = tune(p.plot(connect="finite"))
+        self.pnl_buys = pg.ScatterPlotItem(size=6, pen=None)
+        self.pnl_sells = pg.ScatterPlotItem(size=6, pen=None)
         p.addItem(self.pnl_buys)
         p.addItem(self.pnl_sells)
+
+    def restyle(self) -> None:
+        """Every colour of the plots from the palette in use (at construction, and when the
+        palette changes: the desk follows a light/dark switch without a restart). The
+        curves that change colour with the data (the symbols', the accounts') and the
+        legends' entries are drawn again by the panel on its next frame."""
+        t = theme.current
+        self.glw.setBackground(t.plot_bg)
+        for p in self.plots.values():
+            for name in ("left", "bottom"):
+                ax = p.getAxis(name)
+                ax.setPen(pg.mkPen(t.grid))
+                ax.setTextPen(pg.mkPen(t.muted))
+            p.grid.restyle()
+        for zero in (self.pct_zero, self.pnl_zero):
+            zero.setPen(pg.mkPen(t.muted, width=1, style=Qt.PenStyle.DashLine))
+        self.short_curve.setPen(line_pen(t.ma_short, Qt.PenStyle.DashLine))
+        self.long_curve.setPen(line_pen(t.ma_long, Qt.PenStyle.DotLine))
+        self.sent_curve.setPen(line_pen(t.ma_short))
+        self.pnl_curve.setPen(line_pen(t.accent))
+        outline = pg.mkPen(t.plot_bg, width=1)  # a triangle stands out from the curve under it
+        self.buy_scatter.setBrush(pg.mkBrush(t.buy))
+        self.buy_scatter.setPen(outline)
+        self.sell_scatter.setBrush(pg.mkBrush(t.sell))
+        self.sell_scatter.setPen(outline)
+        self.pnl_buys.setBrush(pg.mkBrush(t.buy))
+        self.pnl_sells.setBrush(pg.mkBrush(t.sell))
+        self.bands.restyle()
+        self.crosshair.restyle()
+        for legend in (self.pct_legend, self.price_legend, self.pnl_legend):
+            legend.restyle()
 
 
     def draw_accounts(self, curves, latest, picked, left: float, right: float) -> list:

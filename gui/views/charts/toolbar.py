@@ -58,11 +58,13 @@ class ChartToolbar(QWidget):
         tb.addWidget(self.readout, 1)
 
 
-FEED_BADGES = {"live": f"<span style='color:{theme.GREEN}'>\u25cf live</span>",
-               "stale": f"<span style='color:{theme.AMBER}'>\u25a0 feed stale: showing the "
-                        f"last prices</span>",
-               "waiting": f"<span style='color:{theme.MUTED}'>\u25cb waiting for prices</span>",
-               "off": f"<span style='color:{theme.MUTED}'>\u25cb feed off</span>"}
+def feed_badge(feed: str) -> str:
+    """The feed's state beside a title, in the palette in use."""
+    color, text = {"live": (theme.GREEN, "\u25cf live"),
+                   "stale": (theme.AMBER, "\u25a0 feed stale: showing the last prices"),
+                   "waiting": (theme.MUTED, "\u25cb waiting for prices"),
+                   "off": (theme.MUTED, "\u25cb feed off")}[feed]
+    return f"<span style='color:{color}'>{text}</span>"
 
 
 TITLE_SIZE = "9.5pt"
@@ -87,7 +89,7 @@ def plot_title_forms(feed: str, selected: str, cfg, movers: int = 0) -> List[Lis
     first = (f"Best {movers}, worst {movers} of {len(cfg.symbols):,}" if movers
              else "All symbols")
     short = f"{movers} + {movers} of {len(cfg.symbols):,}" if movers else "All symbols"
-    badge = f" &nbsp; {FEED_BADGES[feed]}"
+    badge = f" &nbsp; {feed_badge(feed)}"
     ma = f"MA {cfg.short_window} / MA {cfg.long_window}"
     forms = (
         [(first, " \u00b7 % change in the window" + badge), (first, " \u00b7 %" + badge),
