@@ -147,14 +147,16 @@ class OrdersView(QWidget):
             2 * self.pos_table.frameWidth() + 2
         self.pos_table.setMinimumWidth(need)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
+        # the positions beside the orders where the pane is wide enough for both, else
+        # under them (a laptop's window: the charts keep the width)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.tabs)
         self.pos_pane = titled("Positions", self.pos_table)
         split.addWidget(self.pos_pane)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 0)  # (what is left goes to the orders: their account)
-        split.setSizes([390, need])
         split.setChildrenCollapsible(False)
+        self._pos_width = need
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -171,6 +173,23 @@ class OrdersView(QWidget):
         adapter.configChanged.connect(self._on_config_changed)
         self._on_config_changed(adapter.config)
         self._on_connection_changed()
+
+    def side_by_side_width(self) -> int:
+        """The pane's width that holds the orders and the positions side by side."""
+        return (self.tabs.minimumSizeHint().width() + self._pos_width
+                + 2 * self.layout().contentsMargins().left() + 12)
+
+    def resizeEvent(self, ev) -> None:  # a C++ virtual: nothing here raises
+        super().resizeEvent(ev)
+        wide = ev.size().width() >= self.side_by_side_width() + 20  # (20 px: no flapping)
+        narrow = ev.size().width() < self.side_by_side_width()
+        orientation = self.split.orientation()
+        if wide and orientation == Qt.Orientation.Vertical:
+            self.split.setOrientation(Qt.Orientation.Horizontal)
+            self.split.setSizes([ev.size().width() - self._pos_width, self._pos_width])
+        elif narrow and orientation == Qt.Orientation.Horizontal:
+            self.split.setOrientation(Qt.Orientation.Vertical)
+            self.split.setSizes([3 * ev.size().height() // 5, 2 * ev.size().height() // 5])
 
     def _header_row(self) -> QHBoxLayout:
         """The count, the rejections and the P&L; the account shown and the listener's link

@@ -80,3 +80,54 @@ def test_a_window_laid_out_before_it_shows_has_the_size_it_was_given(
     finally:
         shutdown(qtbot, window, adapter)
     assert not adapter.bugs
+
+
+def dock_tab_bars(window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabBar
+    return [b for b in window.findChildren(QTabBar, options=Qt.FindChildOption.
+                                           FindDirectChildrenOnly) if b.isVisible()]
+
+
+def placed_right(window, bar) -> bool:
+    """`bar` sits just under a dock on screen, as wide, and names that dock's group."""
+    from PySide6.QtWidgets import QDockWidget
+    titles = {bar.tabText(i) for i in range(bar.count())}
+    r = bar.geometry()
+    for dock in window.findChildren(QDockWidget):
+        g = dock.geometry()
+        group = {dock.windowTitle()} | {d.windowTitle() for d in window.tabifiedDockWidgets(dock)}
+        if window.rect().intersects(g) and titles == group and r.left() == g.left() \
+                and r.width() == g.width() and 0 <= r.top() - g.bottom() <= 40:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("symbols", [5, 50])
+def test_reset_layout_again_leaves_every_tab_bar_in_place_and_working(
+        qtbot, make_desk, config, symbols):
+    """Reset layout, again and again: each group of tabbed docks keeps one tab bar under it
+    that switches its tabs, and no bar of a group taken apart stays on screen (Qt left an
+    'Orders | System' bar over the status bar, and the tabs above a watchlist without one)."""
+    from PySide6.QtCore import Qt
+    if symbols != 5:
+        config = config.replace(symbols=parse_symbols(str(symbols)))
+    _, window = make_desk(config)
+    at_size(qtbot, window, (1280, 720))
+    for _ in range(3):
+        window.reset_layout()
+        # (the layout applies, then a zero timer tidies its bars)
+        try:
+            qtbot.waitUntil(lambda: dock_tab_bars(window) and all(
+                placed_right(window, b) for b in dock_tab_bars(window)), timeout=2_000)
+        except qtbot.TimeoutError:
+            out = [(b.geometry().getRect(), b.tabText(0)) for b in dock_tab_bars(window)]
+            pytest.fail(f"tab bars out of place: {out}")
+        bars = dock_tab_bars(window)
+        bar = next(b for b in bars if "Settings" in [b.tabText(i) for i in range(b.count())])
+        i = [bar.tabText(j) for j in range(bar.count())].index("Settings")
+        where = bar.mapTo(window, bar.tabRect(i).center())
+        top = window.childAt(where)
+        qtbot.mouseClick(top, Qt.MouseButton.LeftButton, pos=top.mapFrom(window, where))
+        qtbot.waitUntil(lambda: not window.settings_dock.visibleRegion().isEmpty(), timeout=2_000)
+        window.process_dock.raise_()
