@@ -17,8 +17,7 @@ import time
 from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QDockWidget, QMainWindow, QSplitter, QTabBar,
-                               QWidget)
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter, QWidget
 
 from ..models.rates import FrameMeter
 from ..models.session import OrderSession
@@ -26,7 +25,6 @@ from ..recording.recorder import RecordControls
 from ..sources.confirmations import OrdersListener
 from ..sources.prices import PriceSampler
 from ..views import theme
-from ..views.guard import guarded
 from ..views.charts.panel import ChartsPanel
 from ..views.log_view import LogView
 from ..views.orders import OrdersView
@@ -196,7 +194,6 @@ class MainWindow(QMainWindow):
             self.layout().activate()  # (see below)
             self.resize(size)
             self.default_layout()
-            QTimer.singleShot(0, self._hide_stale_tab_bars)  # (once the layout is applied)
             return
         if self.compact():
             # a laptop's window: the processes take the width (their buttons whole), the
@@ -216,36 +213,6 @@ class MainWindow(QMainWindow):
         self.layout().activate()
         self.resize(size)
         self.default_layout()
-        QTimer.singleShot(0, self._hide_stale_tab_bars)  # (once the layout is applied)
-
-    def showEvent(self, ev) -> None:  # a C++ virtual: nothing here raises
-        super().showEvent(ev)
-        QTimer.singleShot(0, self._hide_stale_tab_bars)  # (a layout made before it showed)
-
-    def _hide_stale_tab_bars(self) -> None:
-        guarded("tidying the docks' tab bars", self._tidy_tab_bars)
-
-    def _tidy_tab_bars(self) -> None:
-        """Qt keeps the tab bars of the dock groups a new layout took apart, visible where they
-        were (a second Reset layout left an 'Orders | System' bar over the status bar), and
-        may leave a group it made again without one (the tabs above a watchlist lost their
-        bar): the layout is restored from itself, which makes each group's bar again, then
-        every bar not just under a dock on screen, holding that dock's group, is hidden."""
-        self.restoreState(self.saveState(STATE_VERSION), STATE_VERSION)
-        shown = self.rect()
-        places = []  # (dock's rect, its group's titles)
-        for dock in self.findChildren(QDockWidget):
-            g = dock.geometry()
-            if dock.isVisible() and shown.intersects(g):  # (tabs behind are moved away)
-                places.append((g, {dock.windowTitle()} | {d.windowTitle() for d in
-                                                          self.tabifiedDockWidgets(dock)}))
-        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
-            r = bar.geometry()
-            titles = {bar.tabText(i) for i in range(bar.count())}
-            if bar.isVisible() and not any(
-                    titles == group and r.left() == g.left() and r.width() == g.width()
-                    and 0 <= r.top() - g.bottom() <= 40 for g, group in places):
-                bar.hide()
 
     def watchlist_needs_the_width(self) -> bool:
         """A watchlist, the orders beside it and charts of at least half the window do not
