@@ -327,9 +327,12 @@ class MainWindow(QMainWindow):
         self.status.show_message("\u26a0 " + text, theme.RED, 12.0)
 
     def _on_state_changed(self, name, state, pid, exitcode, detail) -> None:
+        title = self.adapter.model.title(name)
         if state == "crashed" and not self.closing:
-            self.status.show_message(f"\u26a0 {self.adapter.model.title(name)} "
-                                     f"{state_text(state, detail)}", theme.RED, 10.0)
+            self.status.show_message(f"\u26a0 {title} {state_text(state, detail)}",
+                                     theme.RED, 10.0)
+        elif state in ("starting", "running"):  # its crash is no longer news
+            self.status.clear_message(f"\u26a0 {title} ")
 
     # -- shutdown -----------------------------------------------------------------------
     def closeEvent(self, event) -> None:

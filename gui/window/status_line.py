@@ -1,6 +1,7 @@
 """The status bar's figures, refreshed twice a second, and its passing messages."""
 from __future__ import annotations
 
+import re
 import time
 
 from PySide6.QtCore import QEvent, QObject
@@ -69,6 +70,13 @@ class StatusLine:
     def show_message(self, text: str, color: str = "", seconds: float = 8.0) -> None:
         self.message.setText(f"<span style='color:{color or theme.TEXT}'>{text}</span>")
         self._message_until = time.monotonic() + seconds
+
+    def clear_message(self, starting: str) -> None:
+        """Take our message down now if it begins with `starting` (a crash's, once the
+        process runs again: the status line says what is so)."""
+        if self._message_until and re.sub(r"<[^>]*>", "", self.message.text()).startswith(starting):
+            self.message.setText("")
+            self._message_until = 0.0
 
     def update(self, figures: dict, fps: float, paused: bool) -> None:
         L = self.labels

@@ -42,6 +42,12 @@ def test_kill_button_kills_at_once_and_is_never_undone(qtbot, desk, start_all):
     qtbot.wait(int(BACKOFF_START_S * 1000) + 700)  # longer than the first backoff
     assert panel.state_of("orderbook") == "crashed"
     assert panel.state_of("gateway") == "running"
+    # the status line says so for 10 s, and no longer once it runs again (the demo tour's
+    # "Start the OrderBook again" step showed "OrderBook killed" beside four running)
+    assert "OrderBook killed" in desk.status.message.text()
+    row.start.click()
+    qtbot.waitUntil(lambda: panel.state_of("orderbook") == "running", timeout=10_000)
+    assert "OrderBook" not in desk.status.message.text()
 
 
 def test_the_map_and_the_status_bar_count_shared_memory_alike(qtbot, desk, start_all):
