@@ -174,22 +174,18 @@ class OrdersView(QWidget):
         self._on_config_changed(adapter.config)
         self._on_connection_changed()
 
-    def side_by_side_width(self) -> int:
-        """The pane's width that holds the orders and the positions side by side."""
-        return (self.tabs.minimumSizeHint().width() + self._pos_width
-                + 2 * self.layout().contentsMargins().left() + 12)
-
     def resizeEvent(self, ev) -> None:  # a C++ virtual: nothing here raises
+        """The positions beside the orders where both fit (20 px over: no flapping), else
+        under them."""
         super().resizeEvent(ev)
-        wide = ev.size().width() >= self.side_by_side_width() + 20  # (20 px: no flapping)
-        narrow = ev.size().width() < self.side_by_side_width()
-        orientation = self.split.orientation()
-        if wide and orientation == Qt.Orientation.Vertical:
-            self.split.setOrientation(Qt.Orientation.Horizontal)
-            self.split.setSizes([ev.size().width() - self._pos_width, self._pos_width])
-        elif narrow and orientation == Qt.Orientation.Horizontal:
-            self.split.setOrientation(Qt.Orientation.Vertical)
-            self.split.setSizes([3 * ev.size().height() // 5, 2 * ev.size().height() // 5])
+        w, h = ev.size().width(), ev.size().height()
+        both = self.tabs.minimumSizeHint().width() + self._pos_width + 24
+        flat = self.split.orientation() == Qt.Orientation.Horizontal
+        if not flat and w >= both + 20 or flat and w < both:
+            self.split.setOrientation(Qt.Orientation.Vertical if flat else
+                                      Qt.Orientation.Horizontal)
+            self.split.setSizes([3 * h // 5, 2 * h // 5] if flat else [w - self._pos_width,
+                                                                      self._pos_width])
 
     def _header_row(self) -> QHBoxLayout:
         """The count, the rejections and the P&L; the account shown and the listener's link
