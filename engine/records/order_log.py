@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import mmap
 import os
 import time
 from collections import deque
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional
 
 from engine.protocol import Confirm, Order, SessionState
+from engine.records.seen_ids import WINDOW, SeenIds
 from engine.trading.pnl import AccountBooks, PnLBook
 
 # the columns of an export, in the order a person reads an order
@@ -44,11 +46,13 @@ class OrderLog:
     --sync-orders flag) each flush also waits for the disk (fsync): one fsync for all the
     orders that arrived together (group commit), so it costs a batch, not an order."""
 
-    def __init__(self, path: Path, log: logging.Logger, sync: bool = False):
+    def __init__(self, path: Path, log: logging.Logger, sync: bool = False,
+                 window: int = WINDOW):
         self.path = path
         self.sync = sync
         self.syncs = 0
-        self.known: Dict[str, int] = {}
+        # the ids logged, for deduplication: the latest ones, and counters (seen_ids.py)
+        self.seen = SeenIds(self.find, window=window)
         self.positions: Dict[str, Dict[str, int]] = {}
         # the session as a listener sees it: every account together (position, fills and
         # P&L per symbol in one book), and the latest orders
@@ -61,7 +65,7 @@ class OrderLog:
         bad = []
         for rec in read_order_log(path, on_skip=bad.append):
             oid, coid = rec["order_id"], rec["client_order_id"]
-            self.known[coid] = oid
+            self.seen.add(coid, oid)
             self.next_id = max(self.next_id, oid + 1)
             self._position(rec)
             self._seen(oid, coid, rec["side"], rec["qty"], rec["symbol"], rec["price"],
@@ -114,7 +118,7 @@ class OrderLog:
     def add(self, order: Order, account: str) -> int:
         oid = self.next_id
         self.next_id += 1
-        self.known[order.client_order_id] = oid
+        self.seen.add(order.client_order_id, oid)
         self._move(account, order)
         now = round(time.time(), 6)
         self._seen(oid, order.client_order_id, order.side, order.qty, order.symbol,
@@ -128,6 +132,33 @@ class OrderLog:
              f'"price":{float(order.price)!r},"account":{_LINE(account)},'
              f'"time":{now!r}}}\n').encode("utf-8"))
         return oid
+
+    def find(self, coid: str) -> Optional[int]:
+        """The order id of the latest order the log on disk holds with client_order_id
+        `coid`, or None (a search of the file: for a resend older than what is kept in
+        memory)."""
+        self.flush()
+        quoted = _LINE(coid).encode("utf-8")
+        with self.path.open("rb") as fh:
+            try:
+                mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # an empty file
+                return None
+            with mm:
+                end = len(mm)
+                while True:
+                    i = mm.rfind(quoted, 0, end)
+                    if i < 0:
+                        return None
+                    start = mm.rfind(b"\n", 0, i) + 1
+                    stop = mm.find(b"\n", i)
+                    try:
+                        rec = json.loads(mm[start:stop if stop >= 0 else len(mm)])
+                        if rec.get("client_order_id") == coid:
+                            return int(rec["order_id"])
+                    except (ValueError, KeyError, TypeError, AttributeError):
+                        pass  # a line cut short, or the id's text inside another field
+                    end = start
 
     def flush(self) -> None:
         """Write and flush everything added since the last flush: call before sending acks."""

@@ -86,7 +86,7 @@ class OrderDesk:
             if order.client_order_id is None:  # an order written to the assignment
                 order = order.with_id(self.assign_id(peer_id))
             coid = order.client_order_id
-            oid = self.orders.known.get(coid)
+            oid = self.orders.seen.get(coid)
             if oid is not None:
                 self.duplicates += 1
                 replies.append(Ack(client_order_id=coid, order_id=oid, status="duplicate").encode())
