@@ -114,3 +114,20 @@ def test_the_desk_bench_measures_a_universe(tmp_path):
     assert set(r["cpu_percent"]) == {"gateway", "orderbook", "strategy", "order_manager"}
     assert r["tick_to_decision_us"]["count"] > 0 and r["exit_codes"]["strategy"] == 0
     assert r["shm_bytes"] == 2 * 128 + 72 * 50 and r["shm_bytes_per_symbol"] == 72.0
+
+
+def test_the_soak_reports_each_processs_memory_over_the_run(tmp_path):
+    """`--only soak`: each process's resident memory at the start, a fifth, half and the end
+    of the run, its growth, the shape of it, and nothing lost (issue 27, point 5)."""
+    out = tmp_path / "soak.md"
+    res = subprocess.run([sys.executable, "-m", "tools.bench", "--only", "soak", "--smoke",
+                          "--out", str(out), "--shm-name", unique_shm_name()[:20]],
+                         cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    soak = json.loads(out.with_suffix(".json").read_text())["results"]["soak"]
+    assert soak["nothing_lost"] and soak["orders"] > 0 and soak["symbols"] == 500
+    assert set(soak["processes"]) == {"gateway", "orderbook", "strategy", "order_manager"}
+    for p in soak["processes"].values():
+        assert 0 < p["rss_start_mb"] and 0 < p["rss_end_mb"] and "bytes_per_order" in p
+    assert len(soak["series"]["s"]) == len(soak["series"]["rss_mb"]["order_manager"]) >= 1
+    assert "soak 500 symbols" in res.stdout

@@ -83,13 +83,14 @@ def test_an_order_log_kept_for_hours_grows_no_memory_and_answers_any_resend(tmp_
     finally:
         tracemalloc.stop()
     assert sizes[1] - sizes[0] < 200_000, sizes  # 30,000 more orders: < 7 bytes each
-    replies, accepted = desk.handle([frame("strategy-ab12cd-1"), frame("strategy-ab12cd-40001")])
+    replies, _ = desk.handle([frame("strategy-ab12cd-1"), frame("strategy-ab12cd-40001")])
     got = [Ack.from_dict(decode_json(r[:-1])) for r in replies]
     assert [(a.status, a.order_id) for a in got] == [("duplicate", 1), ("accepted", 40_001)]
     assert log.seen.searches == 1  # the old one only: a new id is never searched for
     log.close()
     again = OrderLog(path, LOG, window=500)
-    assert again.seen.get("strategy-ab12cd-2") == 2 and again.seen.get("strategy-ab12cd-40002") is None
+    assert again.seen.get("strategy-ab12cd-2") == 2
+    assert again.seen.get("strategy-ab12cd-40002") is None
     again.close()
     coids = [r["client_order_id"] for r in read_order_log(path)]
     assert len(coids) == len(set(coids)) == 40_001

@@ -42,6 +42,10 @@ Sections:
               one Strategy, then 30 s with ten side by side (each its own account and
               windows): nothing lost, the desk's frames/s, and each Strategy's tick-to-ack
               p50 over the lone one's (target: within 1.5 x).
+  soak        (not in --quick) the engine with 500 symbols at the default rates for 10
+              minutes (`--only soak --quick`: 1 minute): each process's resident memory at
+              the start, after a fifth of the run and at the end, its growth a minute and a
+              thousand orders, and nothing lost.
 """
 from __future__ import annotations
 
@@ -51,6 +55,7 @@ from .ingest import e2e, ingest
 from .latency import breakdown, latency, standalone
 from .report import TARGETS, bounds, figures_table, write_report
 from .scale import scale
+from .soak import soak
 from .strategies import strategies
 from .system import cpu, footprint
 
@@ -58,10 +63,10 @@ from .system import cpu, footprint
 SECTIONS = {"ingest": ingest, "e2e": e2e, "floor": floor, "latency": latency,
             "standalone": standalone, "breakdown": breakdown, "cpu": cpu,
             "footprint": footprint, "charts": charts, "scale": scale,
-            "strategies": strategies}
+            "strategies": strategies, "soak": soak}
 # diagnostic, or minutes long: --quick stays under a minute without them
 # (`--only scale --quick` runs scale with 4 s a size)
-QUICK_SKIPS = ("breakdown", "scale", "strategies")
+QUICK_SKIPS = ("breakdown", "scale", "strategies", "soak")
 METHOD = __doc__.split("Sections:", 1)[1].rstrip()
 
 __all__ = ["SECTIONS", "QUICK_SKIPS", "METHOD", "TARGETS", "bounds", "figures_table",

@@ -34,6 +34,8 @@ def parse(argv):
                         help="the Markdown report (default %(default)s)")
     parser.add_argument("--json", default=None,
                         help="the raw figures (default: the report's name with .json)")
+    parser.add_argument("--soak-minutes", type=float, default=None,
+                        help="how long the soak section runs (default 10; --quick 1)")
     parser.add_argument("--shm-name", default=f"ipcbench{os.getpid() % 100000}_",
                         help="prefix of the shared-memory names the runs use")
     ns = parser.parse_args(argv)
@@ -90,6 +92,7 @@ def main(argv=None) -> int:
     notes: List[str] = []
     with tempfile.TemporaryDirectory(prefix="ipcbench") as tmp:
         ctx = BenchContext(ns.quick, ns.shm_name, Path(tmp), smoke=ns.smoke)
+        ctx.soak_s = ns.soak_minutes * 60 if ns.soak_minutes else None
         m = meta["machine"]
         ctx.say(f"benchmark ({ctx.pick('full', 'quick', 'smoke')}) on {m['processor']}, "
                 f"{m['cpus']} CPUs, Python {m['python']}; load {meta['load_before']}")
