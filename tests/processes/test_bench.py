@@ -64,6 +64,29 @@ def test_missed_targets_come_with_what_bounds_them():
     assert bounds({}) == {}
 
 
+def test_each_hop_is_shown_beside_its_floor_measured_in_the_same_run(tmp_path):
+    """The report's hop table: each hop's p50 beside the floor of the kernel primitive it is
+    (half a UDP round trip for the doorbell, half a TCP one for an order or its ack, the hot
+    codec for Python work) and the ratio (issue 27, point 1)."""
+    from tools.bench.latency import HOPS, hop_floors
+    from tools.bench.report import _breakdown
+    pct = lambda p50: {"p50": p50, "p99": 2 * p50, "max": 3 * p50, "count": 10}  # noqa: E731
+    floor = {"udp_rtt_idle_us": pct(60.0), "tcp_rtt_idle_us": pct(80.0),
+             "tcp_rtt_hot_us": pct(30.0), "order_codec_hot_us": pct(9.0),
+             "tick_to_ack_floor_us": 110.0}
+    floors = hop_floors(floor)
+    assert set(floors) == set(HOPS)
+    assert floors["OrderBook receipt -> Strategy awake"][0] == 30.0
+    assert floors["sent -> OrderManager awake"][0] == floors["ack sent -> Strategy has it"][0] \
+        == 40.0
+    assert floors["OrderManager handling"][0] == 9.0 and floors["tick-to-ack"][0] == 110.0
+    table = "\n".join(_breakdown({h: pct(120.0) for h in HOPS}, floor))
+    assert "| OrderBook receipt -> Strategy awake | 120.0 | 240.0 | 360.0 | 30.0 | 4.0 x |" \
+        in table
+    assert "| tick-to-ack | 120.0 | 240.0 | 360.0 | 110.0 | 1.1 x |" in table
+    assert "p50 / floor" in "\n".join(_breakdown({h: pct(1.0) for h in HOPS}))  # no floor
+
+
 def scale_row(p50_d, p50_a, p99_a, cpu, fps, largest):
     lat = lambda p50, p99: {"p50": p50, "p99": p99, "max": p99, "count": 100}  # noqa: E731
     return {"tick_to_decision_us": lat(p50_d, 2 * p50_d), "tick_to_ack_us": lat(p50_a, p99_a),

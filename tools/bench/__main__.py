@@ -53,6 +53,7 @@ def parse(argv):
 def run_sections(ctx: BenchContext, sections, notes: List[str]) -> Dict[str, dict]:
     """Each section in turn; one that fails is reported and the others still run."""
     results: Dict[str, dict] = {}
+    ctx.results = results  # (a section may read an earlier one's: breakdown the floor's)
     for name, section in SECTIONS.items():
         if name not in sections:
             continue

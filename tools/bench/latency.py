@@ -24,6 +24,23 @@ HOPS = ("OrderBook receipt -> Strategy awake", "awake -> order sending", "order 
         "OrderManager handling", "ack sent -> Strategy has it", "tick-to-ack")
 
 
+def hop_floors(floor: dict) -> dict:
+    """{hop: (floor us, what it is)}: what each hop of tick-to-ack costs at least on this
+    machine, from the same run's `floor` section (p50s): the kernel primitive the hop is,
+    between two Python processes, after the idle time the hop has (5 ms apart, as at 1,000
+    ticks/s). A hop of Python work has no kernel floor: its reference is the same Python
+    code hot (encoding and decoding an order)."""
+    udp, tcp = floor["udp_rtt_idle_us"]["p50"], floor["tcp_rtt_idle_us"]["p50"]
+    hot, tcp_hot = floor["order_codec_hot_us"]["p50"], floor["tcp_rtt_hot_us"]["p50"]
+    one_way_udp = ("half a UDP round trip, 5 ms apart (the doorbell)", round(udp / 2, 1))
+    one_way_tcp = ("half a TCP round trip, 5 ms apart", round(tcp / 2, 1))
+    python = ("Python work: an order encoded and decoded, hot", hot)
+    return {hop: (v, what) for hop, (what, v) in zip(HOPS, (
+        one_way_udp, python, ("half a TCP round trip, back to back", round(tcp_hot / 2, 1)),
+        one_way_tcp, python, python, one_way_tcp,
+        ("half a UDP and a TCP round trip, 5 ms apart", floor["tick_to_ack_floor_us"])))}
+
+
 def latency(ctx: BenchContext) -> dict:
     duration = ctx.pick(30.0, 5.0, 1.5)
     cfg = ctx.latency_config()
@@ -105,8 +122,13 @@ def breakdown(ctx: BenchContext) -> dict:
     st = json.loads((Path(cfg.log_dir) / "strategy_times.json").read_text(encoding="utf-8"))
     om = json.loads((Path(cfg.log_dir) / "om_times.json").read_text(encoding="utf-8"))
     res = {k: pcts(v) for k, v in hop_samples(st, om).items() if v}
-    ctx.say("tick-to-ack hop by hop (p50 / p99 us): " + "; ".join(
-        f"{k} {v['p50']} / {v['p99']}" for k, v in res.items()))
+    floor = (getattr(ctx, "results", None) or {}).get("floor") or {}
+    floors = hop_floors(floor) if "tick_to_ack_floor_us" in floor else {}
+    ctx.say("tick-to-ack hop by hop (p50 / p99 us" + (", p50 / this run's floor" if floors
+                                                       else "") + "): " + "; ".join(
+        f"{k} {v['p50']} / {v['p99']}" + (f" ({v['p50'] / floors[k][0]:.1f} x)"
+                                          if floors.get(k, (0,))[0] else "")
+        for k, v in res.items()))
     return res
 
 

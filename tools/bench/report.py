@@ -355,11 +355,18 @@ def _floor(f: dict) -> List[str]:
                     "times slower than in a hot loop (last two rows).", ""]
 
 
-def _breakdown(b: dict) -> List[str]:
+def _breakdown(b: dict, floor: Optional[dict] = None) -> List[str]:
+    """The hops of tick-to-ack, each beside its floor (the same run's) and its ratio to it."""
+    from .latency import hop_floors
+    floors = hop_floors(floor) if floor and "tick_to_ack_floor_us" in floor else {}
     lines = ["## Where tick-to-ack goes (1,000 ticks/s, launcher)", "",
-             "| hop | p50 us | p99 us | max us |", "| --- | ---: | ---: | ---: |"]
+             "| hop | p50 us | p99 us | max us | floor us | p50 / floor | the floor is |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for hop, d in b.items():
-        lines.append(f"| {hop} | {d['p50']} | {d['p99']} | {d['max']} |")
+        f, what = floors.get(hop, (None, ""))
+        ratio = f"{d['p50'] / f:.1f} x" if f else "-"
+        lines.append(f"| {hop} | {d['p50']} | {d['p99']} | {d['max']} | "
+                     f"{f if f else '-'} | {ratio} | {what} |")
     return lines + ["", "(From the Strategy's and the OrderManager's trace hooks around the "
                     "doorbell wait, the order send and the order handling; p50s of hops do not "
                     "add up to the p50 of the whole.)", ""]
@@ -371,7 +378,7 @@ def write_report(path: Path, json_path: Path, meta: dict, results: dict, rows: L
     if "tcp_rtt_idle_us" in results.get("floor", {}):
         lines += _floor(results["floor"])
     if "tick-to-ack" in results.get("breakdown", {}):
-        lines += _breakdown(results["breakdown"])
+        lines += _breakdown(results["breakdown"], results.get("floor"))
     if (results.get("scale") or {}).get("sizes"):
         lines += _scale(results["scale"])
     if "skipped" in results.get("charts", {}):
