@@ -94,8 +94,9 @@ def scale_row(p50_d, p50_a, p99_a, cpu, fps, largest):
             "shm_bytes_per_symbol": 72.0,
             "cpu_percent": {"gateway": 1, "orderbook": 1, "strategy": cpu - 3,
                             "order_manager": 1},
-            "desk": {"fps": fps, "frame_ms": 6.5, "cpu_percent": 70, "first_prices_s": 2,
-                     "stop_s": 1}, "nothing_lost": True,
+            "desk": {"fps": fps, "frame_ms": 6.5, "cpu_percent": 30, "first_prices_s": 2,
+                     "stop_s": 1, "changes_per_s": 10.0,
+                     "frames_per_change": round(fps / 10.0, 2)}, "nothing_lost": True,
             "order_bursts": {"count": 9, "median": 4, "largest": largest}}
 
 
@@ -106,15 +107,18 @@ def test_scale_rows_hold_their_targets_and_say_what_bounds_them():
     results = {"scale": {"sizes": {"5": scale_row(300, 1000, 2000, 1.5, 30.1, 3),
                                    "500": scale_row(420, 9000, 16000, 6.0, 30.4, 267),
                                    "5000": scale_row(900, 70000, 200000, 40, 17.5, 2500)}}}
+    results["scale"]["sizes"]["5000"]["desk"]["frames_per_change"] = 0.8  # fell behind
     rows = {r["figure"]: r for r in figures_table(results, "cmd")}
     assert rows["scale 500 symbols: tick-to-decision p50"]["met"] is True  # 420 <= 450
     assert rows["scale 500 symbols: tick-to-ack p50"]["target"] == "<= 1,500.0"
     assert rows["scale 500 symbols: tick-to-ack p50"]["met"] is False
     assert rows["scale 500 symbols: tick-to-ack p99"]["met"] is False
     assert rows["scale 500 symbols: engine CPU"]["met"] is True
-    assert rows["scale 500 symbols: desk frame rate"]["met"] is True
+    assert rows["scale 500 symbols: desk frames a change"]["met"] is True  # 30.4 for 10
+    assert rows["scale 500 symbols: desk CPU"]["met"] is True  # 30 % <= 35
+    assert rows["scale 5 symbols: desk CPU"]["met"] is False  # 30 % > 15
     assert rows["scale 5,000 symbols: tick-to-ack p50"]["met"] is False
-    assert rows["scale 5,000 symbols: desk frame rate"]["met"] is False
+    assert rows["scale 5,000 symbols: desk frames a change"]["met"] is False  # changes missed
     assert rows["scale 5 symbols: tick-to-ack p50"]["met"] is None  # the reference itself
     why = bounds(results)
     assert "up to 267 orders" in why["scale 500 symbols: tick-to-ack"]
@@ -133,6 +137,7 @@ def test_the_desk_bench_measures_a_universe(tmp_path):
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(out.read_text())
     assert r["symbols"] == 50 and r["desk"]["universe"] and r["desk"]["fps"] > 0
+    assert r["desk"]["changes_per_s"] > 0 and r["desk"]["frames_per_change"] >= 1.0
     assert r["ticks_sent"] == r["ticks_applied"] > 0 and r["nothing_lost"]
     assert set(r["cpu_percent"]) == {"gateway", "orderbook", "strategy", "order_manager"}
     assert r["tick_to_decision_us"]["count"] > 0 and r["exit_codes"]["strategy"] == 0

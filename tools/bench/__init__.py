@@ -36,8 +36,9 @@ Sections:
   scale       (not in --quick) the whole desk (tools/bench/desk_window.py) and its stack at
               the default rates with 5, 50, 500 and 5,000 symbols, 15 s each (5,000:
               60 s): tick-to-decision and tick-to-ack p50/p99 (the Strategy's, over the whole
-              run), orders/s, each process's CPU, the desk's frames/s and frame time, and whether anything was
-              lost (ticks sent == applied, every order acked and logged once).
+              run), orders/s, each process's CPU, the desk's CPU, frames/s, frames a change
+              (it draws what changed: >= 1 keeps up) and frame time, and whether anything
+              was lost (ticks sent == applied, every order acked and logged once).
   strategies  (not in --quick) the whole desk with 50 symbols at the default rates, 30 s with
               one Strategy, then 30 s with ten side by side (each its own account and
               windows): nothing lost, the desk's frames/s, and each Strategy's tick-to-ack

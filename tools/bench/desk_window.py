@@ -70,6 +70,7 @@ def measure(n: int, seconds: float, workdir: Path, shm_name: str,
         watch = StackWatch(ctl)
         watch.begin()
         f0, p0, cpu0 = charts.frames_rendered, charts.paints(), sum(os.times()[:2])
+        c0 = charts.prices.total  # price samples that changed: what the charts must draw
         run_qt(seconds)
         res = watch.end()
         if record is not None:
@@ -77,7 +78,12 @@ def measure(n: int, seconds: float, workdir: Path, shm_name: str,
                 recording=figures))
             window.record.recorder.stop()
         wall = res["window_s"]
-        desk = {"fps": round((charts.frames_rendered - f0) / wall, 1),
+        frames, changes = charts.frames_rendered - f0, charts.prices.total - c0
+        desk = {"fps": round(frames / wall, 1),
+                # the charts draw what changed and the scroll's pixels, not 30 frames a
+                # second of one picture: every change drawn is >= 1 frame a change
+                "changes_per_s": round(changes / wall, 1),
+                "frames_per_change": round(frames / changes, 2) if changes else None,
                 "paints_per_s": round((charts.paints() - p0) / wall, 1),
                 "frame_ms": round(charts.frame_ms, 2), "target_fps": charts.target_fps,
                 "cpu_percent": round(100 * (sum(os.times()[:2]) - cpu0) / wall, 1),

@@ -88,7 +88,8 @@ def scale(ctx: BenchContext) -> dict:
 def describe(n: int, r: dict) -> str:
     d, a = r["tick_to_decision_us"], r["tick_to_ack_us"]
     desk = r.get("desk")
-    desk_text = (f"desk {desk['fps']} frames/s, {desk['frame_ms']} ms a frame"
+    desk_text = (f"desk {desk['fps']} frames/s for {desk.get('changes_per_s')} changes/s, "
+                 f"{desk['frame_ms']} ms a frame, {desk['cpu_percent']}% of a core"
                  if desk else f"desk: {r.get('desk_skipped', 'not measured')}")
     return (f"scale {n:,} symbols over {r['window_s']} s: tick-to-decision p50 {d['p50']} / "
             f"p99 {d['p99']} us; tick-to-ack p50 {a['p50']} / p99 {a['p99']} us; "

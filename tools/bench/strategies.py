@@ -97,6 +97,7 @@ def strategies(ctx: BenchContext) -> dict:
            and max(ratios) <= RELATIVE, "nothing_lost": ten["nothing_lost"],
            "one_nothing_lost": runs["1"]["nothing_lost"],
            "desk_fps": ten["desk"]["fps"] if ten.get("desk") else None,
+           "desk_frames_per_change": (ten.get("desk") or {}).get("frames_per_change"),
            "one_desk_fps": runs["1"]["desk"]["fps"] if runs["1"].get("desk") else None,
            "ticks_sent": ten["ticks_sent"], "ticks_applied": ten["ticks_applied"],
            "orders_sent": ten["orders_sent"], "orders_acked": ten["orders_acked"],

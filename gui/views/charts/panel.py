@@ -102,8 +102,6 @@ class ChartsPanel(QWidget):
     selected = property(lambda self: self.sampler.selected)
     sel_index = property(lambda self: self.sampler.selected_index)
     prices = property(lambda self: self.data.prices)
-    mas = property(lambda self: self.data.mas)
-    sentiment = property(lambda self: self.data.sentiment)
 
     # -- construction -------------------------------------------------------------------
     def _build_toolbar(self) -> None:
@@ -249,8 +247,7 @@ class ChartsPanel(QWidget):
             self._markers_dirty = True
         if self.paused or self.stopped:
             return
-        if (self.data.feed not in ("live", "waiting") and not self._changed
-                and not self._markers_dirty and now - self._last_render < IDLE_FRAME_S):
+        if not self._changed and not self._markers_dirty and self._unmoved(now):
             return
         self._render(now)
         self._changed, self._last_render = False, now
@@ -258,6 +255,14 @@ class ChartsPanel(QWidget):
         self.meter.tick()
         cost = (time.perf_counter() - t0) * 1000
         self.frame_ms = cost if self.frame_ms == 0 else 0.9 * self.frame_ms + 0.1 * cost
+
+    def _unmoved(self, now: float) -> bool:
+        """No new frame would show anything new: a live view scrolled less than a pixel since
+        (not 30 frames a second of 10 rounds), an idle one drawn under IDLE_FRAME_S ago."""
+        since = now - self._last_render
+        if self.data.feed not in ("live", "waiting") or not self.following:
+            return since < IDLE_FRAME_S
+        return since * self.pct_plot.vb.width() / self.window_s < 1.0
 
     def _render(self, now: float) -> None:
         """setData once per curve with the samples in view (the rings stay untouched)."""
@@ -381,16 +386,13 @@ class ChartsPanel(QWidget):
         """Frames actually rendered (sampled + setData) per second, over the last `over` s."""
         return self.meter.rate(over)
 
-    def frame_times(self) -> list:
-        """perf_counter() of the latest rendered frames (up to 1024), oldest first."""
+    def frame_times(self) -> list:  # perf_counter() of the latest frames (<= 1024), in order
         return self.meter.times()
 
-    def paints(self) -> int:
-        """Paint events of the plot viewport so far (what reached the screen)."""
+    def paints(self) -> int:  # paint events of the plots' viewport (what reached the screen)
         return self.paint_counter.count
 
-    def point_count(self) -> int:
-        """Samples in the price history (what the price curves draw from)."""
+    def point_count(self) -> int:  # samples in the price history (the curves draw from it)
         return self.data.prices.count
 
     def stop(self) -> None:
