@@ -159,3 +159,13 @@ def test_the_soak_reports_each_processs_memory_over_the_run(tmp_path):
         assert 0 < p["rss_start_mb"] and 0 < p["rss_end_mb"] and "bytes_per_order" in p
     assert len(soak["series"]["s"]) == len(soak["series"]["rss_mb"]["order_manager"]) >= 1
     assert "soak 500 symbols" in res.stdout
+
+
+def test_the_json_libraries_are_measured_against_the_order_path():
+    """`python -m tools.bench.json_libs`: the standard library's decode and ack always, a
+    library's saving where one is installed, beside the OrderManager's own cost an order."""
+    res = subprocess.run([sys.executable, "-m", "tools.bench.json_libs", "--n", "300"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "json (standard library)  decode an order" in res.stdout
+    assert "us an order (hot, in-process)" in res.stdout
