@@ -40,17 +40,19 @@ class MapGeometry:
         fm = QFontMetrics(small)
         line_h = fm.height() + 1
         n = self.hops or 4
-        need = fm.horizontalAdvance("receipt \u2192 shm \u2192 Strategy awake: 12,345 / 56,789") + 8
+        # the longest hop's line, with its floor
+        need = fm.horizontalAdvance("\u2192 sent, handled by the OrderManager: 12,345 / "
+                                    "56,789  (floor 123, 152.4 x)") + 8
         room = self.width - 20 - min(170.0, (self.width - 20) * 0.35) - 8
         cols = max(1, min(n, int(room // need)))
-        lines = 1 + math.ceil(n / cols)
+        lines = 2 + math.ceil(n / cols)  # (the head may take two)
         return min(max(self.height * 0.22, lines * line_h + 14), self.height * 0.45)
 
     def hops_beside(self) -> bool:
         return self.width >= 900 and self.width >= 2.6 * self.height
 
     def hops_width(self) -> float:
-        return min(420.0, self.width * 0.32)
+        return min(480.0, self.width * 0.36)
 
     def hops_area(self) -> QRectF:
         if self.hops_beside():

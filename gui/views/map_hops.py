@@ -3,17 +3,23 @@ over the last seconds, and a histogram of it."""
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 
+from gui.models.system import HOP_TITLES
+
 from . import theme
 
 
-def paint_hops(p: QPainter, area: QRectF, v, font: QFont, drawn: list) -> None:
+def paint_hops(p: QPainter, area: QRectF, v, font: QFont, drawn: list,
+               floors: Optional[dict] = None) -> None:
     """The hops' head, a line a hop (in columns when the area is short) and the histogram
     (below the lines where there is room, else beside them, else none: the figures first).
-    Each line drawn is added to `drawn` as (rect, text, text shown)."""
+    A hop whose floor is known (`floors`: {hop key: us}, what the kernel costs for it on
+    this machine) says it and its p50's multiple of it. Each line drawn is added to `drawn`
+    as (rect, text, text shown)."""
     if area.height() < 30:
         return
     p.setFont(font)
@@ -24,14 +30,24 @@ def paint_hops(p: QPainter, area: QRectF, v, font: QFont, drawn: list) -> None:
                  f"{v.hop_window_s:.0f} s)")
     else:
         head += ": no acknowledged order in the last seconds"
-    texts = [f"{title}: " + ("-" if p50 is None else f"{p50:,.0f} / {p99:,.0f}")
-             for title, p50, p99 in v.hops]
+    key_of = {title: key for key, title in HOP_TITLES}
+    floors = floors or {}
+    if floors:
+        head = head.replace(", us", ", us (floor: what the kernel takes here)", 1)
+    texts = []
+    for title, p50, p99 in v.hops:
+        text = f"{title}: " + ("-" if p50 is None else f"{p50:,.0f} / {p99:,.0f}")
+        f = floors.get(key_of.get(title))
+        if f and p50 is not None:
+            text += f"  (floor {f:,.0f}, {p50 / f:.1f}\u00a0x)"
+        texts.append(text)
     line_h = p.fontMetrics().height() + 1
     # the histogram below the lines where there is room (beside the diagram), else
     # beside them; the lines in columns when the map is short
     below = area.height() >= 2 * line_h + len(texts) * line_h + 50
     hist_w = 0.0 if below else min(170.0, area.width() * 0.35)
-    head_h = 2 * line_h if below else line_h
+    # the head on two lines where the area has the height for them and two rows of hops
+    head_h = 2 * line_h if below or area.height() >= 4 * line_h + 2 else line_h
     _hop_text(p, drawn, QRectF(area.left(), area.top(), area.width(), head_h), head)
     rows = max(1, int((area.height() - head_h - 2) // line_h))
     cols = max(1, math.ceil(len(texts) / rows))

@@ -31,6 +31,7 @@ from . import theme
 from .guard import guarded
 from .map_geometry import MapGeometry, node_line, place_label
 from .map_hops import paint_hops
+from ..sources.floor import FloorProbe
 
 REFRESH_MS = 500
 ANIMATE_MS = 33
@@ -47,7 +48,8 @@ def status_color(status: str) -> str:
 class SystemMap(QWidget):
     processSelected = Signal(str)
 
-    def __init__(self, adapter, listener=None, frames=None, parent: Optional[QWidget] = None):
+    def __init__(self, adapter, listener=None, frames=None, probe=None,
+                 parent: Optional[QWidget] = None):
         super().__init__(parent)
         # sources: the controller's adapter, the confirmation listener (is the desk
         # connected); model: the frame meter the charts tick (the desk's frames a second)
@@ -71,6 +73,12 @@ class SystemMap(QWidget):
         self.anim.timeout.connect(self._animate)
         adapter.stateChanged.connect(lambda *_: self.refresh())
         theme.notifier().changed.connect(self.update)  # painted from the palette in use
+        # each hop beside what the kernel costs on this machine, measured once shown
+        self.floors: dict = {}
+        self.probe = probe if probe is not None else FloorProbe(self)
+        self.probe.measured.connect(self.set_floors)
+        if self.probe.floors:
+            self.floors = dict(self.probe.floors)
         self.refresh()
 
     # -- figures ----------------------------------------------------------------------------
@@ -128,8 +136,10 @@ class SystemMap(QWidget):
         return self.isVisible() and not self.visibleRegion().isEmpty()
 
     def set_shown(self, shown: bool) -> None:
-        """Its dock came to the front (or went behind): the dots run only while it shows."""
+        """Its dock came to the front (or went behind): the dots run only while it shows;
+        the first time, the floor of the hops is measured (FloorProbe)."""
         if shown:
+            self.probe.start()
             self._last_anim = time.monotonic()
             self.anim.start()
             self.refresh()
@@ -324,8 +334,12 @@ class SystemMap(QWidget):
         p.drawText(r.adjusted(4, title_h, -4, -2),
                    Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, node_line(nv))
 
+    def set_floors(self, floors: dict) -> None:
+        self.floors = dict(floors)
+        self.update()
+
     def _paint_hops(self, p: QPainter, font: QFont) -> None:
-        paint_hops(p, self._hops_area(), self.view, font, self.drawn["hops"])
+        paint_hops(p, self._hops_area(), self.view, font, self.drawn["hops"], self.floors)
 
     # -- clicks -----------------------------------------------------------------------------
     def node_at(self, pos: QPointF) -> Optional[str]:

@@ -23,6 +23,7 @@ from ..models.rates import FrameMeter
 from ..models.session import OrderSession
 from ..recording.recorder import RecordControls
 from ..sources.confirmations import OrdersListener
+from ..sources.floor import FloorProbe
 from ..sources.prices import PriceSampler
 from ..views import theme
 from ..views.charts.panel import ChartsPanel
@@ -87,7 +88,8 @@ class MainWindow(QMainWindow):
         self.settings_panel = SettingsPanel(adapter)
         self.orders_view = OrdersView(adapter, self.listener, self.session, self.sampler)
         self.log_view = LogView(adapter)
-        self.system_map = SystemMap(adapter, self.listener, self.frames)
+        self.floor_probe = FloorProbe(self)  # the kernel's cost of each hop, once measured
+        self.system_map = SystemMap(adapter, self.listener, self.frames, self.floor_probe)
 
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -381,6 +383,7 @@ class MainWindow(QMainWindow):
         self.sampler.stop()
         self.charts.stop()
         self.listener.stop()
+        self.floor_probe.join()  # (its echo process ends with its ~1 s measurement)
         self.adapter.close()  # quick now; escalates and kills whatever is left
         self.shutdown_done = True
         self.shutdownFinished.emit()

@@ -1,6 +1,6 @@
 """The desk's menu bar: File (open and save the stack, record, export, the log folder, quit),
-View (each dock, reset the layout, the light or dark palette), Processes (start and stop all, add a Strategy or a
-command, and each process's verbs, Remove for a stopped one: listed again whenever the stack
+View (each dock, reset the layout, the light or dark palette), Processes (start and stop
+all, add a Strategy or a command, and each process's verbs, Remove for a stopped one: listed again whenever the stack
 changes) and Help (About, with the version and the docs' pages). Standard shortcuts where the platform has one
 (Quit is Ctrl+Q / Cmd+Q, through the ordered stop of closing the window)."""
 from __future__ import annotations

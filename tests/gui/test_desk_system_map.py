@@ -51,6 +51,14 @@ def test_the_map_follows_the_stack(qtbot, desk, start_all):
     total = sum(p50 for _, p50, _ in v.hops)
     assert abs(total - v.tick_to_ack[0]) <= 0.1 * v.tick_to_ack[0], (v.hops, v.tick_to_ack)
     assert sum(v.histogram) > 0
+    # each hop beside its floor on this machine (measured once the map showed, issue 27,
+    # point 7): the doorbell's, the order's and the ack's, the decision none
+    qtbot.waitUntil(lambda: set(smap.floors) == {"wake", "handled", "ack"}, timeout=15_000)
+    assert all(f > 0 for f in smap.floors.values())
+    smap.grab()
+    lines = [text for _r, text, _shown in smap.drawn["hops"]]
+    assert sum("(floor " in t and "\u00a0x)" in t for t in lines) == 3, lines
+    assert any(t.startswith("\u2192 decision") and "floor" not in t for t in lines)
 
     # the Gateway stopped: its links red within a second; started again: flowing
     t0 = time.monotonic()
@@ -135,6 +143,7 @@ def test_no_map_text_covers_another_or_a_node_or_is_cut(qtbot, bare_adapter, siz
     qtbot.addWidget(smap)
     smap.refresh_timer.stop()
     smap.view = crowded_view()
+    smap.set_floors({"wake": 63.0, "handled": 81.0, "ack": 81.0})  # each hop's floor too
     smap.resize(*size)
     smap.grab()  # painted once to size its nodes, then as shown
     smap.grab()

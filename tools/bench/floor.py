@@ -5,16 +5,14 @@ sleeping. tick-to-ack needs at least one wake-up of the Strategy (doorbell) and 
 trip to the OrderManager."""
 from __future__ import annotations
 
-import multiprocessing as mp
-import socket
 import time
 
 import numpy as np
 
+from engine.measure.floor import round_trips
 from engine.protocol import Order
 
-from .common import BenchContext, after, pcts
-from .procs import run_echo
+from .common import BenchContext, pcts
 
 
 def floor(ctx: BenchContext) -> dict:
@@ -35,49 +33,10 @@ def floor(ctx: BenchContext) -> dict:
 
 
 def _round_trips(n_hot: int, n_idle: int) -> dict:
-    spawn = mp.get_context("spawn")
-    ports, stop = spawn.Queue(), spawn.Event()
-    proc = spawn.Process(target=run_echo, args=(ports, stop), daemon=True)
-    proc.start()
-    res = {}
-    try:
-        tcp_port, udp_port = ports.get(timeout=30)
-        tcp = socket.create_connection(("127.0.0.1", tcp_port), timeout=5)
-        tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        msg = b"x" * 64
-
-        def tcp_rtt():
-            t = time.perf_counter_ns()
-            tcp.sendall(msg)
-            got = 0
-            while got < len(msg):
-                got += len(tcp.recv(4096))
-            return time.perf_counter_ns() - t
-
-        res["tcp_rtt_hot_us"] = pcts([tcp_rtt() for _ in range(n_hot)])
-        res["tcp_rtt_idle_us"] = pcts([after(0.005, tcp_rtt) for _ in range(n_idle)])
-        tcp.close()
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        udp.settimeout(5)
-
-        def udp_rtt():
-            t = time.perf_counter_ns()
-            udp.sendto(b"!", ("127.0.0.1", udp_port))
-            udp.recvfrom(64)
-            return time.perf_counter_ns() - t
-
-        res["udp_rtt_hot_us"] = pcts([udp_rtt() for _ in range(n_hot)])
-        res["udp_rtt_idle_us"] = pcts([after(0.005, udp_rtt) for _ in range(n_idle)])
-        udp.close()
-    finally:
-        stop.set()
-        proc.join(5)
-        if proc.is_alive():
-            proc.kill()
-            proc.join(5)
-        ports.close()
-        ports.join_thread()
-    return res
+    """The round trips (engine.measure.floor, as the desk's System map measures them), in
+    percentiles."""
+    rt = round_trips(n_hot, n_idle)
+    return {k.replace("_ns", "_us"): pcts(v) for k, v in rt.items()}
 
 
 def _codec(n_hot: int, n_idle: int) -> dict:

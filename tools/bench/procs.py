@@ -85,39 +85,6 @@ def _blast(conn, block: bytes, ends, ticks: int, stop_event):
     return sent, t0, time.perf_counter_ns()
 
 
-def run_echo(ports, stop_event) -> None:
-    """The far end of the floor measurement: echoes TCP messages (TCP_NODELAY) and answers
-    UDP datagrams, so the parent times one round trip between two Python processes."""
-    tcp = listen("127.0.0.1", 0, "echo")
-    tcp.setblocking(True)
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", 0))
-    ports.put((tcp.getsockname()[1], udp.getsockname()[1]))
-    conn, _ = tcp.accept()
-    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    udp.settimeout(0.2)
-    conn.settimeout(0.2)
-    try:
-        while not stop_event.is_set():  # TCP until the parent hangs up, then UDP
-            try:
-                data = conn.recv(4096)
-            except socket.timeout:
-                continue
-            if not data:
-                break
-            conn.sendall(data)
-        while not stop_event.is_set():
-            try:
-                data, addr = udp.recvfrom(64)
-            except socket.timeout:
-                continue
-            udp.sendto(data, addr)
-    finally:
-        conn.close()
-        tcp.close()
-        udp.close()
-
-
 # -- the breakdown: the engine's trace hooks on, what they say kept for the report ---------
 def run_strategy_traced(config: Config, stop_event, reporter=None) -> None:
     """The Strategy with its trace hooks recording: when its doorbell wait returned, when it
