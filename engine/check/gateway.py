@@ -57,8 +57,9 @@ class GatewayCheck(Check):
 
     def run(self) -> None:
         cfg, c = self.target.config, self.card
-        if self.target.procs:
-            self.target.wait_port(cfg.price_port)
+        if self.target.procs:  # one it started: until both ports accept (a gateway may
+            for port in (cfg.price_port, cfg.news_port):  # open them one after the other)
+                self.target.wait_port(port)
         conns = {}
         for key, port in (("price-port", cfg.price_port), ("news-port", cfg.news_port)):
             try:

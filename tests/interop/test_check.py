@@ -102,6 +102,13 @@ def test_gateways_ours_passes_the_plain_one_passes_and_news_words_fail():
     assert "b'bullish*': not an integer" in out
 
 
+def test_a_gateway_that_opens_its_news_port_a_moment_later_is_waited_for():
+    """Both ports are waited for before the first point (CI once saw the news port refused:
+    the plain gateway opens its two ports on two threads)."""
+    card = run_check("gateway", None, [MINI_GATEWAY + " --news-late 0.5"])
+    assert card.exit_code == 0, card.text()
+
+
 def test_orderbook_strategy_the_plain_one_passes_and_one_that_ignores_news_fails(tmp_path):
     card = run_check("orderbook-strategy", None, [MINI_TRADER])
     assert card.exit_code == 0, card.text()

@@ -21,7 +21,8 @@ import threading
 import time
 
 
-def serve(port, clients, lock):
+def serve(port, clients, lock, late=0.0):
+    time.sleep(late)  # (a gateway that opens this port a moment after the other)
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", port))
@@ -52,14 +53,17 @@ def main():
     ap.add_argument("--rounds", type=int, default=240)
     ap.add_argument("--record", required=True)
     ap.add_argument("--news-words", action="store_true")
+    ap.add_argument("--news-late", type=float, default=0.0,
+                    help="open the news port this many seconds after the price port")
     ap.add_argument("--shape", choices=["assignment", "timestamp", "json", "json-kv"],
                     default="assignment")
     args = ap.parse_args()
     symbols = args.symbols.split(",")
     lock = threading.Lock()
     prices, news = [], []
-    for port, clients in ((args.price_port, prices), (args.news_port, news)):
-        threading.Thread(target=serve, args=(port, clients, lock), daemon=True).start()
+    for port, clients, late in ((args.price_port, prices, 0.0),
+                                (args.news_port, news, args.news_late)):
+        threading.Thread(target=serve, args=(port, clients, lock, late), daemon=True).start()
     print("listening", flush=True)
     while True:
         with lock:
