@@ -69,7 +69,8 @@ def test_start_all_prices_orders_then_close_leaves_nothing(qtbot, desk):
     assert "feed live" in text and "ticks/s" in text and "fps" in text
     shm = window.adapter.controller.memory.nbytes
     assert "shm <b>" in text and str(shm) in text.replace(",", "")
-    assert charts.fps() > 5, f"charts rendered only {charts.fps()} frames in the last second"
+    # (frames follow the changes now: a loaded second may draw fewer; some second draws more)
+    qtbot.waitUntil(lambda: charts.fps() > 5, timeout=5_000)
     # the status line never counts fewer orders than the Orders table already shows
     import re
     with qtbot.waitSignal(orders.listener.confirmsReceived, timeout=10_000):
