@@ -48,17 +48,9 @@ def test_a_live_view_draws_what_changed_not_thirty_frames_of_the_same(qtbot, cha
     scroll every second or so) the charts draw a frame a change and a frame a pixel of
     scroll, about 11 a second, not the 30 of the frame rate (issue 27, point 6: the desk used
     40 % of a core at 5 symbols); new prices are drawn on the next frame all the same."""
-    from PySide6.QtCore import QTimer
     ctl = charts.adapter.controller
     charts.set_window(600.0)
-    step = [0]
-
-    def tick():
-        step[0] += 1
-        feed(ctl, step[0])
-    t = QTimer()
-    t.timeout.connect(tick)
-    t.start(100)
+    step, t = feeding(ctl, 100)
     try:
         qtbot.waitUntil(lambda: charts.point_count() >= 5, timeout=5_000)
         frames, steps = charts.frames_rendered, step[0]
@@ -73,6 +65,20 @@ def test_a_live_view_draws_what_changed_not_thirty_frames_of_the_same(qtbot, cha
         t.stop()
 
 
+def feeding(ctl, every_ms: int):
+    """(steps fed so far, in a list; the timer feeding them): a tick every `every_ms`."""
+    from PySide6.QtCore import QTimer
+    step = [0]
+
+    def tick():
+        step[0] += 1
+        feed(ctl, step[0])
+    t = QTimer()
+    t.timeout.connect(tick)
+    t.start(every_ms)
+    return step, t
+
+
 def feed(ctl, step: int):
     """One tick of every symbol and the Strategy's averages, written as the engine would."""
     book, sig = ctl.memory.book, ctl.memory.signal_book
@@ -85,16 +91,7 @@ def feed(ctl, step: int):
 
 def test_charts_sample_shared_memory_and_render_at_frame_rate(qtbot, charts):
     ctl = charts.adapter.controller
-    step = [0]
-
-    def tick():
-        step[0] += 1
-        feed(ctl, step[0])
-
-    from PySide6.QtCore import QTimer
-    t = QTimer()
-    t.timeout.connect(tick)
-    t.start(20)
+    step, t = feeding(ctl, 20)
     try:
         qtbot.waitUntil(lambda: charts.point_count() >= 30, timeout=5_000)
         qtbot.waitUntil(lambda: charts.frames_rendered >= 45, timeout=5_000)
