@@ -190,6 +190,11 @@ class Config:
     max_clients: int = setting(1000, flag="--max-clients", parse=int,
                                help="clients each server holds at most; past it a new "
                                     "connection is closed at once (logged and counted)")
+    spin_us: float = setting(0.0, flag="--spin-us", parse=float,
+                             help="after handling an event, the Strategy and the OrderManager "
+                                  "poll without sleeping for this many microseconds before "
+                                  "they block again, so that the next event of a burst finds "
+                                  "them awake (0: off; docs/performance.md measures it)")
     # Largest frame any decoder accepts, in bytes.
     max_frame: int = 64 * 1024
     # Bytes queued for one slow client before the server drops it.
@@ -257,6 +262,8 @@ class Config:
                              f"(choose from {', '.join(ROLES)})")
         if self.log_max_mb <= 0:
             raise ValueError("--log-max-mb must be positive")
+        if not 0 <= self.spin_us <= 100_000:
+            raise ValueError("--spin-us is 0 (off) to 100000 microseconds")
         if self.max_clients < 1:
             raise ValueError("--max-clients must be at least 1")
         for name in ("price_port", "news_port", "order_port", "confirm_port"):

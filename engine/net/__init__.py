@@ -6,6 +6,8 @@
               dropped past their time (the Server owns one)
     loglimit  LogLimiter: a burst of log lines of a kind, then a count
     loop      EventLoop: one thread's servers and their timers
+    links     ClientLoop: one thread's client sockets (Links, each reconnected by a
+              Connector thread that only connects), its waker, the IdleStrategy
     client    connect with capped backoff, Outage (a lost link said once), recv/send that
               turn OSError into ConnectionClosed
     doorbell  Doorbell and Ringer: a UDP wake-up after every batch in shared memory

@@ -33,6 +33,14 @@ class Doorbell:
             pass
         return True
 
+    def drain(self) -> None:
+        """Swallow the rings waiting (a loop's non-blocking socket, found readable)."""
+        try:
+            while True:
+                self.sock.recv(64)
+        except OSError:
+            pass
+
     def close(self) -> None:
         self.sock.close()
 

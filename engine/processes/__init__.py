@@ -4,8 +4,9 @@ engine.trading, and what every process shell shares.
     gateway        Gateway: the price and news servers around a RandomWalk or CsvReplay
     orderbook      the OrderBook: Gateway prices through PriceIngest into the price book
     strategy       StrategyProcess: books, doorbell, the signal engine, orders
-    news_reader    the Strategy's thread on the news port
-    order_link     OrderLink: the Strategy's OrderLedger over a reconnecting socket
+    news_link      NewsLink: the Strategy's link to the news port
+    order_link     OrderLink: the Strategy's OrderLedger over a reconnecting socket (both
+                   served by the Strategy's one loop, engine.net.links)
     order_manager  OrderManager: the order and confirmation servers around the OrderDesk
     shell          StopFlag; the two ways a process starts (a child of the controller, or
                    `python -m engine.<name>`); ServerProcess, the loop of a server process

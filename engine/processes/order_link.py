@@ -1,9 +1,8 @@
 """OrderLink: the Strategy's OrderLedger (engine.trading.order_ledger) over a reconnecting
-socket to the OrderManager, on a reader thread of its own."""
+socket to the OrderManager, served by the Strategy's one loop (engine.net.links)."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Callable, List, Optional, Tuple
 
@@ -11,17 +10,20 @@ from engine.config.schema import Config
 from engine.measure import trace
 from engine.measure.rejections import Rejections, reason_of
 from engine.net import tls
-from engine.net.client import BACKOFF_CAP, ConnectionClosed, Outage, connect, recv_some, send_all
+from engine.net.client import Outage
+from engine.net.links import Link
 from engine.protocol import FrameDecoder, Order
 from engine.trading.order_ledger import POSITIONS_WAIT_S, QUEUED, Entry, OrderLedger
 from engine.trading.signals import OrderIntent
 
 
-class OrderLink:
-    """The ledger over a reconnecting socket. `send()` is called from the Strategy's main
-    loop; a reader thread connects, greets, reads acks and calls back:
+class OrderLink(Link):
+    """The ledger over a reconnecting socket, on the thread of the ClientLoop it is added
+    to: `send_many()` writes and the loop reads acks on that one thread, and calls back
     on_ack(ack, order, intent, now_ns), on_delivered(order, intent) and
     on_positions(held, late)."""
+
+    what = "orders"
 
     def __init__(self, config: Config, log: logging.Logger, on_ack: Callable,
                  rejections: Rejections, account: str = "strategy",
@@ -31,14 +33,13 @@ class OrderLink:
         self.config, self.log, self.rejections = config, log, rejections
         self.on_ack, self.on_positions, self.on_delivered = on_ack, on_positions, on_delivered
         self.ledger = OrderLedger(account, positions_wait_s)
-        self.positions_ready = threading.Event()  # set once trading may begin
-        self.lock = threading.Lock()
-        self.idle = threading.Condition(self.lock)
-        self.sock = None
-        self.stop = threading.Event()
-        self.outage = Outage(log, f"order manager at {config.host}:{config.order_port}")
+        self.positions_ready = False  # set once trading may begin
+        self.decoder = FrameDecoder(config.max_frame)
         self._said_no_answer = False
-        self.thread = threading.Thread(target=self._run, name="order-link", daemon=True)
+        super().__init__(config.connect_host, config.order_port,
+                         Outage(log, f"order manager at {config.host}:{config.order_port}"),
+                         "orders", nodelay=True, auth_token=config.auth_token,
+                         tls=tls.for_client(config))
 
     # counters and state, as the ledger keeps them
     sent = property(lambda self: self.ledger.sent)
@@ -50,10 +51,7 @@ class OrderLink:
     peer_acks = property(lambda self: self.ledger.peer_acks)
     positions_known = property(lambda self: self.ledger.positions_known)
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def send(self, order: Order, intent: OrderIntent) -> str:
+    def send_one(self, order: Order, intent: OrderIntent) -> str:
         """SENT (its ack will come), DELIVERED (to an OrderManager that sends no acks) or
         QUEUED (no connection now: it is sent as soon as there is one)."""
         return self.send_many([(order, intent)])[0]
@@ -61,98 +59,45 @@ class OrderLink:
     def send_many(self, orders: List[Tuple[Order, OrderIntent]]) -> List[str]:
         """Orders made together (one round, one news value) leave in one write, so the
         OrderManager reads, logs and acks them as one batch; what became of each, in order."""
-        with self.lock:
-            data = b"".join([self.ledger.new_order(o, i) for o, i in orders])
-            if self.sock is None:
-                return [QUEUED] * len(orders)
-            t0 = time.perf_counter_ns()
-            try:
-                send_all(self.sock, data)
-            except ConnectionClosed as exc:
-                self._drop(str(exc))
-                return [QUEUED] * len(orders)
-            hook = trace.HOOKS.order_sent
-            if hook is not None:
-                t1 = time.perf_counter_ns()
-                for o, _ in orders:
-                    hook(o.client_order_id, o.tick_ns or 0, t0, t1)
-            return [self.ledger.on_wire(o) for o, _ in orders]
+        data = b"".join([self.ledger.new_order(o, i) for o, i in orders])
+        t0 = time.perf_counter_ns()
+        if not self.send(data):
+            return [QUEUED] * len(orders)
+        hook = trace.HOOKS.order_sent
+        if hook is not None:
+            t1 = time.perf_counter_ns()
+            for o, _ in orders:
+                hook(o.client_order_id, o.tick_ns or 0, t0, t1)
+        return [self.ledger.on_wire(o) for o, _ in orders]
 
-    def _drop(self, why: str) -> None:  # holds self.lock
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-            self.sock = None
-            self.outage.lost(why)
-
-    def _greet(self, sock) -> bool:
-        with self.lock:
-            self.sock = sock
-            if self.ledger.pending:
-                self.log.info("resending %d unacknowledged order(s)", len(self.ledger.pending))
-            greeting = self.ledger.greeting(time.monotonic())
-            try:
-                send_all(sock, b"".join(greeting))
-            except ConnectionClosed as exc:
-                self._drop(str(exc))
-                return False
-            done = self.ledger.after_greeting()
-        self._report_delivered(done)
-        return True
+    def _connected(self) -> None:
+        self.outage.confirmed()  # acks come only for orders: nothing to wait for
+        self.decoder = FrameDecoder(self.config.max_frame)
+        if self.ledger.pending:
+            self.log.info("resending %d unacknowledged order(s)", len(self.ledger.pending))
+        if self.send(b"".join(self.ledger.greeting(time.monotonic()))):
+            self._report_delivered(self.ledger.after_greeting())
 
     def _report_delivered(self, done: List[Entry]) -> None:
         if self.on_delivered:
             for order, intent, _ in done:
                 self.on_delivered(order, intent)
 
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            sock = connect(self.config.connect_host, self.config.order_port, self.stop,
-                           self.outage, nodelay=True, auth_token=self.config.auth_token,
-                           tls=tls.for_client(self.config))
-            if sock is None:
-                return
-            sock.settimeout(0.1)
-            self.outage.confirmed()  # acks come only for orders: nothing to wait for
-            try:
-                if self._greet(sock):
-                    self._read(sock)
-            except Exception:  # a bug here must not leave the Strategy without orders
-                self.log.exception("order link: unexpected error; reconnecting")
-                with self.lock:
-                    if self.sock is sock:
-                        self._drop("unexpected error")
-                if self.stop.wait(BACKOFF_CAP):
-                    break
-        with self.lock:
-            if self.sock is not None:
-                self.sock.close()
-                self.sock = None
+    def _readable(self, data: bytes, now_ns: int) -> None:
+        try:
+            for f in self.decoder.feed(data):
+                self._on_frame(f, now_ns)
+        except Exception:  # a bug here must not leave the Strategy without orders
+            self.log.exception("order link: unexpected error; reconnecting")
+            self.drop("unexpected error")
 
-    def _read(self, sock) -> None:
-        decoder = FrameDecoder(self.config.max_frame)
-        while not self.stop.is_set():
-            try:
-                data = recv_some(sock)
-            except ConnectionClosed as exc:
-                with self.lock:
-                    if self.sock is sock:
-                        self._drop(str(exc))
-                return
-            if data:
-                now = time.perf_counter_ns()
-                for f in decoder.feed(data):
-                    self._on_frame(f, now)
-            self._check_wait()
-            with self.lock:
-                if self.sock is not sock:  # the sender dropped it
-                    return
+    def tick(self, now: float) -> None:
+        """The loop's every turn: has the wait for the OrderManager's answer run out?"""
+        if self.ledger.asked_at is not None:
+            self._check_wait(now)
 
-    def _check_wait(self) -> None:
-        with self.lock:
-            done = self.ledger.check_wait(time.monotonic())
+    def _check_wait(self, now: float) -> None:
+        done = self.ledger.check_wait(now)
         if done is None:
             return
         if not self._said_no_answer:
@@ -164,20 +109,14 @@ class OrderLink:
                 self.ledger.positions_wait_s,
                 "" if self.ledger.peer_acks else "; it sends no acks either, so an order "
                 "counts as delivered once sent (no resend after a reconnect)")
-        self.positions_ready.set()
+        self.positions_ready = True
         self._report_delivered(done)
 
     def _on_frame(self, frame: bytes, now_ns: int) -> None:
-        with self.lock:
-            was_acking = self.ledger.peer_acks
-            out = self.ledger.on_frame(frame)
-            if out.request is not None and self.sock is not None:  # a hello: ask now
-                try:
-                    send_all(self.sock, out.request)
-                except ConnectionClosed as exc:
-                    self._drop(str(exc))
-            if not self.ledger.pending:
-                self.idle.notify_all()
+        was_acking = self.ledger.peer_acks
+        out = self.ledger.on_frame(frame)
+        if out.request is not None:  # a hello: ask now
+            self.send(out.request)
         hook = trace.HOOKS.ack_received
         if hook is not None and out.ack is not None:
             hook(out.ack.client_order_id, now_ns)
@@ -191,16 +130,16 @@ class OrderLink:
             self.log.info("the order manager acknowledges orders after all")
         if out.kind == "hello":
             if self.ledger.ready:  # it does not keep positions: trade on
-                self.positions_ready.set()
+                self.positions_ready = True
         elif out.kind == "positions":
             if self.on_positions:
                 self.on_positions(out.positions, out.late)
-            self.positions_ready.set()
+            self.positions_ready = True
         elif out.kind == "unknown-positions":
             self.log.warning("the order manager does not know the positions request (%s): "
                              "trading from the positions held here",
                              out.ack.reason or out.ack.status)
-            self.positions_ready.set()
+            self.positions_ready = True
         elif out.kind == "stray":
             if out.ack.status == "rejected":
                 self.log.warning("order manager rejected a frame: %s", out.ack.reason)
@@ -208,16 +147,11 @@ class OrderLink:
             self.on_ack(out.ack, out.order, out.intent, now_ns)
 
     def drain(self, timeout: float) -> int:
-        """Wait (bounded) for outstanding acks; returns how many are still pending."""
+        """Serve the loop (bounded) until every order is acknowledged; how many are not."""
         deadline = time.monotonic() + timeout
-        with self.lock:
-            while self.ledger.pending and self.sock is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self.idle.wait(left)
-            return len(self.ledger.pending)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=2.0)
+        while self.ledger.pending and self.sock is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.loop.poll(min(left, 0.05))
+        return len(self.ledger.pending)

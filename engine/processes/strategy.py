@@ -10,7 +10,9 @@ the same under the launcher and in a terminal of its own, and a kill -9 of eithe
 no lock held (a shared multiprocessing Event could deadlock the survivor).
 Orders wait in the link's ledger until acknowledged and are resent, same client_order_id,
 after the OrderManager comes back (engine/order_link.py); the OrderManager never logs a
-resent order twice. Long: one loop, its books, its link and its news, and their lines.
+resent order twice. One thread serves the doorbell, the news and the orders' socket (a
+ClientLoop, engine/net/links.py): an ack never waits for another thread to win the GIL.
+Long: one loop, its books, its link and its news, and their lines.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from engine.measure.rejections import Rejections
 from engine.measure.stats import Stats
 from engine.net import tls
 from engine.net.doorbell import Doorbell, udp_port_in_use
+from engine.net.links import ClientLoop, IdleStrategy
 from engine.protocol import Ack, Order
 from engine.shm.price_book import SharedPriceBook, staleness
 from engine.shm.signal_book import SignalBook
@@ -37,7 +40,7 @@ from engine.trading.order_ledger import DELIVERED, QUEUED
 from engine.trading.signals import OrderIntent, SignalEngine, position_label
 from engine.trading.vector_signals import VectorSignalEngine
 
-from .news_reader import NewsReader
+from .news_link import NewsLink
 from .order_link import OrderLink
 from .reports import Reporter
 from .shell import fatal, process_main
@@ -103,7 +106,7 @@ class StrategyProcess:
         self.reasons: Dict[str, tuple] = {}  # why each order was sent, logged with its fate
         self.bell_check_at = 0.0
         self.bell_missing = False
-        self.engine_lock = threading.Lock()
+        self.idle_at = 0.0
 
     # -- start and stop -------------------------------------------------------------------
     def run(self) -> None:
@@ -134,12 +137,12 @@ class StrategyProcess:
         self.engine = (VectorSignalEngine if self.vector else SignalEngine)(
             self.symbols, cfg.short_window, cfg.long_window, cfg.bullish, cfg.bearish, cfg.qty)
         self.sig_rows = np.array([self.signals.index[s] for s in self.symbols], dtype=np.intp)
-        self.link = OrderLink(cfg, log, self._on_ack, self.rejections, account=self.account,
-                              on_positions=self._on_positions, on_delivered=self._on_delivered)
-        self.news = NewsReader(cfg, self.stop_event, log, self._on_news, self.rejections)
+        self.loop = ClientLoop(IdleStrategy(cfg.spin_us))
+        self.link = self.loop.add(OrderLink(
+            cfg, log, self._on_ack, self.rejections, account=self.account,
+            on_positions=self._on_positions, on_delivered=self._on_delivered))
+        self.news = self.loop.add(NewsLink(cfg, log, self._on_news, self.rejections))
         self.hops_on = self.hops.install()  # unless a tool has taken the trace hooks
-        self.link.start()
-        self.news.start()
         self.reporter.running(session=self.session)
         log.info("strategy %s-%s trading %s: MA %d/%d, sentiment >%d buys, <%d sells, qty %d",
                  self.name, self.session, ",".join(self.symbols), cfg.short_window,
@@ -147,6 +150,7 @@ class StrategyProcess:
         self._use_book(self.book)
         # the OrderBook rings this UDP port after every batch it applies (no polling, no lock)
         self.doorbell = Doorbell()
+        self.loop.watch(self.doorbell.sock, self._on_bell, priority=0)  # prices first
         self.book.add_doorbell(self.doorbell.port, udp_port_in_use)
         self.signals.set_writer(os.getpid())  # also repairs a seqlock a killed one left odd
         return True
@@ -163,8 +167,7 @@ class StrategyProcess:
         left = self.link.drain(DRAIN_TIMEOUT_S)
         if left:
             self.log.warning("%d order(s) still unacknowledged at exit", left)
-        self.link.close()
-        self.news.join(timeout=1.0)
+        self.loop.close()
         self.book.remove_doorbell(self.doorbell.port)
         self.doorbell.close()
         self.signals.set_writer(0)
@@ -183,26 +186,41 @@ class StrategyProcess:
 
     # -- the loop -------------------------------------------------------------------------
     def _loop(self) -> None:
+        """Every socket in one select: the doorbell (new prices) first, then the acks and
+        the news; the prices are looked at every 0.1 s too, rung or not (a reader that
+        found no place for its doorbell polls)."""
+        link = self.link
         while not self.stop_event.is_set():
-            self.doorbell.wait(0.1)
-            hook = trace.HOOKS.woke
-            if hook is not None:
-                hook(time.perf_counter_ns())
-            count = self.book.update_counter
-            if count == self.last_counter:
-                self._idle(count)
-            else:
-                self.last_counter = count
-                self._on_prices()
-            self.reporter.maybe(self._stats)
+            self.loop.poll(0.1)
+            if self.book.update_counter != self.last_counter:
+                self._on_bell(0)
             now = time.monotonic()
+            link.tick(now)
+            if now >= self.idle_at:
+                self.idle_at = now + 0.1
+                self._idle()
+                self.reporter.maybe(self._stats)
             if now >= self.bell_check_at:  # (another reader may have taken its place)
                 self.bell_check_at = now + BELL_CHECK_S
                 self._keep_doorbell()
 
-    def _idle(self, count: int) -> None:
+    def _on_bell(self, now_ns: int) -> None:
+        """The doorbell rang (now_ns), or the loop found new prices without a ring (0)."""
+        if now_ns:
+            hook = trace.HOOKS.woke
+            if hook is not None:
+                hook(now_ns)
+            self.doorbell.drain()
+        count = self.book.update_counter
+        if count != self.last_counter:
+            self.last_counter = count
+            self._on_prices()
+
+    def _idle(self) -> None:
         """No new prices: say when they go stale, follow a book made anew, keep the bell."""
         book, log = self.book, self.log
+        if book.update_counter != self.last_counter:
+            return
         if not self.stale:
             why = staleness(book.update_counter, book.writer_pid, book.last_update_ns,
                             time.perf_counter_ns())
@@ -264,15 +282,14 @@ class StrategyProcess:
         if not ticks:
             return
         orders, done = [], []
-        with self.engine_lock:
-            # until the OrderManager has told us our positions, only learn prices
-            trade = self.link.positions_ready.is_set()
-            for sym, price, recv_ns in ticks:
-                intent = engine.on_price(sym, price, trade=trade)
-                short_ma, long_ma = engine.averages(sym)
-                done.append((sym, recv_ns, short_ma, long_ma, engine.position(sym)))
-                if intent is not None:
-                    orders.append((intent, recv_ns, (short_ma, long_ma, engine.sentiment)))
+        # until the OrderManager has told us our positions, only learn prices
+        trade = self.link.positions_ready
+        for sym, price, recv_ns in ticks:
+            intent = engine.on_price(sym, price, trade=trade)
+            short_ma, long_ma = engine.averages(sym)
+            done.append((sym, recv_ns, short_ma, long_ma, engine.position(sym)))
+            if intent is not None:
+                orders.append((intent, recv_ns, (short_ma, long_ma, engine.sentiment)))
         decided = time.perf_counter_ns()
         if orders:  # the orders first: the rest can wait, they cannot
             self._send_round(orders)
@@ -293,12 +310,10 @@ class StrategyProcess:
             return
         self.last_seq[changed] = seqs[changed]
         recv = recv[changed]
-        with self.engine_lock:
-            intents = engine.on_prices(changed, prices[changed],
-                                       trade=self.link.positions_ready.is_set())
-            short_ma, long_ma = engine.means(changed)
-            positions = engine.positions[changed]
-            sentiment = engine.sentiment
+        intents = engine.on_prices(changed, prices[changed], trade=self.link.positions_ready)
+        short_ma, long_ma = engine.means(changed)
+        positions = engine.positions[changed]
+        sentiment = engine.sentiment
         decided = time.perf_counter_ns()
         if intents:
             at = np.searchsorted(changed, [engine.index[i.symbol] for i in intents]).tolist()
@@ -340,8 +355,7 @@ class StrategyProcess:
         self.reasons.pop(order.client_order_id, None)  # the order's fate is known: one line
         if ack.status == "rejected":
             self.log.warning("%s: rejected by the order manager: %s", what, ack.reason)
-            with self.engine_lock:
-                self.engine.on_rejected(intent)
+            self.engine.on_rejected(intent)
             return
         if order.tick_ns:
             self.tick_to_ack.record(now_ns - order.tick_ns)
@@ -359,9 +373,8 @@ class StrategyProcess:
                       else float("nan"))
 
     def _on_positions(self, held: Dict[str, int], late: bool) -> None:
-        with self.engine_lock:
-            for sym in self.symbols:
-                self.engine.set_position(sym, held.get(sym, 0))
+        for sym in self.symbols:
+            self.engine.set_position(sym, held.get(sym, 0))
         self.log.info("positions recovered from the order manager%s: %s",
                       " (its answer came late)" if late else "",
                       ", ".join(f"{s} {position_label(q)} {q:+d}" for s, q in held.items()

@@ -12,7 +12,7 @@ FLAGS = ["--host", "--bind", "--auth-token", "--price-port", "--news-port", "--o
          "--confirm-port", "--symbols", "--shm-name", "--log-dir", "--tick-interval",
          "--news-interval", "--short-window", "--long-window", "--bullish", "--bearish", "--qty",
          "--account", "--seed", "--volatility", "--prices-csv", "--sync-orders", "--strict-wire", "--log-max-mb", "--max-clients",
-         "--tls-cert", "--tls-key", "--tls-ca", "--insecure", "--remote"]
+         "--tls-cert", "--tls-key", "--tls-ca", "--insecure", "--remote", "--spin-us"]
 
 
 def test_defaults_run_out_of_the_box():

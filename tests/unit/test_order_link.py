@@ -1,5 +1,6 @@
 """The Strategy's link to an OrderManager that may not be ours: it never waits for a reply a
-plain peer would not send (real TCP on 127.0.0.1, a scripted OrderManager in a thread)."""
+plain peer would not send (real TCP on 127.0.0.1, a scripted OrderManager in a thread). The
+link is served by a ClientLoop on the test's own thread, as the Strategy's loop serves it."""
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ import pytest
 
 from engine.config.schema import Config
 from engine.measure.rejections import Rejections
+from engine.net.links import ClientLoop
 from engine.processes.order_link import OrderLink
 from engine.protocol import FrameDecoder, Hello, Order
 from engine.testing import free_ports
@@ -83,6 +85,19 @@ def ack(obj, status="accepted"):
                       ).encode() + b"*"
 
 
+def serve(link, until, timeout=5.0) -> bool:
+    """Turn the link's loop (on this thread) until `until()` or the timeout."""
+    deadline = time.monotonic() + timeout
+    while not until() and time.monotonic() < deadline:
+        link.loop.poll(0.02)
+        link.tick(time.monotonic())
+    return bool(until())
+
+
+def ready(link, timeout=5.0) -> bool:
+    return serve(link, lambda: link.positions_ready, timeout)
+
+
 @pytest.fixture
 def run_link():
     made = []
@@ -98,13 +113,14 @@ def run_link():
                              (held, late)),
                          on_delivered=lambda o, i: events["delivered"].append(o),
                          positions_wait_s=wait)
-        link.start()
-        made.append((link, server))
+        loop = ClientLoop()
+        loop.add(link)
+        made.append((loop, server))
         return link, events
 
     yield make
-    for link, server in made:
-        link.close()
+    for loop, server in made:
+        loop.close()
         server.done.set()
         server.join(5)
 
@@ -118,11 +134,11 @@ def order(n=1, side="BUY"):
 def test_a_silent_order_manager_gets_orders_after_about_a_second(run_link):
     link, events = run_link(ScriptedOrderManager(lambda obj: None))
     t0 = time.monotonic()
-    assert link.positions_ready.wait(5)
+    assert ready(link)
     waited = time.monotonic() - t0
     assert 0.9 <= waited <= 2.5, waited
     assert link.peer_acks is False and not link.positions_known
-    assert link.send(*order()) == DELIVERED
+    assert link.send_one(*order()) == DELIVERED
     assert not link.pending and link.delivered == 1
 
 
@@ -130,11 +146,9 @@ def test_a_plain_order_manager_gets_nothing_but_orders(run_link):
     """No hello, no positions request: a plain OrderManager would print it as a junk order."""
     server = ScriptedOrderManager(lambda obj: None)
     link, _ = run_link(server)
-    assert link.positions_ready.wait(5)
-    link.send(*order(1))
-    deadline = time.monotonic() + 5
-    while not server.frames and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert ready(link)
+    link.send_one(*order(1))
+    assert serve(link, lambda: server.frames)
     assert [(f["type"], f["side"], f["quantity"], f["id"]) for f in server.frames] == \
         [("order", "BUY", 10, "strategy-t-1")]
 
@@ -144,14 +158,12 @@ def test_an_order_manager_that_rejects_the_request_is_asked_no_more(run_link):
         return ack(obj, "rejected") if obj.get("type") == "positions" else ack(obj)
     link, events = run_link(ScriptedOrderManager(reply, hello=HELLO))
     t0 = time.monotonic()
-    assert link.positions_ready.wait(5)
+    assert ready(link)
     assert time.monotonic() - t0 < 0.9  # its answer ends the wait at once
     assert link.peer_acks is True and not link.positions_known
-    assert link.send(*order()) == SENT
-    deadline = time.monotonic() + 5
-    while not events["acks"] and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert events["acks"] and events["acks"][0][0].status == "accepted"
+    assert link.send_one(*order()) == SENT
+    assert serve(link, lambda: events["acks"])
+    assert events["acks"][0][0].status == "accepted"
     assert not link.pending and link.acked == 1
 
 
@@ -163,12 +175,10 @@ def test_a_late_positions_reply_is_still_applied_and_late_acks_count(run_link):
         return ack(obj)
     link, events = run_link(ScriptedOrderManager(
         reply, delay_positions=1.6, hello=Hello(server="slow", features=["positions"]).encode()))
-    assert link.positions_ready.wait(5)  # the wait ran out first
+    assert ready(link)  # the wait ran out first
     assert link.peer_acks is False
-    assert link.send(*order()) == DELIVERED  # sent after the request: not in the reply
-    deadline = time.monotonic() + 5
-    while not (events["positions"] and events["acks"]) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert link.send_one(*order()) == DELIVERED  # sent after the request: not in the reply
+    assert serve(link, lambda: events["positions"] and events["acks"])
     assert events["positions"] == [({"AAPL": 0}, True)]  # -10 held + 10 bought since
     assert link.peer_acks is True and link.positions_known
     assert link.acked == 1 and link.delivered == 0  # the late ack was counted after all
@@ -185,11 +195,9 @@ def test_trace_hooks_observe_and_change_nothing(run_link):
     try:
         link, events = run_link(ScriptedOrderManager(lambda obj: ack(
             obj, "rejected" if obj.get("type") == "positions" else "accepted"), hello=HELLO))
-        assert link.positions_ready.wait(5) and link.peer_acks is True
-        assert link.send(*order(7)) == SENT
-        deadline = time.monotonic() + 5
-        while not events["acks"] and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert ready(link) and link.peer_acks is True
+        assert link.send_one(*order(7)) == SENT
+        assert serve(link, lambda: events["acks"])
         assert sent == [("strategy-t-7", True)]
         assert acked[-1] == "strategy-t-7" and link.acked == 1  # (first: the request's)
     finally:
@@ -199,8 +207,8 @@ def test_trace_hooks_observe_and_change_nothing(run_link):
 
 def test_an_error_in_the_link_is_logged_and_the_link_reconnects(run_link, caplog):
     """A bug met while reading acks (here: the Strategy's ack callback raises once) must not
-    kill the link's thread, which would leave the Strategy queueing orders forever: it is
-    logged with its traceback and the link connects again and goes on."""
+    end the loop, which would leave the Strategy queueing orders forever: it is logged with
+    its traceback and the link connects again and goes on."""
     acks = []
 
     def on_ack(a, o, i, t):
@@ -213,20 +221,12 @@ def test_an_error_in_the_link_is_logged_and_the_link_reconnects(run_link, caplog
     server = ScriptedOrderManager(reply, hello=HELLO)
     with caplog.at_level(logging.ERROR, logger="test-link"):
         link, events = run_link(server, on_ack=on_ack)
-        assert link.positions_ready.wait(5)
-        assert link.send(*order(1)) == SENT
-        deadline = time.monotonic() + 10
-        while server.connections < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert ready(link)
+        assert link.send_one(*order(1)) == SENT
+        assert serve(link, lambda: server.connections >= 2 and link.sock is not None, 10)
         assert server.connections == 2, "the link did not connect again"
-        assert link.thread.is_alive()
-        deadline = time.monotonic() + 10
-        while link.sock is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert link.send(*order(2)) == SENT
-        deadline = time.monotonic() + 10
-        while len(acks) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert link.send_one(*order(2)) == SENT
+        assert serve(link, lambda: len(acks) >= 2, 10)
     assert [a.client_order_id for a in acks] == ["strategy-t-1", "strategy-t-2"]
     assert not link.pending
     crash = [r for r in caplog.records if "unexpected error" in r.getMessage()]
