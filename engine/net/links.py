@@ -6,9 +6,8 @@ Connecting is the one thing done elsewhere: a link that is down asks its Connect
 that connects with capped backoff (and the TLS handshake and the token), since a server
 that is away must not stop the loop for the 0.25-3 s a refused connect can take. The
 Connector hands the socket over, non-blocking, and rings the loop's waker; from then on
-only the loop reads and writes it. A spin budget (the IdleStrategy) keeps the loop polling
-for a moment after work before it blocks again, so the reply to what it just sent finds it
-awake.
+only the loop reads and writes it. An IdleStrategy (engine.net.idle) keeps the loop polling for
+a moment after its owner says it worked, so the reply to what it just sent finds it awake.
 """
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ from typing import Callable, List, Optional
 
 from .client import RECV_SIZE, ConnectionClosed, Outage, connect
 from .doorbell import Doorbell
+from .idle import IdleStrategy
 
 WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 # A send that makes no progress for this long: the peer stopped reading (or vanished without
@@ -68,27 +68,6 @@ def send_now(sock: socket.socket, data: bytes, stall_s: float = SEND_STALL_S) ->
             raise ConnectionClosed(str(exc)) from None
         if not any(ready):
             raise ConnectionClosed(f"the peer took no bytes for {stall_s} s")
-
-
-class IdleStrategy:
-    """After work, poll without blocking for `spin_us` before blocking again (the first
-    step of Aeron's BackoffIdleStrategy; 0 turns it off): the next event of a burst, or
-    the reply to what was just sent, then finds the process running instead of asleep."""
-
-    def __init__(self, spin_us: float = 0.0):
-        self.spin_ns = int(spin_us * 1000)
-        self.hot_until = 0
-        self.spins = 0  # polls made while hot (their CPU is the cost)
-
-    def timeout(self, longest: Optional[float]) -> Optional[float]:
-        if self.spin_ns and time.perf_counter_ns() < self.hot_until:
-            self.spins += 1
-            return 0.0
-        return longest
-
-    def worked(self) -> None:
-        if self.spin_ns:
-            self.hot_until = time.perf_counter_ns() + self.spin_ns
 
 
 class Connector:
@@ -254,8 +233,8 @@ class ClientLoop:
                 pass
 
     def poll(self, timeout: Optional[float]) -> int:
-        """Serve what is ready, waiting at most `timeout` (0 while the idle strategy spins);
-        returns how many sockets were served."""
+        """Serve what is ready, waiting at most `timeout` (0 while the idle strategy spins:
+        its owner calls `idle.worked()` when a reply is due); how many sockets were served."""
         for link in self.links:
             if link.connector._made is not None:
                 link.adopt()
@@ -267,7 +246,6 @@ class ClientLoop:
             events.sort(key=lambda e: e[0].data[0])
         for key, _ in events:
             key.data[1](now)
-        self.idle.worked()
         return len(events)
 
     def close(self) -> None:

@@ -5,6 +5,8 @@ import selectors
 import time
 from typing import Optional
 
+from .idle import IdleStrategy
+
 
 class EventLoop:
     """A selectors loop for one thread's servers."""
@@ -12,6 +14,7 @@ class EventLoop:
     def __init__(self):
         self.sel = selectors.DefaultSelector()
         self.servers: list = []  # its Servers: the loop runs their timers and events
+        self.idle = IdleStrategy(0)  # its owner may make it spin after work
 
     def poll(self, timeout: Optional[float]) -> int:
         now = time.monotonic()
@@ -22,7 +25,7 @@ class EventLoop:
             if timeout:
                 time.sleep(timeout)
             return 0
-        events = self.sel.select(timeout)
+        events = self.sel.select(self.idle.timeout(timeout))
         for key, mask in events:
             server, peer = key.data
             if peer is None:

@@ -20,6 +20,7 @@ from engine.config.schema import Config
 from engine.measure import trace
 from engine.measure.rejections import Rejections, reason_of
 from engine.measure.stats import Stats
+from engine.net.idle import IdleStrategy
 from engine.net.loop import EventLoop
 from engine.net.ports import PortInUse
 from engine.net.server import Server, open_servers, shed_totals
@@ -53,6 +54,7 @@ class OrderManager(ServerProcess):
         self.unannounced: list = []
         self.session_listeners: set = set()  # ids of listeners that asked for the session
         self.loop = EventLoop()
+        self.loop.idle = IdleStrategy(cfg.spin_us)  # hot a moment after orders (--spin-us)
         try:
             self.orders, self.confirms = open_servers(
                 self.loop, log, cfg.bind_host,
@@ -99,6 +101,7 @@ class OrderManager(ServerProcess):
         hook = trace.HOOKS.orders_handled
         t_in = time.perf_counter_ns() if hook is not None else 0
         replies, accepted = self.desk.handle(frames, peer.id)
+        self.loop.idle.worked()  # another client's orders of the same round may follow
         if hook is not None:
             hook(frames, t_in, time.perf_counter_ns())
         if replies:

@@ -32,11 +32,12 @@ from engine.measure.rejections import Rejections
 from engine.measure.stats import Stats
 from engine.net import tls
 from engine.net.doorbell import Doorbell, udp_port_in_use
-from engine.net.links import ClientLoop, IdleStrategy
+from engine.net.idle import IdleStrategy
+from engine.net.links import ClientLoop
 from engine.protocol import Ack, Order
 from engine.shm.price_book import SharedPriceBook, staleness
 from engine.shm.signal_book import SignalBook
-from engine.trading.order_ledger import DELIVERED, QUEUED
+from engine.trading.order_ledger import DELIVERED, QUEUED, SENT
 from engine.trading.signals import OrderIntent, SignalEngine, position_label
 from engine.trading.vector_signals import VectorSignalEngine
 
@@ -207,10 +208,10 @@ class StrategyProcess:
     def _on_bell(self, now_ns: int) -> None:
         """The doorbell rang (now_ns), or the loop found new prices without a ring (0)."""
         if now_ns:
+            self.doorbell.drain()
             hook = trace.HOOKS.woke
             if hook is not None:
-                hook(now_ns)
-            self.doorbell.drain()
+                hook(time.perf_counter_ns())
         count = self.book.update_counter
         if count != self.last_counter:
             self.last_counter = count
@@ -336,7 +337,10 @@ class StrategyProcess:
                           account=self.account)
             self.reasons[order.client_order_id] = why
             pairs.append((order, intent))
-        for (order, intent), how in zip(pairs, self.link.send_many(pairs)):
+        fates = self.link.send_many(pairs)
+        if SENT in fates:
+            self.loop.idle.worked()  # their acks are due: let them find the loop awake
+        for (order, intent), how in zip(pairs, fates):
             if how == DELIVERED:
                 self._on_delivered(order, intent)
             elif how == QUEUED:
@@ -351,6 +355,8 @@ class StrategyProcess:
                 f"sentiment {sentiment}) -> {position_label(intent.target)}")
 
     def _on_ack(self, ack: Ack, order: Order, intent: OrderIntent, now_ns: int) -> None:
+        if self.link.pending:
+            self.loop.idle.worked()  # more acks are due
         what = self._describe(order, intent)
         self.reasons.pop(order.client_order_id, None)  # the order's fate is known: one line
         if ack.status == "rejected":

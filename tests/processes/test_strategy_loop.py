@@ -73,15 +73,17 @@ class Watched(StrategyProcess):
 
 
 @pytest.fixture
-def running(config):
+def running(config, request):
     """An OrderManager and a news server on threads, the price book made here; yields a
-    function that starts the Strategy's loop on a thread of its own."""
+    function that starts the Strategy's loop on a thread of its own. Parametrized
+    indirectly, the --spin-us of both."""
     news = NewsServer()
     cfg = dataclasses.replace(config, symbols=("AAPL",), short_window=1, long_window=2,
-                              news_port=news.port)
+                              news_port=news.port, spin_us=getattr(request, "param", 0))
     book = SharedPriceBook(cfg.symbols, name=cfg.shm_name)
     om_stop, st_stop = threading.Event(), threading.Event()
-    om = threading.Thread(target=OrderManager(cfg, om_stop).run, name="test-om")
+    manager = OrderManager(cfg, om_stop)
+    om = threading.Thread(target=manager.run, name="test-om")
     news.start()
     om.start()
     started = []
@@ -95,7 +97,7 @@ def running(config):
         return strategy, loop, before
 
     try:
-        yield cfg, book, start, news
+        yield cfg, book, start, news, manager
     finally:
         st_stop.set()
         for t in started:
@@ -114,7 +116,7 @@ def news_in(strategy) -> int:
 
 
 def test_one_thread_serves_the_doorbell_the_news_and_the_acks(running):
-    cfg, book, start, news = running
+    cfg, book, start, news, _ = running
     strategy, loop, before = start()
     ringer = Ringer()
     price = [100.0]
@@ -149,7 +151,7 @@ def test_one_thread_serves_the_doorbell_the_news_and_the_acks(running):
 def test_acks_are_read_while_no_price_rings(running):
     """With no price after the order, the ack still arrives at once: the orders' socket is
     in the loop's select, not read only when a doorbell wakes it."""
-    cfg, book, start, news = running
+    cfg, book, start, news, _ = running
     seen = []
     trace.HOOKS.ack_received = lambda coid, t: seen.append(threading.get_ident())
     try:
@@ -172,3 +174,29 @@ def test_acks_are_read_while_no_price_rings(running):
     finally:
         trace.reset()
     assert seen and set(seen) == {loop.ident}
+
+
+@pytest.mark.parametrize("running", [0, 20_000], indirect=True)
+def test_with_a_spin_budget_the_loops_poll_after_an_order_and_its_ack(running):
+    """--spin-us: the Strategy polls without blocking after it sent an order (its ack is
+    due), the OrderManager after it handled one; with 0, neither ever does."""
+    cfg, book, start, news, manager = running
+    strategy, loop, _ = start()
+    ringer = Ringer()
+    price = [100.0]
+
+    def rise():
+        price[0] += 0.5
+        book.update("AAPL", price[0])
+        ringer.ring(book.doorbell_ports())
+        return strategy.link.acked >= 1
+
+    try:
+        testing.wait_until(lambda: news_in(strategy) >= 3, 10, "news values")
+        testing.wait_until(rise, 10, "an order acknowledged")
+    finally:
+        ringer.close()
+    if cfg.spin_us:
+        assert strategy.loop.idle.spins > 0 and manager.loop.idle.spins > 0
+    else:
+        assert strategy.loop.idle.spins == 0 and manager.loop.idle.spins == 0

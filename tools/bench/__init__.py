@@ -43,6 +43,9 @@ Sections:
               one Strategy, then 30 s with ten side by side (each its own account and
               windows): nothing lost, the desk's frames/s, and each Strategy's tick-to-ack
               p50 over the lone one's (target: within 1.5 x).
+  spin        (not in --quick) the stack at 1,000 ticks/s (20 s) and at the default demo rate
+              (30 s), with --spin-us 0, 150 and 500: tick-to-ack p50/p99 and each process's CPU,
+              what the IdleStrategy buys beside what it costs.
   soak        (not in --quick) the engine with 500 symbols at the default rates for 10
               minutes (`--only soak --quick`: 1 minute): each process's resident memory at
               the start, after a fifth of the run and at the end, its growth a minute and a
@@ -57,6 +60,7 @@ from .latency import breakdown, latency, standalone
 from .report import TARGETS, bounds, figures_table, write_report
 from .scale import scale
 from .soak import soak
+from .spin import spin
 from .strategies import strategies
 from .system import cpu, footprint
 
@@ -64,10 +68,10 @@ from .system import cpu, footprint
 SECTIONS = {"ingest": ingest, "e2e": e2e, "floor": floor, "latency": latency,
             "standalone": standalone, "breakdown": breakdown, "cpu": cpu,
             "footprint": footprint, "charts": charts, "scale": scale,
-            "strategies": strategies, "soak": soak}
+            "strategies": strategies, "spin": spin, "soak": soak}
 # diagnostic, or minutes long: --quick stays under a minute without them
 # (`--only scale --quick` runs scale with 4 s a size)
-QUICK_SKIPS = ("breakdown", "scale", "strategies", "soak")
+QUICK_SKIPS = ("breakdown", "scale", "strategies", "spin", "soak")
 METHOD = __doc__.split("Sections:", 1)[1].rstrip()
 
 __all__ = ["SECTIONS", "QUICK_SKIPS", "METHOD", "TARGETS", "bounds", "figures_table",
