@@ -30,13 +30,18 @@ def test_smoke_bench_writes_report_and_json(tmp_path):
     assert r["cpu"]["percent_of_one_core"] >= 0
     assert r["footprint"]["total_bytes"] == 288 + 328
     assert r["floor"]["tcp_rtt_idle_us"]["count"] > 0
+    assert r["floor"]["tick_to_ack_floor_demo_us"] > 0
+    t2o = r["tick_to_order"]  # timed from outside: the bench's own Gateway and OrderManager
+    assert t2o["count"] > 0 and 0 < t2o["p50"] <= t2o["p99"] and t2o["floor_us"] > 0
+    assert any(f["figure"].startswith("tick-to-order over its floor") for f in data["figures"])
     assert "fps" in r["charts"] or "skipped" in r["charts"]
     text = out.read_text()
     for needle in ("Python", "machine", "## Method", "ticks/s", "tick-to-ack p99",
                    "(smoke: the shortest runs;"):
         assert needle in text
     for line in ("ingest:", "end to end:", "floor:", "latency (launcher)",
-                 "latency (standalone strategy)", "cpu at the default demo rate",
+                 "latency (standalone strategy)", "tick-to-order (OrderBook + Strategy alone",
+                 "cpu at the default demo rate",
                  "shared memory:", "charts"):
         assert line in res.stdout
 
@@ -169,3 +174,44 @@ def test_the_json_libraries_are_measured_against_the_order_path():
     assert res.returncode == 0, res.stderr[-2000:]
     assert "json (standard library)  decode an order" in res.stdout
     assert "us an order (hot, in-process)" in res.stdout
+
+
+def test_issue_27s_targets_are_ratios_to_the_same_runs_floors():
+    """Each latency target of issue 27 is a row whose value is a ratio to a floor measured in
+    the same run, and a missed one comes with what holds it (plain data, no processes)."""
+    from tools.bench import bounds
+    from tools.bench.latency import HOPS
+    from tools.bench.report import figures_table
+    from tools.bench.tick_to_order import tick_to_order_samples
+    pct = lambda p50, p99: {"p50": p50, "p99": p99, "max": p99, "count": 10}  # noqa: E731
+    floor = {"udp_rtt_idle_us": pct(60.0, 90), "tcp_rtt_idle_us": pct(80.0, 99),
+             "tcp_rtt_hot_us": pct(30.0, 40), "order_codec_hot_us": pct(10.0, 12),
+             "order_codec_cold_us": pct(50.0, 60), "tick_to_ack_floor_us": 110.0,
+             "tick_to_ack_floor_demo_us": 300.0}
+    results = {"floor": floor, "latency": {"tick_to_ack_us": pct(220.0, 880.0),
+                                           "tick_to_decision_us": pct(100.0, 200.0),
+                                           "ticks_per_s": 1000.0},
+               "spin": {"demo": [{"tick_to_ack_us": pct(900.0, 1500.0)}]},
+               "tick_to_order": {**pct(330.0, 500.0), "floor_us": 110.0},
+               "breakdown": {h: pct(100.0, 300.0) for h in HOPS},
+               "soak": {"processes": {"strategy": {"growth_pct": 12.5, "rss_fifth_mb": 40,
+                                                   "rss_end_mb": 45,
+                                                   "last_half_growth_pct": 1.0}}}}
+    rows = {r["figure"]: r for r in figures_table(results, "x")}
+    ack = rows["tick-to-ack over its floor (launcher, 1,000 ticks/s), p50"]
+    assert ack["value"] == 2.0 and ack["met"] is True  # 220 / 110
+    assert rows["tick-to-ack over its floor (launcher, 1,000 ticks/s), p99"]["met"] is False
+    assert rows["tick-to-ack over its floor (launcher, demo rate, --spin-us 0), p50"][
+        "value"] == 3.0
+    assert rows["tick-to-order over its floor (OrderBook + Strategy alone), p50"][
+        "value"] == 3.0
+    doorbell = rows["hop OrderBook receipt -> Strategy awake over its floor, p50"]
+    assert doorbell["value"] == round(100 / 30, 2) and doorbell["met"] is False
+    assert rows["hop sent -> OrderManager awake over its floor, p50"]["met"] is True  # 2.5
+    assert rows["soak: strategy memory growth after the first fifth"]["met"] is False
+    why = bounds(results)
+    assert "5.0 x" in why["hop OrderManager handling"] and "tick-to-order" in why
+    # an order is timed from the latest round sent before the OrderBook had its tick
+    rounds = [1_000, 6_000, 11_000]
+    arrivals = [(7_500, '{"tick_ns": 6100}'), (12_000, '{"tick_ns": 11050}'), (9, "junk")]
+    assert tick_to_order_samples(rounds, arrivals) == [1_500, 1_000]

@@ -16,12 +16,16 @@ Sections:
   e2e         the real Gateway (tick interval 0: as fast as the clients read) and OrderBook;
               ticks/s the book's counter grows over a window, then ticks sent == applied.
   floor       one loopback TCP and UDP round trip between two Python processes, back to
-              back and 5 ms apart (the far end sleeps in between, as at 1,000 ticks/s).
+              back, 5 ms apart (the far end sleeps in between, as at 1,000 ticks/s) and
+              100 ms apart (the demo rate).
   latency     the whole stack at 1,000 ticks/s (5 symbols every 5 ms) under the launcher's
               controller: tick-to-decision and tick-to-ack from the Strategy, p50/p99/max.
   standalone  the same, but the Strategy is `python -m engine.strategy` in its own process,
               as a user starts it in a terminal (it learns of prices the same way: the
               OrderBook rings its UDP doorbell; stopped with Ctrl+C, figures via --stats-json).
+  tick_to_order  the OrderBook and the Strategy alone at 1,000 ticks/s, timed from outside by
+              one process of the bench's that plays the Gateway and a plain OrderManager:
+              the order's arrival minus the send of its tick's round, beside its floor.
   breakdown   (not in --quick) the latency run again with the engine's trace hooks on
               (engine/trace.py) around the Strategy's doorbell wait and order send and the
               OrderManager's handling: tick-to-ack hop by hop.
@@ -63,10 +67,12 @@ from .soak import soak
 from .spin import spin
 from .strategies import strategies
 from .system import cpu, footprint
+from .tick_to_order import tick_to_order
 
 # the sections, in the order they run
 SECTIONS = {"ingest": ingest, "e2e": e2e, "floor": floor, "latency": latency,
-            "standalone": standalone, "breakdown": breakdown, "cpu": cpu,
+            "standalone": standalone, "tick_to_order": tick_to_order,
+            "breakdown": breakdown, "cpu": cpu,
             "footprint": footprint, "charts": charts, "scale": scale,
             "strategies": strategies, "spin": spin, "soak": soak}
 # diagnostic, or minutes long: --quick stays under a minute without them

@@ -1,6 +1,6 @@
 """`floor`: what any implementation pays on this machine. One round trip between two Python
-processes over loopback TCP and UDP, back to back and 5 ms apart (the far end sleeps between
-messages and has to be woken, as at 1,000 ticks/s), and the same Python code hot and after
+processes over loopback TCP and UDP, back to back, 5 ms apart (the far end sleeps between
+messages and has to be woken, as at 1,000 ticks/s) and 100 ms apart (the demo rate), and the same Python code hot and after
 sleeping. tick-to-ack needs at least one wake-up of the Strategy (doorbell) and one TCP round
 trip to the OrderManager."""
 from __future__ import annotations
@@ -20,13 +20,20 @@ def floor(ctx: BenchContext) -> dict:
     res = _round_trips(n_hot, n_idle)
     res["tick_to_ack_floor_us"] = round(res["udp_rtt_idle_us"]["p50"] / 2
                                         + res["tcp_rtt_idle_us"]["p50"], 1)
+    # the demo rate's idle time: 100 ms between rounds
+    demo = round_trips(5, ctx.pick(40, 10, 3), gap=0.1)
+    for kind in ("tcp", "udp"):
+        res[f"{kind}_rtt_demo_us"] = pcts(demo[f"{kind}_rtt_idle_ns"])
+    res["tick_to_ack_floor_demo_us"] = round(res["udp_rtt_demo_us"]["p50"] / 2
+                                             + res["tcp_rtt_demo_us"]["p50"], 1)
     res.update(_codec(n_hot, n_idle))
     ctx.say("floor: TCP round trip between two processes p50 "
             f"{res['tcp_rtt_hot_us']['p50']} us back to back, "
             f"{res['tcp_rtt_idle_us']['p50']} us 5 ms apart (p99 "
             f"{res['tcp_rtt_idle_us']['p99']}); UDP round trip {res['udp_rtt_hot_us']['p50']}"
             f" / {res['udp_rtt_idle_us']['p50']} us; so tick-to-ack >= ~"
-            f"{res['tick_to_ack_floor_us']} us at 1,000 ticks/s before any work; "
+            f"{res['tick_to_ack_floor_us']} us at 1,000 ticks/s before any work "
+            f"({res['tick_to_ack_floor_demo_us']} us 100 ms apart, at the demo rate); "
             f"encoding + decoding one order takes {res['order_codec_hot_us']['p50']} us "
             f"back to back, {res['order_codec_cold_us']['p50']} us after 5 ms asleep")
     return res
