@@ -65,6 +65,27 @@ def test_a_live_view_draws_what_changed_not_thirty_frames_of_the_same(qtbot, cha
         t.stop()
 
 
+def test_frequent_changes_carry_the_scroll_and_it_goes_on_without_them(qtbot, charts):
+    """A wide chart (30 s in 1800 px: 60 px a second) fed 10 times a second draws a frame a
+    change, not 30 a second of scroll; when the changes stop (the feed still live) the
+    scroll goes on by itself (issue 27, point 6: the desk's CPU at 5 symbols)."""
+    ctl = charts.adapter.controller
+    charts.resize(1800, 600)
+    charts.set_window(30.0)
+    step, t = feeding(ctl, 100)
+    try:
+        qtbot.waitUntil(lambda: charts.point_count() >= 5, timeout=5_000)
+        qtbot.waitUntil(lambda: step[0] >= 10, timeout=5_000)  # (its rate learnt)
+        frames, steps = charts.frames_rendered, step[0]
+        qtbot.waitUntil(lambda: step[0] >= steps + 30, timeout=10_000)  # 3 s of prices
+        drawn = charts.frames_rendered - frames
+        assert 25 <= drawn <= 40, f"{drawn} frames for 30 price changes"  # 90 at 30 fps
+    finally:
+        t.stop()
+    frames = charts.frames_rendered
+    qtbot.waitUntil(lambda: charts.frames_rendered >= frames + 5, timeout=1_000)
+
+
 def feeding(ctl, every_ms: int):
     """(steps fed so far, in a list; the timer feeding them): a tick every `every_ms`."""
     from PySide6.QtCore import QTimer

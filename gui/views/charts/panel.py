@@ -11,6 +11,9 @@ thresholds and shaded zones; the session's P&L. Auto-scroll follows the right ed
 back stops it, the Live button resumes it. Pause freezes the drawing (sampling goes on). A
 crosshair shows the values under the cursor. `fps()` counts frames rendered in the last
 second. A palette change (View > Appearance, or the OS's) redraws every colour at once.
+A live view draws a frame a change; prices that change often (the demo's 10 a second) carry
+the scroll, and a frame of scroll alone comes only between slower ones. Long: four plots, the
+frame and its rules, following and pausing belong to one panel.
 """
 from __future__ import annotations
 
@@ -37,6 +40,8 @@ DEFAULT_WINDOW_S = 60.0
 # with no live feed and nothing new, a frame would draw the same picture again: draw
 # at most this often then (an idle desk used 17% of a core redrawing nothing at 30 fps)
 IDLE_FRAME_S = 0.5
+# changes at least this often carry the scroll (no frame of scroll alone between them)
+CARRY_S = 0.2
 
 
 class ChartsPanel(QWidget):
@@ -59,6 +64,7 @@ class ChartsPanel(QWidget):
         self.meter = frames if frames is not None else FrameMeter()
         self._changed = True       # a sample arrived since the last render
         self._last_render = 0.0    # time.time() of the last render
+        self._change_at, self._change_gap = 0.0, 1.0  # the last change, their mean interval
         self._markers_dirty = True
         self._legend_next = 0.0
         self._title_feed = None
@@ -241,6 +247,10 @@ class ChartsPanel(QWidget):
         """The sampler took a frame: draw it (unless paused, or idle and drawn lately)."""
         t0 = time.perf_counter()
         self._changed |= changed
+        if changed:
+            gap, self._change_at = now - self._change_at, now
+            if 0 < gap < 5:
+                self._change_gap = 0.8 * self._change_gap + 0.2 * gap
         fills = self.data.fills_added
         if fills != self._fills_drawn:  # new fills of some symbol: its markers again
             self._fills_drawn = fills
@@ -258,11 +268,15 @@ class ChartsPanel(QWidget):
 
     def _unmoved(self, now: float) -> bool:
         """No new frame would show anything new: a live view scrolled less than a pixel since
-        (not 30 frames a second of 10 rounds), an idle one drawn under IDLE_FRAME_S ago."""
+        (not 30 frames a second of 10 rounds), or one whose frequent changes carry the scroll
+        and the next is not late yet; an idle one drawn under IDLE_FRAME_S ago."""
         since = now - self._last_render
         if self.data.feed not in ("live", "waiting") or not self.following:
             return since < IDLE_FRAME_S
-        return since * self.pct_plot.vb.width() / self.window_s < 1.0
+        if since * self.pct_plot.vb.width() / self.window_s < 1.0:
+            return True
+        gap = self._change_gap
+        return gap < CARRY_S and now - self._change_at < 1.5 * gap
 
     def _render(self, now: float) -> None:
         """setData once per curve with the samples in view (the rings stay untouched)."""
