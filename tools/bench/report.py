@@ -295,9 +295,20 @@ def bounds(results: dict) -> Dict[str, str]:
             out[f"scale {int(n):,} symbols: tick-to-ack"] = (
                 f"orders come in bursts: a news value past a threshold lets every symbol "
                 f"whose averages agree trade on its next tick, so one round made up to "
-                f"{b['largest']} orders (median burst {b['median']}); each is built and sent "
-                f"by the Strategy and read, logged and acknowledged by the OrderManager in "
-                f"Python, one after the other, so the last of a burst waits for all before it")
+                f"{b['largest']} orders (median burst {b['median']}); a round's orders leave in "
+                f"one write and are logged and acked as one batch, but each is still built, "
+                f"encoded, validated, numbered and logged in Python (about 23 us hot in the "
+                f"OrderManager alone: `python -m tools.bench.json_libs`), so the last of a "
+                f"burst waits for all before it")
+        d = s.get("desk") or {}
+        if d.get("fps") and d.get("cpu_percent"):
+            render = d["fps"] * d["frame_ms"] / 10
+            out[f"scale {int(n):,} symbols: desk CPU"] = (
+                f"the desk drew {d['fps']} frames/s for {d.get('changes_per_s')} changes/s; "
+                f"sampling and setData took {d['frame_ms']} ms a frame ({render:.1f}% of a "
+                f"core) and the rest of its {d['cpu_percent']}% is mostly Qt painting those "
+                f"frames: pyqtgraph repaints the four plots with their eight axes and grids on "
+                f"every frame (docs/performance.md, 'The desk's CPU', has the profile)")
     e = (results.get("charts") or {}).get("e2e") or {}
     if "engine_cpu_percent_paused" in e:
         out["end-to-end slowdown"] = (
