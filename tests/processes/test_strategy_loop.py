@@ -148,6 +148,24 @@ def test_one_thread_serves_the_doorbell_the_news_and_the_acks(running):
     assert mine <= {"connect-orders", "connect-news"}, mine
 
 
+def trade_once(book, strategy, until, what: str) -> None:
+    """Once the news is in, a rising price rung round after round until `until()`."""
+    ringer = Ringer()
+    price = [100.0]
+
+    def rise():
+        price[0] += 0.5
+        book.update("AAPL", price[0])
+        ringer.ring(book.doorbell_ports())
+        return until()
+
+    try:
+        testing.wait_until(lambda: news_in(strategy) >= 3, 10, "news values")
+        testing.wait_until(rise, 10, what)
+    finally:
+        ringer.close()
+
+
 def test_acks_are_read_while_no_price_rings(running):
     """With no price after the order, the ack still arrives at once: the orders' socket is
     in the loop's select, not read only when a doorbell wakes it."""
@@ -156,21 +174,8 @@ def test_acks_are_read_while_no_price_rings(running):
     trace.HOOKS.ack_received = lambda coid, t: seen.append(threading.get_ident())
     try:
         strategy, loop, _ = start()
-        ringer = Ringer()
-        price = [100.0]
-
-        def rise():
-            price[0] += 0.5
-            book.update("AAPL", price[0])
-            ringer.ring(book.doorbell_ports())
-            return strategy.link.sent >= 1
-
-        try:
-            testing.wait_until(lambda: news_in(strategy) >= 3, 10, "news values")
-            testing.wait_until(rise, 10, "an order sent")
-            testing.wait_until(lambda: strategy.link.acked >= 1, 10, "its ack, with no ring")
-        finally:
-            ringer.close()
+        trade_once(book, strategy, lambda: strategy.link.sent >= 1, "an order sent")
+        testing.wait_until(lambda: strategy.link.acked >= 1, 10, "its ack, with no ring")
     finally:
         trace.reset()
     assert seen and set(seen) == {loop.ident}
@@ -182,20 +187,7 @@ def test_with_a_spin_budget_the_loops_poll_after_an_order_and_its_ack(running):
     due), the OrderManager after it handled one; with 0, neither ever does."""
     cfg, book, start, news, manager = running
     strategy, loop, _ = start()
-    ringer = Ringer()
-    price = [100.0]
-
-    def rise():
-        price[0] += 0.5
-        book.update("AAPL", price[0])
-        ringer.ring(book.doorbell_ports())
-        return strategy.link.acked >= 1
-
-    try:
-        testing.wait_until(lambda: news_in(strategy) >= 3, 10, "news values")
-        testing.wait_until(rise, 10, "an order acknowledged")
-    finally:
-        ringer.close()
+    trade_once(book, strategy, lambda: strategy.link.acked >= 1, "an order acknowledged")
     if cfg.spin_us:
         assert strategy.loop.idle.spins > 0 and manager.loop.idle.spins > 0
     else:

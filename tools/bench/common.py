@@ -128,6 +128,17 @@ def cpu_times(ctl: ProcessController) -> Tuple[Dict[str, float], str]:
     return out, how
 
 
+def cpu_over(ctl: ProcessController, seconds: float) -> Tuple[Dict[str, float], float, str]:
+    """Pump the controller for `seconds`: each child's CPU over that window in % of one
+    core, the window's wall time, and where the figures came from."""
+    c0, how = cpu_times(ctl)
+    t0 = time.perf_counter()
+    pump(ctl, seconds)
+    c1, _ = cpu_times(ctl)
+    wall = time.perf_counter() - t0
+    return {n: round(100 * (c1[n] - c0[n]) / wall, 2) for n in c0}, wall, how
+
+
 def after(delay: float, fn):
     time.sleep(delay)
     return fn()

@@ -4,11 +4,9 @@ with each spin budget: tick-to-ack p50/p99 (the Strategy's, whole run) and the C
 process over the same window, in turns so that the machine's hour is the same for all."""
 from __future__ import annotations
 
-import time
-
 from engine.control.summary import run_summary
 
-from .common import BenchContext, cpu_times, pump, wait
+from .common import BenchContext, cpu_over, wait
 
 BUDGETS_US = (0, 150, 500)
 
@@ -19,16 +17,11 @@ def one(ctx: BenchContext, cfg, window: float) -> dict:
         ctl.start_all()
         wait(ctl, lambda: ctl.status("strategy").stats.orders_acked > 0, 60,
              "the first acknowledged order")
-        c0, how = cpu_times(ctl)
-        t0 = time.perf_counter()
-        pump(ctl, window)
-        c1, _ = cpu_times(ctl)
-        wall = time.perf_counter() - t0
+        per, wall, how = cpu_over(ctl, window)
         ctl.stop_all_and_wait()
         s = run_summary(ctl)
     finally:
         ctl.close()
-    per = {n: round(100 * (c1[n] - c0[n]) / wall, 2) for n in c0}
     ack = s["latency_us"]["tick_to_ack"]
     return {"spin_us": cfg.spin_us, "tick_to_ack_us": ack, "orders_acked": s.get("orders_acked"),
             "cpu_percent": per, "engine_cpu_percent": round(sum(per.values()), 2),

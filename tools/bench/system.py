@@ -2,12 +2,10 @@
 `footprint` (bytes of every shared-memory segment)."""
 from __future__ import annotations
 
-import time
-
 from engine.control.lifecycle import State
 from engine.shm.stack import footprint as books_footprint
 
-from .common import BenchContext, cpu_times, pump, wait
+from .common import BenchContext, cpu_over, pump, wait
 
 
 def cpu(ctx: BenchContext) -> dict:
@@ -19,16 +17,10 @@ def cpu(ctx: BenchContext) -> dict:
         wait(ctl, lambda: all(ctl.state(n) == State.RUNNING for n in ctl.procs)
              and ctl.memory.book.update_counter > 0, 30, "the stack to run")
         pump(ctl, ctx.pick(2.0, 2.0, 0.5))  # imports and connections done
-        pids = {n: p.pid for n, p in ctl.procs.items()}
-        c0, how = cpu_times(ctl)
-        t0 = time.perf_counter()
-        pump(ctl, window)
-        c1, _ = cpu_times(ctl)
-        wall = time.perf_counter() - t0
+        per, wall, how = cpu_over(ctl, window)
         ctl.stop_all_and_wait()
     finally:
         ctl.close()
-    per = {n: round(100 * (c1[n] - c0[n]) / wall, 2) for n in pids}
     total = round(sum(per.values()), 2)
     res = {"percent_of_one_core": total, "per_process_percent": per,
            "window_s": round(wall, 1), "source": how,
