@@ -21,5 +21,6 @@ if str(HERE) not in sys.path:
 from gui.launch import main  # noqa: E402
 
 if __name__ == "__main__":
-    multiprocessing.freeze_support()
-    sys.exit(main(prog="python launcher.py"))
+    multiprocessing.freeze_support()  # a frozen bundle's children stop here (spawn)
+    frozen = getattr(sys, "frozen", False)  # the bundle (packaging/ipcdesk.spec)
+    sys.exit(main(prog=Path(sys.executable).stem if frozen else "python launcher.py"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import AbstractSet, Optional, Sequence
 
 from PySide6.QtCore import QSettings, QTimer
@@ -28,6 +29,29 @@ from gui.views.theme import apply_theme
 from gui.window.main_window import MainWindow
 
 
+ICON = Path(__file__).resolve().parent / "resources" / "ipcdesk.svg"
+
+
+def app_icon():
+    """The desk's icon (gui/resources/ipcdesk.svg) at the sizes a window, a taskbar and a
+    dock ask for, rendered by QtSvg (no image plugin needed); an empty icon if it is gone."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QIcon, QPainter, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
+    icon = QIcon()
+    renderer = QSvgRenderer(str(ICON))
+    if not renderer.isValid():
+        return icon
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        pm = QPixmap(size, size)
+        pm.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pm)
+        renderer.render(painter)
+        painter.end()
+        icon.addPixmap(pm)
+    return icon
+
+
 def make_app(argv: Optional[Sequence[str]] = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
@@ -35,6 +59,9 @@ def make_app(argv: Optional[Sequence[str]] = None) -> QApplication:
         app.setOrganizationName(ORGANIZATION)
         app.setApplicationName(APPLICATION)
         app.setApplicationDisplayName("IPC Trading Desk")
+    app.setDesktopFileName("ipcdesk")  # Linux: the .desktop entry whose icon it shows
+    if app.windowIcon().isNull():
+        app.setWindowIcon(app_icon())  # every window's, the taskbar's and the dock's
     apply_theme(app)
     return app
 

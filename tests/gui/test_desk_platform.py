@@ -104,3 +104,32 @@ def test_each_launch_of_the_desk_is_a_session_of_its_own(qtbot, config, qsetting
     assert first != second and first.parent == second.parent == Path(config.log_dir)
     assert (first / "summary.json").exists() and (second / "summary.json").exists()
     assert latest_session(config.log_dir) == second
+
+
+def test_the_desk_has_its_icon_and_the_bundle_its_renderings(qapp, tmp_path):  # noqa: ARG001
+    """The window, the taskbar and the dock show the desk's icon (from its one SVG); the
+    bundle's build renders the same SVG into the .png, .ico and .icns each OS wants, which
+    Qt reads back at their size (issue 28)."""
+    import sys as _sys
+
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    from gui.app import ICON, make_app
+    from tests.support import ROOT
+    app = make_app()
+    icon = app.windowIcon()
+    assert ICON.is_file() and not icon.isNull()
+    assert {s.width() for s in icon.availableSizes()} >= {16, 32, 256}
+    assert not icon.pixmap(32, 32).toImage().pixelColor(16, 16).alpha() == 0  # drawn
+    _sys.path.insert(0, str(ROOT / "packaging"))
+    try:
+        from icons import render
+    finally:
+        _sys.path.remove(str(ROOT / "packaging"))
+    made = render(tmp_path)
+    for kind, size in (("png", 512), ("ico", 256), ("icns", 512)):
+        image = QImage(str(made[kind]))
+        assert not image.isNull() and image.width() == size, kind
+    desktop = (ROOT / "packaging" / "ipcdesk.desktop").read_text(encoding="utf-8")
+    assert "Icon=ipcdesk" in desktop and "Exec=ipcdesk" in desktop
+    assert QGuiApplication.desktopFileName() == "ipcdesk"
