@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -110,3 +111,46 @@ def test_the_bundle_records_the_demo_tour_off_screen(bundle, tmp_path):
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert video.is_file() and video.stat().st_size > 100_000
     assert "video:" in res.stdout + res.stderr  # its closing line: the video and its frames
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Ctrl+C is a console event on Windows, not SIGINT")
+def test_the_bundle_runs_a_stack_file_and_stops_in_order_on_ctrl_c(bundle, tmp_path):
+    """A stack file's five processes (two Strategies on their accounts), each spawned from
+    the executable; Ctrl+C stops them in order, every order acked is logged, nothing left."""
+    import signal
+    import time
+    data, empty = tmp_path / "data", tmp_path / "nobin"
+    empty.mkdir()
+    ports = [str(p) for p in free_ports(4)]
+    shm = unique_shm_name("ipcbns")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PATH=str(empty), IPCDESK_DATA=str(data))
+    proc = subprocess.Popen(
+        [str(bundle), "--headless", "--stack", str(ROOT / "docs" / "stacks" /
+                                                   "two-strategies.toml"),
+         "--duration", "120", "--summary", str(tmp_path / "s.json"), "--price-port", ports[0],
+         "--news-port", ports[1], "--order-port", ports[2], "--confirm-port", ports[3],
+         "--shm-name", shm], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        lines = []
+        acked = re.compile(r"^\[\s*(fast|slow)\] .*: order \d+", re.M)
+        while time.monotonic() < deadline:  # until each Strategy has an order acked
+            lines.append(proc.stdout.readline())
+            if {m.group(1) for m in acked.finditer("".join(lines))} == {"fast", "slow"}:
+                break
+        proc.send_signal(signal.SIGINT)
+        out = "".join(lines) + proc.communicate(timeout=60)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 0, out[-3000:]
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert set(summary["accounts"]) == {"fast", "slow"}
+    assert summary["orders_acked"] == summary["orders_logged"] > 0
+    assert all(p["exitcode"] == 0 for p in summary["processes"].values()), summary["processes"]
+    last = out.index("order_manager: stopping")  # the Strategies first, the OrderManager last
+    assert out.index("fast: stopped") < last and out.index("slow: stopped") < last, out[-3000:]
+    assert not segment_exists(shm), "shared memory left"
