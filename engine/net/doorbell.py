@@ -26,11 +26,7 @@ class Doorbell:
         except OSError:  # e.g. Windows WSAECONNRESET from an old ICMP: treat as a ring
             return True
         self.sock.setblocking(False)
-        try:
-            while True:
-                self.sock.recv(64)
-        except OSError:
-            pass
+        self.drain()
         return True
 
     def drain(self) -> None:

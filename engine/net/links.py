@@ -20,7 +20,7 @@ import time
 from typing import Callable, List, Optional
 
 from .client import RECV_SIZE, ConnectionClosed, Outage, connect
-from .doorbell import Doorbell
+from .doorbell import Doorbell, Ringer
 from .idle import IdleStrategy
 
 WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
@@ -124,8 +124,6 @@ class Link:
     """A reconnecting client socket served by a ClientLoop. A subclass reads in
     `_readable(data, now_ns)` and greets a new connection in `_connected()`."""
 
-    what = "link"
-
     def __init__(self, host: str, port: int, outage: Outage, name: str, **options):
         self.outage = outage
         self.sock: Optional[socket.socket] = None
@@ -169,16 +167,22 @@ class Link:
         return True
 
     def drop(self, why: str) -> None:
+        if self._forget():
+            self.outage.lost(why)
+            self.connector.request()
+
+    def _forget(self) -> bool:
+        """Out of the loop's selector and closed; False when there was no connection."""
         sock, self.sock = self.sock, None
         if sock is None:
-            return
-        try:
-            self.loop.sel.unregister(sock)
-        except (KeyError, ValueError):
-            pass
+            return False
+        if self.loop is not None:
+            try:
+                self.loop.sel.unregister(sock)
+            except (KeyError, ValueError):
+                pass
         sock.close()
-        self.outage.lost(why)
-        self.connector.request()
+        return True
 
     def _connected(self) -> None:
         """A new connection is ours: greet the peer, reset the decoder."""
@@ -188,14 +192,7 @@ class Link:
 
     def close(self) -> None:
         self.connector.close()
-        if self.sock is not None:
-            if self.loop is not None:
-                try:
-                    self.loop.sel.unregister(self.sock)
-                except (KeyError, ValueError):
-                    pass
-            self.sock.close()
-            self.sock = None
+        self._forget()
 
 
 class ClientLoop:
@@ -207,9 +204,7 @@ class ClientLoop:
         self.links: List[Link] = []
         self.idle = idle or IdleStrategy(0)
         self.waker = Doorbell()
-        self._waker_port = self.waker.port
-        self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._wake_lock = threading.Lock()
+        self._ringer = Ringer()  # (shared by the Connectors' threads: one datagram a call)
         self.watch(self.waker.sock, lambda now_ns: self.waker.drain(), priority=2)
 
     def add(self, link: Link) -> Link:
@@ -226,18 +221,13 @@ class ClientLoop:
 
     def wake(self) -> None:
         """From any thread: end the loop's wait now."""
-        with self._wake_lock:
-            try:
-                self._wake_sock.sendto(b"!", ("127.0.0.1", self._waker_port))
-            except OSError:
-                pass
+        self._ringer.ring((self.waker.port,))
 
     def poll(self, timeout: Optional[float]) -> int:
         """Serve what is ready, waiting at most `timeout` (0 while the idle strategy spins:
         its owner calls `idle.worked()` when a reply is due); how many sockets were served."""
         for link in self.links:
-            if link.connector._made is not None:
-                link.adopt()
+            link.adopt()
         events = self.sel.select(self.idle.timeout(timeout))
         if not events:
             return 0
@@ -253,4 +243,4 @@ class ClientLoop:
             link.close()
         self.sel.close()
         self.waker.close()
-        self._wake_sock.close()
+        self._ringer.close()

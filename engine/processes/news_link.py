@@ -12,8 +12,6 @@ from engine.protocol import FrameDecoder, RemoteProtocolError, Sentiment
 
 
 class NewsLink(Link):
-    what = "news"
-
     def __init__(self, config: Config, log, on_value, rejections: Rejections):
         self.config, self.log, self.on_value = config, log, on_value
         self.rejections = rejections

@@ -23,8 +23,6 @@ class OrderLink(Link):
     on_ack(ack, order, intent, now_ns), on_delivered(order, intent) and
     on_positions(held, late)."""
 
-    what = "orders"
-
     def __init__(self, config: Config, log: logging.Logger, on_ack: Callable,
                  rejections: Rejections, account: str = "strategy",
                  on_positions: Optional[Callable] = None,

@@ -137,8 +137,3 @@ def cpu_over(ctl: ProcessController, seconds: float) -> Tuple[Dict[str, float], 
     c1, _ = cpu_times(ctl)
     wall = time.perf_counter() - t0
     return {n: round(100 * (c1[n] - c0[n]) / wall, 2) for n in c0}, wall, how
-
-
-def after(delay: float, fn):
-    time.sleep(delay)
-    return fn()

@@ -1,7 +1,7 @@
 """`floor`: what any implementation pays on this machine. One round trip between two Python
 processes over loopback TCP and UDP, back to back, 5 ms apart (the far end sleeps between
-messages and has to be woken, as at 1,000 ticks/s) and 100 ms apart (the demo rate), and the same Python code hot and after
-sleeping. tick-to-ack needs at least one wake-up of the Strategy (doorbell) and one TCP round
+messages and has to be woken, as at 1,000 ticks/s) and 100 ms apart (the demo rate), and the
+same Python code hot and after sleeping. tick-to-ack needs at least one wake-up of the Strategy (doorbell) and one TCP round
 trip to the OrderManager."""
 from __future__ import annotations
 

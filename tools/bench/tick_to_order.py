@@ -134,9 +134,8 @@ def tick_to_order(ctx: BenchContext) -> dict:
                            f"{cfg.log_dir}")
     res = pcts(samples)
     floor = (getattr(ctx, "results", None) or {}).get("floor") or {}
-    if "tcp_rtt_idle_us" in floor:
-        res["floor_us"] = round(floor["tcp_rtt_idle_us"]["p50"]
-                                + floor["udp_rtt_idle_us"]["p50"] / 2, 1)
+    if "tick_to_ack_floor_us" in floor:  # the same primitives: two TCP one-ways, a doorbell
+        res["floor_us"] = floor["tick_to_ack_floor_us"]
     ctx.say(f"tick-to-order (OrderBook + Strategy alone, timed from outside) at 1,000 "
             f"ticks/s: p50 {res['p50']} us, p99 {res['p99']} us ({res['count']} orders)"
             + (f"; {res['p50'] / res['floor_us']:.1f} x its floor of {res['floor_us']} us"
